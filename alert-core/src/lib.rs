@@ -1,0 +1,33 @@
+//! Alertmanager-compatible building blocks every alert-* crate shares.
+//!
+//! Label sets and their fingerprints, matchers in both of Alertmanager's grammars,
+//! alerts, silences, the webhook payload (version 4), Go-style durations and timestamps,
+//! and the alerting domain model (severities, tenants, conditions, endpoints). Each item
+//! behaves as Alertmanager 0.25 does. This crate is pure: no I/O, no async runtime.
+//!
+//! ```
+//! use alert_core::{Duration, LabelSet};
+//!
+//! let labels = LabelSet::from_pairs([("alertname", "Test"), ("severity", "page")])?;
+//! assert_eq!(labels.fingerprint().to_string(), "823de09697ca9348");
+//!
+//! let wait: Duration = "1h30m".parse()?;
+//! assert_eq!(wait.as_secs(), 5400);
+//! # Ok::<(), alert_core::Error>(())
+//! ```
+
+pub mod alert;
+pub mod duration;
+pub mod error;
+pub mod labels;
+pub mod timestamp;
+pub mod webhook;
+
+pub use alert::{Alert, AlertStatus};
+pub use duration::Duration;
+pub use error::{Error, Result};
+pub use labels::{
+    Fingerprint, LabelSet, fingerprint_sorted, is_valid_label_name, validate_label_name,
+};
+pub use timestamp::Timestamp;
+pub use webhook::{WEBHOOK_VERSION, WebhookMessage};

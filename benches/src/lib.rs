@@ -1,0 +1,1 @@
+//! Shared loading of benchmark inputs (the files `../shared/bench-data/gen_routing.py` writes).

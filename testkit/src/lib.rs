@@ -1,0 +1,1 @@
+//! Test machinery (see the crate description). Filled in by the foundation issue.
