@@ -1,0 +1,92 @@
+//! Stands in for nothing: finds the real Alertmanager 0.25 binaries installed on this machine.
+//!
+//! Debian installs the daemon as `prometheus-alertmanager` (upstream calls it
+//! `alertmanager`) and the CLI as `amtool`. A test that needs one and cannot find it
+//! fails with [`INSTALL_HINT`]; it never passes silently.
+
+use std::env;
+use std::path::{Path, PathBuf};
+
+/// How to get the binaries, shown whenever one is missing.
+pub const INSTALL_HINT: &str = "install Alertmanager 0.25 with `apt-get install -y prometheus-alertmanager` \
+     (Debian; it brings `amtool` too), or point ALERTMANAGER_BIN / AMTOOL_BIN at the binaries";
+
+/// The Alertmanager daemon: `$ALERTMANAGER_BIN`, else `alertmanager`, else
+/// `prometheus-alertmanager` on `PATH`.
+///
+/// # Panics
+/// When none is found, with [`INSTALL_HINT`].
+pub fn alertmanager_bin() -> PathBuf {
+    find_alertmanager().unwrap_or_else(|why| panic!("{why}; {INSTALL_HINT}"))
+}
+
+/// `amtool`: `$AMTOOL_BIN`, else `amtool` on `PATH`.
+///
+/// # Panics
+/// When none is found, with [`INSTALL_HINT`].
+pub fn amtool_bin() -> PathBuf {
+    find_amtool().unwrap_or_else(|why| panic!("{why}; {INSTALL_HINT}"))
+}
+
+/// Like [`alertmanager_bin`], but says why instead of panicking.
+pub fn find_alertmanager() -> Result<PathBuf, String> {
+    find(
+        "ALERTMANAGER_BIN",
+        &["alertmanager", "prometheus-alertmanager"],
+    )
+}
+
+/// Like [`amtool_bin`], but says why instead of panicking.
+pub fn find_amtool() -> Result<PathBuf, String> {
+    find("AMTOOL_BIN", &["amtool"])
+}
+
+fn find(var: &str, names: &[&str]) -> Result<PathBuf, String> {
+    if let Some(value) = env::var_os(var).filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(&value);
+        return if is_executable(&path) {
+            Ok(path)
+        } else {
+            Err(format!(
+                "${var} is {path:?}, which is not an executable file"
+            ))
+        };
+    }
+    let dirs: Vec<PathBuf> = env::var_os("PATH")
+        .map(|p| env::split_paths(&p).collect())
+        .unwrap_or_default();
+    names
+        .iter()
+        .flat_map(|name| dirs.iter().map(move |dir| dir.join(name)))
+        .find(|candidate| is_executable(candidate))
+        .ok_or_else(|| format!("${var} is not set and none of {names:?} is on PATH"))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_binary_is_explained() {
+        let err = find("ALERT_TESTKIT_SURELY_UNSET", &["surely-not-a-binary-xyz"]).unwrap_err();
+        assert!(err.contains("surely-not-a-binary-xyz"), "{err}");
+        assert!(err.contains("$ALERT_TESTKIT_SURELY_UNSET"), "{err}");
+    }
+
+    #[test]
+    fn sh_is_found_on_path() {
+        let found = find(
+            "ALERT_TESTKIT_SURELY_UNSET",
+            &["surely-not-a-binary-xyz", "sh"],
+        )
+        .expect("sh is on PATH");
+        assert!(found.ends_with("sh"), "{found:?}");
+    }
+}
