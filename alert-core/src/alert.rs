@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::labels::{Fingerprint, LabelSet};
+use crate::fingerprint::Fingerprint;
+use crate::labels::LabelSet;
 use crate::timestamp::{self, Timestamp};
 
 /// Whether an alert is firing or resolved.

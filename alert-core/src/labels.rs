@@ -6,13 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::fingerprint::{Fingerprint, FingerprintBuilder, NameFold, name_fold};
 
 /// Whether `name` is a valid Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
 ///
@@ -49,110 +49,6 @@ pub fn validate_label_name(name: &str) -> Result<()> {
     }
 }
 
-/// An alert's identity under Alertmanager: FNV-1a 64 over its labels.
-///
-/// Shown as 16 lowercase hexadecimal digits (`%016x`), as Alertmanager's API and webhook
-/// show it. Parsing accepts 1 to 16 hex digits of either case, because some producers
-/// drop leading zeros.
-///
-/// ```
-/// use alert_core::{Fingerprint, LabelSet};
-/// let labels = LabelSet::from_pairs([("alertname", "Test"), ("severity", "page")])?;
-/// assert_eq!(labels.fingerprint().to_string(), "823de09697ca9348");
-/// assert_eq!(LabelSet::new().fingerprint().to_string(), "cbf29ce484222325");
-/// assert_eq!("823de09697ca9348".parse::<Fingerprint>()?, labels.fingerprint());
-/// # Ok::<(), alert_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Fingerprint(pub u64);
-
-impl Fingerprint {
-    /// The fingerprint as a number.
-    pub fn as_u64(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
-    }
-}
-
-impl FromStr for Fingerprint {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        let invalid = || Error::InvalidFingerprint {
-            input: s.to_owned(),
-        };
-        if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(invalid());
-        }
-        u64::from_str_radix(s, 16)
-            .map(Fingerprint)
-            .map_err(|_| invalid())
-    }
-}
-
-impl Serialize for Fingerprint {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Fingerprint {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-const FNV_OFFSET: u64 = 14_695_981_039_346_656_037;
-const FNV_PRIME: u64 = 1_099_511_628_211;
-const SEPARATOR: u8 = 0xff;
-
-/// FNV-1a 64 state, fed the way prometheus/common's `labelSetToFingerprint` feeds it.
-#[derive(Clone, Copy)]
-struct Fnv1a(u64);
-
-impl Fnv1a {
-    #[inline(always)]
-    fn bytes(mut self, bytes: &[u8]) -> Self {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(FNV_PRIME);
-        }
-        self
-    }
-
-    #[inline(always)]
-    fn separator(mut self) -> Self {
-        self.0 ^= u64::from(SEPARATOR);
-        self.0 = self.0.wrapping_mul(FNV_PRIME);
-        self
-    }
-}
-
-/// The fingerprint of labels already sorted by name in byte order.
-///
-/// `labels` must be sorted and free of duplicate names; [`LabelSet`] keeps that
-/// invariant, so most callers want [`LabelSet::fingerprint`].
-pub fn fingerprint_sorted<'a, I>(labels: I) -> Fingerprint
-where
-    I: IntoIterator<Item = (&'a str, &'a str)>,
-{
-    let mut h = Fnv1a(FNV_OFFSET);
-    for (name, value) in labels {
-        h = h
-            .bytes(name.as_bytes())
-            .separator()
-            .bytes(value.as_bytes())
-            .separator();
-    }
-    Fingerprint(h.0)
-}
-
 /// A set of labels: valid Prometheus label names, each with one value.
 ///
 /// Kept sorted by name in byte order. Values may be any string, including the empty
@@ -161,9 +57,60 @@ where
 ///
 /// Serialises as a JSON object (or YAML mapping) of name to value; reading one validates
 /// every name and rejects duplicates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LabelSet {
-    pairs: Vec<(String, String)>,
+    pairs: Vec<Label>,
+}
+
+/// One label, with its name's interned fingerprint fold (see [`crate::fingerprint`]).
+#[derive(Clone)]
+struct Label {
+    name: String,
+    value: String,
+    fold: Option<&'static NameFold>,
+}
+
+impl Label {
+    fn new(name: String, value: String) -> Label {
+        let fold = name_fold(&name);
+        Label { name, value, fold }
+    }
+
+    fn key(&self) -> (&str, &str) {
+        (&self.name, &self.value)
+    }
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Label {}
+
+impl std::hash::Hash for Label {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+impl PartialOrd for Label {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Label {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl fmt::Debug for LabelSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
 }
 
 impl LabelSet {
@@ -200,9 +147,9 @@ impl LabelSet {
         validate_label_name(&name)?;
         let value = value.into();
         match self.search(&name) {
-            Ok(i) => Ok(Some(std::mem::replace(&mut self.pairs[i].1, value))),
+            Ok(i) => Ok(Some(std::mem::replace(&mut self.pairs[i].value, value))),
             Err(i) => {
-                self.pairs.insert(i, (name, value));
+                self.pairs.insert(i, Label::new(name, value));
                 Ok(None)
             }
         }
@@ -210,13 +157,13 @@ impl LabelSet {
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        self.search(name).ok().map(|i| self.pairs.remove(i).1)
+        self.search(name).ok().map(|i| self.pairs.remove(i).value)
     }
 
     #[inline]
     fn search(&self, name: &str) -> std::result::Result<usize, usize> {
         self.pairs
-            .binary_search_by(|(n, _)| n.as_bytes().cmp(name.as_bytes()))
+            .binary_search_by(|l| l.name.as_bytes().cmp(name.as_bytes()))
     }
 
     /// The value of `name`, if present.
@@ -227,10 +174,10 @@ impl LabelSet {
             return self
                 .pairs
                 .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str());
+                .find(|l| l.name == name)
+                .map(|l| l.value.as_str());
         }
-        self.search(name).ok().map(|i| self.pairs[i].1.as_str())
+        self.search(name).ok().map(|i| self.pairs[i].value.as_str())
     }
 
     /// The value of `name`, or `""` when absent: how Alertmanager's matchers see a
@@ -257,24 +204,37 @@ impl LabelSet {
 
     /// The labels as `(name, value)`, sorted by name in byte order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.pairs
+            .iter()
+            .map(|l| (l.name.as_str(), l.value.as_str()))
     }
 
     /// The label names, sorted in byte order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.pairs.iter().map(|(n, _)| n.as_str())
+        self.pairs.iter().map(|l| l.name.as_str())
     }
 
     /// Alertmanager's fingerprint of this set, over every label including empty values.
     #[inline]
     pub fn fingerprint(&self) -> Fingerprint {
-        fingerprint_sorted(self.iter())
+        self.pairs
+            .iter()
+            .fold(FingerprintBuilder::default(), |b, l| {
+                b.label(&l.name, l.fold, &l.value)
+            })
+            .finish()
     }
 
     /// The fingerprint Alertmanager's API gives an alert posted with these labels: labels
     /// with empty values are dropped first (`removeEmptyLabels` in `api/v2`).
     pub fn fingerprint_without_empty(&self) -> Fingerprint {
-        fingerprint_sorted(self.iter().filter(|(_, v)| !v.is_empty()))
+        self.pairs
+            .iter()
+            .filter(|l| !l.value.is_empty())
+            .fold(FingerprintBuilder::default(), |b, l| {
+                b.label(&l.name, l.fold, &l.value)
+            })
+            .finish()
     }
 
     /// A copy without the labels whose value is empty.
@@ -283,7 +243,7 @@ impl LabelSet {
             pairs: self
                 .pairs
                 .iter()
-                .filter(|(_, v)| !v.is_empty())
+                .filter(|l| !l.value.is_empty())
                 .cloned()
                 .collect(),
         }
@@ -295,7 +255,7 @@ impl LabelSet {
             pairs: self
                 .pairs
                 .iter()
-                .filter(|(n, v)| other.get(n) == Some(v.as_str()))
+                .filter(|l| other.get(&l.name) == Some(l.value.as_str()))
                 .cloned()
                 .collect(),
         }
@@ -304,10 +264,10 @@ impl LabelSet {
     /// Labels of `other` override those of `self`.
     pub fn merge(&self, other: &LabelSet) -> LabelSet {
         let mut out = self.clone();
-        for (n, v) in &other.pairs {
-            match out.search(n) {
-                Ok(i) => out.pairs[i].1.clone_from(v),
-                Err(i) => out.pairs.insert(i, (n.clone(), v.clone())),
+        for l in &other.pairs {
+            match out.search(&l.name) {
+                Ok(i) => out.pairs[i].value.clone_from(&l.value),
+                Err(i) => out.pairs.insert(i, l.clone()),
             }
         }
         out
@@ -318,12 +278,9 @@ impl LabelSet {
         let mut out = LabelSet::new();
         for name in names {
             if let Ok(i) = self.search(name)
-                && out.search(name).is_err()
+                && let Err(at) = out.search(name)
             {
-                let (n, v) = &self.pairs[i];
-                if let Err(at) = out.search(n) {
-                    out.pairs.insert(at, (n.clone(), v.clone()));
-                }
+                out.pairs.insert(at, self.pairs[i].clone());
             }
         }
         out
@@ -331,7 +288,9 @@ impl LabelSet {
 
     /// The set as an ordered map.
     pub fn to_map(&self) -> BTreeMap<String, String> {
-        self.pairs.iter().cloned().collect()
+        self.iter()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect()
     }
 }
 
@@ -342,7 +301,7 @@ impl fmt::Display for LabelSet {
     /// formatted pairs differently; the router owns that format.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("{")?;
-        for (i, (n, v)) in self.pairs.iter().enumerate() {
+        for (i, (n, v)) in self.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
@@ -361,33 +320,16 @@ impl TryFrom<BTreeMap<String, String>> for LabelSet {
         }
         // BTreeMap<String, _> iterates in byte order of the keys already.
         Ok(LabelSet {
-            pairs: map.into_iter().collect(),
+            pairs: map.into_iter().map(|(n, v)| Label::new(n, v)).collect(),
         })
-    }
-}
-
-impl<'a> IntoIterator for &'a LabelSet {
-    type Item = (&'a str, &'a str);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a str, &'a str),
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        fn pair(p: &(String, String)) -> (&str, &str) {
-            (p.0.as_str(), p.1.as_str())
-        }
-        self.pairs
-            .iter()
-            .map(pair as fn(&'a (String, String)) -> (&'a str, &'a str))
     }
 }
 
 impl Serialize for LabelSet {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.pairs.len()))?;
-        for (n, v) in &self.pairs {
-            map.serialize_entry(n, v)?;
+        for l in &self.pairs {
+            map.serialize_entry(&l.name, &l.value)?;
         }
         map.end()
     }
@@ -412,16 +354,15 @@ impl<'de> Deserialize<'de> for LabelSet {
                 self,
                 mut access: A,
             ) -> std::result::Result<LabelSet, A::Error> {
-                let mut pairs: Vec<(String, String)> =
-                    Vec::with_capacity(access.size_hint().unwrap_or(8));
+                let mut pairs: Vec<Label> = Vec::with_capacity(access.size_hint().unwrap_or(8));
                 while let Some((name, value)) = access.next_entry::<String, String>()? {
                     validate_label_name(&name).map_err(serde::de::Error::custom)?;
-                    pairs.push((name, value));
+                    pairs.push(Label::new(name, value));
                 }
-                pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-                if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
+                pairs.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+                if let Some(w) = pairs.windows(2).find(|w| w[0].name == w[1].name) {
                     return Err(serde::de::Error::custom(Error::DuplicateLabelName {
-                        name: w[0].0.clone(),
+                        name: w[0].name.clone(),
                     }));
                 }
                 Ok(LabelSet { pairs })
@@ -508,16 +449,6 @@ mod tests {
         );
         let err = serde_json::from_str::<LabelSet>(r#"{"a":"1","a":"2"}"#).unwrap_err();
         assert!(err.to_string().contains("duplicate label name"), "{err}");
-    }
-
-    #[test]
-    fn fingerprint_parsing() {
-        assert_eq!("1".parse::<Fingerprint>(), Ok(Fingerprint(1)));
-        assert_eq!(Fingerprint(1).to_string(), "0000000000000001");
-        assert_eq!("ABCDEF".parse::<Fingerprint>(), Ok(Fingerprint(0xabcdef)));
-        for bad in ["", "xyz", "00000000000000001", "+1", "-1"] {
-            assert!(bad.parse::<Fingerprint>().is_err(), "{bad}");
-        }
     }
 
     #[test]

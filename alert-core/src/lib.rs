@@ -19,6 +19,7 @@
 pub mod alert;
 pub mod duration;
 pub mod error;
+pub mod fingerprint;
 pub mod labels;
 pub mod timestamp;
 pub mod webhook;
