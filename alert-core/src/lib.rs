@@ -27,8 +27,7 @@ pub mod webhook;
 pub use alert::{Alert, AlertStatus};
 pub use duration::Duration;
 pub use error::{Error, Result};
-pub use labels::{
-    Fingerprint, LabelSet, fingerprint_sorted, is_valid_label_name, validate_label_name,
-};
+pub use fingerprint::{Fingerprint, fingerprint_sorted};
+pub use labels::{LabelSet, is_valid_label_name, validate_label_name};
 pub use timestamp::Timestamp;
 pub use webhook::{WEBHOOK_VERSION, WebhookMessage};
