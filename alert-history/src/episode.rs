@@ -1,0 +1,443 @@
+//! Episodes: one firing of one alert, merged from Alertmanager's notifications.
+//!
+//! Alertmanager re-sends a firing alert every `repeat_interval`, retries a failed
+//! delivery, and sends a resolved notification when the alert clears. An episode is the
+//! stable record behind all of those: keyed by `(fingerprint, startsAt)`, it keeps the
+//! alert's labels and the newest annotations, when it started and ended, and when it was
+//! first and last heard of.
+//!
+//! The merge rules ([`Episode::merge`]) are idempotent and, for notifications with
+//! distinct receive times, independent of arrival order:
+//! - a firing notification never reopens a resolved episode;
+//! - a resolved notification sets `endsAt` (the latest `endsAt` seen wins);
+//! - the `endsAt` of a firing alert (Go's zero time, or the provisional end Prometheus
+//!   sets) is not an end;
+//! - annotations, receiver and generator URL come from the newest notification;
+//! - first and last seen are the minimum and maximum receive times.
+
+use std::collections::BTreeMap;
+
+use alert_core::{Alert, AlertStatus, Fingerprint, LabelSet, Timestamp, WebhookMessage};
+use serde::{Deserialize, Serialize};
+
+use crate::range::TimeRange;
+
+/// One alert of one webhook notification, with when and through which receiver it came.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// The alert as Alertmanager sent it (its fingerprint computed if it had none).
+    pub alert: Alert,
+    /// The receiver name, with Go's regex quoting undone.
+    pub receiver: String,
+    /// When this service received it.
+    pub received_at: Timestamp,
+}
+
+impl Notification {
+    /// The notifications of one webhook message, one per alert.
+    ///
+    /// ```
+    /// use alert_core::{Alert, LabelSet, WebhookMessage};
+    /// use alert_history::Notification;
+    /// let body = br#"{"receiver":"history","status":"firing","alerts":[{"status":"firing",
+    ///   "labels":{"alertname":"DiskFull"},"annotations":{},"startsAt":"2024-05-01T10:00:00Z",
+    ///   "endsAt":"0001-01-01T00:00:00Z","generatorURL":""}],"version":"4"}"#;
+    /// let msg = WebhookMessage::from_json(body)?;
+    /// let got = Notification::from_message(&msg, "2024-05-01T10:00:30Z".parse()?);
+    /// assert_eq!(got.len(), 1);
+    /// assert_eq!(got[0].receiver, "history");
+    /// # Ok::<(), alert_core::Error>(())
+    /// ```
+    pub fn from_message(message: &WebhookMessage, received_at: Timestamp) -> Vec<Notification> {
+        let receiver = message.receiver_unquoted();
+        message
+            .alerts
+            .iter()
+            .map(|alert| Notification {
+                alert: alert.clone(),
+                receiver: receiver.clone(),
+                received_at,
+            })
+            .collect()
+    }
+
+    /// The key of the episode this notification belongs to.
+    pub fn key(&self) -> EpisodeKey {
+        EpisodeKey {
+            fingerprint: self.alert.fingerprint,
+            starts_at: self.alert.starts_at,
+        }
+    }
+
+    /// The end this notification states: `endsAt` of a resolved alert (its receive time
+    /// if a resolved alert carries no `endsAt`), `None` for a firing one.
+    pub fn stated_end(&self) -> Option<Timestamp> {
+        match self.alert.status {
+            AlertStatus::Firing => None,
+            AlertStatus::Resolved => Some(self.alert.ends_at.unwrap_or(self.received_at)),
+        }
+    }
+}
+
+/// What identifies an episode: the alert's fingerprint and when it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpisodeKey {
+    /// The alert's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// When this firing started.
+    pub starts_at: Timestamp,
+}
+
+/// One firing of one alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Episode {
+    /// The alert's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// When this firing started.
+    pub starts_at: Timestamp,
+    /// When it ended; `None` while it fires.
+    pub ends_at: Option<Timestamp>,
+    /// Whether `ends_at` was inferred (the alerting pipeline went down while the episode
+    /// was open) rather than stated by a resolved notification.
+    #[serde(default)]
+    pub end_inferred: bool,
+    /// The alert's labels.
+    pub labels: LabelSet,
+    /// The newest annotations.
+    pub annotations: LabelSet,
+    /// The `severity` label, if any.
+    pub severity: Option<String>,
+    /// When the first notification of this episode was received.
+    pub first_seen: Timestamp,
+    /// When the newest notification of this episode was received.
+    pub last_seen: Timestamp,
+    /// The receiver of the newest notification.
+    pub receiver: String,
+    /// The generator URL of the newest notification.
+    #[serde(rename = "generatorURL")]
+    pub generator_url: String,
+}
+
+impl Episode {
+    /// The episode that a first notification opens (or, if it is resolved, records).
+    pub fn from_notification(n: &Notification) -> Episode {
+        Episode {
+            fingerprint: n.alert.fingerprint,
+            starts_at: n.alert.starts_at,
+            ends_at: n.stated_end(),
+            end_inferred: false,
+            severity: n.alert.labels.get("severity").map(str::to_owned),
+            labels: n.alert.labels.clone(),
+            annotations: n.alert.annotations.clone(),
+            first_seen: n.received_at,
+            last_seen: n.received_at,
+            receiver: n.receiver.clone(),
+            generator_url: n.alert.generator_url.clone(),
+        }
+    }
+
+    /// This episode's key.
+    pub fn key(&self) -> EpisodeKey {
+        EpisodeKey {
+            fingerprint: self.fingerprint,
+            starts_at: self.starts_at,
+        }
+    }
+
+    /// The `alertname` label, or `""`.
+    pub fn alertname(&self) -> &str {
+        self.labels.get_or_empty("alertname")
+    }
+
+    /// Whether the episode is still open (no end stated or inferred).
+    pub fn is_open(&self) -> bool {
+        self.ends_at.is_none()
+    }
+
+    /// Whether the episode shares an instant with `range`.
+    pub fn overlaps(&self, range: &TimeRange) -> bool {
+        range.overlaps(self.starts_at, self.ends_at)
+    }
+
+    /// Merges one more notification of the same episode (see the module docs for the
+    /// rules). Returns `false`, changing nothing, when the notification has another key.
+    ///
+    /// ```
+    /// use alert_core::{Alert, AlertStatus, LabelSet, Timestamp};
+    /// use alert_history::{Episode, Notification};
+    /// let t = |s: &str| s.parse::<Timestamp>().unwrap();
+    /// let labels = LabelSet::from_pairs([("alertname", "DiskFull")])?;
+    /// let firing = Notification {
+    ///     alert: Alert::firing(labels, t("2024-05-01T10:00:00Z")),
+    ///     receiver: "history".into(),
+    ///     received_at: t("2024-05-01T10:00:30Z"),
+    /// };
+    /// let mut resolved = firing.clone();
+    /// resolved.alert.status = AlertStatus::Resolved;
+    /// resolved.alert.ends_at = Some(t("2024-05-01T10:20:00Z"));
+    /// resolved.received_at = t("2024-05-01T10:20:30Z");
+    ///
+    /// let mut episode = Episode::from_notification(&firing);
+    /// assert!(episode.merge(&resolved));
+    /// // A late re-delivery of the firing notification does not reopen it.
+    /// assert!(episode.merge(&firing));
+    /// assert_eq!(episode.ends_at, Some(t("2024-05-01T10:20:00Z")));
+    /// assert_eq!(episode.last_seen, t("2024-05-01T10:20:30Z"));
+    /// # Ok::<(), alert_core::Error>(())
+    /// ```
+    pub fn merge(&mut self, n: &Notification) -> bool {
+        if n.key() != self.key() {
+            return false;
+        }
+        if let Some(end) = n.stated_end() {
+            // A stated end replaces an inferred one; among stated ends the latest wins.
+            self.ends_at = Some(match self.ends_at {
+                Some(current) if !self.end_inferred => current.max(end),
+                _ => end,
+            });
+            self.end_inferred = false;
+        }
+        if n.received_at >= self.last_seen {
+            self.annotations = n.alert.annotations.clone();
+            self.receiver = n.receiver.clone();
+            self.generator_url = n.alert.generator_url.clone();
+            self.last_seen = n.received_at;
+        }
+        self.first_seen = self.first_seen.min(n.received_at);
+        true
+    }
+}
+
+/// Merges notifications into episodes, returned in key order (fingerprint, then start).
+///
+/// ```
+/// use alert_core::{Alert, LabelSet, Timestamp};
+/// use alert_history::{merge_notifications, Notification};
+/// let t = |s: &str| s.parse::<Timestamp>().unwrap();
+/// let alert = Alert::firing(LabelSet::from_pairs([("alertname", "A")])?, t("2024-05-01T10:00:00Z"));
+/// let n = Notification { alert, receiver: "h".into(), received_at: t("2024-05-01T10:00:30Z") };
+/// // A re-delivery changes nothing.
+/// assert_eq!(merge_notifications([&n, &n]).len(), 1);
+/// # Ok::<(), alert_core::Error>(())
+/// ```
+pub fn merge_notifications<'a, I>(notifications: I) -> Vec<Episode>
+where
+    I: IntoIterator<Item = &'a Notification>,
+{
+    let mut episodes: BTreeMap<EpisodeKey, Episode> = BTreeMap::new();
+    for n in notifications {
+        episodes
+            .entry(n.key())
+            .and_modify(|e| {
+                e.merge(n);
+            })
+            .or_insert_with(|| Episode::from_notification(n));
+    }
+    episodes.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("valid timestamp")
+    }
+
+    fn notification(
+        status: AlertStatus,
+        starts: &str,
+        ends: Option<&str>,
+        at: &str,
+    ) -> Notification {
+        let labels = LabelSet::from_pairs([("alertname", "DiskFull"), ("severity", "critical")])
+            .expect("valid labels");
+        let mut alert = Alert::firing(labels, t(starts));
+        alert.status = status;
+        alert.ends_at = ends.map(t);
+        Notification {
+            alert,
+            receiver: "history".into(),
+            received_at: t(at),
+        }
+    }
+
+    #[test]
+    fn resolved_sets_end_and_firing_never_reopens() {
+        let firing = notification(
+            AlertStatus::Firing,
+            "2024-05-01T10:00:00Z",
+            None,
+            "2024-05-01T10:00:10Z",
+        );
+        let resolved = notification(
+            AlertStatus::Resolved,
+            "2024-05-01T10:00:00Z",
+            Some("2024-05-01T10:30:00Z"),
+            "2024-05-01T10:30:05Z",
+        );
+        let mut e = Episode::from_notification(&firing);
+        assert!(e.is_open());
+        assert_eq!(e.severity.as_deref(), Some("critical"));
+        e.merge(&resolved);
+        assert_eq!(e.ends_at, Some(t("2024-05-01T10:30:00Z")));
+        let late_firing = notification(
+            AlertStatus::Firing,
+            "2024-05-01T10:00:00Z",
+            None,
+            "2024-05-01T10:40:00Z",
+        );
+        e.merge(&late_firing);
+        assert_eq!(
+            e.ends_at,
+            Some(t("2024-05-01T10:30:00Z")),
+            "firing must not reopen"
+        );
+        assert_eq!(e.last_seen, t("2024-05-01T10:40:00Z"));
+        assert_eq!(e.first_seen, t("2024-05-01T10:00:10Z"));
+    }
+
+    #[test]
+    fn provisional_end_of_a_firing_alert_is_not_an_end() {
+        // Prometheus sends firing alerts with endsAt a few minutes ahead.
+        let firing = notification(
+            AlertStatus::Firing,
+            "2024-05-01T10:00:00Z",
+            Some("2024-05-01T10:04:00Z"),
+            "2024-05-01T10:00:10Z",
+        );
+        assert_eq!(Episode::from_notification(&firing).ends_at, None);
+    }
+
+    #[test]
+    fn go_zero_end_from_the_wire_means_no_end_and_missing_fingerprint_is_computed() {
+        let body = br#"{"receiver":"hist\\.ory","status":"firing","alerts":[{"status":"firing",
+          "labels":{"alertname":"Test","severity":"page"},"annotations":{},"startsAt":"2024-05-01T10:00:00Z",
+          "endsAt":"0001-01-01T00:00:00Z","generatorURL":""}],"version":"4"}"#;
+        let msg = WebhookMessage::from_json(body).expect("valid");
+        let ns = Notification::from_message(&msg, t("2024-05-01T10:00:01Z"));
+        let e = Episode::from_notification(&ns[0]);
+        assert_eq!(e.ends_at, None);
+        assert_eq!(e.fingerprint.to_string(), "823de09697ca9348");
+        assert_eq!(e.receiver, "hist.ory");
+    }
+
+    #[test]
+    fn resolved_first_then_firing_stays_resolved() {
+        let resolved = notification(
+            AlertStatus::Resolved,
+            "2024-05-01T10:00:00Z",
+            Some("2024-05-01T10:30:00Z"),
+            "2024-05-01T10:30:05Z",
+        );
+        let firing = notification(
+            AlertStatus::Firing,
+            "2024-05-01T10:00:00Z",
+            None,
+            "2024-05-01T10:00:10Z",
+        );
+        let eps = merge_notifications([&resolved, &firing]);
+        assert_eq!(eps.len(), 1);
+        assert_eq!(eps[0].ends_at, Some(t("2024-05-01T10:30:00Z")));
+        assert_eq!(eps[0].first_seen, t("2024-05-01T10:00:10Z"));
+    }
+
+    #[test]
+    fn different_start_is_a_different_episode_and_other_key_is_refused() {
+        let a = notification(
+            AlertStatus::Firing,
+            "2024-05-01T10:00:00Z",
+            None,
+            "2024-05-01T10:00:10Z",
+        );
+        let b = notification(
+            AlertStatus::Firing,
+            "2024-05-01T12:00:00Z",
+            None,
+            "2024-05-01T12:00:10Z",
+        );
+        assert_eq!(merge_notifications([&a, &b]).len(), 2);
+        let mut e = Episode::from_notification(&a);
+        assert!(!e.merge(&b));
+        assert_eq!(e, Episode::from_notification(&a));
+    }
+
+    #[test]
+    fn stated_end_replaces_inferred_end() {
+        let mut e = Episode::from_notification(&notification(
+            AlertStatus::Firing,
+            "2024-05-01T10:00:00Z",
+            None,
+            "2024-05-01T10:00:10Z",
+        ));
+        e.ends_at = Some(t("2024-05-01T11:00:00Z"));
+        e.end_inferred = true;
+        e.merge(&notification(
+            AlertStatus::Resolved,
+            "2024-05-01T10:00:00Z",
+            Some("2024-05-01T10:20:00Z"),
+            "2024-05-01T12:00:00Z",
+        ));
+        assert_eq!(e.ends_at, Some(t("2024-05-01T10:20:00Z")));
+        assert!(!e.end_inferred);
+    }
+
+    fn arb_notification() -> impl Strategy<Value = Notification> {
+        (0u8..3, 0i64..3, any::<bool>(), 0i64..50, 0i64..1000, 0u8..3).prop_map(
+            |(name, start, resolved, end_off, seen, ann)| {
+                let labels =
+                    LabelSet::from_pairs([("alertname", format!("A{name}"))]).expect("valid");
+                let starts = Timestamp::from_unix(1_700_000_000 + start * 3600, 0).expect("valid");
+                let mut alert = Alert::firing(labels, starts);
+                alert.annotations =
+                    LabelSet::from_pairs([("summary", format!("s{ann}"))]).expect("valid");
+                if resolved {
+                    alert.status = AlertStatus::Resolved;
+                    alert.ends_at = Some(
+                        Timestamp::from_unix(1_700_000_000 + start * 3600 + end_off * 60, 0)
+                            .expect("valid"),
+                    );
+                }
+                Notification {
+                    alert,
+                    receiver: format!("r{ann}"),
+                    // Distinct receive times: the tie-breaking case is order-dependent by design.
+                    received_at: Timestamp::from_unix(1_700_000_000 + seen, 0).expect("valid"),
+                }
+            },
+        )
+    }
+
+    proptest! {
+        /// Re-deliveries and arrival order do not change the result.
+        #[test]
+        fn merge_is_idempotent_and_order_independent(
+            ns in proptest::collection::vec(arb_notification(), 1..20)
+                .prop_filter("distinct receive times", |ns| {
+                    let mut seen: Vec<_> = ns.iter().map(|n| n.received_at).collect();
+                    seen.sort();
+                    seen.windows(2).all(|w| w[0] != w[1])
+                }),
+            seed in any::<u64>(),
+        ) {
+            let once = merge_notifications(&ns);
+            let mut shuffled: Vec<&Notification> = ns.iter().chain(ns.iter()).collect();
+            // A deterministic shuffle from the seed.
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            prop_assert_eq!(&merge_notifications(shuffled), &once);
+            for e in &once {
+                // Open exactly when no resolved notification of the key was seen.
+                let resolved = ns.iter().any(|n| n.key() == e.key() && n.alert.status == AlertStatus::Resolved);
+                prop_assert_eq!(e.ends_at.is_some(), resolved);
+            }
+        }
+    }
+}
