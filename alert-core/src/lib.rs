@@ -19,8 +19,13 @@
 pub mod alert;
 pub mod duration;
 pub mod error;
+mod field_path;
 pub mod fingerprint;
+pub mod id;
 pub mod labels;
+pub mod secret;
+pub mod severity;
+pub mod tenant;
 pub mod timestamp;
 pub mod webhook;
 
@@ -28,6 +33,10 @@ pub use alert::{Alert, AlertStatus};
 pub use duration::Duration;
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, fingerprint_sorted};
+pub use id::{ConditionId, EndpointId};
 pub use labels::{LabelSet, is_valid_label_name, validate_label_name};
+pub use secret::Secret;
+pub use severity::{SEVERITY_LABEL, Severity};
+pub use tenant::TenantId;
 pub use timestamp::Timestamp;
 pub use webhook::{WEBHOOK_VERSION, WebhookMessage};

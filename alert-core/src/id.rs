@@ -1,0 +1,211 @@
+//! Ids of conditions and endpoints.
+//!
+//! Both kinds of id end up in label values (`alert_condition_id="cpu-high"`), in
+//! Alertmanager receiver names and in error paths (`endpoints[ops-slack].slack.api_url`),
+//! so they are kept short and plain: 1 to 128 bytes of `A-Z a-z 0-9 _ . -`, starting
+//! with a letter or digit. UUIDs and Opni's short UUIDs fit.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+use crate::field_path::FieldPath;
+
+/// The longest condition or endpoint id, in bytes.
+pub const MAX_ID_LEN: usize = 128;
+
+/// What an id must look like, as error messages say it.
+pub(crate) const ID_FORM: &str =
+    "1 to 128 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit";
+
+/// Checks `id` against the id rules, reporting a fault at `path`.
+pub(crate) fn check_id(path: &FieldPath, id: &str) -> Result<()> {
+    let bytes = id.as_bytes();
+    if bytes.is_empty() {
+        return Err(path.missing());
+    }
+    let first_ok = bytes[0].is_ascii_alphanumeric();
+    let rest_ok = bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if !first_ok || !rest_ok || bytes.len() > MAX_ID_LEN {
+        return Err(path.invalid(id, ID_FORM));
+    }
+    Ok(())
+}
+
+/// Defines a validated id newtype; the two id types differ only in name and docs.
+macro_rules! validated_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates `id`: 1 to 128 bytes of `A-Z a-z 0-9 _ . -`, starting with a
+            /// letter or digit. Errors name the field `id`.
+            pub fn new(id: impl Into<String>) -> Result<$name> {
+                let id = id.into();
+                check_id(&FieldPath::root(concat!($what, " id")), &id)?;
+                Ok($name(id))
+            }
+
+            /// The id.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The id, by value.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+
+            fn from_str(s: &str) -> Result<Self> {
+                $name::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Error;
+
+            fn try_from(s: String) -> Result<Self> {
+                $name::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = Error;
+
+            fn try_from(s: &str) -> Result<Self> {
+                $name::new(s)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Borrow<str> for $name {
+            /// Lets maps keyed by id be looked up with a `&str`.
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(
+                &self,
+                serializer: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(
+                deserializer: D,
+            ) -> std::result::Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                $name::new(s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+validated_id!(
+    /// The id of an [`crate::AlertCondition`], unique among the conditions of a spec.
+    ///
+    /// It is the value of the [`crate::CONDITION_ID_LABEL`] label on the condition's
+    /// alerts, which the router matches on.
+    ///
+    /// ```
+    /// use alert_core::ConditionId;
+    /// let id: ConditionId = "cpu-high".parse()?;
+    /// assert_eq!(id.as_str(), "cpu-high");
+    /// assert!(ConditionId::new("cpu high").is_err());
+    /// assert!(ConditionId::new("").is_err());
+    /// # Ok::<(), alert_core::Error>(())
+    /// ```
+    ConditionId,
+    "condition"
+);
+
+validated_id!(
+    /// The id of an [`crate::AlertEndpoint`], unique among the endpoints of a spec;
+    /// conditions attach endpoints by this id.
+    ///
+    /// ```
+    /// use alert_core::EndpointId;
+    /// let id: EndpointId = "ops-slack".parse()?;
+    /// assert_eq!(id.to_string(), "ops-slack");
+    /// assert!(EndpointId::new("-leading-dash").is_err());
+    /// # Ok::<(), alert_core::Error>(())
+    /// ```
+    EndpointId,
+    "endpoint"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_rules() {
+        for ok in [
+            "a",
+            "0",
+            "cpu-high",
+            "ops_slack.v2",
+            "3b6e1c9a-6c1b-4a6e-9d1f-2f8f0f0f0f0f",
+            &"a".repeat(128),
+        ] {
+            assert_eq!(
+                ConditionId::new(ok)
+                    .map(ConditionId::into_string)
+                    .as_deref(),
+                Ok(ok)
+            );
+            assert!(EndpointId::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["-a", "_a", ".a", "a b", "a/b", "é", "a|b", &"a".repeat(129)] {
+            let err = ConditionId::new(bad).unwrap_err();
+            assert_eq!(
+                err,
+                Error::InvalidField {
+                    field: "condition id".into(),
+                    value: bad.into(),
+                    expected: ID_FORM.into()
+                }
+            );
+        }
+        assert_eq!(
+            EndpointId::new("").unwrap_err(),
+            Error::MissingField {
+                field: "endpoint id".into()
+            }
+        );
+    }
+
+    #[test]
+    fn serde_validates() {
+        let id: EndpointId = serde_json::from_str("\"pager\"").expect("valid");
+        assert_eq!(serde_json::to_string(&id).expect("ser"), "\"pager\"");
+        let err = serde_json::from_str::<EndpointId>("\"a b\"").unwrap_err();
+        assert!(err.to_string().starts_with("endpoint id: "), "{err}");
+    }
+}
