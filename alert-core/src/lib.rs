@@ -18,6 +18,7 @@
 
 pub mod alert;
 pub mod duration;
+pub mod endpoint;
 pub mod error;
 mod field_path;
 pub mod fingerprint;
@@ -31,6 +32,12 @@ pub mod webhook;
 
 pub use alert::{Alert, AlertStatus};
 pub use duration::Duration;
+pub use endpoint::{
+    AlertEndpoint, BasicAuth, DiscordEndpoint, EmailEndpoint, EndpointKind, HttpClientOptions,
+    MsTeamsEndpoint, OpsGenieEndpoint, OpsGenieResponder, PagerDutyEndpoint, PushoverEndpoint,
+    SlackEndpoint, TelegramEndpoint, TelegramParseMode, TlsOptions, VictorOpsEndpoint,
+    WebexEndpoint, WebhookEndpoint,
+};
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, fingerprint_sorted};
 pub use id::{ConditionId, EndpointId};
