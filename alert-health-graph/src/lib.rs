@@ -5,22 +5,41 @@
 //! the graph, snapshots, explanations) is pure.
 
 pub mod aggregation;
+pub mod assembly;
+pub mod clock;
+pub mod constant;
 pub mod error;
 pub mod explain;
 pub mod graph;
 pub mod kind;
+pub mod registry;
+pub mod sensor;
 pub mod snapshot;
 pub mod state;
 pub mod status;
+
+#[cfg(feature = "runtime")]
+pub mod evaluation;
+#[cfg(feature = "runtime")]
+pub mod source_cache;
 
 pub use aggregation::{
     Aggregation, Judgement, MAX_WEIGHT, NO_CHILDREN, Propagation, Tally, Threshold, aggregate,
     decides,
 };
+pub use assembly::{Assembly, HealthGraph};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use explain::{ExplainNode, ExplainPath, Explanation, MAX_EXPLAIN_NODES};
 pub use graph::{Edge, EdgeSpec, Graph, GraphBuilder, MAX_DEPTH, Node, NodeId, NodeSpec, Role};
 pub use kind::{BUILTIN_NAMESPACE, Kind};
+pub use registry::{Component, Instrumentor, Registry, Request};
+pub use sensor::{Sensor, SensorSet, WithTimeout};
 pub use snapshot::{Change, Snapshot};
 pub use state::State;
 pub use status::{Level, Message, Reading, Status};
+
+#[cfg(feature = "runtime")]
+pub use evaluation::{DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine, EvaluationOptions};
+#[cfg(feature = "runtime")]
+pub use source_cache::{Cached, SharedCache, SourceCache};
