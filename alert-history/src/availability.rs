@@ -54,8 +54,8 @@ pub struct ServerRun {
 ///
 /// `watchdog` holds the Watchdog heartbeats inside the range, sorted, preceded by the
 /// newest one before the range (when the store has one within its look-back). `runs`
-/// holds the server runs that overlap the range, sorted by start, preceded by the newest
-/// run before it.
+/// holds the server runs that overlap the range and the nearest run on each side of it,
+/// sorted by start, so that the downtime between runs can be computed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatLog {
     /// Receive times of Watchdog notifications.
@@ -99,6 +99,23 @@ impl HeartbeatPolicy {
             .checked_add(self.group_interval)?
             .checked_add(self.slack)
     }
+}
+
+/// The runs of `all` (sorted by start) that a [`HeartbeatLog`] for `range` holds: those
+/// overlapping it and the nearest run on each side.
+pub fn runs_around(all: &[ServerRun], range: TimeRange) -> Vec<ServerRun> {
+    let overlapping = |r: &ServerRun| r.started_at < range.end && r.last_alive >= range.start;
+    let before = all
+        .iter()
+        .rev()
+        .find(|r| r.last_alive < range.start && r.started_at < range.end);
+    let after = all.iter().find(|r| r.started_at >= range.end);
+    let mut out: Vec<ServerRun> = before.into_iter().copied().collect();
+    out.extend(all.iter().filter(|r| overlapping(r)).copied());
+    out.extend(after.copied());
+    out.sort_by_key(|r| r.started_at);
+    out.dedup();
+    out
 }
 
 /// Why a period is unavailable.

@@ -33,16 +33,24 @@
 //! ```
 
 pub mod availability;
+pub mod conformance;
 pub mod episode;
 pub mod error;
 pub mod range;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod store;
 pub mod timeline;
 
 pub use availability::{
     Heartbeat, HeartbeatLog, HeartbeatPolicy, ServerRun, Unavailable, UnavailableCause,
-    unavailable_periods,
+    runs_around, unavailable_periods,
 };
 pub use episode::{Episode, EpisodeKey, Notification, merge_notifications};
 pub use error::{Error, Result};
 pub use range::TimeRange;
+pub use store::{
+    AppendOutcome, Cursor, EpisodePage, EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT, PurgeOutcome,
+    StoreStats,
+};
 pub use timeline::{HealthState, Segment, close_open_episodes, timeline};

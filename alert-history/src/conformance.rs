@@ -1,0 +1,480 @@
+//! The conformance suite every [`HistoryStore`] backend must pass.
+//!
+//! Each public function here is one test. A backend's tests call them all through
+//! [`conformance_suite!`](crate::conformance_suite), with a [`Backend`] that opens stores
+//! on *fresh, empty* storage for each test and on the *same* storage for every `open` of
+//! one test (so durability can be checked by reopening).
+//!
+//! Times are chosen relative to the current time (a few hours ago) so that backends
+//! which refuse old data, like Loki, can take them; notifications are appended in the
+//! order they were received, as a server appends them.
+//!
+//! ```ignore
+//! struct MyBackend { dir: tempfile::TempDir }
+//! impl alert_history::conformance::Backend for MyBackend {
+//!     fn open(&self) -> Box<dyn alert_history::HistoryStore> { /* ... */ }
+//! }
+//! alert_history::conformance_suite!(MyBackend { dir: tempfile::tempdir().unwrap() });
+//! ```
+
+use alert_core::{
+    Alert, AlertStatus, Fingerprint, LabelSet, MatchType, Matcher, Matchers, Timestamp,
+};
+
+use crate::availability::{Heartbeat, ServerRun};
+use crate::episode::{Episode, Notification};
+use crate::range::TimeRange;
+use crate::store::{EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT};
+
+/// Opens stores on the storage of one test.
+pub trait Backend {
+    /// A store on this test's storage (the same storage on every call).
+    fn open(&self) -> Box<dyn HistoryStore>;
+}
+
+/// Expands to one `#[test]` per conformance test. `$make` is evaluated once per test and
+/// must yield a [`Backend`] on fresh storage.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::conformance_suite!(@tests $make;
+            append_is_durable_and_idempotent,
+            resolved_closes_and_firing_never_reopens,
+            query_overlap_is_half_open,
+            query_filters_by_matchers,
+            query_paginates_with_limit_and_cursor,
+            query_rejects_bad_limits,
+            episodes_of_one_fingerprint,
+            heartbeats_of_a_range,
+            purge_removes_what_was_last_seen_before_the_cutoff,
+            stats_count_what_is_kept,
+            unrepresentable_batch_stores_nothing
+        );
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let backend = $make;
+                $crate::conformance::$name(&backend);
+            }
+        )*
+    };
+}
+
+/// Whole seconds, three hours before now: the base of every test's times.
+fn base() -> Timestamp {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Timestamp::from_unix(i64::try_from(now).unwrap_or(0) - 3 * 3600, 0)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// `base() + secs`.
+fn at(secs: i64) -> Timestamp {
+    Timestamp::from_unix(base().unix_seconds() + secs, 0).expect("representable")
+}
+
+fn labels(pairs: &[(&str, &str)]) -> LabelSet {
+    LabelSet::from_pairs(pairs.iter().copied()).expect("valid labels")
+}
+
+fn firing(l: &LabelSet, starts: i64, received: i64) -> Notification {
+    let mut alert = Alert::firing(l.clone(), at(starts));
+    alert.annotations = labels(&[("summary", &format!("seen at {received}"))]);
+    Notification {
+        alert,
+        receiver: "history".into(),
+        received_at: at(received),
+    }
+}
+
+fn resolved(l: &LabelSet, starts: i64, ends: i64, received: i64) -> Notification {
+    let mut n = firing(l, starts, received);
+    n.alert.status = AlertStatus::Resolved;
+    n.alert.ends_at = Some(at(ends));
+    n
+}
+
+fn range(from: i64, to: i64) -> TimeRange {
+    TimeRange::new(at(from), at(to)).expect("non-empty range")
+}
+
+fn everything() -> TimeRange {
+    range(-6 * 3600, 6 * 3600)
+}
+
+fn all_episodes(store: &dyn HistoryStore, r: TimeRange, matchers: Vec<Matcher>) -> Vec<Episode> {
+    let mut q = EpisodeQuery::new(r);
+    q.matchers = Matchers::new(matchers);
+    q.limit = MAX_QUERY_LIMIT;
+    let page = store.query(&q).expect("query");
+    assert!(
+        page.next.is_none(),
+        "fewer than {MAX_QUERY_LIMIT} episodes fit one page"
+    );
+    page.episodes
+}
+
+fn names(episodes: &[Episode]) -> Vec<String> {
+    episodes.iter().map(|e| e.alertname().to_owned()).collect()
+}
+
+fn eq(name: &str, value: &str) -> Matcher {
+    Matcher::new(MatchType::Equal, name, value).expect("valid matcher")
+}
+
+/// Appends are durable (a store reopened on the same storage sees them) and merging the
+/// same notifications again changes nothing.
+pub fn append_is_durable_and_idempotent(backend: &dyn Backend) {
+    let a = labels(&[
+        ("alertname", "A"),
+        ("severity", "critical"),
+        ("instance", "db-1"),
+    ]);
+    let batch = vec![firing(&a, 0, 10), firing(&a, 0, 70)];
+    {
+        let store = backend.open();
+        store.append(&batch).expect("append");
+    }
+    let store = backend.open();
+    let got = all_episodes(store.as_ref(), everything(), vec![]);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let e = &got[0];
+    assert_eq!(
+        (e.fingerprint, e.starts_at, e.ends_at),
+        (a.fingerprint(), at(0), None)
+    );
+    assert_eq!((e.first_seen, e.last_seen), (at(10), at(70)));
+    assert_eq!(e.labels, a);
+    assert_eq!(e.annotations, labels(&[("summary", "seen at 70")]));
+    assert_eq!(e.severity.as_deref(), Some("critical"));
+    assert_eq!(e.receiver, "history");
+    // Alertmanager retries: the same notifications again.
+    store.append(&batch).expect("append again");
+    drop(store);
+    let again = all_episodes(backend.open().as_ref(), everything(), vec![]);
+    assert_eq!(again, got);
+}
+
+/// A resolved notification sets the end; a later (or re-delivered) firing one of the
+/// same episode does not reopen it; a new start is a new episode.
+pub fn resolved_closes_and_firing_never_reopens(backend: &dyn Backend) {
+    let a = labels(&[("alertname", "A")]);
+    let store = backend.open();
+    store.append(&[firing(&a, 0, 10)]).expect("append");
+    store.append(&[resolved(&a, 0, 600, 610)]).expect("append");
+    store
+        .append(&[firing(&a, 0, 620)])
+        .expect("append late firing");
+    store
+        .append(&[firing(&a, 900, 910)])
+        .expect("append new episode");
+    drop(store);
+    let got = all_episodes(backend.open().as_ref(), everything(), vec![]);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert_eq!((got[0].starts_at, got[0].ends_at), (at(0), Some(at(600))));
+    assert!(!got[0].end_inferred);
+    assert_eq!(got[0].last_seen, at(620));
+    assert_eq!((got[1].starts_at, got[1].ends_at), (at(900), None));
+}
+
+/// Episodes overlap `[t1, t2)`: one ending exactly at `t1` or starting exactly at `t2`
+/// is outside; an open one is inside from its start on.
+pub fn query_overlap_is_half_open(backend: &dyn Backend) {
+    let store = backend.open();
+    let d = labels(&[("alertname", "D")]);
+    let c = labels(&[("alertname", "C")]);
+    let a = labels(&[("alertname", "A")]);
+    let b = labels(&[("alertname", "B")]);
+    store
+        .append(&[
+            firing(&d, 0, 1),
+            firing(&c, 3600, 3601),
+            resolved(&d, 0, 3600, 3602),
+            firing(&a, 7200, 7201),
+            resolved(&a, 7200, 10800, 10801),
+            firing(&b, 10800, 10802),
+            resolved(&b, 10800, 14400, 14401),
+        ])
+        .expect("append");
+    let q = |from, to| names(&all_episodes(store.as_ref(), range(from, to), vec![]));
+    assert_eq!(q(10800, 12600), ["C", "B"]);
+    assert_eq!(q(3600, 7200), ["C"]);
+    assert_eq!(q(3599, 3600), ["D"]);
+    assert_eq!(q(14400, 18000), ["C"]);
+    assert_eq!(q(-3600, 0), Vec::<String>::new());
+    assert_eq!(q(-3600, 1), ["D"]);
+}
+
+/// All matchers must match; a missing label matches as the empty string.
+pub fn query_filters_by_matchers(backend: &dyn Backend) {
+    let store = backend.open();
+    let sets = [
+        labels(&[
+            ("alertname", "DiskFull"),
+            ("instance", "db-1"),
+            ("severity", "critical"),
+        ]),
+        labels(&[
+            ("alertname", "DiskFull"),
+            ("instance", "db-2"),
+            ("severity", "warning"),
+        ]),
+        labels(&[
+            ("alertname", "CPUHigh"),
+            ("instance", "db-1"),
+            ("severity", "warning"),
+        ]),
+        labels(&[("alertname", "CPUHigh"), ("instance", "web-1")]),
+    ];
+    let batch: Vec<Notification> = sets
+        .iter()
+        .enumerate()
+        .map(|(i, l)| firing(l, i as i64, 10))
+        .collect();
+    store.append(&batch).expect("append");
+    let q = |m: Vec<Matcher>| {
+        let mut got: Vec<String> = all_episodes(store.as_ref(), everything(), m)
+            .iter()
+            .map(|e| format!("{}/{}", e.alertname(), e.labels.get_or_empty("instance")))
+            .collect();
+        got.sort();
+        got
+    };
+    let m = |t, n: &str, v: &str| Matcher::new(t, n, v).expect("valid matcher");
+    assert_eq!(
+        q(vec![eq("alertname", "DiskFull")]),
+        ["DiskFull/db-1", "DiskFull/db-2"]
+    );
+    assert_eq!(
+        q(vec![eq("alertname", "DiskFull"), eq("instance", "db-2")]),
+        ["DiskFull/db-2"]
+    );
+    assert_eq!(
+        q(vec![eq("instance", "db-1")]),
+        ["CPUHigh/db-1", "DiskFull/db-1"]
+    );
+    assert_eq!(
+        q(vec![m(MatchType::NotEqual, "alertname", "DiskFull")]),
+        ["CPUHigh/db-1", "CPUHigh/web-1"]
+    );
+    assert_eq!(q(vec![m(MatchType::Regexp, "instance", "db-.*")]).len(), 3);
+    assert_eq!(
+        q(vec![m(MatchType::Regexp, "instance", "db")]).len(),
+        0,
+        "regexes are anchored"
+    );
+    assert_eq!(
+        q(vec![m(MatchType::NotRegexp, "severity", "warn.*")]),
+        ["CPUHigh/web-1", "DiskFull/db-1"]
+    );
+    assert_eq!(
+        q(vec![eq("severity", "")]),
+        ["CPUHigh/web-1"],
+        "a missing label is empty"
+    );
+    assert_eq!(q(vec![eq("alertname", "Nope")]).len(), 0);
+    assert_eq!(q(vec![]).len(), 4);
+}
+
+/// Pages come in (start, fingerprint) order, `limit` at a time, each episode exactly
+/// once, and the last page has no cursor.
+pub fn query_paginates_with_limit_and_cursor(backend: &dyn Backend) {
+    let store = backend.open();
+    let mut batch = Vec::new();
+    for i in 0..25 {
+        // Pairs of alerts share a start, so the fingerprint must break ties.
+        let l = labels(&[("alertname", "Paged"), ("n", &i.to_string())]);
+        batch.push(firing(&l, (i / 2) * 60, 2000));
+    }
+    store.append(&batch).expect("append");
+    let mut q = EpisodeQuery::new(everything());
+    q.matchers = Matchers::new(vec![eq("alertname", "Paged")]);
+    q.limit = 10;
+    let mut seen: Vec<Episode> = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = store.query(&q).expect("query");
+        pages += 1;
+        assert!(page.episodes.len() <= 10);
+        seen.extend(page.episodes);
+        match page.next {
+            Some(next) => q.cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 25);
+    let keys: Vec<(Timestamp, Fingerprint)> =
+        seen.iter().map(|e| (e.starts_at, e.fingerprint)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "ordered and without repeats");
+}
+
+/// A limit of 0 or above the maximum is refused.
+pub fn query_rejects_bad_limits(backend: &dyn Backend) {
+    let store = backend.open();
+    for limit in [0, MAX_QUERY_LIMIT + 1] {
+        let mut q = EpisodeQuery::new(everything());
+        q.limit = limit;
+        assert!(store.query(&q).is_err(), "limit {limit}");
+    }
+}
+
+/// The episodes of one fingerprint, oldest first, limited to the range.
+pub fn episodes_of_one_fingerprint(backend: &dyn Backend) {
+    let store = backend.open();
+    let a = labels(&[("alertname", "Flappy")]);
+    let other = labels(&[("alertname", "Other")]);
+    store
+        .append(&[
+            firing(&a, 0, 5),
+            firing(&other, 0, 6),
+            resolved(&a, 0, 100, 105),
+            firing(&a, 200, 205),
+            resolved(&a, 200, 300, 305),
+            firing(&a, 400, 405),
+        ])
+        .expect("append");
+    let got = store
+        .episodes_of(a.fingerprint(), everything())
+        .expect("episodes_of");
+    let starts: Vec<Timestamp> = got.iter().map(|e| e.starts_at).collect();
+    assert_eq!(starts, [at(0), at(200), at(400)]);
+    assert!(got.iter().all(|e| e.fingerprint == a.fingerprint()));
+    assert_eq!(got[2].ends_at, None);
+    let later = store
+        .episodes_of(a.fingerprint(), range(250, 1000))
+        .expect("episodes_of");
+    assert_eq!(later.len(), 2);
+    let none = store
+        .episodes_of(Fingerprint(1), everything())
+        .expect("episodes_of");
+    assert!(none.is_empty());
+}
+
+/// Watchdog heartbeats inside the range plus the newest one before it; server runs
+/// overlapping the range plus its neighbours on both sides, with their newest alive
+/// record.
+pub fn heartbeats_of_a_range(backend: &dyn Backend) {
+    {
+        let store = backend.open();
+        for s in [0, 60, 120, 1000, 1060] {
+            store
+                .record_heartbeat(&Heartbeat::Watchdog { at: at(s) })
+                .expect("heartbeat");
+        }
+        for (start, alive) in [(0, 0), (0, 30), (0, 500), (900, 900), (900, 1200)] {
+            store
+                .record_heartbeat(&Heartbeat::ServerAlive {
+                    started_at: at(start),
+                    at: at(alive),
+                })
+                .expect("alive");
+        }
+    }
+    let store = backend.open();
+    let log = store.heartbeats(range(100, 1050)).expect("heartbeats");
+    assert_eq!(log.watchdog, [at(60), at(120), at(1000)]);
+    assert_eq!(
+        log.runs,
+        [
+            ServerRun {
+                started_at: at(0),
+                last_alive: at(500)
+            },
+            ServerRun {
+                started_at: at(900),
+                last_alive: at(1200)
+            },
+        ]
+    );
+    let later = store.heartbeats(range(1100, 2000)).expect("heartbeats");
+    assert_eq!(later.watchdog, [at(1060)]);
+    assert_eq!(
+        later.runs, log.runs,
+        "the run before the range is its neighbour"
+    );
+    // Inside the server's downtime: both neighbours, so the gap can be computed.
+    let down = store.heartbeats(range(600, 800)).expect("heartbeats");
+    assert_eq!(down.runs, log.runs);
+    let first = store.heartbeats(range(-500, -100)).expect("heartbeats");
+    assert!(first.watchdog.is_empty());
+    assert_eq!(
+        first.runs,
+        [ServerRun {
+            started_at: at(0),
+            last_alive: at(500)
+        }]
+    );
+}
+
+/// Purging removes episodes and Watchdog heartbeats last heard of before the cutoff and
+/// keeps the rest (an old episode heard of recently stays).
+pub fn purge_removes_what_was_last_seen_before_the_cutoff(backend: &dyn Backend) {
+    let store = backend.open();
+    let old = labels(&[("alertname", "Old")]);
+    let long = labels(&[("alertname", "LongRunning")]);
+    let new = labels(&[("alertname", "New")]);
+    store
+        .append(&[firing(&old, 0, 10), firing(&long, 0, 20)])
+        .expect("append");
+    store.append(&[resolved(&old, 0, 50, 60)]).expect("append");
+    store
+        .record_heartbeat(&Heartbeat::Watchdog { at: at(30) })
+        .expect("heartbeat");
+    store
+        .append(&[firing(&long, 0, 5000), firing(&new, 4000, 5010)])
+        .expect("append");
+    store
+        .record_heartbeat(&Heartbeat::Watchdog { at: at(5020) })
+        .expect("heartbeat");
+    let outcome = store.purge(at(3600)).expect("purge");
+    assert!(outcome.removed >= 1, "{outcome:?}");
+    drop(store);
+    let store = backend.open();
+    let mut left = names(&all_episodes(store.as_ref(), everything(), vec![]));
+    left.sort();
+    assert_eq!(left, ["LongRunning", "New"]);
+    let log = store.heartbeats(everything()).expect("heartbeats");
+    assert_eq!(log.watchdog, [at(5020)]);
+    let stats = store.stats().expect("stats");
+    assert_eq!((stats.episodes, stats.heartbeats), (2, 1));
+}
+
+/// Stats count episodes, open episodes and heartbeats, and know the newest receive time.
+pub fn stats_count_what_is_kept(backend: &dyn Backend) {
+    let store = backend.open();
+    assert_eq!(store.stats().expect("stats").episodes, 0);
+    let a = labels(&[("alertname", "A")]);
+    let b = labels(&[("alertname", "B")]);
+    store
+        .append(&[firing(&a, 0, 10), firing(&b, 0, 11)])
+        .expect("append");
+    store.append(&[resolved(&a, 0, 100, 110)]).expect("append");
+    store
+        .record_heartbeat(&Heartbeat::Watchdog { at: at(120) })
+        .expect("heartbeat");
+    let stats = store.stats().expect("stats");
+    assert_eq!(
+        (stats.episodes, stats.open_episodes, stats.heartbeats),
+        (2, 1, 1)
+    );
+    assert_eq!(stats.newest_seen, Some(at(110)));
+}
+
+/// A batch with an instant the store cannot hold is refused whole.
+pub fn unrepresentable_batch_stores_nothing(backend: &dyn Backend) {
+    let store = backend.open();
+    let a = labels(&[("alertname", "A")]);
+    let mut bad = firing(&labels(&[("alertname", "Bad")]), 0, 10);
+    bad.alert.starts_at = "1500-01-01T00:00:00Z".parse().expect("valid timestamp");
+    assert!(store.append(&[firing(&a, 0, 10), bad]).is_err());
+    assert_eq!(all_episodes(store.as_ref(), everything(), vec![]).len(), 0);
+}

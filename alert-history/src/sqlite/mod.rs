@@ -1,0 +1,734 @@
+//! The embedded store: one SQLite file (bundled SQLite, WAL).
+//!
+//! Durability: every [`append`](HistoryStore::append) is one transaction, committed
+//! before it returns; with the default [`Synchronous::Full`] the commit is on disk (it
+//! survives power loss), with [`Synchronous::Normal`] it survives a crash of the process
+//! but may lose the last commits on power loss.
+//!
+//! Queries: "overlaps `[t1, t2)`" is `ends_at > t1 AND starts_at < t2` (open episodes
+//! keep `ends_at = i64::MAX`). An equality matcher on `alertname` uses the
+//! `(alertname, ends_at, starts_at)` index; other equality matchers with a non-empty value
+//! are answered from the `episode_labels` table (one row per label, primary key
+//! `(name, value, episode_id)`); every matcher is then evaluated in Rust on the
+//! candidates, read in page order, so regular expressions and `!=` work as in
+//! Alertmanager.
+//!
+//! ```
+//! use alert_core::{Alert, LabelSet, Timestamp};
+//! use alert_history::{EpisodeQuery, HistoryStore, Notification, TimeRange};
+//! use alert_history::sqlite::SqliteStore;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = SqliteStore::open(dir.path().join("history.db"))?;
+//! let t = |s: &str| s.parse::<Timestamp>().unwrap();
+//! let alert = Alert::firing(LabelSet::from_pairs([("alertname", "DiskFull")])?, t("2024-05-01T10:00:00Z"));
+//! store.append(&[Notification { alert, receiver: "history".into(), received_at: t("2024-05-01T10:00:30Z") }])?;
+//! let range = TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z"))?;
+//! assert_eq!(store.query(&EpisodeQuery::new(range))?.episodes.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use alert_core::{Duration, Fingerprint, LabelSet, MatchType, Timestamp};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+
+use crate::availability::{Heartbeat, HeartbeatLog, ServerRun, runs_around};
+use crate::episode::{Episode, Notification};
+use crate::error::{Error, Result};
+use crate::range::TimeRange;
+use crate::store::{
+    AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
+    check_representable, from_nanos, to_nanos,
+};
+use schema::{CURRENT_VERSION, OPEN_END, migrate_to, sqlite_error};
+
+/// How hard a commit waits for the disk (SQLite's `PRAGMA synchronous` in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// Every commit is synced: durable across power loss.
+    #[default]
+    Full,
+    /// Commits survive a crash of the process; the newest may be lost on power loss.
+    Normal,
+}
+
+/// Options for [`SqliteStore::open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SqliteOptions {
+    /// Commit durability.
+    pub synchronous: Synchronous,
+}
+
+/// Alert history in one SQLite file. See the module docs.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+/// The columns an [`Episode`] is read from, in `episode_from_row` order.
+const EPISODE_COLUMNS: &str = "e.fingerprint, e.starts_at, e.ends_at, e.first_seen, e.last_seen, \
+     e.labels, e.annotations, e.receiver, e.generator_url";
+
+/// Fingerprints are unsigned; SQLite integers are signed. Flipping the top bit keeps
+/// the order of the unsigned values.
+fn fp_to_sql(fp: Fingerprint) -> i64 {
+    (fp.0 ^ (1 << 63)) as i64
+}
+
+fn fp_from_sql(v: i64) -> Fingerprint {
+    Fingerprint((v as u64) ^ (1 << 63))
+}
+
+fn decode_labels(text: &str, field: &str) -> Result<LabelSet> {
+    serde_json::from_str(text).map_err(|e| Error::Decode {
+        field: field.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode_labels(labels: &LabelSet) -> String {
+    // A LabelSet always serialises: string keys and values.
+    serde_json::to_string(labels).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The raw columns of one episode row; labels decoded later, only when needed.
+struct RawEpisode {
+    fingerprint: i64,
+    starts_at: i64,
+    ends_at: i64,
+    first_seen: i64,
+    last_seen: i64,
+    labels: String,
+    annotations: String,
+    receiver: String,
+    generator_url: String,
+}
+
+impl RawEpisode {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<RawEpisode> {
+        RawEpisode::from_row_at(row, 0)
+    }
+
+    /// Reads the columns of [`EPISODE_COLUMNS`] starting at column `at`.
+    fn from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<RawEpisode> {
+        Ok(RawEpisode {
+            fingerprint: row.get(at)?,
+            starts_at: row.get(at + 1)?,
+            ends_at: row.get(at + 2)?,
+            first_seen: row.get(at + 3)?,
+            last_seen: row.get(at + 4)?,
+            labels: row.get(at + 5)?,
+            annotations: row.get(at + 6)?,
+            receiver: row.get(at + 7)?,
+            generator_url: row.get(at + 8)?,
+        })
+    }
+
+    fn into_episode(self, labels: LabelSet) -> Result<Episode> {
+        let fingerprint = fp_from_sql(self.fingerprint);
+        let field = format!("episodes[{fingerprint}].annotations");
+        Ok(Episode {
+            fingerprint,
+            starts_at: from_nanos(self.starts_at),
+            ends_at: (self.ends_at != OPEN_END).then(|| from_nanos(self.ends_at)),
+            end_inferred: false,
+            severity: labels.get("severity").map(str::to_owned),
+            labels,
+            annotations: decode_labels(&self.annotations, &field)?,
+            first_seen: from_nanos(self.first_seen),
+            last_seen: from_nanos(self.last_seen),
+            receiver: self.receiver,
+            generator_url: self.generator_url,
+        })
+    }
+
+    fn decode(self) -> Result<Episode> {
+        let field = format!("episodes[{}].labels", fp_from_sql(self.fingerprint));
+        let labels = decode_labels(&self.labels, &field)?;
+        self.into_episode(labels)
+    }
+}
+
+fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection> {
+    let ctx = format!("open {}", path.display());
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_error(&ctx, e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| sqlite_error(&ctx, e))?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| sqlite_error(&ctx, e))?;
+    let sync = match options.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", sync)
+        .map_err(|e| sqlite_error(&ctx, e))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` with default options, migrating
+    /// its schema to the current version.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, SqliteOptions::default())
+    }
+
+    /// Opens the store at `path` with `options`.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = open_connection(&path, options)?;
+        migrate_to(&mut writer, CURRENT_VERSION, &path.display().to_string())?;
+        let reader = open_connection(&path, options)?;
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the file (after opening: [`schema::CURRENT_VERSION`]).
+    pub fn schema_version(&self) -> Result<i64> {
+        schema::version(&self.read())
+    }
+
+    /// The retention period kept in the database, if one was set.
+    pub fn retention(&self) -> Result<Option<Duration>> {
+        let text: Option<String> = self
+            .read()
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'retention'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| sqlite_error("read retention", e))?;
+        text.map(|t| {
+            t.parse::<Duration>().map_err(|e| Error::Decode {
+                field: "settings.retention".into(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Keeps `retention` in the database (`None` removes it).
+    pub fn set_retention(&self, retention: Option<Duration>) -> Result<()> {
+        let conn = self.write();
+        let result = match retention {
+            Some(d) => conn.execute(
+                "INSERT INTO settings(key, value) VALUES('retention', ?1) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [d.to_string()],
+            ),
+            None => conn.execute("DELETE FROM settings WHERE key = 'retention'", []),
+        };
+        result
+            .map(drop)
+            .map_err(|e| sqlite_error("write retention", e))
+    }
+
+    fn write(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (uncommitted work is
+        // rolled back when the transaction is dropped), so a poisoned lock is usable.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads candidate rows in page order and keeps those the query admits, until one
+    /// more than the page is found.
+    fn collect_page(&self, q: &EpisodeQuery) -> Result<EpisodePage> {
+        let t1 = to_nanos(q.range.start, "range.start")?;
+        let t2 = to_nanos(q.range.end, "range.end")?;
+        let mut sql = String::with_capacity(512);
+        let mut args: Vec<Value> = Vec::new();
+        let mut label_filters: Vec<(&str, &str)> = Vec::new();
+        let mut alertname: Option<&str> = None;
+        for m in q.matchers.iter() {
+            if m.match_type() == MatchType::Equal && !m.value().is_empty() {
+                if m.name() == "alertname" && alertname.is_none() {
+                    alertname = Some(m.value());
+                } else {
+                    label_filters.push((m.name(), m.value()));
+                }
+            }
+        }
+        sql.push_str("SELECT ");
+        sql.push_str(EPISODE_COLUMNS);
+        if alertname.is_none()
+            && let Some((name, value)) = label_filters.first().copied()
+        {
+            // Drive the query from the label index.
+            sql.push_str(
+                " FROM episode_labels l CROSS JOIN episodes e ON e.id = l.episode_id \
+                 WHERE l.name = ? AND l.value = ?",
+            );
+            args.push(Value::Text(name.to_owned()));
+            args.push(Value::Text(value.to_owned()));
+            label_filters.remove(0);
+        } else {
+            sql.push_str(" FROM episodes e WHERE 1");
+        }
+        if let Some(name) = alertname {
+            sql.push_str(" AND e.alertname = ?");
+            args.push(Value::Text(name.to_owned()));
+        }
+        sql.push_str(" AND e.ends_at > ? AND e.starts_at < ?");
+        args.push(Value::Integer(t1));
+        args.push(Value::Integer(t2));
+        for (name, value) in label_filters {
+            sql.push_str(
+                " AND EXISTS(SELECT 1 FROM episode_labels x \
+                 WHERE x.name = ? AND x.value = ? AND x.episode_id = e.id)",
+            );
+            args.push(Value::Text(name.to_owned()));
+            args.push(Value::Text(value.to_owned()));
+        }
+        if let Some(c) = q.cursor {
+            sql.push_str(" AND (e.starts_at, e.fingerprint) > (?, ?)");
+            args.push(Value::Integer(to_nanos(c.starts_at, "cursor")?));
+            args.push(Value::Integer(fp_to_sql(c.fingerprint)));
+        }
+        sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
+
+        let conn = self.read();
+        let ctx = "query episodes";
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(args))
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let mut found: Vec<Episode> = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| sqlite_error(ctx, e))? {
+            let raw = RawEpisode::from_row(row).map_err(|e| sqlite_error(ctx, e))?;
+            let field = format!("episodes[{}].labels", fp_from_sql(raw.fingerprint));
+            let labels = decode_labels(&raw.labels, &field)?;
+            if !q.matchers.matches(&labels) {
+                continue;
+            }
+            found.push(raw.into_episode(labels)?);
+            if found.len() > q.limit {
+                break;
+            }
+        }
+        Ok(q.paginate(found))
+    }
+}
+
+impl HistoryStore for SqliteStore {
+    fn append(&self, notifications: &[Notification]) -> Result<AppendOutcome> {
+        check_representable(notifications)?;
+        let mut conn = self.write();
+        let ctx = "append";
+        let tx = conn.transaction().map_err(|e| sqlite_error(ctx, e))?;
+        {
+            let mut select = tx
+                .prepare_cached(&format!(
+                    "SELECT e.id, {EPISODE_COLUMNS} FROM episodes e \
+                     WHERE e.fingerprint = ?1 AND e.starts_at = ?2"
+                ))
+                .map_err(|e| sqlite_error("append: select episode", e))?;
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE episodes SET ends_at = ?2, first_seen = ?3, last_seen = ?4, \
+                     annotations = ?5, receiver = ?6, generator_url = ?7 WHERE id = ?1",
+                )
+                .map_err(|e| sqlite_error("append: update episode", e))?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO episodes(fingerprint, starts_at, ends_at, first_seen, last_seen, \
+                     alertname, labels, annotations, receiver, generator_url) \
+                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(|e| sqlite_error("append: insert episode", e))?;
+            let mut insert_label = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO episode_labels(name, value, episode_id) VALUES(?1, ?2, ?3)",
+                )
+                .map_err(|e| sqlite_error("append: insert label", e))?;
+            for n in notifications {
+                let fp = fp_to_sql(n.alert.fingerprint);
+                let starts = to_nanos(n.alert.starts_at, "startsAt")?;
+                let existing = select
+                    .query_row(params![fp, starts], |row| {
+                        Ok((row.get::<_, i64>(0)?, RawEpisode::from_row_at(row, 1)?))
+                    })
+                    .optional()
+                    .map_err(|e| sqlite_error("append: select episode", e))?;
+                match existing {
+                    Some((id, raw)) => {
+                        // The labels are the alert's own (same fingerprint).
+                        let mut episode = raw.into_episode(n.alert.labels.clone())?;
+                        episode.merge(n);
+                        update
+                            .execute(params![
+                                id,
+                                episode
+                                    .ends_at
+                                    .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
+                                to_nanos(episode.first_seen, "firstSeen")?,
+                                to_nanos(episode.last_seen, "lastSeen")?,
+                                encode_labels(&episode.annotations),
+                                episode.receiver,
+                                episode.generator_url,
+                            ])
+                            .map_err(|e| sqlite_error("append: update episode", e))?;
+                    }
+                    None => {
+                        let episode = Episode::from_notification(n);
+                        insert
+                            .execute(params![
+                                fp,
+                                starts,
+                                episode
+                                    .ends_at
+                                    .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
+                                to_nanos(episode.first_seen, "firstSeen")?,
+                                to_nanos(episode.last_seen, "lastSeen")?,
+                                episode.alertname(),
+                                encode_labels(&episode.labels),
+                                encode_labels(&episode.annotations),
+                                episode.receiver,
+                                episode.generator_url,
+                            ])
+                            .map_err(|e| sqlite_error("append: insert episode", e))?;
+                        let id = tx.last_insert_rowid();
+                        for (name, value) in episode.labels.iter() {
+                            insert_label
+                                .execute(params![name, value, id])
+                                .map_err(|e| sqlite_error("append: insert label", e))?;
+                        }
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(|e| sqlite_error("append: commit", e))?;
+        Ok(AppendOutcome {
+            notifications: notifications.len(),
+        })
+    }
+
+    fn query(&self, query: &EpisodeQuery) -> Result<EpisodePage> {
+        query.validate()?;
+        self.collect_page(query)
+    }
+
+    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeRange) -> Result<Vec<Episode>> {
+        let t1 = to_nanos(range.start, "range.start")?;
+        let t2 = to_nanos(range.end, "range.end")?;
+        let conn = self.read();
+        let ctx = "episodes of a fingerprint";
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.fingerprint = ?1 \
+                 AND e.starts_at < ?3 AND e.ends_at > ?2 ORDER BY e.starts_at"
+            ))
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let raws = stmt
+            .query_map(
+                params![fp_to_sql(fingerprint), t1, t2],
+                RawEpisode::from_row,
+            )
+            .map_err(|e| sqlite_error(ctx, e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sqlite_error(ctx, e))?;
+        raws.into_iter().map(RawEpisode::decode).collect()
+    }
+
+    fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<()> {
+        let conn = self.write();
+        let result = match *heartbeat {
+            Heartbeat::Watchdog { at } => conn.execute(
+                "INSERT INTO heartbeats(at) VALUES(?1)",
+                [to_nanos(at, "heartbeat.at")?],
+            ),
+            Heartbeat::ServerAlive { started_at, at } => conn.execute(
+                "INSERT INTO server_runs(started_at, last_alive) VALUES(?1, ?2) \
+                 ON CONFLICT(started_at) DO UPDATE SET last_alive = max(last_alive, excluded.last_alive)",
+                [to_nanos(started_at, "heartbeat.startedAt")?, to_nanos(at, "heartbeat.at")?],
+            ),
+        };
+        result
+            .map(drop)
+            .map_err(|e| sqlite_error("record heartbeat", e))
+    }
+
+    fn heartbeats(&self, range: TimeRange) -> Result<HeartbeatLog> {
+        let t1 = to_nanos(range.start, "range.start")?;
+        let t2 = to_nanos(range.end, "range.end")?;
+        let conn = self.read();
+        let ctx = "read heartbeats";
+        let before: Option<i64> = conn
+            .query_row("SELECT max(at) FROM heartbeats WHERE at < ?1", [t1], |r| {
+                r.get(0)
+            })
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let mut stmt = conn
+            .prepare_cached("SELECT at FROM heartbeats WHERE at >= ?1 AND at < ?2 ORDER BY at")
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let inside = stmt
+            .query_map([t1, t2], |r| r.get::<_, i64>(0))
+            .map_err(|e| sqlite_error(ctx, e))?
+            .collect::<rusqlite::Result<Vec<i64>>>()
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let watchdog = before.into_iter().chain(inside).map(from_nanos).collect();
+
+        let mut stmt = conn
+            .prepare_cached("SELECT started_at, last_alive FROM server_runs ORDER BY started_at")
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let all: Vec<ServerRun> = stmt
+            .query_map([], |r| {
+                Ok(ServerRun {
+                    started_at: from_nanos(r.get(0)?),
+                    last_alive: from_nanos(r.get(1)?),
+                })
+            })
+            .map_err(|e| sqlite_error(ctx, e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sqlite_error(ctx, e))?;
+        Ok(HeartbeatLog {
+            watchdog,
+            runs: runs_around(&all, range),
+        })
+    }
+
+    fn purge(&self, before: Timestamp) -> Result<PurgeOutcome> {
+        let cutoff = to_nanos(before, "before")?;
+        let mut conn = self.write();
+        let ctx = "purge";
+        let tx = conn.transaction().map_err(|e| sqlite_error(ctx, e))?;
+        tx.execute(
+            "DELETE FROM episode_labels WHERE episode_id IN \
+             (SELECT id FROM episodes WHERE last_seen < ?1)",
+            [cutoff],
+        )
+        .map_err(|e| sqlite_error("purge: labels", e))?;
+        let removed = tx
+            .execute("DELETE FROM episodes WHERE last_seen < ?1", [cutoff])
+            .map_err(|e| sqlite_error("purge: episodes", e))?;
+        tx.execute("DELETE FROM heartbeats WHERE at < ?1", [cutoff])
+            .map_err(|e| sqlite_error("purge: heartbeats", e))?;
+        tx.execute("DELETE FROM server_runs WHERE last_alive < ?1", [cutoff])
+            .map_err(|e| sqlite_error("purge: server runs", e))?;
+        tx.commit().map_err(|e| sqlite_error("purge: commit", e))?;
+        Ok(PurgeOutcome {
+            removed: removed as u64,
+        })
+    }
+
+    fn stats(&self) -> Result<StoreStats> {
+        let conn = self.read();
+        let ctx = "stats";
+        let (episodes, open, newest): (i64, i64, Option<i64>) = conn
+            .query_row(
+                "SELECT count(*), (SELECT count(*) FROM episodes WHERE ends_at = ?1), \
+                 (SELECT max(last_seen) FROM episodes) FROM episodes",
+                [OPEN_END],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let heartbeats: i64 = conn
+            .query_row("SELECT count(*) FROM heartbeats", [], |r| r.get(0))
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let bytes: i64 = conn
+            .query_row(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sqlite_error(ctx, e))?;
+        Ok(StoreStats {
+            episodes: episodes.unsigned_abs(),
+            open_episodes: open.unsigned_abs(),
+            heartbeats: heartbeats.unsigned_abs(),
+            newest_seen: newest.map(from_nanos),
+            bytes: Some(bytes.unsigned_abs()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alert_core::{Alert, AlertStatus, Matcher, Matchers};
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("valid timestamp")
+    }
+
+    fn raw(path: &Path) -> Connection {
+        Connection::open(path).expect("open raw connection")
+    }
+
+    #[test]
+    fn migration_from_v1_keeps_episodes_heartbeats_and_retention() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("history.db");
+        {
+            let mut conn = raw(&path);
+            migrate_to(&mut conn, 1, "history.db").expect("create v1");
+            assert_eq!(schema::version(&conn).expect("version"), 1);
+            let labels = r#"{"alertname":"DiskFull","instance":"db-1","severity":"critical"}"#;
+            let fp = LabelSet::from_pairs([
+                ("alertname", "DiskFull"),
+                ("instance", "db-1"),
+                ("severity", "critical"),
+            ])
+            .expect("valid")
+            .fingerprint();
+            let ns = |s: &str| to_nanos(t(s), "test").expect("fits");
+            conn.execute(
+                "INSERT INTO episodes VALUES(?1, ?2, NULL, ?3, ?4, ?5, '{\"summary\":\"full\"}', 'history', 'http://prom')",
+                params![fp_to_sql(fp), ns("2024-05-01T10:00:00Z"), ns("2024-05-01T10:00:30Z"), ns("2024-05-01T11:00:30Z"), labels],
+            )
+            .expect("insert open v1 episode");
+            conn.execute(
+                "INSERT INTO episodes VALUES(?1, ?2, ?3, ?2, ?3, '{\"alertname\":\"Other\"}', '{}', 'history', '')",
+                params![fp_to_sql(Fingerprint(7)), ns("2024-05-01T09:00:00Z"), ns("2024-05-01T09:30:00Z")],
+            )
+            .expect("insert closed v1 episode");
+            conn.execute(
+                "INSERT INTO heartbeats VALUES(?1)",
+                [ns("2024-05-01T11:00:00Z")],
+            )
+            .expect("insert heartbeat");
+            conn.execute("INSERT INTO settings VALUES('retention', '14d')", [])
+                .expect("insert retention");
+        }
+        let store = SqliteStore::open(&path).expect("open migrates");
+        assert_eq!(store.schema_version().expect("version"), CURRENT_VERSION);
+        assert_eq!(
+            store.retention().expect("retention"),
+            Some("14d".parse().expect("valid"))
+        );
+        let range =
+            TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid");
+        let mut q = EpisodeQuery::new(range);
+        let all = store.query(&q).expect("query").episodes;
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            (all[0].alertname(), all[0].ends_at),
+            ("Other", Some(t("2024-05-01T09:30:00Z")))
+        );
+        assert_eq!((all[1].alertname(), all[1].ends_at), ("DiskFull", None));
+        assert_eq!(all[1].annotations.get("summary"), Some("full"));
+        // The new indexes were filled from the old rows.
+        q.matchers = Matchers::new(vec![
+            Matcher::new(MatchType::Equal, "instance", "db-1").expect("valid"),
+        ]);
+        assert_eq!(store.query(&q).expect("query").episodes.len(), 1);
+        q.matchers = Matchers::new(vec![
+            Matcher::new(MatchType::Equal, "alertname", "DiskFull").expect("valid"),
+        ]);
+        assert_eq!(store.query(&q).expect("query").episodes.len(), 1);
+        assert_eq!(
+            store.heartbeats(range).expect("heartbeats").watchdog,
+            [t("2024-05-01T11:00:00Z")]
+        );
+        // And the migrated store keeps merging: the old open episode resolves.
+        let labels = all[1].labels.clone();
+        let mut alert = Alert::firing(labels, t("2024-05-01T10:00:00Z"));
+        alert.status = AlertStatus::Resolved;
+        alert.ends_at = Some(t("2024-05-01T12:00:00Z"));
+        store
+            .append(&[Notification {
+                alert,
+                receiver: "history".into(),
+                received_at: t("2024-05-01T12:00:10Z"),
+            }])
+            .expect("append");
+        let e = store
+            .episodes_of(all[1].fingerprint, range)
+            .expect("episodes_of");
+        assert_eq!(e[0].ends_at, Some(t("2024-05-01T12:00:00Z")));
+        // Reopening an up-to-date file is a no-op.
+        drop(store);
+        let again = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(again.stats().expect("stats").episodes, 2);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_retention_round_trips() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("history.db");
+        let store = SqliteStore::open(&path).expect("open");
+        assert_eq!(store.retention().expect("retention"), None);
+        store
+            .set_retention(Some("30d".parse().expect("valid")))
+            .expect("set");
+        drop(store);
+        let store = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(
+            store.retention().expect("retention"),
+            Some("30d".parse().expect("valid"))
+        );
+        store.set_retention(None).expect("clear");
+        assert_eq!(store.retention().expect("retention"), None);
+        drop(store);
+        raw(&path)
+            .pragma_update(None, "user_version", 99)
+            .expect("bump version");
+        let err = SqliteStore::open(&path).err().expect("refused").to_string();
+        assert!(
+            err.contains("schema version 99 is newer than this release knows (2)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wal_mode_and_indexed_query_plans() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("history.db")).expect("open");
+        let conn = store.read();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        let plan = |sql: &str| -> String {
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("explain");
+            let rows: Vec<String> = stmt
+                .query_map([], |r| r.get::<_, String>(3))
+                .expect("plan")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows");
+            rows.join("\n")
+        };
+        let by_name = plan(
+            "SELECT e.id FROM episodes e WHERE 1 AND e.alertname = 'X' AND e.ends_at > 0 AND e.starts_at < 10 \
+             ORDER BY e.starts_at, e.fingerprint",
+        );
+        assert!(by_name.contains("episodes_by_alertname_end"), "{by_name}");
+        let by_label = plan(
+            "SELECT e.id FROM episode_labels l CROSS JOIN episodes e ON e.id = l.episode_id \
+             WHERE l.name = 'instance' AND l.value = 'x' AND e.ends_at > 0 AND e.starts_at < 10",
+        );
+        assert!(
+            by_label.contains("SEARCH l USING PRIMARY KEY (name=? AND value=?)"),
+            "{by_label}"
+        );
+        let purge = plan("DELETE FROM episodes WHERE last_seen < 5");
+        assert!(purge.contains("episodes_by_last_seen"), "{purge}");
+    }
+}
