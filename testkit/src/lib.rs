@@ -38,6 +38,7 @@ pub mod amtool;
 pub mod binaries;
 pub mod cluster;
 pub mod http;
+pub mod loki;
 pub mod poll;
 pub mod ports;
 pub mod webhook_sink;
