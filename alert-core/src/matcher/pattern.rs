@@ -1,0 +1,541 @@
+//! A matcher's regular expression, compiled as Alertmanager compiles it
+//! (`^(?:value)$`, Go RE2 meaning), with string-operation fast paths.
+//!
+//! Most routing and silence regexes are small: alternations of literals
+//! (`critical|page`), prefixes (`db-.*`), suffixes (`.*Down`), case-insensitive words
+//! (`(?i)watchdog|deadmansswitch`), `.+`. Those are recognised on the parse tree and
+//! answered with comparisons; everything else, and every input a fast path cannot decide
+//! exactly, goes to the compiled regex. Unit tests below check by property that the fast
+//! path and the regex agree.
+
+use super::re2::{self, Assertion, Node, NodeKind, RepeatOp, SyntaxError};
+
+/// The most alternatives a pattern may expand to before it is left to the regex.
+const MAX_ALTERNATIVES: usize = 32;
+/// The most characters of a class that are expanded into alternatives.
+const MAX_CLASS_CHARS: u32 = 16;
+
+/// A compiled anchored pattern.
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
+    regex: regex::Regex,
+    fast: Option<FastPath>,
+}
+
+impl Pattern {
+    /// Compiles `value` exactly as Alertmanager's `NewMatcher` does: `^(?:value)$`.
+    pub(crate) fn anchored(value: &str) -> Result<Pattern, SyntaxError> {
+        let anchored = format!("^(?:{value})$");
+        let node = re2::parse(&anchored)?;
+        let regex = re2::compile(&node, &anchored)?;
+        let fast = FastPath::of_anchored(&node);
+        Ok(Pattern { regex, fast })
+    }
+
+    /// Whether `value` matches the whole pattern.
+    #[inline]
+    pub(crate) fn is_match(&self, value: &str) -> bool {
+        if let Some(answer) = self.fast.as_ref().and_then(|fast| fast.matches(value)) {
+            return answer;
+        }
+        self.regex.is_match(value)
+    }
+
+    /// The regex alone, without fast paths (for tests).
+    #[cfg(test)]
+    fn regex_is_match(&self, value: &str) -> bool {
+        self.regex.is_match(value)
+    }
+}
+
+/// Whether `pattern`, compiled unanchored as Go's `regexp.MatchString(pattern, "")` does,
+/// matches the empty string. `Err` when Go cannot compile it unanchored.
+pub(crate) fn unanchored_matches_empty(pattern: &str) -> Result<bool, SyntaxError> {
+    let node = re2::parse(pattern)?;
+    Ok(re2::compile(&node, pattern)?.is_match(""))
+}
+
+/// Checks that Go compiles `pattern` unanchored (as Alertmanager's silence validation does).
+pub(crate) fn check_unanchored(pattern: &str) -> Result<(), SyntaxError> {
+    re2::parse(pattern).map(|_| ())
+}
+
+/// `.*` or `.+` between a literal head and tail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gap {
+    /// The fewest characters it takes (`.*` 0, `.+` 1, `.+.+` 2).
+    min_chars: usize,
+    /// Crosses newlines (`(?s)`).
+    dot_nl: bool,
+}
+
+impl Gap {
+    #[inline]
+    fn accepts(self, middle: &str) -> bool {
+        (self.dot_nl || !middle.contains('\n'))
+            && (self.min_chars == 0
+                || middle.chars().take(self.min_chars).count() == self.min_chars)
+    }
+
+    /// Two adjacent gaps as one (`.*.+`), when they agree on newlines.
+    fn then(self, next: Gap) -> Option<Gap> {
+        (self.dot_nl == next.dot_nl).then_some(Gap {
+            min_chars: self.min_chars + next.min_chars,
+            dot_nl: self.dot_nl,
+        })
+    }
+}
+
+/// How a piece of an alternative relates to case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    /// No letters: the same with or without `(?i)`.
+    Neutral,
+    Sensitive,
+    /// ASCII letters under `(?i)`.
+    Folded,
+}
+
+impl Case {
+    fn join(self, other: Case) -> Option<Case> {
+        match (self, other) {
+            (Case::Neutral, c) | (c, Case::Neutral) => Some(c),
+            (a, b) if a == b => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// One piece of an alternative while it is being built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Text(String),
+    Gap(Gap),
+}
+
+/// A sequence of literal text and gaps, with one case rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sequence {
+    segments: Vec<Segment>,
+    case: Case,
+}
+
+impl Sequence {
+    fn empty() -> Sequence {
+        Sequence {
+            segments: Vec::new(),
+            case: Case::Neutral,
+        }
+    }
+
+    fn concat(&self, next: &Sequence) -> Option<Sequence> {
+        let case = self.case.join(next.case)?;
+        let mut segments = self.segments.clone();
+        for seg in &next.segments {
+            match (segments.last_mut(), seg) {
+                (Some(Segment::Text(a)), Segment::Text(b)) => a.push_str(b),
+                (Some(Segment::Gap(a)), Segment::Gap(b)) => *a = a.then(*b)?,
+                _ => segments.push(seg.clone()),
+            }
+        }
+        Some(Sequence { segments, case })
+    }
+}
+
+/// The shape of one alternative a fast path can test exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Shape {
+    /// The whole value equals the text.
+    Exact(Box<str>),
+    /// `head`, a gap, `tail` (either may be empty).
+    Gapped {
+        head: Box<str>,
+        gap: Gap,
+        tail: Box<str>,
+    },
+    /// `.*text.*`.
+    Contains { text: Box<str>, dot_nl: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Alternative {
+    shape: Shape,
+    /// ASCII case-insensitive (the text is ASCII).
+    folded: bool,
+}
+
+impl Alternative {
+    fn from_sequence(seq: Sequence) -> Option<Alternative> {
+        let folded = seq.case == Case::Folded;
+        let text = |s: &String| -> Box<str> { s.as_str().into() };
+        let shape = match seq.segments.as_slice() {
+            [] => Shape::Exact("".into()),
+            [Segment::Text(t)] => Shape::Exact(text(t)),
+            [Segment::Gap(gap)] => Shape::Gapped {
+                head: "".into(),
+                gap: *gap,
+                tail: "".into(),
+            },
+            [Segment::Text(h), Segment::Gap(gap)] => Shape::Gapped {
+                head: text(h),
+                gap: *gap,
+                tail: "".into(),
+            },
+            [Segment::Gap(gap), Segment::Text(t)] => Shape::Gapped {
+                head: "".into(),
+                gap: *gap,
+                tail: text(t),
+            },
+            [Segment::Text(h), Segment::Gap(gap), Segment::Text(t)] => Shape::Gapped {
+                head: text(h),
+                gap: *gap,
+                tail: text(t),
+            },
+            [Segment::Gap(a), Segment::Text(t), Segment::Gap(b)]
+                if a.min_chars == 0 && b.min_chars == 0 && a.dot_nl == b.dot_nl && !folded =>
+            {
+                Shape::Contains {
+                    text: text(t),
+                    dot_nl: a.dot_nl,
+                }
+            }
+            _ => return None,
+        };
+        Some(Alternative { shape, folded })
+    }
+
+    /// `Some(answer)` when this alternative decides exactly; `None` to ask the regex.
+    /// A folded alternative is only asked with ASCII values.
+    #[inline]
+    fn matches(&self, value: &str) -> Option<bool> {
+        let eq = |a: &str, b: &str| {
+            if self.folded {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        match &self.shape {
+            Shape::Exact(text) => Some(eq(value, text)),
+            Shape::Gapped { head, gap, tail } => {
+                let (h, t) = (head.len(), tail.len());
+                if value.len() < h + t {
+                    return Some(false);
+                }
+                let (Some(vh), Some(vt), Some(middle)) = (
+                    value.get(..h),
+                    value.get(value.len() - t..),
+                    value.get(h..value.len() - t),
+                ) else {
+                    // Not on character boundaries: head or tail cannot match there.
+                    return Some(false);
+                };
+                Some(eq(vh, head) && eq(vt, tail) && gap.accepts(middle))
+            }
+            Shape::Contains { text, dot_nl } => {
+                if !dot_nl && value.contains('\n') {
+                    // Newlines inside the text itself are possible: leave it to the regex.
+                    return None;
+                }
+                Some(value.contains(&**text))
+            }
+        }
+    }
+}
+
+/// The alternatives of an anchored pattern that can be tested with string operations.
+#[derive(Debug, Clone)]
+struct FastPath {
+    alternatives: Box<[Alternative]>,
+    /// Some alternative is case-insensitive: non-ASCII values go to the regex.
+    any_folded: bool,
+}
+
+impl FastPath {
+    /// Recognises `^(?:…)$` whose body expands to simple alternatives.
+    fn of_anchored(root: &Node) -> Option<FastPath> {
+        let NodeKind::Concat(items) = &root.kind else {
+            return None;
+        };
+        let (first, rest) = items.split_first()?;
+        let (last, body) = rest.split_last()?;
+        let begin = matches!(first.kind, NodeKind::Assertion(Assertion::BeginText));
+        let end = matches!(last.kind, NodeKind::Assertion(Assertion::EndText));
+        if !begin || !end {
+            return None;
+        }
+        let sequences = expand_all(body)?;
+        let alternatives: Vec<Alternative> = sequences
+            .into_iter()
+            .map(Alternative::from_sequence)
+            .collect::<Option<_>>()?;
+        let any_folded = alternatives.iter().any(|a| a.folded);
+        Some(FastPath {
+            alternatives: alternatives.into_boxed_slice(),
+            any_folded,
+        })
+    }
+
+    #[inline]
+    fn matches(&self, value: &str) -> Option<bool> {
+        if self.any_folded && !value.is_ascii() {
+            return None;
+        }
+        let mut undecided = false;
+        for alternative in self.alternatives.iter() {
+            match alternative.matches(value) {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => undecided = true,
+            }
+        }
+        if undecided { None } else { Some(false) }
+    }
+}
+
+/// The sequences a concatenation of nodes expands to.
+fn expand_all(nodes: &[Node]) -> Option<Vec<Sequence>> {
+    let mut acc = vec![Sequence::empty()];
+    for node in nodes {
+        let next = expand(node)?;
+        let mut product = Vec::with_capacity(acc.len() * next.len());
+        for a in &acc {
+            for b in &next {
+                product.push(a.concat(b)?);
+                if product.len() > MAX_ALTERNATIVES {
+                    return None;
+                }
+            }
+        }
+        acc = product;
+    }
+    Some(acc)
+}
+
+/// The sequences one node expands to, or `None` when it is not of a simple form.
+fn expand(node: &Node) -> Option<Vec<Sequence>> {
+    match &node.kind {
+        NodeKind::Empty => Some(vec![Sequence::empty()]),
+        NodeKind::Literal { c, fold } => {
+            let ch = char::from_u32(*c)?;
+            let case = if !ch.is_alphabetic() {
+                Case::Neutral
+            } else if !fold {
+                Case::Sensitive
+            } else if ch.is_ascii() {
+                Case::Folded
+            } else {
+                return None;
+            };
+            // A folded letter that is not ASCII never gets here; a non-letter never folds.
+            if *fold && !ch.is_ascii() {
+                return None;
+            }
+            Some(vec![Sequence {
+                segments: vec![Segment::Text(ch.to_string())],
+                case,
+            }])
+        }
+        NodeKind::Class(class) => {
+            let count: u32 = class
+                .ranges()
+                .iter()
+                .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
+                .sum();
+            if count == 0 || count > MAX_CLASS_CHARS {
+                return None;
+            }
+            let mut out = Vec::new();
+            for range in class.ranges() {
+                for ch in range.start()..=range.end() {
+                    out.push(Sequence {
+                        segments: vec![Segment::Text(ch.to_string())],
+                        case: if ch.is_alphabetic() {
+                            Case::Sensitive
+                        } else {
+                            Case::Neutral
+                        },
+                    });
+                }
+            }
+            Some(out)
+        }
+        NodeKind::Capture(sub) => expand(sub),
+        NodeKind::Repeat {
+            op, min, max, sub, ..
+        } => {
+            let dot_nl = match sub.kind {
+                NodeKind::AnyChar => Some(true),
+                NodeKind::AnyCharNotNl => Some(false),
+                _ => None,
+            };
+            let min_chars = match op {
+                RepeatOp::Star => Some(0),
+                RepeatOp::Plus => Some(1),
+                RepeatOp::Counted if *max == -1 => usize::try_from(*min).ok(),
+                _ => None,
+            };
+            if let (Some(dot_nl), Some(min_chars)) = (dot_nl, min_chars) {
+                return Some(vec![Sequence {
+                    segments: vec![Segment::Gap(Gap { min_chars, dot_nl })],
+                    case: Case::Neutral,
+                }]);
+            }
+            if *op == RepeatOp::Quest {
+                let mut out = expand(sub)?;
+                out.push(Sequence::empty());
+                return (out.len() <= MAX_ALTERNATIVES).then_some(out);
+            }
+            None
+        }
+        NodeKind::Concat(subs) => expand_all(subs),
+        NodeKind::Alternate(subs) => {
+            let mut out = Vec::new();
+            for sub in subs {
+                out.extend(expand(sub)?);
+                if out.len() > MAX_ALTERNATIVES {
+                    return None;
+                }
+            }
+            Some(out)
+        }
+        NodeKind::AnyChar | NodeKind::AnyCharNotNl | NodeKind::Assertion(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pattern(p: &str) -> Pattern {
+        Pattern::anchored(p).expect("valid pattern")
+    }
+
+    #[test]
+    fn routing_regexes_have_fast_paths() {
+        for p in [
+            ".*Down",
+            "critical|page",
+            "db-.*",
+            "(?i)watchdog|deadmansswitch",
+            r"10\.0\..*",
+            "Postgres.*|MySQL.*",
+            "pay.*|ledger|billing",
+            "(api|web)-.*",
+            "eu-(west|central)-1",
+            "High(CPU|Memory)Usage",
+            "HTTP[45]xxSpike",
+            ".*-0[0-4]",
+            "[A-M].*",
+            ".+",
+            ".*",
+            "",
+            "prod|",
+            ".*foo.*",
+            "colou?r",
+        ] {
+            assert!(pattern(p).fast.is_some(), "no fast path for {p:?}");
+        }
+        for p in [
+            r"host-\d+\.example\.com:9100",
+            "a)|(b",
+            "^x",
+            r"\bx",
+            "(?i)é",
+        ] {
+            assert!(pattern(p).fast.is_none(), "unexpected fast path for {p:?}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_answer_like_go() {
+        let cases: &[(&str, &str, bool)] = &[
+            (".*Down", "NodeDown", true),
+            (".*Down", "Node\nDown", false),
+            ("(?s).*Down", "Node\nDown", true),
+            ("db-.*", "db-", true),
+            ("db-.*", "db", false),
+            ("(?i)watchdog|deadmansswitch", "WatchDog", true),
+            ("(?i)watchdog|deadmansswitch", "DeadMansSwitch", true),
+            ("(?i)watchdog|deadmansswitch", "watchdogs", false),
+            // The Kelvin sign folds to k, the long s to s: decided by the regex.
+            ("(?i)k", "\u{212A}", true),
+            ("(?i)s", "ſ", true),
+            ("critical|page", "page", true),
+            ("critical|page", "pager", false),
+            (".+", "", false),
+            (".+", "\n", false),
+            (".*", "", true),
+            ("prod|", "", true),
+            (".*foo.*", "a\nfoo", false),
+            (".*foo.*", "xfooy", true),
+        ];
+        for &(p, v, want) in cases {
+            assert_eq!(pattern(p).is_match(v), want, "{p:?} on {v:?}");
+        }
+    }
+
+    /// Patterns built from the pieces fast paths handle, and some they do not.
+    fn pattern_strategy() -> impl Strategy<Value = String> {
+        let atom = prop_oneof![
+            "[abkKsS.-]{1,3}",
+            Just(".*".to_owned()),
+            Just(".+".to_owned()),
+            Just("(?s:.*)".to_owned()),
+            Just("[a-c]".to_owned()),
+            Just("[Kk]".to_owned()),
+            Just("(?i:ks)".to_owned()),
+            Just("x?".to_owned()),
+            Just("(a|bc)".to_owned()),
+            Just("\\.".to_owned()),
+            Just("é".to_owned()),
+            Just("(?i:é)".to_owned()),
+            Just(".".to_owned()),
+        ];
+        let branch = prop::collection::vec(atom, 1..4).prop_map(|v| v.concat());
+        (any::<bool>(), prop::collection::vec(branch, 1..4)).prop_map(|(fold, branches)| {
+            let body = branches.join("|");
+            if fold { format!("(?i){body}") } else { body }
+        })
+    }
+
+    fn value_strategy() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just("a"),
+                Just("b"),
+                Just("c"),
+                Just("k"),
+                Just("K"),
+                Just("s"),
+                Just("S"),
+                Just("ſ"),
+                Just("\u{212A}"),
+                Just("\n"),
+                Just("é"),
+                Just("É"),
+                Just("."),
+                Just("-"),
+                Just("x"),
+            ],
+            0..8,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn fast_path_agrees_with_regex(p in pattern_strategy(), values in prop::collection::vec(value_strategy(), 1..12)) {
+            let compiled = pattern(&p);
+            for v in &values {
+                prop_assert_eq!(compiled.is_match(v), compiled.regex_is_match(v), "pattern {:?} value {:?}", p, v);
+            }
+            // Values spelled from the pattern's own text, to hit matches.
+            let spelled: String = p.chars().filter(|c| c.is_alphanumeric() || *c == '.' || *c == '-').collect();
+            prop_assert_eq!(compiled.is_match(&spelled), compiled.regex_is_match(&spelled), "pattern {:?} value {:?}", p, spelled);
+        }
+    }
+}
