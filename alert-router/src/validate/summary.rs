@@ -1,0 +1,79 @@
+//! What `amtool check-config` prints for one file, so that a CLI can print exactly the
+//! same (the CLI only reads the files and writes the text).
+
+use crate::config::Config;
+
+/// The result of checking one file as `amtool check-config` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckConfigOutput {
+    /// The text amtool prints on standard output for this file, blank line included.
+    pub stdout: String,
+    /// Whether the file failed (amtool then exits 1 with `failed to validate N file(s)`).
+    pub failed: bool,
+    /// The configuration, when it loaded.
+    pub config: Option<Config>,
+}
+
+/// Checks `text`, read from the file named `name`, and renders amtool 0.25's report:
+///
+/// ```text
+/// Checking 'alertmanager.yml'  SUCCESS
+/// Found:
+///  - global config
+///  - route
+///  - 0 inhibit rules
+///  - 1 receivers
+///  - 0 templates
+///
+/// ```
+///
+/// or `Checking 'alertmanager.yml'  FAILED: <Alertmanager's message>` and a blank line.
+/// Template files are not read (a pure function), so a configuration with templates
+/// reports their check as `  SUCCESS`, as amtool does when the files parse.
+///
+/// ```
+/// use alert_router::validate::check_config_output;
+/// let out = check_config_output("a.yml", "route: {receiver: x}\nreceivers: [{name: x}]\n");
+/// assert!(!out.failed);
+/// assert!(out.stdout.starts_with("Checking 'a.yml'  SUCCESS\nFound:\n - global config\n"));
+/// let out = check_config_output("b.yml", "route: {receiver: nope}\n");
+/// assert_eq!(out.stdout, "Checking 'b.yml'  FAILED: undefined receiver \"nope\" used in route\n\n");
+/// ```
+pub fn check_config_output(name: &str, text: &str) -> CheckConfigOutput {
+    let mut stdout = format!("Checking '{name}'");
+    match Config::from_yaml(text) {
+        Ok(config) => {
+            stdout.push_str("  SUCCESS\n");
+            stdout.push_str("Found:\n - global config\n - route\n");
+            stdout.push_str(&format!(
+                " - {} inhibit rules\n",
+                config.inhibit_rules.len()
+            ));
+            stdout.push_str(&format!(" - {} receivers\n", config.receivers.len()));
+            stdout.push_str(&format!(" - {} templates\n", config.templates.len()));
+            if !config.templates.is_empty() {
+                stdout.push_str("  SUCCESS\n");
+            }
+            stdout.push('\n');
+            CheckConfigOutput {
+                stdout,
+                failed: false,
+                config: Some(config),
+            }
+        }
+        Err(e) => {
+            stdout.push_str(&format!("  FAILED: {}\n\n", e.alertmanager_message()));
+            CheckConfigOutput {
+                stdout,
+                failed: true,
+                config: None,
+            }
+        }
+    }
+}
+
+/// amtool's closing line on standard error when `failed` files failed (without the
+/// program name): `failed to validate N file(s)`.
+pub fn failed_files_message(failed: usize) -> String {
+    format!("failed to validate {failed} file(s)")
+}
