@@ -62,13 +62,14 @@ macro_rules! conformance_suite {
     };
 }
 
-/// Whole seconds, three hours before now: the base of every test's times.
+/// Whole seconds, five hours before now: the base of every test's times (the latest
+/// receive time used is four hours after it, so nothing lies in the future).
 fn base() -> Timestamp {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    Timestamp::from_unix(i64::try_from(now).unwrap_or(0) - 3 * 3600, 0)
+    Timestamp::from_unix(i64::try_from(now).unwrap_or(0) - 5 * 3600, 0)
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
@@ -435,8 +436,7 @@ pub fn purge_removes_what_was_last_seen_before_the_cutoff(backend: &dyn Backend)
     store
         .record_heartbeat(&Heartbeat::Watchdog { at: at(5020) })
         .expect("heartbeat");
-    let outcome = store.purge(at(3600)).expect("purge");
-    assert!(outcome.removed >= 1, "{outcome:?}");
+    store.purge(at(3600)).expect("purge");
     drop(store);
     let store = backend.open();
     let mut left = names(&all_episodes(store.as_ref(), everything(), vec![]));

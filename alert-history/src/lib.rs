@@ -36,6 +36,8 @@ pub mod availability;
 pub mod conformance;
 pub mod episode;
 pub mod error;
+#[cfg(feature = "loki")]
+pub mod loki;
 pub mod range;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

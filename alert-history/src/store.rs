@@ -167,7 +167,8 @@ pub struct AppendOutcome {
 /// What a purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurgeOutcome {
-    /// Episodes removed (or, for a store that deletes log lines, notifications).
+    /// Episodes removed; 0 from a store that cannot count them (Loki deletes
+    /// asynchronously).
     pub removed: u64,
 }
 

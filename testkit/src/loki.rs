@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -94,6 +94,9 @@ struct Entry {
 #[derive(Debug, Default)]
 struct Stream {
     entries: Vec<Entry>,
+    /// (timestamp, line) of every entry, for Loki's duplicate rule.
+    keys: std::collections::HashSet<(i128, String)>,
+    newest: Option<i128>,
 }
 
 #[derive(Default)]
@@ -158,6 +161,8 @@ impl LokiFixture {
             .route("/loki/api/v1/query_range", get(query_range))
             .route("/loki/api/v1/delete", post(delete))
             .route("/ready", get(|| async { "ready\n" }))
+            // Loki's distributor takes pushes up to 100 MB (`max_recv_msg_size`).
+            .layer(DefaultBodyLimit::max(100 * 1024 * 1024))
             .with_state(Arc::clone(&shared));
         let (shutdown, stop) = oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -469,8 +474,7 @@ fn do_push(
                 ));
                 continue;
             }
-            let newest = stream.entries.iter().map(|x| x.ts).max();
-            if let Some(newest) = newest {
+            if let Some(newest) = stream.newest {
                 let cutoff = newest - cfg.out_of_order_window.as_nanos() as i128;
                 if e.ts < cutoff {
                     errors.push(format!(
@@ -483,13 +487,10 @@ fn do_push(
                 }
             }
             // An entry identical in timestamp and line to one already stored is dropped.
-            if stream
-                .entries
-                .iter()
-                .any(|x| x.ts == e.ts && x.line == e.line)
-            {
+            if !stream.keys.insert((e.ts, e.line.clone())) {
                 continue;
             }
+            stream.newest = stream.newest.max(Some(e.ts));
             stream.entries.push(e);
         }
         stream.entries.sort_by_key(|x| x.ts);
@@ -891,6 +892,11 @@ async fn delete(
             {
                 // Deletion bounds are inclusive, in Loki's delete API.
                 stream.entries.retain(|e| e.ts < start || e.ts > end);
+                stream.keys = stream
+                    .entries
+                    .iter()
+                    .map(|e| (e.ts, e.line.clone()))
+                    .collect();
             }
         }
         streams.retain(|_, s| !s.entries.is_empty());
