@@ -51,7 +51,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{Error, Result};
 use crate::field_path::FieldPath;
-use crate::id::{EndpointId, check_id};
+use crate::id::{EndpointId, check_id, display_name, serialize_identity};
 use crate::secret::Secret;
 
 pub use discord::DiscordEndpoint;
@@ -273,11 +273,7 @@ impl AlertEndpoint {
 
     /// The name, or the id when the name is empty.
     pub fn display_name(&self) -> &str {
-        if self.name.is_empty() {
-            self.id.as_str()
-        } else {
-            &self.name
-        }
+        display_name(self.id.as_str(), &self.name)
     }
 
     /// `send_resolved`, or Alertmanager's default for the kind.
@@ -315,13 +311,7 @@ impl AlertEndpoint {
 impl Serialize for AlertEndpoint {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("id", &self.id)?;
-        if !self.name.is_empty() {
-            map.serialize_entry("name", &self.name)?;
-        }
-        if !self.description.is_empty() {
-            map.serialize_entry("description", &self.description)?;
-        }
+        serialize_identity(&mut map, self.id.as_str(), &self.name, &self.description)?;
         if let Some(send_resolved) = self.send_resolved {
             map.serialize_entry("send_resolved", &send_resolved)?;
         }

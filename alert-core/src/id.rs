@@ -9,6 +9,8 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
 
+use serde::de::{self, Visitor};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
@@ -35,6 +37,59 @@ pub(crate) fn check_id(path: &FieldPath, id: &str) -> Result<()> {
         return Err(path.invalid(id, ID_FORM));
     }
     Ok(())
+}
+
+/// Writes the identity every spec entry starts with: `id`, then `name` and
+/// `description` when not empty.
+pub(crate) fn serialize_identity<M: SerializeMap>(
+    map: &mut M,
+    id: &str,
+    name: &str,
+    description: &str,
+) -> std::result::Result<(), M::Error> {
+    map.serialize_entry("id", id)?;
+    if !name.is_empty() {
+        map.serialize_entry("name", name)?;
+    }
+    if !description.is_empty() {
+        map.serialize_entry("description", description)?;
+    }
+    Ok(())
+}
+
+/// A spec entry's name for people: its name, or its id when the name is empty.
+pub(crate) fn display_name<'a>(id: &'a str, name: &'a str) -> &'a str {
+    if name.is_empty() { id } else { name }
+}
+
+/// Reads a string and validates it inside the visitor, so that a reader which tracks
+/// paths (yaml_serde) reports the fault at the string's own field.
+pub(crate) fn deserialize_validated<'de, D, T>(
+    deserializer: D,
+    expecting: &'static str,
+    parse: fn(&str) -> Result<T>,
+) -> std::result::Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct ValidatedStr<T> {
+        expecting: &'static str,
+        parse: fn(&str) -> Result<T>,
+    }
+
+    impl<T> Visitor<'_> for ValidatedStr<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.expecting)
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<T, E> {
+            (self.parse)(s).map_err(E::custom)
+        }
+    }
+
+    deserializer.deserialize_str(ValidatedStr { expecting, parse })
 }
 
 /// Defines a validated id newtype; the two id types differ only in name and docs.
@@ -120,8 +175,7 @@ macro_rules! validated_id {
             fn deserialize<D: Deserializer<'de>>(
                 deserializer: D,
             ) -> std::result::Result<Self, D::Error> {
-                let s = String::deserialize(deserializer)?;
-                $name::new(s).map_err(serde::de::Error::custom)
+                deserialize_validated(deserializer, concat!("a ", $what, " id"), |s| $name::new(s))
             }
         }
     };

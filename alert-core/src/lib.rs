@@ -17,6 +17,7 @@
 //! ```
 
 pub mod alert;
+pub mod condition;
 pub mod duration;
 pub mod endpoint;
 pub mod error;
@@ -27,11 +28,18 @@ pub mod labels;
 pub mod matcher;
 pub mod secret;
 pub mod severity;
+pub mod spec;
 pub mod tenant;
 pub mod timestamp;
 pub mod webhook;
 
 pub use alert::{Alert, AlertStatus};
+pub use condition::{
+    AgentDisconnectCondition, AlertCondition, AttachedEndpoint, BODY_ANNOTATION,
+    CONDITION_ID_LABEL, CompareOp, ComponentHealthCondition, ConditionKind, CpuCondition,
+    Evaluator, FilesystemCondition, KubeObjectKind, KubeStateCondition, MemoryCondition, Message,
+    PrometheusCondition, TITLE_ANNOTATION, Throttle,
+};
 pub use duration::Duration;
 pub use endpoint::{
     AlertEndpoint, BasicAuth, DiscordEndpoint, EmailEndpoint, EndpointKind, HttpClientOptions,
@@ -46,6 +54,7 @@ pub use labels::{LabelSet, is_valid_label_name, validate_label_name};
 pub use matcher::{MatchType, Matcher, Matchers, ParserMode, parse_matcher, parse_matchers};
 pub use secret::Secret;
 pub use severity::{SEVERITY_LABEL, Severity};
+pub use spec::AlertingSpec;
 pub use tenant::TenantId;
 pub use timestamp::Timestamp;
 pub use webhook::{WEBHOOK_VERSION, WebhookMessage};

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::id::deserialize_validated;
 
 /// The longest tenant id Cortex and Mimir accept, in bytes.
 pub const MAX_TENANT_ID_LEN: usize = 150;
@@ -142,8 +143,7 @@ impl Serialize for TenantId {
 
 impl<'de> Deserialize<'de> for TenantId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        TenantId::new(s).map_err(serde::de::Error::custom)
+        deserialize_validated(deserializer, "a tenant id", |s| TenantId::new(s))
     }
 }
 

@@ -33,7 +33,8 @@ pub fn check_proxy_url(url: &str) -> std::result::Result<(), String> {
 }
 
 /// Checks an SMTP `host:port` as Alertmanager's `HostPort` does (Go's
-/// `net.SplitHostPort`, then a non-empty port), and additionally requires a host.
+/// `net.SplitHostPort`, then a non-empty port), and additionally requires a host and
+/// refuses whitespace.
 ///
 /// ```
 /// use alert_core::endpoint::address::check_host_port;
@@ -46,26 +47,42 @@ pub fn check_proxy_url(url: &str) -> std::result::Result<(), String> {
 /// ```
 pub fn check_host_port(address: &str) -> std::result::Result<(), String> {
     let fail = |what: &str| Err(format!("address {address}: {what}"));
-    let (host, port) = if let Some(rest) = address.strip_prefix('[') {
-        let Some(end) = rest.find(']') else {
+    const MISSING_PORT: &str = "missing port in address";
+    const TOO_MANY_COLONS: &str = "too many colons in address";
+    // Go's net.SplitHostPort, step for step.
+    let Some(last_colon) = address.rfind(':') else {
+        return fail(MISSING_PORT);
+    };
+    let (host, from, to) = if address.starts_with('[') {
+        let Some(end) = address.find(']') else {
             return fail("missing ']' in address");
         };
-        let (host, after) = (&rest[..end], &rest[end + 1..]);
-        match after.strip_prefix(':') {
-            Some(port) => (host, port),
-            None if after.is_empty() => return fail("missing port in address"),
-            None => return fail("unexpected character after ']' in address"),
+        if end + 1 == address.len() {
+            return fail(MISSING_PORT);
         }
+        if end + 1 != last_colon {
+            return fail(if address.as_bytes()[end + 1] == b':' {
+                TOO_MANY_COLONS
+            } else {
+                MISSING_PORT
+            });
+        }
+        (&address[1..end], 1, end + 1)
     } else {
-        let Some(colon) = address.rfind(':') else {
-            return fail("missing port in address");
-        };
-        let host = &address[..colon];
+        let host = &address[..last_colon];
         if host.contains(':') {
-            return fail("too many colons in address");
+            return fail(TOO_MANY_COLONS);
         }
-        (host, &address[colon + 1..])
+        (host, 0, 0)
     };
+    if address[from..].contains('[') {
+        return fail("unexpected '[' in address");
+    }
+    if address[to..].contains(']') {
+        return fail("unexpected ']' in address");
+    }
+    let port = &address[last_colon + 1..];
+    // Alertmanager's HostPort adds the empty-port check; the host checks are ours.
     if port.is_empty() {
         return Err(format!("address {address:?}: port cannot be empty"));
     }
@@ -87,6 +104,21 @@ fn check_url(url: &str, schemes: &[&str]) -> std::result::Result<(), String> {
     }
     // Go's getScheme: letters first, then letters, digits, `+ - .`, up to a `:`. Any other
     // character before a `:` means there is no scheme at all.
+    // Go refuses malformed `%` escapes everywhere but in the query, which it keeps raw.
+    let (before_query, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, f),
+        None => (url, ""),
+    };
+    let unqueried = before_query.split('?').next().unwrap_or_default();
+    for part in [unqueried, fragment] {
+        for (i, _) in part.match_indices('%') {
+            let escape = part.get(i..i + 3).unwrap_or(&part[i..]);
+            let valid = escape.len() == 3 && escape[1..].bytes().all(|b| b.is_ascii_hexdigit());
+            if !valid {
+                return Err(format!("invalid URL escape {escape:?}"));
+            }
+        }
+    }
     let (scheme, rest) = match url.find(':') {
         Some(0) => return Err("missing protocol scheme".to_owned()),
         Some(i)
@@ -208,6 +240,8 @@ mod tests {
             ),
             ("http://a{b/", "invalid character '{' in host name"),
             ("http://a|b/", "invalid character '|' in host name"),
+            ("http://a%zzb/", "invalid URL escape \"%zz\""),
+            ("http://a/%4", "invalid URL escape \"%4\""),
         ];
         for (url, want) in cases {
             assert_eq!(check_http_url(url), Err(want.to_owned()), "{url:?}");
@@ -228,10 +262,10 @@ mod tests {
             (":25", "address :25: missing host in address"),
             ("[::1", "address [::1: missing ']' in address"),
             ("[::1]", "address [::1]: missing port in address"),
-            (
-                "[::1]x:2",
-                "address [::1]x:2: unexpected character after ']' in address",
-            ),
+            ("[::1]x:2", "address [::1]x:2: missing port in address"),
+            ("[::1]:2:3", "address [::1]:2:3: too many colons in address"),
+            ("a]:2", "address a]:2: unexpected ']' in address"),
+            ("a[:2", "address a[:2: unexpected '[' in address"),
         ];
         for (addr, want) in cases {
             assert_eq!(check_host_port(addr), Err(want.to_owned()), "{addr:?}");

@@ -87,6 +87,22 @@ fn check_addresses(path: &FieldPath, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Go's `strings.Title` for ASCII: every letter after a non-letter, non-digit,
+/// non-underscore character (or at the start) is upper-cased; the rest is kept.
+fn go_title(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut at_word_start = true;
+    for c in name.chars() {
+        out.push(if at_word_start {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        });
+        at_word_start = !(c.is_alphanumeric() || c == '_');
+    }
+    out
+}
+
 impl EmailEndpoint {
     /// Checks the endpoint; errors name fields under `email`.
     pub fn validate(&self) -> Result<()> {
@@ -119,13 +135,20 @@ impl EmailEndpoint {
                 }
             }
         }
-        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        // Alertmanager normalises names with Go's `strings.Title` before comparing;
+        // comparing ignoring case also refuses `SUBJECT` beside `Subject`, which mail
+        // servers treat as one header.
+        let mut seen = BTreeMap::new();
         for name in self.headers.keys() {
-            path.field("headers").key(name).require(name)?;
-            if let Some(first) = seen.insert(name.to_ascii_lowercase(), name) {
-                return Err(path.field("headers").key(name).invalid(
+            let at = path.field("headers").key(name);
+            at.require(name)?;
+            if seen.insert(name.to_ascii_lowercase(), ()).is_some() {
+                return Err(at.invalid(
                     name,
-                    format!("header names unique ignoring case (duplicate header {first:?} in email config)"),
+                    format!(
+                        "header names unique ignoring case (duplicate header {:?} in email config)",
+                        go_title(name)
+                    ),
                 ));
             }
         }
@@ -225,6 +248,28 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "email.smarthost: address localhost: missing port in address, got \"localhost\""
+        );
+    }
+
+    #[test]
+    fn header_names_title_cased_like_go() {
+        assert_eq!(go_title("subject"), "Subject");
+        assert_eq!(go_title("x-custom_header"), "X-Custom_header");
+        assert_eq!(go_title("SUBJECT"), "SUBJECT");
+        let headers = [
+            ("subject".to_owned(), "a".to_owned()),
+            ("Subject".to_owned(), "b".to_owned()),
+        ];
+        let err = EmailEndpoint {
+            headers: headers.into_iter().collect(),
+            ..valid()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(r#"duplicate header "Subject" in email config"#),
+            "{err}"
         );
     }
 

@@ -1,0 +1,451 @@
+//! Proptest strategies for valid domain values, shared by the domain test files.
+//!
+//! Every generated secret contains [`MARK`] and no other generated text does, so a test
+//! can tell whether a secret leaked.
+
+#![allow(dead_code)]
+
+use alert_core::{
+    AgentDisconnectCondition, AlertCondition, AlertEndpoint, AttachedEndpoint, BasicAuth,
+    CompareOp, ComponentHealthCondition, ConditionId, ConditionKind, CpuCondition, DiscordEndpoint,
+    Duration, EmailEndpoint, EndpointId, EndpointKind, FilesystemCondition, HttpClientOptions,
+    KubeObjectKind, KubeStateCondition, LabelSet, MemoryCondition, Message, MsTeamsEndpoint,
+    OpsGenieEndpoint, OpsGenieResponder, PagerDutyEndpoint, PrometheusCondition, PushoverEndpoint,
+    Secret, Severity, SlackEndpoint, TelegramEndpoint, TelegramParseMode, TenantId, Throttle,
+    TlsOptions, VictorOpsEndpoint, WebexEndpoint, WebhookEndpoint,
+};
+use proptest::collection::{btree_map, vec};
+use proptest::option;
+use proptest::prelude::*;
+
+/// Every generated secret contains this, and nothing else does.
+pub const MARK: &str = "Zq9SECRET";
+
+pub fn secret() -> impl Strategy<Value = Secret> {
+    "[a-zA-Z0-9:/._-]{0,12}".prop_map(|s| Secret::new(format!("{MARK}{s}")))
+}
+
+pub fn secret_url() -> impl Strategy<Value = Secret> {
+    url().prop_map(|u| Secret::new(format!("{u}/{MARK}")))
+}
+
+/// Free text as users write it, including YAML-hostile words and template braces.
+pub fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "\\PC{1,16}",
+        Just("~".to_owned()),
+        Just("null".to_owned()),
+        Just("yes".to_owned()),
+        Just("1.5".to_owned()),
+        Just("{{ .CommonLabels.alertname }}".to_owned()),
+        Just("- a: b".to_owned()),
+    ]
+    .prop_filter("no marker", |s| !s.contains(MARK))
+}
+
+pub fn opt_text() -> impl Strategy<Value = Option<String>> {
+    option::of(text())
+}
+
+pub fn url() -> impl Strategy<Value = String> {
+    "https?://[a-z]{1,8}(\\.[a-z]{2,3})?(:[0-9]{2,4})?(/[a-z0-9]{1,5}){0,2}"
+}
+
+pub fn duration(min_secs: u64) -> impl Strategy<Value = Duration> {
+    (min_secs..200_000u64).prop_map(|s| Duration::from_secs(s).unwrap_or(Duration::ZERO))
+}
+
+pub fn id() -> impl Strategy<Value = String> {
+    "[a-z0-9][a-z0-9_.-]{0,20}"
+}
+
+pub fn http_config() -> impl Strategy<Value = Option<HttpClientOptions>> {
+    let auth = prop_oneof![
+        Just((None, None)),
+        ("[a-z]{1,8}", option::of(secret()))
+            .prop_map(|(username, password)| (Some(BasicAuth { username, password }), None)),
+        secret().prop_map(|t| (None, Some(t))),
+    ];
+    let tls = option::of((option::of("[a-z/]{1,10}"), any::<bool>()).prop_map(
+        |(ca_file, insecure_skip_verify)| TlsOptions {
+            ca_file,
+            insecure_skip_verify,
+            ..Default::default()
+        },
+    ));
+    option::of(
+        (
+            auth,
+            option::of(url()),
+            tls,
+            option::of(any::<bool>()),
+            option::of(any::<bool>()),
+        )
+            .prop_map(
+                |((basic_auth, bearer_token), proxy_url, tls_config, follow, http2)| {
+                    HttpClientOptions {
+                        basic_auth,
+                        bearer_token,
+                        proxy_url,
+                        tls_config,
+                        follow_redirects: follow,
+                        enable_http2: http2,
+                    }
+                },
+            ),
+    )
+}
+
+pub fn endpoint_kind() -> impl Strategy<Value = EndpointKind> {
+    prop_oneof![
+        (
+            secret_url(),
+            option::of("[#@a-z0-9]{1,10}"),
+            opt_text(),
+            opt_text(),
+            option::of(any::<bool>()),
+            http_config()
+        )
+            .prop_map(|(api_url, channel, title, text, link_names, http_config)| {
+                EndpointKind::Slack(SlackEndpoint {
+                    api_url,
+                    channel,
+                    title,
+                    text,
+                    link_names,
+                    http_config,
+                    ..Default::default()
+                })
+            }),
+        (
+            "[a-z]{1,6}@[a-z]{1,6}\\.org",
+            "[a-z]{1,6}@[a-z]{1,6}\\.org",
+            "[a-z]{1,8}:[0-9]{2,4}",
+            option::of(secret()),
+            btree_map("[A-Z][a-z]{1,6}", text(), 0..3),
+            option::of(any::<bool>()),
+        )
+            .prop_map(
+                |(to, from, smarthost, auth_password, headers, require_tls)| {
+                    EndpointKind::Email(EmailEndpoint {
+                        to,
+                        from,
+                        smarthost,
+                        auth_username: auth_password.as_ref().map(|_| "user".to_owned()),
+                        auth_password,
+                        headers,
+                        require_tls,
+                        ..Default::default()
+                    })
+                }
+            ),
+        (
+            secret(),
+            any::<bool>(),
+            option::of(url()),
+            option::of(prop::sample::select(vec![
+                "critical", "error", "warning", "info"
+            ])),
+            btree_map("[a-z]{1,6}", text(), 0..3),
+            http_config()
+        )
+            .prop_map(|(key, v2, url, severity, details, http_config)| {
+                let (routing_key, service_key) = if v2 {
+                    (Some(key), None)
+                } else {
+                    (None, Some(key))
+                };
+                EndpointKind::PagerDuty(PagerDutyEndpoint {
+                    routing_key,
+                    service_key,
+                    url,
+                    severity: severity.map(str::to_owned),
+                    details,
+                    http_config,
+                    ..Default::default()
+                })
+            }),
+        (url(), http_config(), 0u64..100, option::of(duration(1))).prop_map(
+            |(url, http_config, max_alerts, timeout)| {
+                EndpointKind::Webhook(WebhookEndpoint {
+                    url,
+                    http_config,
+                    max_alerts,
+                    timeout,
+                })
+            }
+        ),
+        (
+            secret(),
+            vec(
+                (
+                    "[a-z]{1,6}",
+                    prop::sample::select(vec!["team", "user", "schedule"])
+                ),
+                0..3
+            ),
+            option::of(prop::sample::select(vec!["P1", "P3", "P5"])),
+            opt_text()
+        )
+            .prop_map(|(api_key, responders, priority, message)| {
+                EndpointKind::OpsGenie(OpsGenieEndpoint {
+                    api_key,
+                    responders: responders
+                        .into_iter()
+                        .map(|(name, kind)| OpsGenieResponder {
+                            name: Some(name),
+                            kind: kind.to_owned(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    priority: priority.map(str::to_owned),
+                    message,
+                    ..Default::default()
+                })
+            }),
+        (
+            secret(),
+            any::<i64>().prop_filter("non-zero", |c| *c != 0),
+            option::of(prop::sample::select(vec![
+                TelegramParseMode::Html,
+                TelegramParseMode::Markdown,
+                TelegramParseMode::MarkdownV2
+            ])),
+            opt_text()
+        )
+            .prop_map(|(bot_token, chat_id, parse_mode, message)| {
+                EndpointKind::Telegram(TelegramEndpoint {
+                    bot_token,
+                    chat_id,
+                    parse_mode,
+                    message,
+                    ..Default::default()
+                })
+            }),
+        (secret_url(), opt_text()).prop_map(|(webhook_url, title)| {
+            EndpointKind::Discord(DiscordEndpoint {
+                webhook_url,
+                title,
+                ..Default::default()
+            })
+        }),
+        ("[A-Za-z0-9]{1,20}", secret(), option::of(url())).prop_map(
+            |(room_id, bot_token, api_url)| {
+                EndpointKind::Webex(WebexEndpoint {
+                    room_id,
+                    bot_token,
+                    api_url,
+                    ..Default::default()
+                })
+            }
+        ),
+        (secret_url(), opt_text(), opt_text()).prop_map(|(webhook_url, title, summary)| {
+            EndpointKind::MsTeams(MsTeamsEndpoint {
+                webhook_url,
+                title,
+                summary,
+                ..Default::default()
+            })
+        }),
+        (
+            secret(),
+            secret(),
+            option::of(duration(30).prop_filter("<= 3h", |d| d.as_secs() <= 3 * 3600))
+        )
+            .prop_map(|(user_key, token, expire)| {
+                EndpointKind::Pushover(PushoverEndpoint {
+                    user_key,
+                    token,
+                    expire,
+                    ..Default::default()
+                })
+            }),
+        (
+            secret(),
+            "[a-z]{1,8}",
+            btree_map("x_[a-z]{1,5}", text(), 0..3)
+        )
+            .prop_map(|(api_key, routing_key, custom_fields)| {
+                EndpointKind::VictorOps(VictorOpsEndpoint {
+                    api_key,
+                    routing_key,
+                    custom_fields,
+                    ..Default::default()
+                })
+            }),
+    ]
+}
+
+pub fn endpoint() -> impl Strategy<Value = AlertEndpoint> {
+    (
+        id(),
+        "\\PC{0,10}",
+        "\\PC{0,10}",
+        option::of(any::<bool>()),
+        endpoint_kind(),
+    )
+        .prop_map(
+            |(id, name, description, send_resolved, kind)| AlertEndpoint {
+                id: EndpointId::new(id).expect("generated ids are valid"),
+                name,
+                description,
+                send_resolved,
+                kind,
+            },
+        )
+}
+
+pub fn throttle() -> impl Strategy<Value = Throttle> {
+    (
+        option::of(duration(0)),
+        option::of(duration(1)),
+        option::of(duration(1)),
+    )
+        .prop_map(|(group_wait, group_interval, repeat_interval)| Throttle {
+            group_wait,
+            group_interval,
+            repeat_interval,
+        })
+}
+
+pub fn names() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::btree_set("[a-z][a-z0-9-]{0,8}", 0..3).prop_map(|s| s.into_iter().collect())
+}
+
+pub fn condition_kind() -> impl Strategy<Value = ConditionKind> {
+    // Percentages with up to four decimals, as people write them. (serde_json's default
+    // float reader may be one ULP off for long fractions; such thresholds are not real.)
+    let percent = (0u32..=1_000_000).prop_map(|n| f64::from(n) / 10_000.0);
+    let op = prop::sample::select(vec![
+        CompareOp::Gt,
+        CompareOp::Ge,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Eq,
+        CompareOp::Ne,
+    ]);
+    prop_oneof![
+        Just(ConditionKind::External),
+        ("[a-z_]{1,10} [<>] [0-9]{1,3}", duration(0)).prop_map(|(query, for_duration)| {
+            ConditionKind::Prometheus(PrometheusCondition {
+                query,
+                for_duration,
+            })
+        }),
+        duration(1).prop_map(
+            |timeout| ConditionKind::AgentDisconnect(AgentDisconnectCondition { timeout })
+        ),
+        (names().prop_filter("some", |n| !n.is_empty()), duration(0)).prop_map(
+            |(components, for_duration)| {
+                ConditionKind::ComponentHealth(ComponentHealthCondition {
+                    components,
+                    for_duration,
+                })
+            }
+        ),
+        (op.clone(), percent.clone(), duration(0), names()).prop_map(
+            |(operator, threshold_percent, for_duration, nodes)| {
+                ConditionKind::Cpu(CpuCondition {
+                    operator,
+                    threshold_percent,
+                    for_duration,
+                    nodes,
+                    modes: vec!["user".into()],
+                })
+            }
+        ),
+        (op.clone(), percent.clone(), duration(0), names()).prop_map(
+            |(operator, threshold_percent, for_duration, nodes)| {
+                ConditionKind::Memory(MemoryCondition {
+                    operator,
+                    threshold_percent,
+                    for_duration,
+                    nodes,
+                })
+            }
+        ),
+        (op, percent, duration(0), names()).prop_map(
+            |(operator, threshold_percent, for_duration, nodes)| {
+                ConditionKind::Filesystem(FilesystemCondition {
+                    operator,
+                    threshold_percent,
+                    for_duration,
+                    nodes,
+                    mountpoints: vec!["/".into(), "/var".into()],
+                    devices: vec![],
+                })
+            }
+        ),
+        (
+            option::of("[a-z]([a-z0-9-]{0,8}[a-z0-9])?"),
+            option::of("[a-z0-9]{1,8}(\\.[a-z0-9]{1,8})?"),
+            prop::sample::select(vec!["Pending", "Running", "Failed"]),
+            duration(0)
+        )
+            .prop_map(|(namespace, name, state, for_duration)| {
+                ConditionKind::KubeState(KubeStateCondition {
+                    object_kind: KubeObjectKind::Pod,
+                    namespace,
+                    name,
+                    expected_state: state.to_owned(),
+                    for_duration,
+                })
+            }),
+    ]
+}
+
+pub fn labels(prefix: &'static str) -> impl Strategy<Value = LabelSet> {
+    btree_map("[a-z][a-z0-9_]{0,8}", "\\PC{0,8}", 0..4).prop_map(move |m| {
+        LabelSet::from_pairs(m.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)))
+            .expect("valid names")
+    })
+}
+
+pub fn condition() -> impl Strategy<Value = AlertCondition> {
+    (
+        (
+            id(),
+            "\\PC{0,10}",
+            "\\PC{0,10}",
+            option::of("[a-zA-Z0-9_-]{1,12}"),
+            prop::sample::select(Severity::ALL.to_vec()),
+        ),
+        (labels("l_"), labels("a_"), condition_kind(), throttle()),
+        (
+            prop::collection::btree_map(id(), throttle(), 0..4),
+            option::of(text()),
+            option::of(text()),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (id, name, description, tenant, severity),
+                (labels, annotations, kind, throttle),
+                (attached, title, body, disabled),
+            )| {
+                let tenant =
+                    tenant.or_else(|| kind.requires_tenant().then(|| "cluster-a".to_owned()));
+                AlertCondition {
+                    id: ConditionId::new(id).expect("valid id"),
+                    name,
+                    description,
+                    tenant: tenant.map(|t| TenantId::new(t).expect("valid tenant")),
+                    severity,
+                    labels,
+                    annotations,
+                    kind,
+                    throttle,
+                    endpoints: attached
+                        .into_iter()
+                        .map(|(id, throttle)| AttachedEndpoint {
+                            id: EndpointId::new(id).expect("valid"),
+                            throttle,
+                        })
+                        .collect(),
+                    message: Message { title, body },
+                    disabled,
+                }
+            },
+        )
+}
