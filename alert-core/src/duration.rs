@@ -207,8 +207,32 @@ impl Serialize for Duration {
 
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
+        // A visitor (rather than reading a string first) lets formats such as YAML report
+        // the error at this value's own path (`...prometheus.for`), not its parent's.
+        struct DurationVisitor;
+
+        impl serde::de::Visitor<'_> for DurationVisitor {
+            type Value = Duration;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as 1h30m")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Duration, E> {
+                s.parse().map_err(E::custom)
+            }
+
+            // YAML reads a bare `0` as an integer; Alertmanager accepts `0`.
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> std::result::Result<Duration, E> {
+                n.to_string().parse().map_err(E::custom)
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> std::result::Result<Duration, E> {
+                n.to_string().parse().map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_any(DurationVisitor)
     }
 }
 
@@ -285,6 +309,22 @@ mod tests {
         assert_eq!(d("05m").as_millis(), 300_000);
         assert_eq!(d("1m500ms").as_millis(), 60_500);
         assert_eq!(d("1m500ms").to_string(), "1m500ms");
+    }
+
+    #[test]
+    fn serde_reads_strings_and_a_bare_zero() {
+        let d: Duration = serde_json::from_str("\"5m\"").expect("valid");
+        assert_eq!(d.as_secs(), 300);
+        let d: Duration = serde_json::from_str("0").expect("valid");
+        assert!(d.is_zero());
+        let err = serde_json::from_str::<Duration>("5")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a valid duration string: \"5\""), "{err}");
+        let err = serde_json::from_str::<Duration>("\"5x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a valid duration string: \"5x\""), "{err}");
     }
 
     proptest! {
