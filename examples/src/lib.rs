@@ -1,1 +1,3 @@
 //! Shared pieces of the example binaries.
+
+pub mod history;

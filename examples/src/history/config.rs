@@ -1,0 +1,118 @@
+//! The command line of `alert-history-server`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use alert_core::{Duration, Matchers, ParserMode, parse_matchers};
+use alert_history::HeartbeatPolicy;
+use clap::Parser;
+
+/// Records every alert Alertmanager sends to it (its webhook receiver) and serves
+/// episodes, health timelines and exports.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "alert-history-server", version)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9094")]
+    pub listen: SocketAddr,
+    /// The SQLite database file (created with its directory if missing).
+    #[arg(long, default_value = "./data/history.db")]
+    pub db: PathBuf,
+    /// Keep episodes last heard of within this period (Alertmanager duration syntax,
+    /// e.g. 14d); kept in the database, so later starts without the flag keep it.
+    #[arg(long, value_parser = parse_duration)]
+    pub retention: Option<Duration>,
+    /// Store in Grafana Loki at this base URL instead of SQLite.
+    #[arg(long)]
+    pub loki_url: Option<String>,
+    /// The Loki tenant (`X-Scope-OrgID`).
+    #[arg(long, requires = "loki_url")]
+    pub loki_tenant: Option<String>,
+    /// The `repeat_interval` of the routes that notify this service: how far before a
+    /// range Loki is searched for alerts firing since earlier.
+    #[arg(long, default_value = "4h", value_parser = parse_duration)]
+    pub repeat_interval: Duration,
+    /// Alerts matching these matchers are the heartbeat (Alertmanager syntax).
+    #[arg(long, default_value = "alertname=\"Watchdog\"", value_parser = parse_heartbeat)]
+    pub heartbeat_matchers: Matchers,
+    /// The Watchdog route's `repeat_interval`.
+    #[arg(long, default_value = "4h", value_parser = parse_duration)]
+    pub heartbeat_repeat_interval: Duration,
+    /// The Watchdog route's `group_interval`.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub heartbeat_group_interval: Duration,
+    /// Extra tolerance before a late heartbeat counts as an outage.
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub heartbeat_slack: Duration,
+    /// How often the server records that it is alive (its downtime is measured from
+    /// the last record).
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub alive_interval: Duration,
+    /// How often the retention purge runs.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub purge_interval: Duration,
+    /// How often the store's counts are refreshed for /metrics.
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub stats_interval: Duration,
+    /// The largest webhook body accepted, in bytes.
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// A file holding the bearer token requests must carry (webhook and API).
+    #[arg(long, conflicts_with = "basic_auth_user")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// The basic-auth user requests must carry (webhook and API).
+    #[arg(long, requires = "basic_auth_password_file")]
+    pub basic_auth_user: Option<String>,
+    /// A file holding the basic-auth password.
+    #[arg(long, requires = "basic_auth_user")]
+    pub basic_auth_password_file: Option<PathBuf>,
+    /// SQLite commit durability: `full` (survives power loss) or `normal` (survives a
+    /// crash of the process).
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    pub synchronous: String,
+}
+
+impl Args {
+    /// The heartbeat expectations from the flags.
+    pub fn heartbeat_policy(&self) -> HeartbeatPolicy {
+        HeartbeatPolicy {
+            repeat_interval: self.heartbeat_repeat_interval,
+            group_interval: self.heartbeat_group_interval,
+            slack: self.heartbeat_slack,
+        }
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    s.parse::<Duration>().map_err(|e| e.to_string())
+}
+
+fn parse_heartbeat(s: &str) -> Result<Matchers, String> {
+    let m = parse_matchers(s, ParserMode::Fallback).map_err(|e| e.to_string())?;
+    if m.is_empty() {
+        return Err("at least one matcher is needed to recognise the heartbeat".into());
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_validation() {
+        let a = Args::try_parse_from(["alert-history-server"]).expect("defaults");
+        assert_eq!(a.listen.to_string(), "127.0.0.1:9094");
+        assert_eq!(a.heartbeat_matchers.len(), 1);
+        assert_eq!(a.retention, None);
+        let a = Args::try_parse_from(["x", "--retention", "14d", "--db", "/tmp/h.db"]).expect("ok");
+        assert_eq!(a.retention.map(|d| d.as_secs()), Some(14 * 86400));
+        assert!(Args::try_parse_from(["x", "--retention", "fortnight"]).is_err());
+        assert!(
+            Args::try_parse_from(["x", "--loki-tenant", "t"]).is_err(),
+            "tenant needs a URL"
+        );
+        assert!(Args::try_parse_from(["x", "--heartbeat-matchers", "{}"]).is_err());
+        assert!(Args::try_parse_from(["x", "--basic-auth-user", "u"]).is_err());
+    }
+}

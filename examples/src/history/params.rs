@@ -1,0 +1,231 @@
+//! Query parameters of the history API: times, matchers, limits and cursors.
+//!
+//! Times are RFC 3339 (`2024-05-01T10:00:00Z`) or Unix seconds (`1714557600`,
+//! `1714557600.5`), as in Prometheus' HTTP API. Matchers are `match[]` parameters in
+//! Alertmanager's syntax (`alertname="DiskFull"`, `{instance=~"db-.*"}`); all must match.
+
+use alert_core::{Matchers, ParserMode, Timestamp, parse_matchers};
+use alert_history::{Cursor, TimeRange};
+
+/// A parameter that could not be read: which one, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamError {
+    /// The parameter name, e.g. `start`.
+    pub param: String,
+    /// What was wrong, with the offending value.
+    pub message: String,
+}
+
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid parameter {:?}: {}", self.param, self.message)
+    }
+}
+
+fn bad(param: &str, message: impl Into<String>) -> ParamError {
+    ParamError {
+        param: param.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Decodes an `application/x-www-form-urlencoded` query string into ordered pairs
+/// (`+` is a space, `%XX` a byte; invalid escapes are kept literally).
+pub fn parse_query_string(query: &str) -> Vec<(String, String)> {
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => {
+                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                        Some(b) => {
+                            out.push(b);
+                            i += 2;
+                        }
+                        None => out.push(b'%'),
+                    }
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+/// RFC 3339 or Unix seconds (with an optional fraction).
+pub fn parse_time(param: &str, value: &str) -> Result<Timestamp, ParamError> {
+    if let Ok(t) = value.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let (secs, frac) = value.split_once('.').unwrap_or((value, ""));
+    let digits_ok = !secs.is_empty()
+        && secs
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit());
+    if digits_ok && let Ok(s) = secs.parse::<i64>() {
+        let mut nanos = frac.to_owned();
+        nanos.truncate(9);
+        while nanos.len() < 9 {
+            nanos.push('0');
+        }
+        let n: i32 = nanos.parse().unwrap_or(0);
+        if let Ok(t) = Timestamp::from_unix(s, n) {
+            return Ok(t);
+        }
+    }
+    Err(bad(
+        param,
+        format!("expected an RFC 3339 time or Unix seconds, got {value:?}"),
+    ))
+}
+
+/// The parameters shared by the history endpoints.
+#[derive(Debug, Clone)]
+pub struct RangeParams {
+    /// `[start, end)`.
+    pub range: TimeRange,
+    /// All `match[]` matchers, ANDed.
+    pub matchers: Matchers,
+    /// `limit`, if given.
+    pub limit: Option<usize>,
+    /// `cursor`, if given.
+    pub cursor: Option<Cursor>,
+}
+
+impl RangeParams {
+    /// Reads `start`, `end` (default: now, and one hour before `end`), `match[]`,
+    /// `limit` and `cursor`.
+    pub fn parse(pairs: &[(String, String)], now: Timestamp) -> Result<RangeParams, ParamError> {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let end = match get("end") {
+            Some(v) => parse_time("end", v)?,
+            None => now,
+        };
+        let start = match get("start") {
+            Some(v) => parse_time("start", v)?,
+            None => end
+                .checked_sub(alert_core::Duration::from_secs(3600).unwrap_or_default())
+                .ok_or_else(|| bad("end", "too early"))?,
+        };
+        let range = TimeRange::new(start, end)
+            .map_err(|_| bad("end", format!("end {end} must be after start {start}")))?;
+        let mut all = Vec::new();
+        for (k, v) in pairs {
+            if k == "match[]" || k == "match" {
+                let ms = parse_matchers(v, ParserMode::Fallback)
+                    .map_err(|e| bad("match[]", format!("{e} in {v:?}")))?;
+                all.extend(ms.into_vec());
+            }
+        }
+        let limit = get("limit")
+            .map(|v| {
+                v.parse::<usize>()
+                    .map_err(|_| bad("limit", format!("expected a positive integer, got {v:?}")))
+            })
+            .transpose()?;
+        let cursor = get("cursor")
+            .filter(|c| !c.is_empty())
+            .map(|v| {
+                v.parse::<Cursor>()
+                    .map_err(|e| bad("cursor", e.to_string()))
+            })
+            .transpose()?;
+        Ok(RangeParams {
+            range,
+            matchers: Matchers::new(all),
+            limit,
+            cursor,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("valid")
+    }
+
+    #[test]
+    fn query_strings_decode() {
+        let got = parse_query_string(
+            "match%5B%5D=alertname%3D%22A+B%22&match[]=x%3D%22y%22&start=1&bad=%zz&flag",
+        );
+        assert_eq!(got[0], ("match[]".into(), "alertname=\"A B\"".into()));
+        assert_eq!(got[1], ("match[]".into(), "x=\"y\"".into()));
+        assert_eq!(got[3], ("bad".into(), "%zz".into()));
+        assert_eq!(got[4], ("flag".into(), String::new()));
+        assert_eq!(parse_query_string("a=%4"), vec![("a".into(), "%4".into())]);
+    }
+
+    #[test]
+    fn times_in_both_forms() {
+        assert_eq!(
+            parse_time("start", "1714557600").expect("ok"),
+            t("2024-05-01T10:00:00Z")
+        );
+        assert_eq!(
+            parse_time("start", "1714557600.25").expect("ok"),
+            t("2024-05-01T10:00:00.25Z")
+        );
+        assert_eq!(
+            parse_time("start", "2024-05-01T12:00:00+02:00").expect("ok"),
+            t("2024-05-01T10:00:00Z")
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "1.2.3",
+            "2024-05-01",
+            "1e9",
+            "-",
+            "99999999999999999999",
+        ] {
+            let err = parse_time("start", bad).unwrap_err();
+            assert_eq!(err.param, "start", "{bad}");
+        }
+    }
+
+    #[test]
+    fn range_params() {
+        let now = t("2024-05-01T10:00:00Z");
+        let pairs = parse_query_string(
+            "match[]=alertname%3D%22A%22&match[]=%7Bsev%3D~%22crit.*%22%7D&limit=5",
+        );
+        let p = RangeParams::parse(&pairs, now).expect("ok");
+        assert_eq!(
+            (p.range.start, p.range.end),
+            (t("2024-05-01T09:00:00Z"), now)
+        );
+        assert_eq!(p.matchers.len(), 2);
+        assert_eq!(p.limit, Some(5));
+        let err = RangeParams::parse(&parse_query_string("start=2&end=1"), now).unwrap_err();
+        assert_eq!(err.param, "end");
+        let err = RangeParams::parse(&parse_query_string("match[]=%7Ba%3D~%22(%22%7D"), now).unwrap_err();
+        assert_eq!(err.param, "match[]");
+        let err = RangeParams::parse(&parse_query_string("cursor=zz"), now).unwrap_err();
+        assert_eq!(err.param, "cursor");
+    }
+}

@@ -1,0 +1,239 @@
+//! Starting and running the server: store, background tasks, HTTP, shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use alert_core::Timestamp;
+use alert_history::loki::{LokiConfig, LokiStore};
+use alert_history::sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use alert_history::{Heartbeat, HistoryStore};
+
+use super::auth::Auth;
+use super::clock::now;
+use super::config::Args;
+use super::metrics::Metrics;
+use super::server::{AppState, router};
+
+/// Opens the store the flags name, records `--retention` in SQLite, and returns the
+/// store with the retention in force.
+pub fn open_store(
+    args: &Args,
+) -> Result<(Arc<dyn HistoryStore>, Option<alert_core::Duration>), String> {
+    if let Some(url) = &args.loki_url {
+        let mut config = LokiConfig::new(url.clone());
+        config.tenant = args.loki_tenant.clone();
+        config.lookback = args
+            .repeat_interval
+            .checked_add(args.heartbeat_group_interval)
+            .and_then(|d| d.checked_add(args.heartbeat_slack))
+            .unwrap_or(args.repeat_interval);
+        return Ok((Arc::new(LokiStore::new(config)), args.retention));
+    }
+    if let Some(dir) = args.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let options = SqliteOptions {
+        synchronous: if args.synchronous == "normal" {
+            Synchronous::Normal
+        } else {
+            Synchronous::Full
+        },
+    };
+    let store = SqliteStore::open_with(&args.db, options).map_err(|e| e.to_string())?;
+    if args.retention.is_some() {
+        store
+            .set_retention(args.retention)
+            .map_err(|e| e.to_string())?;
+    }
+    let retention = store.retention().map_err(|e| e.to_string())?;
+    Ok((Arc::new(store), retention))
+}
+
+/// The credentials the flags ask for.
+pub fn auth(args: &Args) -> Result<Option<Auth>, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim_end_matches(['\r', '\n']).to_owned())
+            .map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    if let Some(path) = &args.bearer_token_file {
+        return Ok(Some(Auth::Bearer(read(path)?)));
+    }
+    if let (Some(user), Some(path)) = (&args.basic_auth_user, &args.basic_auth_password_file) {
+        return Ok(Some(Auth::Basic {
+            user: user.clone(),
+            password: read(path)?,
+        }));
+    }
+    Ok(None)
+}
+
+async fn blocking<T: Send + 'static>(
+    store: &Arc<dyn HistoryStore>,
+    f: impl FnOnce(&dyn HistoryStore) -> alert_history::Result<T> + Send + 'static,
+) -> Result<T, String> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+async fn alive(
+    store: Arc<dyn HistoryStore>,
+    metrics: Arc<Metrics>,
+    started_at: Timestamp,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let at = now();
+        if let Err(e) = blocking(&store, move |s| {
+            s.record_heartbeat(&Heartbeat::ServerAlive { started_at, at })
+        })
+        .await
+        {
+            metrics.store_error("alive");
+            tracing::warn!(error = %e, "cannot record that the server is alive");
+        }
+    }
+}
+
+async fn purge(
+    store: Arc<dyn HistoryStore>,
+    metrics: Arc<Metrics>,
+    retention: alert_core::Duration,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let Some(before) = now().checked_sub(retention) else {
+            continue;
+        };
+        match blocking(&store, move |s| s.purge(before)).await {
+            Ok(outcome) => {
+                metrics
+                    .purged_episodes
+                    .fetch_add(outcome.removed, Ordering::Relaxed);
+                metrics
+                    .last_purge_seconds
+                    .store(now().unix_seconds(), Ordering::Relaxed);
+                tracing::info!(removed = outcome.removed, before = %before, "retention purge");
+            }
+            Err(e) => {
+                metrics.store_error("purge");
+                tracing::warn!(error = %e, "retention purge failed");
+            }
+        }
+    }
+}
+
+async fn stats(store: Arc<dyn HistoryStore>, metrics: Arc<Metrics>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match blocking(&store, |s| s.stats()).await {
+            Ok(st) => {
+                metrics.episodes.store(st.episodes, Ordering::Relaxed);
+                metrics
+                    .open_episodes
+                    .store(st.open_episodes, Ordering::Relaxed);
+                metrics
+                    .last_stats_seconds
+                    .store(now().unix_seconds(), Ordering::Relaxed);
+            }
+            Err(e) => {
+                metrics.store_error("stats");
+                tracing::warn!(error = %e, "cannot read store stats");
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn run(args: Args) -> Result<(), String> {
+    let (store, retention) = open_store(&args)?;
+    let metrics = Arc::new(Metrics::default());
+    let started_at = now();
+    blocking(&store, move |s| {
+        s.record_heartbeat(&Heartbeat::ServerAlive {
+            started_at,
+            at: started_at,
+        })
+    })
+    .await?;
+    let state = Arc::new(AppState {
+        store: Arc::clone(&store),
+        metrics: Arc::clone(&metrics),
+        auth: auth(&args)?,
+        heartbeat: args.heartbeat_matchers.clone(),
+        policy: args.heartbeat_policy(),
+        max_body_bytes: args.max_body_bytes,
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(alive(
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+        started_at,
+        args.alive_interval.to_std(),
+    ));
+    tasks.spawn(stats(
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+        args.stats_interval.to_std(),
+    ));
+    if let Some(retention) = retention {
+        tasks.spawn(purge(
+            Arc::clone(&store),
+            Arc::clone(&metrics),
+            retention,
+            args.purge_interval.to_std(),
+        ));
+    }
+    let backend = if args.loki_url.is_some() {
+        "loki"
+    } else {
+        "sqlite"
+    };
+    tracing::info!(address = %local, store = backend, retention = ?retention.map(|d| d.to_string()), "alert-history-server listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tasks.abort_all();
+    let at = now();
+    blocking(&store, move |s| {
+        s.record_heartbeat(&Heartbeat::ServerAlive { started_at, at })
+    })
+    .await?;
+    tracing::info!("alert-history-server stopped");
+    Ok(())
+}
