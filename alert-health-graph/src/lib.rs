@@ -6,17 +6,21 @@
 
 pub mod aggregation;
 pub mod assembly;
+pub mod builtin;
 pub mod clock;
 pub mod constant;
 pub mod error;
 pub mod explain;
 pub mod graph;
+pub mod graph_file;
+pub mod history;
 pub mod kind;
 pub mod registry;
 pub mod sensor;
 pub mod snapshot;
 pub mod state;
 pub mod status;
+pub mod visualiser;
 
 #[cfg(feature = "runtime")]
 pub mod evaluation;
@@ -32,6 +36,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use explain::{ExplainNode, ExplainPath, Explanation, MAX_EXPLAIN_NODES};
 pub use graph::{Edge, EdgeSpec, Graph, GraphBuilder, MAX_DEPTH, Node, NodeId, NodeSpec, Role};
+pub use graph_file::GraphFile;
+pub use history::{DayUptime, StateHistory, Transition, Uptime, UptimeWeights};
 pub use kind::{BUILTIN_NAMESPACE, Kind};
 pub use registry::{Component, Instrumentor, Registry, Request};
 pub use sensor::{Sensor, SensorSet, WithTimeout};

@@ -136,6 +136,36 @@ impl Reading {
         self
     }
 
+    /// The worst of several judged items (alerts, series), with one message per item,
+    /// worst first, at most `listed` of them and then `and N more <noun>`. Passing items
+    /// get `INFO` messages, others their state's level. `None` without items.
+    ///
+    /// ```
+    /// use alert_health_graph::{Reading, State};
+    /// let items = vec![(State::Passing, "a ok".to_owned()), (State::Failing, "b down".to_owned())];
+    /// let r = Reading::worst_of(items, 1, "series").unwrap();
+    /// assert_eq!(r.state, State::Failing);
+    /// let texts: Vec<String> = r.messages.iter().map(ToString::to_string).collect();
+    /// assert_eq!(texts, ["ERROR: b down", "INFO: and 1 more series"]);
+    /// ```
+    pub fn worst_of(mut items: Vec<(State, String)>, listed: usize, noun: &str) -> Option<Reading> {
+        items.sort_by_key(|item| std::cmp::Reverse(item.0));
+        let mut reading = Reading::new(items.first()?.0);
+        let more = items.len().saturating_sub(listed);
+        for (state, text) in items.into_iter().take(listed) {
+            let level = if state.is_passing() {
+                Level::Info
+            } else {
+                Level::for_state(state)
+            };
+            reading = reading.with_message(level, text);
+        }
+        if more > 0 {
+            reading = reading.with_message(Level::Info, format!("and {more} more {noun}"));
+        }
+        Some(reading)
+    }
+
     /// This reading, observed at `at`.
     pub fn at(self, at: Timestamp) -> Status {
         Status {

@@ -1,0 +1,306 @@
+//! State history and time-weighted uptime.
+//!
+//! The history keeps, per node name, the instants its state changed. A state holds from
+//! its change until the next change (or "now"); before a node's first record there is
+//! no data. Uptime is *time-weighted*, as Atlassian Statuspage and Instatus compute it:
+//!
+//! * Failing time counts fully as downtime (a major outage);
+//! * Degraded time counts as a partial outage, weighted by
+//!   [`UptimeWeights::partial_outage`] (default 0.3);
+//! * Passing time is uptime;
+//! * Unknown and Pending time is *no data*: it is neither up nor down and is left out
+//!   of the total.
+//!
+//! `uptime = 1 − (failing + 0.3 × degraded) / (passing + degraded + failing)`, per UTC
+//! day (the 90 bars of a status page) and over the whole window. A day without data has
+//! no uptime (a grey bar). For example 30 minutes failing and 60 minutes degraded in an
+//! otherwise passing day give `(1440 − 30 − 18) / 1440`.
+
+use std::collections::HashMap;
+
+use alert_core::{Duration, Timestamp};
+use serde::Serialize;
+
+use crate::snapshot::{Change, Snapshot};
+use crate::state::State;
+
+const DAY_SECS: i64 = 86_400;
+
+/// How much each kind of outage counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UptimeWeights {
+    /// Weight of Degraded time (partial outage), 0 to 1.
+    pub partial_outage: f64,
+}
+
+impl Default for UptimeWeights {
+    fn default() -> Self {
+        UptimeWeights {
+            partial_outage: 0.3,
+        }
+    }
+}
+
+/// One state change of one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// When the state began.
+    pub at: Timestamp,
+    /// The state from then on.
+    pub state: State,
+}
+
+/// One UTC day of uptime.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayUptime {
+    /// The day, `YYYY-MM-DD`.
+    pub date: String,
+    /// Uptime as a fraction 0 to 1, `None` without data.
+    pub uptime: Option<f64>,
+    /// The worst state seen that day, `None` without data.
+    pub worst: Option<State>,
+    /// Seconds failing.
+    pub failing_secs: i64,
+    /// Seconds degraded.
+    pub degraded_secs: i64,
+}
+
+/// Uptime of one node over a window of days.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Uptime {
+    /// Oldest day first; the last is today (up to now).
+    pub days: Vec<DayUptime>,
+    /// Over the whole window, `None` without data.
+    pub overall: Option<f64>,
+}
+
+/// Per-node state changes, kept for a retention window.
+///
+/// ```
+/// use alert_core::Timestamp;
+/// use alert_health_graph::{State, StateHistory, UptimeWeights};
+///
+/// let t = |s: &str| s.parse::<Timestamp>().unwrap();
+/// let mut h = StateHistory::default();
+/// h.record("db", State::Passing, t("2024-05-01T00:00:00Z"));
+/// h.record("db", State::Failing, t("2024-05-01T12:00:00Z"));
+/// h.record("db", State::Passing, t("2024-05-01T12:30:00Z"));
+/// h.record("db", State::Degraded, t("2024-05-01T18:00:00Z"));
+/// h.record("db", State::Passing, t("2024-05-01T19:00:00Z"));
+/// let up = h.uptime("db", t("2024-05-01T23:59:59Z"), 1, UptimeWeights::default());
+/// let (day, down) = (86_399.0, 30.0 * 60.0 + 0.3 * 3600.0);
+/// let expected = (day - down) / day;
+/// assert!((up.days[0].uptime.unwrap() - expected).abs() < 1e-12);
+/// assert_eq!(h.current("db"), Some((State::Passing, t("2024-05-01T19:00:00Z"))));
+/// ```
+#[derive(Debug, Clone)]
+pub struct StateHistory {
+    retention: Duration,
+    by_node: HashMap<String, Vec<Transition>>,
+}
+
+impl Default for StateHistory {
+    /// 90 days of retention.
+    fn default() -> Self {
+        StateHistory::new(Duration::from_secs(90 * DAY_SECS as u64).unwrap_or(Duration::ZERO))
+    }
+}
+
+impl StateHistory {
+    /// An empty history keeping `retention` of changes.
+    pub fn new(retention: Duration) -> StateHistory {
+        StateHistory {
+            retention,
+            by_node: HashMap::new(),
+        }
+    }
+
+    /// Records that `node` is in `state` at `at`; only a change (or a first record) is
+    /// kept. Records must come in time order per node; an older one is ignored.
+    pub fn record(&mut self, node: &str, state: State, at: Timestamp) {
+        let list = match self.by_node.get_mut(node) {
+            Some(l) => l,
+            None => self.by_node.entry(node.to_owned()).or_default(),
+        };
+        match list.last() {
+            Some(last) if last.state == state || at < last.at => {}
+            _ => list.push(Transition { at, state }),
+        }
+    }
+
+    /// Records every node's state in a snapshot, at the snapshot's time.
+    pub fn record_snapshot(&mut self, snapshot: &Snapshot) {
+        let at = snapshot.evaluated_at();
+        for id in snapshot.graph().ids() {
+            let state = snapshot.status(id).state;
+            self.record(&snapshot.graph().node(id).name, state, at);
+        }
+    }
+
+    /// Records a change log.
+    pub fn record_changes(&mut self, changes: &[Change]) {
+        for c in changes {
+            self.record(&c.node, c.new, c.at);
+        }
+    }
+
+    /// The node's current state and since when, if recorded.
+    pub fn current(&self, node: &str) -> Option<(State, Timestamp)> {
+        self.by_node
+            .get(node)
+            .and_then(|l| l.last())
+            .map(|t| (t.state, t.at))
+    }
+
+    /// The node's changes, oldest first.
+    pub fn transitions(&self, node: &str) -> &[Transition] {
+        self.by_node.get(node).map_or(&[], Vec::as_slice)
+    }
+
+    /// Drops changes older than the retention window before `now`, keeping the state
+    /// that was current at the window's start (moved to the start).
+    pub fn prune(&mut self, now: Timestamp) {
+        let Some(cutoff) = now.checked_sub(self.retention) else {
+            return;
+        };
+        for list in self.by_node.values_mut() {
+            let keep_from = list.iter().rposition(|t| t.at <= cutoff);
+            if let Some(i) = keep_from {
+                list.drain(..i);
+                if let Some(first) = list.first_mut() {
+                    first.at = cutoff;
+                }
+            }
+        }
+    }
+
+    /// Uptime of `node` for the `days` UTC days ending with the day of `now` (today
+    /// counts up to `now`).
+    pub fn uptime(&self, node: &str, now: Timestamp, days: u32, weights: UptimeWeights) -> Uptime {
+        let list = self.transitions(node);
+        let now_s = now.unix_seconds();
+        let today = now_s.div_euclid(DAY_SECS) * DAY_SECS;
+        let mut out = Vec::with_capacity(days as usize);
+        let (mut total_up, mut total_counted) = (0.0f64, 0i64);
+        for back in (0..i64::from(days)).rev() {
+            let start = today - back * DAY_SECS;
+            let end = (start + DAY_SECS).min(now_s);
+            let mut secs = [0i64; 5];
+            let mut worst: Option<State> = None;
+            for (i, t) in list.iter().enumerate() {
+                let from = t.at.unix_seconds().max(start);
+                let to = list
+                    .get(i + 1)
+                    .map_or(now_s, |n| n.at.unix_seconds())
+                    .min(end);
+                if to > from {
+                    secs[usize::from(t.state.rank())] += to - from;
+                    worst = Some(worst.map_or(t.state, |w| w.worst(t.state)));
+                }
+            }
+            let passing = secs[usize::from(State::Passing.rank())];
+            let degraded = secs[usize::from(State::Degraded.rank())];
+            let failing = secs[usize::from(State::Failing.rank())];
+            let counted = passing + degraded + failing;
+            let down = failing as f64 + weights.partial_outage * degraded as f64;
+            let uptime = (counted > 0).then(|| 1.0 - down / counted as f64);
+            total_up += counted as f64 - down;
+            total_counted += counted;
+            out.push(DayUptime {
+                date: day_string(start),
+                uptime,
+                worst,
+                failing_secs: failing,
+                degraded_secs: degraded,
+            });
+        }
+        Uptime {
+            days: out,
+            overall: (total_counted > 0).then(|| total_up / total_counted as f64),
+        }
+    }
+}
+
+fn day_string(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("valid timestamp")
+    }
+
+    #[test]
+    fn instatus_example_and_no_data_days() {
+        let mut h = StateHistory::default();
+        h.record("c", State::Passing, t("2024-05-03T00:00:00Z"));
+        h.record("c", State::Failing, t("2024-05-03T01:00:00Z"));
+        h.record("c", State::Passing, t("2024-05-03T01:30:00Z"));
+        h.record("c", State::Degraded, t("2024-05-03T10:00:00Z"));
+        h.record("c", State::Passing, t("2024-05-03T11:00:00Z"));
+        let up = h.uptime("c", t("2024-05-04T06:00:00Z"), 3, UptimeWeights::default());
+        assert_eq!(up.days.len(), 3);
+        assert_eq!(up.days[0].date, "2024-05-02");
+        assert_eq!(up.days[0].uptime, None, "before the first record");
+        assert_eq!(up.days[0].worst, None);
+        let day = &up.days[1];
+        assert_eq!(day.date, "2024-05-03");
+        assert_eq!((day.failing_secs, day.degraded_secs), (1800, 3600));
+        let expected = (1440.0 - 30.0 - 18.0) / 1440.0;
+        assert!((day.uptime.expect("data") - expected).abs() < 1e-12);
+        assert_eq!(day.worst, Some(State::Failing));
+        // Today counts up to now, all passing.
+        assert_eq!(up.days[2].uptime, Some(1.0));
+        // Over the window: 1440 + 360 minutes of data, 48 minutes of weighted downtime.
+        let overall = (1800.0 - 48.0) / 1800.0;
+        assert!((up.overall.expect("data") - overall).abs() < 1e-12);
+    }
+
+    #[test]
+    fn unknown_time_is_left_out_and_weights_are_configurable() {
+        let mut h = StateHistory::default();
+        h.record("c", State::Unknown, t("2024-05-03T00:00:00Z"));
+        h.record("c", State::Degraded, t("2024-05-03T12:00:00Z"));
+        // The day of the 3rd is the first of two days ending with the 4th (no time yet).
+        let now = t("2024-05-04T00:00:00Z");
+        let up = h.uptime("c", now, 2, UptimeWeights::default());
+        assert_eq!(up.days[1].uptime, None, "today has no time yet");
+        assert!((up.days[0].uptime.expect("data") - 0.7).abs() < 1e-12);
+        let full = UptimeWeights {
+            partial_outage: 1.0,
+        };
+        assert_eq!(h.uptime("c", now, 2, full).days[0].uptime, Some(0.0));
+        let only_unknown = {
+            let mut h = StateHistory::default();
+            h.record("u", State::Unknown, t("2024-05-03T00:00:00Z"));
+            h
+        };
+        let up = only_unknown.uptime("u", now, 2, UptimeWeights::default());
+        assert_eq!(up.days[0].uptime, None);
+        assert_eq!(up.days[0].worst, Some(State::Unknown));
+        assert_eq!(up.overall, None);
+    }
+
+    #[test]
+    fn repeats_are_not_changes_and_prune_keeps_the_state_at_the_cutoff() {
+        let mut h = StateHistory::new("2d".parse().expect("valid"));
+        h.record("c", State::Failing, t("2024-05-01T00:00:00Z"));
+        h.record("c", State::Failing, t("2024-05-01T01:00:00Z"));
+        h.record("c", State::Passing, t("2024-05-02T00:00:00Z"));
+        h.record("c", State::Failing, t("2024-05-01T05:00:00Z")); // out of order: ignored
+        assert_eq!(h.transitions("c").len(), 2);
+        h.prune(t("2024-05-04T12:00:00Z"));
+        assert_eq!(
+            h.transitions("c"),
+            [Transition {
+                at: t("2024-05-02T12:00:00Z"),
+                state: State::Passing
+            }]
+        );
+    }
+}

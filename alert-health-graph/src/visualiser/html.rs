@@ -1,0 +1,243 @@
+//! The HTML status page: one self-contained document (inline CSS, no scripts).
+//!
+//! From top to bottom: the page title and a banner with the overall state
+//! (`#banner`, `data-state`); "What is failing now" (`#failing`), one line per
+//! explanation path of every root that is not passing, with the deciding leaf's
+//! messages; the component tree (`#components`), each node with its state, messages,
+//! 90 one-day uptime bars from the [state history](crate::StateHistory) and the
+//! window's uptime percentage; a shared node is shown in full once and as a link to it
+//! elsewhere. Bars are classed by the day's uptime: `bar-ok` (100%), `bar-minor`
+//! (≥ 99%), `bar-partial` (≥ 90%), `bar-major` (below), `bar-none` (no data); each has a
+//! `title` with the date and figures.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use super::Visualiser;
+use super::statuspage::PageInfo;
+use crate::graph::NodeId;
+use crate::history::{DayUptime, StateHistory};
+use crate::snapshot::Snapshot;
+use crate::state::State;
+
+/// The HTML status page visualiser.
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlStatusPage<'a> {
+    /// Title, uptime window and weights.
+    pub page: &'a PageInfo,
+    /// Where the uptime bars come from.
+    pub history: &'a StateHistory,
+}
+
+/// The banner sentence for the overall state.
+pub fn banner(state: State) -> &'static str {
+    match state {
+        State::Passing => "All Systems Operational",
+        State::Pending => "Checking Systems",
+        State::Degraded => "Partial System Outage",
+        State::Unknown => "System Status Unknown",
+        State::Failing => "Major System Outage",
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `id` attribute of a node's element.
+fn anchor(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_whitespace() { '_' } else { c })
+        .collect();
+    format!("node-{}", esc(&slug))
+}
+
+fn percent(fraction: f64) -> String {
+    format!("{:.2}%", fraction * 100.0)
+}
+
+fn bar_class(day: &DayUptime) -> &'static str {
+    match day.uptime {
+        None => "bar-none",
+        Some(u) if u >= 1.0 => "bar-ok",
+        Some(u) if u >= 0.99 => "bar-minor",
+        Some(u) if u >= 0.9 => "bar-partial",
+        Some(_) => "bar-major",
+    }
+}
+
+const STYLE: &str = "\
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}\
+.banner{padding:1rem;border-radius:.4rem;color:#fff;font-size:1.3rem;font-weight:600}\
+.state-passing{background:#2e9e5b}.state-pending{background:#7a8da3}\
+.state-degraded{background:#e69b00}.state-unknown{background:#6c757d}\
+.state-failing{background:#d33a2c}\
+.state{display:inline-block;padding:0 .5rem;border-radius:.3rem;color:#fff;font-size:.85rem;margin-left:.5rem}\
+ul.tree,ul.children{list-style:none;padding-left:1.2rem}\
+li.component{margin:.6rem 0}.name{font-weight:600}\
+ul.messages{margin:.2rem 0;color:#555;font-size:.9rem}\
+.uptime{display:flex;gap:1px;height:1.6rem;margin-top:.3rem}\
+.bar{flex:1;border-radius:1px}.bar-ok{background:#2e9e5b}.bar-minor{background:#b5c93a}\
+.bar-partial{background:#e69b00}.bar-major{background:#d33a2c}.bar-none{background:#ccc}\
+.uptime-percent{font-size:.8rem;color:#666}\
+footer{margin-top:2rem;font-size:.8rem;color:#666}";
+
+impl HtmlStatusPage<'_> {
+    fn state_badge(out: &mut String, state: State) {
+        let _ = write!(
+            out,
+            "<span class=\"state state-{s}\" data-state=\"{s}\">{s}</span>",
+            s = state.as_str()
+        );
+    }
+
+    fn uptime(&self, out: &mut String, snap: &Snapshot, name: &str) {
+        let up = self
+            .history
+            .uptime(name, snap.evaluated_at(), self.page.days, self.page.weights);
+        let _ = write!(
+            out,
+            "<div class=\"uptime\" data-days=\"{}\">",
+            up.days.len()
+        );
+        for day in &up.days {
+            let title = match day.uptime {
+                None => format!("{}: no data", day.date),
+                Some(u) => format!(
+                    "{}: {} uptime, {}m failing, {}m degraded",
+                    day.date,
+                    percent(u),
+                    day.failing_secs / 60,
+                    day.degraded_secs / 60
+                ),
+            };
+            let _ = write!(
+                out,
+                "<span class=\"bar {}\" title=\"{}\"></span>",
+                bar_class(day),
+                esc(&title)
+            );
+        }
+        out.push_str("</div>");
+        let text = match up.overall {
+            Some(u) => format!("{} uptime over {} days", percent(u), self.page.days),
+            None => format!("no data in {} days", self.page.days),
+        };
+        let _ = write!(out, "<div class=\"uptime-percent\">{text}</div>");
+    }
+
+    fn component(&self, out: &mut String, snap: &Snapshot, id: NodeId, seen: &mut HashSet<NodeId>) {
+        let node = snap.graph().node(id);
+        let status = snap.status(id);
+        let state = status.state.as_str();
+        if !seen.insert(id) {
+            let _ = write!(
+                out,
+                "<li class=\"component ref\" data-name=\"{n}\" data-state=\"{state}\">\
+                 <a href=\"#{a}\">{n}</a>",
+                n = esc(&node.name),
+                a = anchor(&node.name)
+            );
+            HtmlStatusPage::state_badge(out, status.state);
+            out.push_str(" (shown above)</li>");
+            return;
+        }
+        let _ = write!(
+            out,
+            "<li class=\"component\" id=\"{a}\" data-name=\"{n}\" data-role=\"{r}\" \
+             data-state=\"{state}\"><div class=\"row\"><span class=\"name\">{n}</span>",
+            a = anchor(&node.name),
+            n = esc(&node.name),
+            r = node.role.as_str()
+        );
+        HtmlStatusPage::state_badge(out, status.state);
+        out.push_str("</div>");
+        if !status.messages.is_empty() {
+            out.push_str("<ul class=\"messages\">");
+            for m in &status.messages {
+                let _ = write!(out, "<li>{}</li>", esc(&m.to_string()));
+            }
+            out.push_str("</ul>");
+        }
+        self.uptime(out, snap, &node.name);
+        if !node.edges.is_empty() {
+            out.push_str("<ul class=\"children\">");
+            for e in &node.edges {
+                self.component(out, snap, e.child, seen);
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</li>");
+    }
+}
+
+impl Visualiser for HtmlStatusPage<'_> {
+    fn render(&self, snapshot: &Snapshot) -> String {
+        let overall = snapshot.overall();
+        let title = esc(&self.page.name);
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title}</title><style>{STYLE}</style></head><body>\
+             <header><h1>{title}</h1><div id=\"banner\" class=\"banner state-{s}\" \
+             data-state=\"{s}\">{b}</div></header>",
+            s = overall.as_str(),
+            b = banner(overall)
+        );
+        out.push_str("<section id=\"failing\"><h2>What is failing now</h2>");
+        let failing: Vec<NodeId> = snapshot
+            .graph()
+            .roots()
+            .iter()
+            .copied()
+            .filter(|&r| !snapshot.status(r).state.is_passing())
+            .collect();
+        if failing.is_empty() {
+            out.push_str("<p class=\"all-clear\">Nothing is failing.</p>");
+        } else {
+            out.push_str("<ul class=\"paths\">");
+            for root in failing {
+                for path in snapshot.explain(root).paths() {
+                    let _ = write!(
+                        out,
+                        "<li class=\"path\" data-state=\"{s}\"><span class=\"path-nodes\">{p}</span>",
+                        s = path.state.as_str(),
+                        p = esc(&path.nodes.join(" → "))
+                    );
+                    HtmlStatusPage::state_badge(&mut out, path.state);
+                    for m in &path.messages {
+                        let _ = write!(out, " <span class=\"why\">{}</span>", esc(&m.text));
+                    }
+                    out.push_str("</li>");
+                }
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</section><section id=\"components\"><h2>Components</h2><ul class=\"tree\">");
+        let mut seen = HashSet::new();
+        for &root in snapshot.graph().roots() {
+            self.component(&mut out, snapshot, root, &mut seen);
+        }
+        let _ = writeln!(
+            out,
+            "</ul></section><footer>Evaluated at <time>{}</time></footer></body></html>",
+            snapshot.evaluated_at()
+        );
+        out
+    }
+}

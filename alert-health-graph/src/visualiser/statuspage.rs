@@ -1,0 +1,281 @@
+//! Atlassian Statuspage v2 `summary.json`.
+//!
+//! Statuspage allows one level of nesting, so the graph is flattened: each root with
+//! children becomes a group (`group: true`, `components` listing its children's ids) and
+//! each of its direct children a component with `group_id` set to the root (a child of
+//! several roots is listed under the first only); a root without children is a
+//! component on its own. Deeper structure is only in the native JSON. Ids are node names.
+//!
+//! | state | component `status` |
+//! |---|---|
+//! | Passing | `operational` |
+//! | Pending, Unknown | `degraded_performance` (description: the first message, or "status unknown") |
+//! | Degraded | `partial_outage` |
+//! | Failing | `major_outage` |
+//!
+//! The page indicator is `critical` when a root service is Failing, `major` when any
+//! component is in `major_outage`, `minor` when any is not `operational`, else `none`;
+//! its description is "All Systems Operational", "Partial System Outage", "Major
+//! System Outage" or "Critical System Outage". Every root that is not Passing appears in
+//! `incidents` as an unresolved `investigating` incident whose update body is the
+//! explanation paths; `created_at` is when the root left its previous state, from the
+//! state history.
+
+use std::collections::HashSet;
+
+use alert_core::Timestamp;
+use serde_json::{Value, json};
+
+use super::Visualiser;
+use crate::graph::{NodeId, Role};
+use crate::history::{StateHistory, UptimeWeights};
+use crate::snapshot::Snapshot;
+use crate::state::State;
+
+/// What a status page says about itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageInfo {
+    /// Page id (`page.id`, `page_id`).
+    pub id: String,
+    /// Title.
+    pub name: String,
+    /// Public URL.
+    pub url: String,
+    /// How uptime weighs outages.
+    pub weights: UptimeWeights,
+    /// Days of uptime bars (90).
+    pub days: u32,
+}
+
+impl Default for PageInfo {
+    fn default() -> Self {
+        PageInfo {
+            id: "alert-health".to_owned(),
+            name: "Service status".to_owned(),
+            url: String::new(),
+            weights: UptimeWeights::default(),
+            days: 90,
+        }
+    }
+}
+
+/// Statuspage's component status for a state.
+pub fn component_status(state: State) -> &'static str {
+    match state {
+        State::Passing => "operational",
+        State::Pending | State::Unknown => "degraded_performance",
+        State::Degraded => "partial_outage",
+        State::Failing => "major_outage",
+    }
+}
+
+/// The page indicator for a snapshot: `none`, `minor`, `major` or `critical`.
+pub fn indicator(snapshot: &Snapshot) -> &'static str {
+    let graph = snapshot.graph();
+    let critical = graph.roots().iter().any(|&r| {
+        graph.node(r).role == Role::Service && snapshot.status(r).state == State::Failing
+    });
+    let worst = graph
+        .ids()
+        .map(|id| snapshot.status(id).state)
+        .max()
+        .unwrap_or(State::Passing);
+    if critical {
+        "critical"
+    } else if worst == State::Failing {
+        "major"
+    } else if worst != State::Passing {
+        "minor"
+    } else {
+        "none"
+    }
+}
+
+/// The sentence for an indicator.
+pub fn indicator_description(indicator: &str) -> &'static str {
+    match indicator {
+        "none" => "All Systems Operational",
+        "minor" => "Partial System Outage",
+        "major" => "Major System Outage",
+        _ => "Critical System Outage",
+    }
+}
+
+/// The `summary.json` visualiser.
+#[derive(Debug, Clone, Copy)]
+pub struct Statuspage<'a> {
+    /// The page.
+    pub page: &'a PageInfo,
+    /// Where `created_at`/`updated_at` come from.
+    pub history: &'a StateHistory,
+}
+
+impl Statuspage<'_> {
+    fn component(
+        &self,
+        snap: &Snapshot,
+        id: NodeId,
+        position: usize,
+        group_id: Option<&str>,
+        members: Option<Vec<String>>,
+    ) -> Value {
+        let node = snap.graph().node(id);
+        let status = snap.status(id);
+        let (since, first) = self.times(snap, &node.name);
+        let description = match status.state {
+            State::Passing => Value::Null,
+            State::Pending | State::Unknown => status
+                .messages
+                .first()
+                .map_or_else(|| "status unknown".into(), |m| m.text.clone().into()),
+            _ => status
+                .messages
+                .first()
+                .map_or(Value::Null, |m| m.text.clone().into()),
+        };
+        let mut c = json!({
+            "id": node.name,
+            "name": node.name,
+            "status": component_status(status.state),
+            "created_at": first,
+            "updated_at": since,
+            "position": position,
+            "description": description,
+            "showcase": true,
+            "start_date": date(first),
+            "group_id": group_id,
+            "page_id": self.page.id,
+            "group": members.is_some(),
+            "only_show_if_degraded": false,
+        });
+        if let (Some(m), Value::Object(obj)) = (members, &mut c) {
+            obj.insert("components".into(), m.into());
+        }
+        c
+    }
+
+    /// (since the current state, first record) for a node, falling back to the
+    /// snapshot's time.
+    fn times(&self, snap: &Snapshot, name: &str) -> (Timestamp, Timestamp) {
+        let at = snap.evaluated_at();
+        let since = self.history.current(name).map_or(at, |(_, t)| t);
+        let first = self.history.transitions(name).first().map_or(at, |t| t.at);
+        (since, first)
+    }
+
+    /// The document as a JSON value.
+    pub fn to_value(&self, snapshot: &Snapshot) -> Value {
+        let graph = snapshot.graph();
+        let mut components = Vec::new();
+        let mut listed: HashSet<NodeId> = HashSet::new();
+        for &root in graph.roots() {
+            let node = graph.node(root);
+            let children: Vec<NodeId> = node
+                .edges
+                .iter()
+                .map(|e| e.child)
+                .filter(|c| listed.insert(*c))
+                .collect();
+            if node.edges.is_empty() {
+                components.push(self.component(snapshot, root, components.len() + 1, None, None));
+                continue;
+            }
+            let names = children
+                .iter()
+                .map(|&c| graph.node(c).name.clone())
+                .collect();
+            components.push(self.component(
+                snapshot,
+                root,
+                components.len() + 1,
+                None,
+                Some(names),
+            ));
+            for c in children {
+                components.push(self.component(
+                    snapshot,
+                    c,
+                    components.len() + 1,
+                    Some(&node.name),
+                    None,
+                ));
+            }
+        }
+        let at = snapshot.evaluated_at();
+        let incidents: Vec<Value> = graph
+            .roots()
+            .iter()
+            .filter(|&&r| !snapshot.status(r).state.is_passing())
+            .map(|&r| {
+                let node = graph.node(r);
+                let state = snapshot.status(r).state;
+                let (since, _) = self.times(snapshot, &node.name);
+                let id = format!("{}-{}", node.name, since.unix_seconds());
+                let impact = match state {
+                    State::Failing if node.role == Role::Service => "critical",
+                    State::Failing => "major",
+                    _ => "minor",
+                };
+                let body: Vec<String> = snapshot
+                    .explain(r)
+                    .paths()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                json!({
+                    "id": id,
+                    "name": format!("{} is {}", node.name, state),
+                    "status": "investigating",
+                    "impact": impact,
+                    "created_at": since,
+                    "updated_at": at,
+                    "monitoring_at": null,
+                    "resolved_at": null,
+                    "shortlink": self.page.url,
+                    "started_at": since,
+                    "page_id": self.page.id,
+                    "incident_updates": [{
+                        "id": format!("{id}-update"),
+                        "status": "investigating",
+                        "body": body.join("\n"),
+                        "created_at": at,
+                        "updated_at": at,
+                        "display_at": at,
+                        "affected_components": null,
+                        "deliver_notifications": false,
+                        "incident_id": id,
+                    }],
+                })
+            })
+            .collect();
+        let indicator = indicator(snapshot);
+        json!({
+            "page": {
+                "id": self.page.id,
+                "name": self.page.name,
+                "url": self.page.url,
+                "time_zone": "Etc/UTC",
+                "updated_at": at,
+            },
+            "status": {
+                "indicator": indicator,
+                "description": indicator_description(indicator),
+            },
+            "components": components,
+            "incidents": incidents,
+            "scheduled_maintenances": [],
+        })
+    }
+}
+
+fn date(t: Timestamp) -> String {
+    t.to_string().get(..10).unwrap_or_default().to_owned()
+}
+
+impl Visualiser for Statuspage<'_> {
+    fn render(&self, snapshot: &Snapshot) -> String {
+        let mut text = serde_json::to_string_pretty(&self.to_value(snapshot)).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
