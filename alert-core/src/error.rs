@@ -108,6 +108,15 @@ pub enum Error {
     #[error("at least one matcher required")]
     NoSilenceMatchers,
 
+    /// A silence that Alertmanager's `validateSilence` or silence API rejects for any
+    /// other reason, in Alertmanager's words (`invalid label matcher 0: invalid label name
+    /// "1abc"`, `invalid zero start timestamp`, `end time must not be before start time`).
+    #[error("{reason}")]
+    InvalidSilence {
+        /// Alertmanager's message.
+        reason: String,
+    },
+
     /// A time range whose end is not after its start.
     #[error("{field}: start time must be before end time")]
     EndBeforeStart {

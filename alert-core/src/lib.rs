@@ -28,6 +28,7 @@ pub mod labels;
 pub mod matcher;
 pub mod secret;
 pub mod severity;
+pub mod silence;
 pub mod spec;
 pub mod tenant;
 pub mod timestamp;
@@ -55,6 +56,7 @@ pub use matcher::{MatchType, Matcher, Matchers, ParserMode, parse_matcher, parse
 pub use secret::Secret;
 pub use severity::{SEVERITY_LABEL, Severity};
 pub use spec::AlertingSpec;
+pub use silence::{Silence, SilenceState, SilenceStatus};
 pub use tenant::TenantId;
 pub use timestamp::Timestamp;
 pub use webhook::{WEBHOOK_VERSION, WebhookMessage};

@@ -192,26 +192,39 @@ impl Matcher {
     /// Like Alertmanager, the regex is compiled **unanchored** here (Go's
     /// `regexp.MatchString(pattern, "")`). For every ordinary pattern that is the same as
     /// the anchored test; for a pattern that only compiles anchored (`a)|(b`), it is
-    /// `false`, as in Go, and [`crate::silence::Silence::validate`] rejects it anyway.
+    /// `false`, as in Go, and silence validation rejects such a pattern anyway.
     pub fn matches_empty(&self) -> bool {
-        match self.test {
-            Test::Equal => self.value.is_empty(),
-            Test::Regexp(_) => pattern::unanchored_matches_empty(&self.value).unwrap_or(false),
-            Test::NotEqual | Test::NotRegexp(_) => false,
-        }
+        go_matches_empty(self.match_type(), &self.value)
     }
 
     /// Checks that Go compiles the pattern unanchored, as Alertmanager's silence
     /// validation does (`regexp.Compile(pattern)`); always `Ok` for `=` and `!=`.
     pub fn check_unanchored_regex(&self) -> Result<()> {
-        if !self.match_type().is_regex() {
-            return Ok(());
+        if self.match_type().is_regex() {
+            check_regex_unanchored(&self.value)
+        } else {
+            Ok(())
         }
-        pattern::check_unanchored(&self.value).map_err(|e| Error::InvalidRegex {
-            pattern: self.value.clone(),
-            reason: e.to_string(),
-        })
     }
+}
+
+/// Alertmanager 0.25's `matchesEmpty` on a matcher's type and value (see
+/// [`Matcher::matches_empty`]).
+pub(crate) fn go_matches_empty(match_type: MatchType, value: &str) -> bool {
+    match match_type {
+        MatchType::Equal => value.is_empty(),
+        MatchType::Regexp => pattern::unanchored_matches_empty(value).unwrap_or(false),
+        MatchType::NotEqual | MatchType::NotRegexp => false,
+    }
+}
+
+/// Go's `regexp.Compile(pattern)`, unanchored: `Ok`, or [`Error::InvalidRegex`] with
+/// Go's message.
+pub(crate) fn check_regex_unanchored(pattern: &str) -> Result<()> {
+    pattern::check_unanchored(pattern).map_err(|e| Error::InvalidRegex {
+        pattern: pattern.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 /// Writes `s` with OpenMetrics escaping: `\` → `\\`, newline → `\n`, `"` → `\"`.
