@@ -5,6 +5,7 @@
 //! the graph, snapshots, explanations) is pure.
 
 pub mod aggregation;
+pub mod alerting;
 pub mod assembly;
 pub mod builtin;
 pub mod clock;
@@ -25,12 +26,17 @@ pub mod visualiser;
 #[cfg(feature = "runtime")]
 pub mod evaluation;
 #[cfg(feature = "runtime")]
+pub mod evaluator;
+#[cfg(feature = "runtime")]
+pub mod leader;
+#[cfg(feature = "runtime")]
 pub mod source_cache;
 
 pub use aggregation::{
     Aggregation, Judgement, MAX_WEIGHT, NO_CHILDREN, Propagation, Tally, Threshold, aggregate,
     decides,
 };
+pub use alerting::{ALERT_NAME, AlertPolicy, AlertTracker, PostableAlert};
 pub use assembly::{Assembly, HealthGraph};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
@@ -47,5 +53,11 @@ pub use status::{Level, Message, Reading, Status};
 
 #[cfg(feature = "runtime")]
 pub use evaluation::{DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine, EvaluationOptions};
+#[cfg(feature = "http")]
+pub use evaluator::AlertmanagerSink;
+#[cfg(feature = "runtime")]
+pub use evaluator::{AlertSink, Evaluator, PassReport, Published};
+#[cfg(feature = "runtime")]
+pub use leader::{LeaderElection, LocalLease};
 #[cfg(feature = "runtime")]
 pub use source_cache::{Cached, SharedCache, SourceCache};

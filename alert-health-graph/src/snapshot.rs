@@ -109,6 +109,11 @@ impl Snapshot {
         self.evaluated_at
     }
 
+    /// Moves the snapshot's time forward to `at` (after a pass that changed nothing).
+    pub fn mark_evaluated(&mut self, at: Timestamp) {
+        self.evaluated_at = self.evaluated_at.max(at);
+    }
+
     /// The status of a node.
     pub fn status(&self, id: NodeId) -> &Status {
         &self.statuses[id.index()]

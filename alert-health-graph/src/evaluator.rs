@@ -1,0 +1,253 @@
+//! The evaluator: runs the graph on an interval, keeps the state history, and posts
+//! alerts for systems and services unhealthy for longer than their `for` (needs the
+//! `runtime` feature; [`AlertmanagerSink`] needs `http`).
+//!
+//! Each pass reads every sensor once: the first pass computes a full snapshot, later
+//! passes apply readings incrementally ([`Engine::update`]) and record the change log
+//! in the [`StateHistory`]. The [`AlertTracker`] decides what to post; only the leader
+//! ([`LeaderElection`]) posts. A resolution that could not be posted is retried on the
+//! next pass; firing alerts are re-posted every pass anyway. The latest snapshot and
+//! history are published on a watch channel for servers to render.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::alerting::{AlertPolicy, AlertTracker, PostableAlert};
+use crate::error::Result;
+use crate::evaluation::Engine;
+use crate::history::StateHistory;
+use crate::leader::{LeaderElection, LocalLease};
+use crate::snapshot::{Change, Snapshot};
+
+/// Where alerts go.
+#[async_trait]
+pub trait AlertSink: Send + Sync {
+    /// Posts alerts (firing and resolved) in one request.
+    async fn post(&self, alerts: &[PostableAlert]) -> Result<()>;
+}
+
+/// Posts to an Alertmanager's `POST /api/v2/alerts`.
+///
+/// (Made with reqwest here; `alert-cortex-adapter`'s API client is the intended home.)
+#[cfg(feature = "http")]
+#[derive(Debug, Clone)]
+pub struct AlertmanagerSink {
+    client: reqwest::Client,
+    url: String,
+}
+
+#[cfg(feature = "http")]
+impl AlertmanagerSink {
+    /// A sink for the Alertmanager at `base` (`http://127.0.0.1:9093`).
+    pub fn new(client: reqwest::Client, base: &str) -> AlertmanagerSink {
+        AlertmanagerSink {
+            client,
+            url: format!("{}/api/v2/alerts", base.trim_end_matches('/')),
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+#[async_trait]
+impl AlertSink for AlertmanagerSink {
+    async fn post(&self, alerts: &[PostableAlert]) -> Result<()> {
+        let failed = |reason: String| crate::Error::Request {
+            target: self.url.clone(),
+            reason,
+        };
+        let response = self
+            .client
+            .post(&self.url)
+            .json(alerts)
+            .send()
+            .await
+            .map_err(|e| failed(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response.text().await.unwrap_or_default();
+        Err(crate::Error::UnexpectedResponse {
+            target: self.url.clone(),
+            reason: format!("HTTP {}: {}", status.as_u16(), body.trim()),
+        })
+    }
+}
+
+/// What the evaluator publishes after each pass.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The latest snapshot.
+    pub snapshot: Arc<Snapshot>,
+    /// The state history up to it.
+    pub history: Arc<StateHistory>,
+    /// Pass number, from 1.
+    pub pass: u64,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default)]
+pub struct PassReport {
+    /// State changes (empty on the first pass).
+    pub changes: Vec<Change>,
+    /// Alerts the tracker decided on (posted only by the leader).
+    pub alerts: Vec<PostableAlert>,
+    /// Whether this evaluator led (and so posted).
+    pub leader: bool,
+    /// Why posting failed, if it did.
+    pub post_error: Option<String>,
+}
+
+/// Runs a graph on an interval and turns its health into alerts.
+pub struct Evaluator {
+    engine: Engine,
+    tracker: AlertTracker,
+    history: StateHistory,
+    snapshot: Option<Snapshot>,
+    sink: Option<Arc<dyn AlertSink>>,
+    leader: Arc<dyn LeaderElection>,
+    candidate: String,
+    interval: Duration,
+    unsent: Vec<PostableAlert>,
+    pass: u64,
+    publish: watch::Sender<Option<Arc<Published>>>,
+}
+
+impl std::fmt::Debug for Evaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("candidate", &self.candidate)
+            .field("interval", &self.interval)
+            .field("pass", &self.pass)
+            .finish()
+    }
+}
+
+impl Evaluator {
+    /// An evaluator of `engine`'s graph with `policy`, every 30 s, leading alone (its own
+    /// [`LocalLease`]), posting nowhere until [`Evaluator::with_sink`].
+    pub fn new(engine: Engine, policy: AlertPolicy) -> Evaluator {
+        let interval = Duration::from_secs(30);
+        Evaluator {
+            engine,
+            tracker: AlertTracker::new(policy),
+            history: StateHistory::default(),
+            snapshot: None,
+            sink: None,
+            leader: Arc::new(LocalLease::new(interval * 3)),
+            candidate: "evaluator".to_owned(),
+            interval,
+            unsent: Vec::new(),
+            pass: 0,
+            publish: watch::Sender::new(None),
+        }
+    }
+
+    /// The same evaluator posting to `sink`.
+    pub fn with_sink(mut self, sink: Arc<dyn AlertSink>) -> Evaluator {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The same evaluator competing for `election` as `candidate`.
+    pub fn with_leader(
+        mut self,
+        election: Arc<dyn LeaderElection>,
+        candidate: impl Into<String>,
+    ) -> Evaluator {
+        self.leader = election;
+        self.candidate = candidate.into();
+        self
+    }
+
+    /// The same evaluator running every `interval`.
+    pub fn with_interval(mut self, interval: Duration) -> Evaluator {
+        self.interval = interval;
+        self
+    }
+
+    /// The same evaluator starting from an existing history (kept across restarts).
+    pub fn with_history(mut self, history: StateHistory) -> Evaluator {
+        self.history = history;
+        self
+    }
+
+    /// A receiver of what each pass publishes.
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Published>>> {
+        self.publish.subscribe()
+    }
+
+    /// The state history so far.
+    pub fn history(&self) -> &StateHistory {
+        &self.history
+    }
+
+    /// The latest snapshot, after the first pass.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// One pass: read, judge, record, decide, post (if leader), publish.
+    pub async fn pass(&mut self) -> PassReport {
+        let mut report = PassReport::default();
+        let snapshot = match self.snapshot.as_mut() {
+            None => {
+                let snap = self.engine.evaluate().await;
+                self.history.record_snapshot(&snap);
+                self.snapshot.insert(snap)
+            }
+            Some(snap) => {
+                report.changes = self.engine.update(snap).await;
+                snap.mark_evaluated(self.engine.clock().now());
+                self.history.record_changes(&report.changes);
+                snap
+            }
+        };
+        let now = snapshot.evaluated_at();
+        self.history.prune(now);
+        report.alerts = self.tracker.observe(snapshot);
+        report.leader = self.leader.is_leader(&self.candidate).await;
+        if !report.leader {
+            self.unsent.clear();
+        } else if let Some(sink) = &self.sink {
+            let mut batch = std::mem::take(&mut self.unsent);
+            batch.extend(report.alerts.iter().cloned());
+            if !batch.is_empty()
+                && let Err(e) = sink.post(&batch).await
+            {
+                report.post_error = Some(e.to_string());
+                self.unsent = batch
+                    .into_iter()
+                    .filter(|a| a.is_resolved_at(now))
+                    .collect();
+            }
+        }
+        self.pass += 1;
+        self.publish.send_replace(Some(Arc::new(Published {
+            snapshot: Arc::new(snapshot.clone()),
+            history: Arc::new(self.history.clone()),
+            pass: self.pass,
+        })));
+        report
+    }
+
+    /// Runs passes every interval until `shutdown` completes, then resigns the lead.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        let mut ticks = tokio::time::interval(self.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = ticks.tick() => {
+                    self.pass().await;
+                }
+            }
+        }
+        self.leader.resign(&self.candidate).await;
+    }
+}
