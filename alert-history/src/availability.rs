@@ -7,7 +7,8 @@
 //!   two heartbeats is longer than `repeat_interval + group_interval + slack`, the
 //!   pipeline (Prometheus, Alertmanager or the network to us) was down from the moment the
 //!   missing heartbeat was due (`previous + repeat_interval + group_interval`) until the
-//!   next one arrived (or until now, if none has);
+//!   next one arrived; if none has arrived by now, the outage is still going on and
+//!   lasts to the end of the range asked for;
 //! - the **server's own downtime**: each run of the history server records when it
 //!   started and, periodically, that it is still alive; between the last-alive record of
 //!   one run and the start of the next, nothing was recorded.
@@ -184,10 +185,18 @@ pub fn unavailable_periods(
         for pair in beats.windows(2) {
             push_gap(pair[0], pair[1]);
         }
+        // A gap still open at `now` is an outage still going on: it runs to the end of
+        // the range (clipped below), however far past `now` that is.
         if let Some(&last) = beats.last()
             && last < now
+            && last.checked_add(max_gap).is_some_and(|limit| now > limit)
+            && let Some(due) = policy.due_after(last)
         {
-            push_gap(last, now);
+            out.push(Unavailable {
+                start: due,
+                end: now.max(range.end),
+                cause: UnavailableCause::HeartbeatMissing,
+            });
         }
     }
     let mut runs = log.runs.clone();
@@ -291,7 +300,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stopped_heartbeat_is_unavailable_until_now_and_clipped_to_the_range() {
+    fn a_stopped_heartbeat_is_unavailable_to_the_end_of_the_range() {
         let log = HeartbeatLog {
             watchdog: vec![t("2024-04-30T23:59:00Z")],
             runs: vec![],
@@ -299,7 +308,14 @@ mod tests {
         let got = unavailable_periods(&log, &policy(), day(), t("2024-05-01T00:30:00Z"));
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].start, t("2024-05-01T00:00:10Z"));
-        assert_eq!(got[0].end, t("2024-05-01T00:30:00Z"));
+        assert_eq!(
+            got[0].end,
+            day().end,
+            "still going on at now: to the end of the range"
+        );
+        // Not yet overdue at now: nothing.
+        let got = unavailable_periods(&log, &policy(), day(), t("2024-05-01T00:00:20Z"));
+        assert!(got.is_empty(), "{got:?}");
         // Before the first heartbeat nothing is known: no outage.
         let none = HeartbeatLog::default();
         assert!(unavailable_periods(&none, &policy(), day(), t("2024-05-01T12:00:00Z")).is_empty());

@@ -4,30 +4,11 @@
 mod history_support;
 
 use alert_testkit::http;
-use history_support::{HistoryServer, alert, enc, message, now_secs};
+use history_support::{HistoryServer, alert, enc, message, now_secs, rfc3339_in};
 use serde_json::{Value, json};
 
 fn rfc3339_now() -> String {
-    // Whole seconds: good enough for startsAt in these tests.
-    let secs = now_secs();
-    let days = secs / 86400;
-    let rem = secs % 86400;
-    // Days since 1970 to a civil date.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    rfc3339_in(0)
 }
 
 fn assert_json_error(r: &http::HttpResponse, status: u16, contains: &str) {

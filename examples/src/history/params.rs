@@ -223,7 +223,8 @@ mod tests {
         assert_eq!(p.limit, Some(5));
         let err = RangeParams::parse(&parse_query_string("start=2&end=1"), now).unwrap_err();
         assert_eq!(err.param, "end");
-        let err = RangeParams::parse(&parse_query_string("match[]=%7Ba%3D~%22(%22%7D"), now).unwrap_err();
+        let err =
+            RangeParams::parse(&parse_query_string("match[]=%7Ba%3D~%22(%22%7D"), now).unwrap_err();
         assert_eq!(err.param, "match[]");
         let err = RangeParams::parse(&parse_query_string("cursor=zz"), now).unwrap_err();
         assert_eq!(err.param, "cursor");

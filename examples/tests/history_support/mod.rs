@@ -118,6 +118,17 @@ impl Drop for HistoryServer {
     }
 }
 
+/// An instant `offset_ms` milliseconds from now, RFC 3339 as Alertmanager writes it.
+pub fn rfc3339_in(offset_ms: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64;
+    alert_core::Timestamp::from_unix_millis(now + offset_ms)
+        .expect("representable")
+        .to_string()
+}
+
 /// Unix seconds now.
 pub fn now_secs() -> u64 {
     std::time::SystemTime::now()
