@@ -117,11 +117,19 @@ impl Route {
         }
     }
 
-    /// Whether the route has no matchers at all, so it takes every alert that reaches it.
+    /// Whether the route has no matchers at all, so it takes every alert that reaches it
+    /// (`matchers` strings such as `{}` that hold no matcher do not count).
     pub fn is_catch_all(&self) -> bool {
-        self.r#match.is_empty()
-            && self.match_re.is_empty()
-            && self.matchers.iter().all(|m| matcher_string_is_empty(m))
+        self.r#match.is_empty() && self.match_re.is_empty() && !self.has_matcher_strings()
+    }
+
+    /// Whether some `matchers` string holds at least one matcher (a string that does not
+    /// parse counts as holding one).
+    pub fn has_matcher_strings(&self) -> bool {
+        self.matchers.iter().any(|m| {
+            alert_core::parse_matchers(m, alert_core::ParserMode::Classic)
+                .map_or(true, |parsed| !parsed.is_empty())
+        })
     }
 
     /// Every route of the tree below and including this one, depth first in config order,
@@ -137,14 +145,6 @@ impl Route {
     pub fn count(&self) -> usize {
         1 + self.routes.iter().map(Route::count).sum::<usize>()
     }
-}
-
-/// Whether a `matchers` entry holds no matcher at all (`""`, `"{}"`, `"{"`, `"}"`), as
-/// the classic parser reads it.
-fn matcher_string_is_empty(s: &str) -> bool {
-    let s = s.strip_prefix('{').unwrap_or(s);
-    let s = s.strip_suffix('}').unwrap_or(s);
-    s.trim().is_empty()
 }
 
 #[cfg(test)]

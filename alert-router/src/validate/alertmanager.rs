@@ -101,9 +101,11 @@ pub(crate) fn location(value: &str, path: &str) -> Result<()> {
     })
 }
 
-/// An entry of an inhibition rule's `equal` list (`model.LabelName`).
+/// An entry of an inhibition rule's `equal` list (`model.LabelName`). `null` and `~`
+/// are written quoted, and yaml.v2 hands a quoted `"null"` or `"~"` to a string type
+/// without calling its `UnmarshalYAML`, so Alertmanager accepts them unchecked.
 pub(crate) fn equal_label(value: &str, path: &str) -> Result<()> {
-    if is_label_name(value) {
+    if is_label_name(value) || value == "null" || value == "~" {
         Ok(())
     } else {
         Err(Error::InvalidLabelName {
@@ -904,7 +906,7 @@ fn root_route(route: &Route) -> Result<()> {
     if route.own_receiver().is_none() {
         return root("receiver", "root route must specify a default receiver");
     }
-    if !route.r#match.is_empty() || !route.match_re.is_empty() || !route.matchers.is_empty() {
+    if !route.is_catch_all() {
         return root("matchers", "root route must not have any matchers");
     }
     if !route.mute_time_intervals.is_empty() {

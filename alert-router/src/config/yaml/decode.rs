@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::node::{Kind, Node, locate};
+use super::node::{Kind, Node, Style, locate};
 use super::resolve::{Resolved, resolve_plain};
 use crate::config::go_quote::go_quote;
 use crate::error::{DecodeFault, Error, Result};
@@ -26,9 +26,23 @@ struct Pending {
     message: String,
 }
 
+/// What yaml.v2's `prepare` decides for a node.
+pub(crate) enum Prepared {
+    /// Null: no `UnmarshalYAML`, the target keeps its zero value.
+    Zero,
+    /// A quoted `"null"` or `"~"`: no `UnmarshalYAML`; string kinds get the text, other
+    /// types fail to decode it.
+    Quoted(String),
+    /// Decode normally.
+    Proceed,
+}
+
 /// The decoding state.
 pub(crate) struct Decoder<'s, 't> {
     src: &'s str,
+    /// Whether the text spells null as `Null` or `NULL` somewhere (then the source text
+    /// of null scalars matters).
+    capital_null: bool,
     root: &'t Node<'s>,
     texts: HashMap<u32, String>,
     missing_texts: HashSet<u32>,
@@ -43,6 +57,7 @@ impl<'s, 't> Decoder<'s, 't> {
     pub fn new(src: &'s str, root: &'t Node<'s>, texts: HashMap<u32, String>) -> Self {
         Decoder {
             src,
+            capital_null: src.contains("Null") || src.contains("NULL"),
             root,
             texts,
             missing_texts: HashSet::new(),
@@ -152,8 +167,8 @@ impl<'s, 't> Decoder<'s, 't> {
             Kind::Bool(_) => "!!bool",
             Kind::Int(_) | Kind::Uint(_) => "!!int",
             Kind::Float(_) => "!!float",
-            Kind::Str { text, plain, .. } => {
-                if *plain {
+            Kind::Str { text, style, .. } => {
+                if style.is_plain() {
                     resolve_plain(text).tag()
                 } else {
                     "!!str"
@@ -196,8 +211,8 @@ impl<'s, 't> Decoder<'s, 't> {
                 Err(_) => Resolved::Uint(*u),
             },
             Kind::Float(f) => Resolved::Float(*f),
-            Kind::Str { text, plain, .. } => {
-                if *plain {
+            Kind::Str { text, style, .. } => {
+                if style.is_plain() {
                     resolve_plain(text)
                 } else {
                     Resolved::Str
@@ -207,10 +222,46 @@ impl<'s, 't> Decoder<'s, 't> {
         })
     }
 
-    /// Whether the node is null for yaml.v2 (a custom `UnmarshalYAML` is then not called
-    /// and the target keeps its zero value).
+    /// Whether the node resolves to null (decoded into a plain Go value, it gives the zero
+    /// value).
     pub fn is_null(&self, n: &Node<'s>) -> bool {
         self.resolved(n) == Some(Resolved::Null)
+    }
+
+    /// yaml.v2's `prepare` null test, made before decoding into a pointer or a type with
+    /// its own `UnmarshalYAML`: a scalar `null` or `~` in any style but tagged, or a
+    /// plain empty scalar (but not `Null` or `NULL`, which do reach `UnmarshalYAML`).
+    pub fn prepare(&mut self, n: &Node<'s>) -> Prepared {
+        match &n.kind {
+            Kind::Null => {
+                if self.capital_null && matches!(self.raw(n).as_ref(), "Null" | "NULL") {
+                    Prepared::Proceed
+                } else {
+                    Prepared::Zero
+                }
+            }
+            Kind::Str { text, style, .. }
+                if *style != Style::Tagged && (text == "null" || text == "~") =>
+            {
+                Prepared::Quoted(text.to_string())
+            }
+            _ => Prepared::Proceed,
+        }
+    }
+
+    /// [`Decoder::prepare`] for a pointer or custom type named `go_type` (as Go prints it,
+    /// `*config.URL`): `true` when the node stops there (the value stays zero; a quoted
+    /// `"null"` is also a type error, since yaml.v2 then decodes the string into the type
+    /// itself).
+    pub fn skip_null(&mut self, n: &Node<'s>, go_type: &str) -> bool {
+        match self.prepare(n) {
+            Prepared::Zero => true,
+            Prepared::Quoted(_) => {
+                self.type_error(n, go_type);
+                true
+            }
+            Prepared::Proceed => false,
+        }
     }
 
     /// A Go `string`: null is `""`, any other scalar its source text, a collection a
@@ -376,7 +427,7 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     fn is_merge(&self, k: &Node<'s>) -> bool {
-        matches!(&k.kind, Kind::Str { text, plain: true, .. } if text == "<<")
+        matches!(&k.kind, Kind::Str { text, style: Style::Plain, .. } if text == "<<")
     }
 
     /// The mappings a `<<` value merges, in the order yaml.v2 applies them.

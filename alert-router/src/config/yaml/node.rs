@@ -45,8 +45,8 @@ pub(crate) enum Kind<'s> {
         text: Cow<'s, str>,
         /// Byte offset of the value in the source, when `yaml_serde` lent it.
         offset: Option<usize>,
-        /// Whether the scalar is plain (unquoted); only plain scalars are resolved.
-        plain: bool,
+        /// How the scalar was written; only plain scalars are resolved.
+        style: Style,
     },
     /// A sequence.
     Seq(Vec<Node<'s>>),
@@ -62,6 +62,27 @@ impl Node<'_> {
 
     fn contains(&self, id: u32) -> bool {
         (self.id..self.end).contains(&id)
+    }
+}
+
+/// How a string scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// Unquoted, untagged: yaml.v2 resolves it (`yes` is a boolean).
+    Plain,
+    /// Single- or double-quoted.
+    Quoted,
+    /// With an explicit tag (`!!str null`).
+    Tagged,
+    /// Quoted with escapes, a block scalar, or a plain scalar over several lines:
+    /// `yaml_serde` did not lend the text, so only its value is known.
+    Other,
+}
+
+impl Style {
+    /// Whether yaml.v2 resolves the scalar (plain and untagged).
+    pub fn is_plain(self) -> bool {
+        self == Style::Plain
     }
 }
 
@@ -110,18 +131,16 @@ impl<'a, 's> BuildSeed<'a, 's> {
         let base = self.src.as_ptr() as usize;
         let at = v.as_ptr() as usize;
         let offset = (at >= base && at + v.len() <= base + self.src.len()).then(|| at - base);
-        let quoted = offset.is_some_and(|o| {
-            let bytes = self.src.as_bytes();
-            let before = o.checked_sub(1).and_then(|i| bytes.get(i)).copied();
-            let after = bytes.get(o + v.len()).copied();
-            matches!(before, Some(b'"' | b'\'')) && before == after
-        });
+        let style = match offset {
+            None => Style::Other,
+            Some(o) => scalar_style(self.src.as_bytes(), o, v.len()),
+        };
         self.leaf(
             id,
             Kind::Str {
                 text: Cow::Borrowed(v),
                 offset,
-                plain: offset.is_some() && !quoted,
+                style,
             },
         )
     }
@@ -196,7 +215,7 @@ impl<'de: 's, 's> Visitor<'de> for BuildVisitor<'_, 's> {
             Kind::Str {
                 text: Cow::Owned(v.to_owned()),
                 offset: None,
-                plain: false,
+                style: Style::Other,
             },
         ))
     }
@@ -247,11 +266,39 @@ impl<'de: 's, 's> Visitor<'de> for BuildVisitor<'_, 's> {
             counter: self.seed.counter,
         })?;
         Ok(inner.map(|mut node| {
-            if let Kind::Str { plain, .. } = &mut node.kind {
-                *plain = false;
+            if let Kind::Str { style, .. } = &mut node.kind {
+                *style = Style::Tagged;
             }
             node
         }))
+    }
+}
+
+/// The style of the scalar whose value is `src[offset..offset + len]`: quoted when a
+/// quote surrounds it, tagged when the token before it is a tag (`!!str`), else plain.
+fn scalar_style(src: &[u8], offset: usize, len: usize) -> Style {
+    let before = offset.checked_sub(1).and_then(|i| src.get(i)).copied();
+    let after = src.get(offset + len).copied();
+    if matches!(before, Some(b'"' | b'\'')) && before == after {
+        return Style::Quoted;
+    }
+    let mut i = offset;
+    while i > 0 && matches!(src[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    let end = i;
+    while i > 0
+        && !matches!(
+            src[i - 1],
+            b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b','
+        )
+    {
+        i -= 1;
+    }
+    if end > i && src[i] == b'!' {
+        Style::Tagged
+    } else {
+        Style::Plain
     }
 }
 
@@ -474,9 +521,15 @@ mod tests {
         let (k, v) = &pairs[0];
         assert_eq!((k.id, v.id), (1, 2));
         assert!(
-            matches!(&v.kind, Kind::Str { text, plain: true, offset: Some(3) } if text == "yes")
+            matches!(&v.kind, Kind::Str { text, style: Style::Plain, offset: Some(3) } if text == "yes")
         );
-        assert!(matches!(&pairs[1].1.kind, Kind::Str { plain: false, .. }));
+        assert!(matches!(
+            &pairs[1].1.kind,
+            Kind::Str {
+                style: Style::Quoted,
+                ..
+            }
+        ));
         let Kind::Seq(items) = &pairs[2].1.kind else {
             panic!("a sequence")
         };
@@ -485,11 +538,38 @@ mod tests {
             &items[1].kind,
             Kind::Str {
                 offset: None,
-                plain: false,
+                style: Style::Other,
                 ..
             }
         ));
         assert_eq!(pairs[3].1.kind, Kind::Null);
+    }
+
+    #[test]
+    fn tags_are_seen() {
+        let src = "a: !!str null\nb: [!!str yes, \"yes\", yes]\n";
+        let root = tree(src);
+        let Kind::Map(pairs) = &root.kind else {
+            panic!("a mapping")
+        };
+        assert!(matches!(
+            &pairs[0].1.kind,
+            Kind::Str {
+                style: Style::Tagged,
+                ..
+            }
+        ));
+        let Kind::Seq(items) = &pairs[1].1.kind else {
+            panic!("a sequence")
+        };
+        let styles: Vec<Style> = items
+            .iter()
+            .map(|i| match &i.kind {
+                Kind::Str { style, .. } => *style,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(styles, [Style::Tagged, Style::Quoted, Style::Plain]);
     }
 
     #[test]

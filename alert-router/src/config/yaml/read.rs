@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use alert_core::Duration;
 
-use super::decode::Decoder;
+use super::decode::{Decoder, Prepared};
 use super::node::{self, Node, SyntaxError};
 use crate::config::go_quote::go_quote;
 use crate::config::time_interval::Location;
@@ -118,8 +118,13 @@ fn is_reader_problem(problem: &str) -> bool {
 }
 
 fn document<'s>(d: &mut Decoder<'s, '_>, root: &Node<'s>) -> R<Config> {
-    if d.is_null(root) {
-        return Err(Error::EmptyConfig);
+    match d.prepare(root) {
+        Prepared::Zero => return Err(Error::EmptyConfig),
+        Prepared::Quoted(_) => {
+            d.type_error(root, "config.Config");
+            return Err(d.faults_error().unwrap_or(Error::EmptyConfig));
+        }
+        Prepared::Proceed => {}
     }
     let mut global: Option<GlobalConfig> = None;
     let mut route: Option<Route> = None;
@@ -151,8 +156,7 @@ fn document<'s>(d: &mut Decoder<'s, '_>, root: &Node<'s>) -> R<Config> {
                 3 => {
                     config.receivers = d
                         .seq(v, "[]*config.Receiver", |d, n| {
-                            if d.is_null(n) {
-                                d.null_entries.push(d.path().to_owned());
+                            if null_entry(d, n, "*config.Receiver") {
                                 return Ok(Some(Receiver::default()));
                             }
                             receiver(d, n)
@@ -208,6 +212,31 @@ fn custom<T>(
     Ok(Some(value))
 }
 
+/// A list entry that is a nil pointer (`- ~`), which Alertmanager 0.25 dereferences
+/// later: remembered, so that the configuration is refused. `true` when the entry stops
+/// here.
+fn null_entry<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>, go_type: &str) -> bool {
+    match d.prepare(n) {
+        Prepared::Zero => {
+            d.null_entries.push(d.path().to_owned());
+            true
+        }
+        Prepared::Quoted(_) => {
+            d.type_error(n, go_type);
+            true
+        }
+        Prepared::Proceed => false,
+    }
+}
+
+/// A Go `*bool`: null is nil.
+fn bool_ptr<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> Option<bool> {
+    if d.skip_null(v, "*bool") {
+        return None;
+    }
+    d.bool(v)
+}
+
 fn secret<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> Option<Secret> {
     d.string_as(v, "config.plain").map(Secret::new)
 }
@@ -218,7 +247,7 @@ fn strings<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Vec<String>> {
 
 /// An Alertmanager `*config.URL`: null is nil (`None`).
 fn am_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
-    if d.is_null(v) {
+    if d.skip_null(v, "*config.URL") {
         return Ok(None);
     }
     let Some(s) = d.string(v) else {
@@ -230,7 +259,7 @@ fn am_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
 
 /// A global `*config.URL` with a default: null removes the default, kept as `""`.
 fn global_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
-    if d.is_null(v) {
+    if matches!(d.prepare(v), Prepared::Zero) {
         return Ok(Some(String::new()));
     }
     am_url(d, v)
@@ -238,7 +267,7 @@ fn global_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
 
 /// An Alertmanager `*config.SecretURL`.
 fn secret_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<Secret>> {
-    if d.is_null(v) {
+    if d.skip_null(v, "*config.SecretURL") {
         return Ok(None);
     }
     let Some(s) = d.string(v) else {
@@ -250,7 +279,7 @@ fn secret_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<Secret>> {
 
 /// A prometheus/common `config.URL` (not a pointer: null is the empty URL).
 fn common_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
-    if d.is_null(v) {
+    if d.skip_null(v, "config.URL") {
         return Ok(Some(String::new()));
     }
     let Some(s) = d.string(v) else {
@@ -262,6 +291,9 @@ fn common_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
 
 /// A `HostPort` (null is empty).
 fn host_port<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
+    if d.skip_null(v, "config.HostPort") {
+        return Ok(Some(String::new()));
+    }
     let Some(s) = d.string(v) else {
         return Ok(None);
     };
@@ -271,6 +303,14 @@ fn host_port<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
 
 /// A `model.Duration` (`var s string` then Prometheus's parser).
 fn prom_duration<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<Duration>> {
+    if d.skip_null(v, "model.Duration") {
+        return Ok(Some(Duration::ZERO));
+    }
+    prom_duration_text(d, v)
+}
+
+/// `model.Duration.UnmarshalYAML` once past `prepare`.
+fn prom_duration_text<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<Duration>> {
     let Some(s) = d.string(v) else {
         return Ok(None);
     };
@@ -289,10 +329,10 @@ fn prom_duration<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<Duration
 
 /// A `*model.Duration`: null is nil (inherit).
 fn prom_duration_ptr<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<Duration>> {
-    if d.is_null(v) {
+    if d.skip_null(v, "*model.Duration") {
         return Ok(None);
     }
-    prom_duration(d, v)
+    prom_duration_text(d, v)
 }
 
 /// Pushover's `config.duration`: Go's `time.ParseDuration` of the scalar's text.
@@ -311,7 +351,7 @@ fn go_duration<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<GoDuration
 }
 
 fn global_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<GlobalConfig>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.GlobalConfig") {
         return Ok(None);
     }
     let mut g = GlobalConfig::default();
@@ -380,7 +420,7 @@ fn global_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<GlobalCo
 }
 
 fn http_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<HttpClientConfig>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.HTTPClientConfig") {
         return Ok(None);
     }
     let before = d.fault_count();
@@ -426,7 +466,7 @@ fn http_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<HttpClient
 }
 
 fn basic_auth<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<BasicAuth>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.BasicAuth") {
         return Ok(None);
     }
     let mut b = BasicAuth::default();
@@ -447,7 +487,7 @@ fn basic_auth<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<BasicAuth>>
 }
 
 fn authorization<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<Authorization>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.Authorization") {
         return Ok(None);
     }
     let mut a = Authorization::default();
@@ -468,7 +508,7 @@ fn authorization<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<Authoriz
 }
 
 fn oauth2<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<OAuth2>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.OAuth2") {
         return Ok(None);
     }
     let mut o = OAuth2::default();
@@ -503,7 +543,7 @@ fn oauth2<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<OAuth2>> {
 }
 
 fn tls_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<TlsConfig>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "config.TLSConfig") {
         return Ok(None);
     }
     let mut t = TlsConfig::default();
@@ -536,7 +576,7 @@ fn tls_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<TlsConfig>>
 }
 
 fn tls_version<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
-    if d.is_null(v) {
+    if d.skip_null(v, "config.TLSVersion") {
         return Ok(Some(String::new()));
     }
     let Some(s) = d.string(v) else {
@@ -547,7 +587,7 @@ fn tls_version<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
 }
 
 fn route_ptr<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<Route>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.Route") {
         return Ok(None);
     }
     route(d, n).map(Some)
@@ -586,8 +626,7 @@ fn route<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Route> {
                 8 => {
                     r.routes = d
                         .seq(v, "[]*config.Route", |d, n| {
-                            if d.is_null(n) {
-                                d.null_entries.push(d.path().to_owned());
+                            if null_entry(d, n, "*config.Route") {
                                 return Ok(Some(Route::default()));
                             }
                             route(d, n).map(Some)
@@ -612,13 +651,18 @@ fn match_re<'s>(
     d: &mut Decoder<'s, '_>,
     v: &Node<'s>,
 ) -> R<std::collections::BTreeMap<String, String>> {
-    if d.is_null(v) {
+    if d.skip_null(v, "config.MatchRegexps") {
         return Ok(Default::default());
     }
     let before = d.fault_count();
     let pairs = d.map(v, "config.plain", &mut |d, value| {
-        if d.is_null(value) {
-            return Ok(Some(None));
+        match d.prepare(value) {
+            Prepared::Zero => return Ok(Some(None)),
+            Prepared::Quoted(_) => {
+                d.type_error(value, "config.Regexp");
+                return Ok(None);
+            }
+            Prepared::Proceed => {}
         }
         let Some(s) = d.string(value) else {
             return Ok(None);
@@ -643,7 +687,7 @@ fn match_re<'s>(
 
 /// `config.Matchers`: a `[]string`, each parsed with the classic grammar.
 fn matchers<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Vec<String>> {
-    if d.is_null(v) {
+    if d.skip_null(v, "config.Matchers") {
         return Ok(Vec::new());
     }
     let before = d.fault_count();
@@ -655,7 +699,7 @@ fn matchers<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Vec<String>> {
 }
 
 fn inhibit_rule<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<InhibitRule>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.InhibitRule") {
         return Ok(None);
     }
     let before = d.fault_count();
@@ -683,12 +727,17 @@ fn inhibit_rule<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<InhibitRu
                 _ => {
                     r.equal = d
                         .seq(v, "model.LabelNames", |d, n| {
+                            // `model.LabelName` checks only what reaches its
+                            // `UnmarshalYAML`.
+                            match d.prepare(n) {
+                                Prepared::Zero => return Ok(Some(String::new())),
+                                Prepared::Quoted(text) => return Ok(Some(text)),
+                                Prepared::Proceed => {}
+                            }
                             let Some(s) = d.string(n) else {
                                 return Ok(None);
                             };
-                            if !d.is_null(n) {
-                                rules::equal_label(&s, d.path())?;
-                            }
+                            rules::equal_label(&s, d.path())?;
                             Ok(Some(s))
                         })?
                         .unwrap_or_default()
@@ -705,7 +754,12 @@ fn named_time_interval<'s>(
     n: &Node<'s>,
     mute: bool,
 ) -> R<Option<NamedTimeInterval>> {
-    if d.is_null(n) {
+    let go_type = if mute {
+        "config.MuteTimeInterval"
+    } else {
+        "config.TimeInterval"
+    };
+    if d.skip_null(n, go_type) {
         // A zero value: no name, and no check (yaml.v2 skips `UnmarshalYAML` for null).
         return Ok(Some(NamedTimeInterval::default()));
     }
@@ -750,26 +804,31 @@ fn time_interval<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<TimeInte
                 0 => t.times = d.seq(v, "[]timeinterval.TimeRange", time_range)?,
                 1 => {
                     t.weekdays = d.seq(v, "[]timeinterval.WeekdayRange", |d, n| {
-                        range(d, n, WeekdayRange::parse_am)
+                        range(d, n, "timeinterval.WeekdayRange", WeekdayRange::parse_am)
                     })?
                 }
                 2 => {
                     t.days_of_month = d.seq(v, "[]timeinterval.DayOfMonthRange", |d, n| {
-                        range(d, n, DayOfMonthRange::parse_am)
+                        range(
+                            d,
+                            n,
+                            "timeinterval.DayOfMonthRange",
+                            DayOfMonthRange::parse_am,
+                        )
                     })?
                 }
                 3 => {
                     t.months = d.seq(v, "[]timeinterval.MonthRange", |d, n| {
-                        range(d, n, MonthRange::parse_am)
+                        range(d, n, "timeinterval.MonthRange", MonthRange::parse_am)
                     })?
                 }
                 4 => {
                     t.years = d.seq(v, "[]timeinterval.YearRange", |d, n| {
-                        range(d, n, YearRange::parse_am)
+                        range(d, n, "timeinterval.YearRange", YearRange::parse_am)
                     })?
                 }
                 _ => {
-                    t.location = if d.is_null(v) {
+                    t.location = if d.skip_null(v, "*timeinterval.Location") {
                         None
                     } else {
                         match d.string(v) {
@@ -789,7 +848,7 @@ fn time_interval<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<TimeInte
 }
 
 fn time_range<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<TimeRange>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "timeinterval.TimeRange") {
         return Ok(Some(TimeRange::default()));
     }
     let before = d.fault_count();
@@ -819,9 +878,10 @@ fn time_range<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<TimeRange>>
 fn range<'s, T: Default>(
     d: &mut Decoder<'s, '_>,
     n: &Node<'s>,
+    go_type: &str,
     parse: fn(&str) -> std::result::Result<T, String>,
 ) -> R<Option<T>> {
-    if d.is_null(n) {
+    if d.skip_null(n, go_type) {
         return Ok(Some(T::default()));
     }
     let Some(s) = d.string(n) else {
@@ -883,9 +943,9 @@ fn integrations<'s, T: Default>(
     read: fn(&mut Decoder<'s, '_>, &Node<'s>) -> R<Option<T>>,
 ) -> R<Vec<T>> {
     let go_type = format!("[]*config.{kind}Config");
+    let elem_type = format!("*config.{kind}Config");
     Ok(d.seq(v, &go_type, |d, n| {
-        if d.is_null(n) {
-            d.null_entries.push(d.path().to_owned());
+        if null_entry(d, n, &elem_type) {
             return Ok(Some(T::default()));
         }
         read(d, n)
@@ -957,7 +1017,7 @@ fn email<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<EmailConfig>> {
                 10 => c.headers = d.string_map(v)?,
                 11 => c.html = d.string(v),
                 12 => c.text = d.string(v),
-                13 => c.require_tls = if d.is_null(v) { None } else { d.bool(v) },
+                13 => c.require_tls = bool_ptr(d, v),
                 _ => c.tls_config = tls_config(d, v)?,
             }
             Ok(())
@@ -1136,7 +1196,7 @@ fn slack<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SlackConfig>> {
 }
 
 fn slack_field<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SlackField>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.SlackField") {
         return Ok(None);
     }
     let before = d.fault_count();
@@ -1149,7 +1209,7 @@ fn slack_field<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SlackField
             match i {
                 0 => f.title = d.string(v),
                 1 => f.value = d.string(v),
-                _ => f.short = if d.is_null(v) { None } else { d.bool(v) },
+                _ => f.short = bool_ptr(d, v),
             }
             Ok(())
         },
@@ -1158,7 +1218,7 @@ fn slack_field<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SlackField
 }
 
 fn slack_action<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SlackAction>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.SlackAction") {
         return Ok(None);
     }
     let before = d.fault_count();
@@ -1184,7 +1244,7 @@ fn slack_action<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SlackActi
 }
 
 fn slack_confirm<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SlackConfirmationField>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "*config.SlackConfirmationField") {
         return Ok(None);
     }
     let before = d.fault_count();
@@ -1457,7 +1517,7 @@ fn sns<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SnsConfig>> {
 }
 
 fn sigv4<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<SigV4Config>> {
-    if d.is_null(n) {
+    if d.skip_null(n, "sigv4.SigV4Config") {
         return Ok(None);
     }
     let before = d.fault_count();

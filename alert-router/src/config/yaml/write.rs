@@ -38,6 +38,26 @@ impl MapOut {
         }
     }
 
+    /// A string field of a Go type with its own `UnmarshalYAML` (URLs, addresses,
+    /// regexes): see [`quote_custom`].
+    fn custom(&mut self, key: &str, value: &Option<String>) {
+        if let Some(v) = value {
+            self.put(key, Y::Scalar(quote_custom(v)));
+        }
+    }
+
+    fn secret_custom(&mut self, key: &str, value: &Option<Secret>) {
+        if let Some(v) = value {
+            self.put(key, Y::Scalar(quote_custom(v.expose())));
+        }
+    }
+
+    fn number<T: std::fmt::Display>(&mut self, key: &str, value: &Option<T>) {
+        if let Some(v) = value {
+            self.put(key, Y::Scalar(v.to_string()));
+        }
+    }
+
     fn secret(&mut self, key: &str, value: &Option<Secret>) {
         if let Some(v) = value {
             self.put(key, Y::Scalar(quote(v.expose())));
@@ -65,6 +85,20 @@ impl MapOut {
     fn string_map(&mut self, key: &str, map: &BTreeMap<String, String>) {
         if !map.is_empty() {
             self.put(key, string_map(map));
+        }
+    }
+
+    /// A `match_re` map: values are regexes (see [`quote_custom`]).
+    fn regex_map(&mut self, key: &str, map: &BTreeMap<String, String>) {
+        if !map.is_empty() {
+            self.put(
+                key,
+                Y::Map(
+                    map.iter()
+                        .map(|(k, v)| (quote(k), Y::Scalar(quote_custom(v))))
+                        .collect(),
+                ),
+            );
         }
     }
 
@@ -122,14 +156,14 @@ fn global(g: &GlobalConfig) -> Y {
     m.opt("http_config", &g.http_config, http_config);
     m.str("smtp_from", &g.smtp_from);
     m.str("smtp_hello", &g.smtp_hello);
-    m.str("smtp_smarthost", &g.smtp_smarthost);
+    m.custom("smtp_smarthost", &g.smtp_smarthost);
     m.str("smtp_auth_username", &g.smtp_auth_username);
     m.secret("smtp_auth_password", &g.smtp_auth_password);
     m.str("smtp_auth_password_file", &g.smtp_auth_password_file);
     m.secret("smtp_auth_secret", &g.smtp_auth_secret);
     m.str("smtp_auth_identity", &g.smtp_auth_identity);
     m.bool("smtp_require_tls", g.smtp_require_tls);
-    m.secret("slack_api_url", &g.slack_api_url);
+    m.secret_custom("slack_api_url", &g.slack_api_url);
     m.str("slack_api_url_file", &g.slack_api_url_file);
     global_url(&mut m, "pagerduty_url", &g.pagerduty_url);
     global_url(&mut m, "opsgenie_api_url", &g.opsgenie_api_url);
@@ -150,7 +184,7 @@ fn global(g: &GlobalConfig) -> Y {
 fn global_url(m: &mut MapOut, key: &str, value: &Option<String>) {
     match value.as_deref() {
         Some("") => m.put(key, Y::Scalar("null".into())),
-        _ => m.str(key, value),
+        _ => m.custom(key, value),
     }
 }
 
@@ -178,13 +212,13 @@ fn http_config(h: &HttpClientConfig) -> Y {
         m.strings("scopes", &o.scopes);
         m.str("token_url", &o.token_url);
         m.string_map("endpoint_params", &o.endpoint_params);
-        m.str("proxy_url", &o.proxy_url);
+        m.custom("proxy_url", &o.proxy_url);
         m.opt("tls_config", &o.tls_config, tls_config);
         m.done()
     });
     m.secret("bearer_token", &h.bearer_token);
     m.str("bearer_token_file", &h.bearer_token_file);
-    m.str("proxy_url", &h.proxy_url);
+    m.custom("proxy_url", &h.proxy_url);
     if !h.proxy_connect_header.is_empty() {
         m.put(
             "proxy_connect_header",
@@ -214,8 +248,8 @@ fn tls_config(t: &TlsConfig) -> Y {
     m.str("key_file", &t.key_file);
     m.str("server_name", &t.server_name);
     m.bool("insecure_skip_verify", t.insecure_skip_verify);
-    m.str("min_version", &t.min_version);
-    m.str("max_version", &t.max_version);
+    m.custom("min_version", &t.min_version);
+    m.custom("max_version", &t.max_version);
     m.done()
 }
 
@@ -226,7 +260,7 @@ fn route(r: &Route) -> Y {
         m.put("group_by", strings(g));
     }
     m.string_map("match", &r.r#match);
-    m.string_map("match_re", &r.match_re);
+    m.regex_map("match_re", &r.match_re);
     m.strings("matchers", &r.matchers);
     m.strings("mute_time_intervals", &r.mute_time_intervals);
     m.strings("active_time_intervals", &r.active_time_intervals);
@@ -243,10 +277,10 @@ fn route(r: &Route) -> Y {
 fn inhibit_rule(r: &InhibitRule) -> Y {
     let mut m = MapOut::default();
     m.string_map("source_match", &r.source_match);
-    m.string_map("source_match_re", &r.source_match_re);
+    m.regex_map("source_match_re", &r.source_match_re);
     m.strings("source_matchers", &r.source_matchers);
     m.string_map("target_match", &r.target_match);
-    m.string_map("target_match_re", &r.target_match_re);
+    m.regex_map("target_match_re", &r.target_match_re);
     m.strings("target_matchers", &r.target_matchers);
     m.strings("equal", &r.equal);
     m.done()
@@ -289,7 +323,9 @@ fn time_interval(t: &TimeInterval) -> Y {
     ranges(&mut m, "days_of_month", &t.days_of_month);
     ranges(&mut m, "months", &t.months);
     ranges(&mut m, "years", &t.years);
-    m.display("location", &t.location);
+    if let Some(l) = &t.location {
+        m.put("location", Y::Scalar(quote_custom(l.name())));
+    }
     m.done()
 }
 
@@ -315,7 +351,7 @@ fn discord(c: &DiscordConfig) -> Y {
     let mut m = MapOut::default();
     m.bool("send_resolved", c.send_resolved);
     m.opt("http_config", &c.http_config, http_config);
-    m.secret("webhook_url", &c.webhook_url);
+    m.secret_custom("webhook_url", &c.webhook_url);
     m.str("title", &c.title);
     m.str("message", &c.message);
     m.done()
@@ -327,7 +363,7 @@ fn email(c: &EmailConfig) -> Y {
     m.str("to", &c.to);
     m.str("from", &c.from);
     m.str("hello", &c.hello);
-    m.str("smarthost", &c.smarthost);
+    m.custom("smarthost", &c.smarthost);
     m.str("auth_username", &c.auth_username);
     m.secret("auth_password", &c.auth_password);
     m.str("auth_password_file", &c.auth_password_file);
@@ -349,7 +385,7 @@ fn pagerduty(c: &PagerdutyConfig) -> Y {
     m.str("service_key_file", &c.service_key_file);
     m.secret("routing_key", &c.routing_key);
     m.str("routing_key_file", &c.routing_key_file);
-    m.str("url", &c.url);
+    m.custom("url", &c.url);
     m.str("client", &c.client);
     m.str("client_url", &c.client_url);
     m.str("description", &c.description);
@@ -379,7 +415,7 @@ fn slack(c: &SlackConfig) -> Y {
     let mut m = MapOut::default();
     m.bool("send_resolved", c.send_resolved);
     m.opt("http_config", &c.http_config, http_config);
-    m.secret("api_url", &c.api_url);
+    m.secret_custom("api_url", &c.api_url);
     m.str("api_url_file", &c.api_url_file);
     m.str("channel", &c.channel);
     m.str("username", &c.username);
@@ -432,8 +468,8 @@ fn webhook(c: &WebhookConfig) -> Y {
     let mut m = MapOut::default();
     m.bool("send_resolved", c.send_resolved);
     m.opt("http_config", &c.http_config, http_config);
-    m.str("url", &c.url);
-    m.display("max_alerts", &c.max_alerts);
+    m.custom("url", &c.url);
+    m.number("max_alerts", &c.max_alerts);
     m.done()
 }
 
@@ -443,7 +479,7 @@ fn opsgenie(c: &OpsGenieConfig) -> Y {
     m.opt("http_config", &c.http_config, http_config);
     m.secret("api_key", &c.api_key);
     m.str("api_key_file", &c.api_key_file);
-    m.str("api_url", &c.api_url);
+    m.custom("api_url", &c.api_url);
     m.str("message", &c.message);
     m.str("description", &c.description);
     m.str("source", &c.source);
@@ -472,7 +508,7 @@ fn wechat(c: &WechatConfig) -> Y {
     m.secret("api_secret", &c.api_secret);
     m.str("corp_id", &c.corp_id);
     m.str("message", &c.message);
-    m.str("api_url", &c.api_url);
+    m.custom("api_url", &c.api_url);
     m.str("to_user", &c.to_user);
     m.str("to_party", &c.to_party);
     m.str("to_tag", &c.to_tag);
@@ -505,7 +541,7 @@ fn victorops(c: &VictorOpsConfig) -> Y {
     m.opt("http_config", &c.http_config, http_config);
     m.secret("api_key", &c.api_key);
     m.str("api_key_file", &c.api_key_file);
-    m.str("api_url", &c.api_url);
+    m.custom("api_url", &c.api_url);
     m.str("routing_key", &c.routing_key);
     m.str("message_type", &c.message_type);
     m.str("state_message", &c.state_message);
@@ -544,9 +580,9 @@ fn telegram(c: &TelegramConfig) -> Y {
     let mut m = MapOut::default();
     m.bool("send_resolved", c.send_resolved);
     m.opt("http_config", &c.http_config, http_config);
-    m.str("api_url", &c.api_url);
+    m.custom("api_url", &c.api_url);
     m.secret("bot_token", &c.bot_token);
-    m.display("chat_id", &c.chat_id);
+    m.number("chat_id", &c.chat_id);
     m.str("message", &c.message);
     m.bool("disable_notifications", c.disable_notifications);
     m.str("parse_mode", &c.parse_mode);
@@ -557,7 +593,7 @@ fn webex(c: &WebexConfig) -> Y {
     let mut m = MapOut::default();
     m.bool("send_resolved", c.send_resolved);
     m.opt("http_config", &c.http_config, http_config);
-    m.str("api_url", &c.api_url);
+    m.custom("api_url", &c.api_url);
     m.str("message", &c.message);
     m.str("room_id", &c.room_id);
     m.done()
@@ -643,6 +679,16 @@ fn render_items(items: &[Y], indent: usize, out: &mut String) {
 /// The column the output is at (characters since the last newline).
 fn out_column(out: &str) -> usize {
     out.len() - out.rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// A scalar for a Go type with its own `UnmarshalYAML`. yaml.v2 never calls that
+/// method for a scalar `null` or `~`, quoted or not, so those two are written with an
+/// explicit tag (`!!str null`), which does reach it.
+pub(crate) fn quote_custom(s: &str) -> String {
+    match s {
+        "null" | "~" => format!("!!str {s}"),
+        _ => quote(s),
+    }
 }
 
 /// A scalar as YAML text: plain when YAML 1.1 and 1.2 both read it back as this very
