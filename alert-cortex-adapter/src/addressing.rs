@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use alert_core::TenantId;
+
 use crate::error::{Error, Result};
 
 /// The header Cortex and Mimir read the tenant from.
@@ -63,15 +65,15 @@ pub enum Addressing {
         /// The Alertmanager HTTP prefix, for example `/alertmanager` (no trailing `/`).
         prefix: String,
         /// The tenant (org) id.
-        tenant: String,
+        tenant: TenantId,
     },
     /// A gateway that proxies each tenant under its own path. `prefix` is the template
-    /// with `{tenant}` already replaced (percent-encoded).
+    /// with `{tenant}` already replaced.
     PathTemplate {
         /// The template as given, for example `/{tenant}/prom/alertmanager`.
         template: String,
         /// The tenant.
-        tenant: String,
+        tenant: TenantId,
         /// The template with the tenant filled in.
         prefix: String,
     },
@@ -96,8 +98,7 @@ impl Addressing {
         prefix: &str,
         tenant: impl Into<String>,
     ) -> Result<Addressing> {
-        let tenant = tenant.into();
-        validate_tenant(&tenant)?;
+        let tenant = TenantId::new(tenant)?;
         Ok(Addressing::MultiTenant {
             flavor,
             prefix: normalise_prefix(prefix, "prefix")?,
@@ -109,8 +110,7 @@ impl Addressing {
     /// `/api/v2` or `/api/v2/...` is dropped, so `/{tenant}/prom/alertmanager/api/v2/...`
     /// means the same. The template must contain `{tenant}`.
     pub fn path_template(template: &str, tenant: impl Into<String>) -> Result<Addressing> {
-        let tenant = tenant.into();
-        validate_tenant(&tenant)?;
+        let tenant = TenantId::new(tenant)?;
         let invalid = |reason: &str| Error::InvalidRequest {
             what: "path template",
             value: template.to_owned(),
@@ -126,7 +126,8 @@ impl Addressing {
                 stem = &stem[..i];
             }
         }
-        let filled = stem.replace("{tenant}", &percent_encode_segment(&tenant));
+        // Every character a tenant id may hold is allowed in a path segment as is.
+        let filled = stem.replace("{tenant}", tenant.as_str());
         if filled.contains('{') || filled.contains('}') {
             return Err(invalid("only the {tenant} placeholder is known"));
         }
@@ -180,7 +181,7 @@ impl Addressing {
     /// The tenant sent in `X-Scope-OrgID`, if any.
     pub fn org_id(&self) -> Option<&str> {
         match self {
-            Addressing::MultiTenant { tenant, .. } => Some(tenant),
+            Addressing::MultiTenant { tenant, .. } => Some(tenant.as_str()),
             _ => None,
         }
     }
@@ -190,7 +191,7 @@ impl Addressing {
         match self {
             Addressing::Alertmanager => None,
             Addressing::MultiTenant { tenant, .. } | Addressing::PathTemplate { tenant, .. } => {
-                Some(tenant)
+                Some(tenant.as_str())
             }
         }
     }
@@ -225,36 +226,6 @@ impl fmt::Display for Addressing {
     }
 }
 
-/// Cortex's tenant id rules (`pkg/util/users/tenant.go`; dskit has the same).
-fn validate_tenant(id: &str) -> Result<()> {
-    let invalid = |reason: &str| {
-        Error::Core(alert_core::Error::InvalidTenantId {
-            id: id.to_owned(),
-            reason: reason.to_owned(),
-        })
-    };
-    if id.is_empty() {
-        return Err(invalid("tenant id is empty"));
-    }
-    if id.len() > 150 {
-        return Err(invalid("tenant ID is too long: max 150 characters"));
-    }
-    if let Some(c) = id
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "!-_.*'()".contains(*c)))
-    {
-        return Err(invalid(&format!(
-            "tenant ID contains unsupported character '{c}'"
-        )));
-    }
-    if matches!(id, "." | ".." | "__markers__" | "user-index.json.gz") {
-        return Err(invalid(
-            "tenant ID is '.', '..', '__markers__' or 'user-index.json.gz'",
-        ));
-    }
-    Ok(())
-}
-
 fn normalise_prefix(prefix: &str, what: &'static str) -> Result<String> {
     let trimmed = prefix.trim_end_matches('/');
     if trimmed.is_empty() {
@@ -268,19 +239,6 @@ fn normalise_prefix(prefix: &str, what: &'static str) -> Result<String> {
         });
     }
     Ok(trimmed.to_owned())
-}
-
-/// Percent-encodes everything outside RFC 3986's unreserved set, for one path segment.
-fn percent_encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -311,7 +269,7 @@ mod tests {
             let a = Addressing::path_template(t, "a(b)").unwrap();
             assert_eq!(
                 a.api_path("alerts"),
-                "/a%28b%29/prom/alertmanager/api/v2/alerts",
+                "/a(b)/prom/alertmanager/api/v2/alerts",
                 "{t}"
             );
             assert_eq!(a.org_id(), None);
@@ -325,7 +283,7 @@ mod tests {
         assert!(Addressing::cortex("tenant-a_1.(x)*'!").is_ok());
         for bad in ["", ".", "..", "__markers__", "a/b", "a|b", "ü"] {
             let err = Addressing::cortex(bad).unwrap_err().to_string();
-            assert!(err.contains("invalid tenant id"), "{bad}: {err}");
+            assert!(err.contains("tenant"), "{bad}: {err}");
         }
         assert!(Addressing::cortex("x".repeat(151)).is_err());
         assert!(Addressing::cortex("x".repeat(150)).is_ok());

@@ -109,14 +109,14 @@ pub enum AlertState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertStatusInfo {
-    /// The state.
-    pub state: AlertState,
-    /// Ids of the silences that mute the alert.
-    #[serde(default)]
-    pub silenced_by: Vec<String>,
     /// Fingerprints of the alerts that inhibit it.
     #[serde(default)]
     pub inhibited_by: Vec<String>,
+    /// Ids of the silences that mute the alert.
+    #[serde(default)]
+    pub silenced_by: Vec<String>,
+    /// The state.
+    pub state: AlertState,
 }
 
 /// `gettableAlert`: an alert as `GET /api/v2/alerts` shows it.
@@ -137,24 +137,25 @@ pub struct AlertStatusInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GettableAlert {
-    /// The alert's labels.
-    pub labels: LabelSet,
     /// The alert's annotations.
     #[serde(default)]
     pub annotations: LabelSet,
+    /// When it ends (or ended).
+    #[serde(serialize_with = "api_time::serialize")]
+    pub ends_at: Timestamp,
+    /// The labels' fingerprint.
+    pub fingerprint: ApiFingerprint,
     /// The receivers the routing tree sends it to, in routing order.
     #[serde(default)]
     pub receivers: Vec<Receiver>,
-    /// The labels' fingerprint.
-    pub fingerprint: ApiFingerprint,
     /// When it started firing.
+    #[serde(serialize_with = "api_time::serialize")]
     pub starts_at: Timestamp,
-    /// When this Alertmanager last received it.
-    pub updated_at: Timestamp,
-    /// When it ends (or ended).
-    pub ends_at: Timestamp,
     /// State and muting.
     pub status: AlertStatusInfo,
+    /// When this Alertmanager last received it.
+    #[serde(serialize_with = "api_time::serialize")]
+    pub updated_at: Timestamp,
     /// Link to the source of the alert.
     #[serde(
         default,
@@ -162,6 +163,50 @@ pub struct GettableAlert {
         skip_serializing_if = "Option::is_none"
     )]
     pub generator_url: Option<String>,
+    /// The alert's labels.
+    pub labels: LabelSet,
+}
+
+/// Instants as go-openapi's `strfmt.DateTime` writes them (`2006-01-02T15:04:05.000Z07:00`):
+/// milliseconds, truncated, in the offset the value carries.
+pub mod api_time {
+    use alert_core::Timestamp;
+    use serde::Serializer;
+
+    /// The text of `t`, for example `2024-05-01T10:00:00.000Z` or
+    /// `2030-01-01T00:00:00.000+02:00`.
+    ///
+    /// ```
+    /// let t: alert_core::Timestamp = "2030-01-01T00:00:00.123456+02:00".parse()?;
+    /// assert_eq!(alert_cortex_adapter::alert::api_time::format(&t), "2030-01-01T00:00:00.123+02:00");
+    /// # Ok::<(), alert_core::Error>(())
+    /// ```
+    pub fn format(t: &Timestamp) -> String {
+        let dt = t.offset().to_datetime(t.instant());
+        let secs = t.offset().seconds();
+        let zone = if secs == 0 {
+            "Z".to_owned()
+        } else {
+            let abs = secs.unsigned_abs();
+            let sign = if secs < 0 { '-' } else { '+' };
+            format!("{sign}{:02}:{:02}", abs / 3600, (abs / 60) % 60)
+        };
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{zone}",
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second(),
+            dt.subsec_nanosecond() / 1_000_000
+        )
+    }
+
+    /// Serde `serialize_with` for a [`Timestamp`].
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format(t))
+    }
 }
 
 /// `postableAlert`: an alert to send with `POST /api/v2/alerts`.
@@ -344,6 +389,13 @@ mod tests {
         fn non_hex_is_refused(s in "[0-9a-f]{0,5}[g-z ]{1,3}[0-9a-f]{0,5}") {
             prop_assert!(s.parse::<ApiFingerprint>().is_err());
         }
+    }
+
+    #[test]
+    fn serialises_as_alertmanager_writes_it() {
+        let json = r#"{"annotations":{},"endsAt":"2030-01-01T00:00:00.000+02:00","fingerprint":"f7adcd3bf88b6874","receivers":[{"name":"hook"}],"startsAt":"2030-01-01T00:00:00.000+02:00","status":{"inhibitedBy":[],"silencedBy":[],"state":"active"},"updatedAt":"2026-11-21T05:30:47.167Z","labels":{"alertname":"Cpu"}}"#;
+        let a: GettableAlert = serde_json::from_str(json).unwrap();
+        assert_eq!(serde_json::to_string(&a).unwrap(), json);
     }
 
     #[test]

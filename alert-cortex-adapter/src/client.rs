@@ -26,6 +26,8 @@ use serde::de::DeserializeOwned;
 
 use crate::addressing::{Addressing, ORG_ID_HEADER};
 use crate::alert::{AlertGroup, AlertQuery, GettableAlert, PostableAlert, Receiver};
+use alert_core::silence::{PostableSilence, Silence};
+
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::status::AlertmanagerStatus;
@@ -288,6 +290,56 @@ impl AlertmanagerClient {
         self.send(call).await?.json()
     }
 
+    /// `GET /api/v2/silences`, optionally filtered by matcher strings. Alertmanager 0.25
+    /// sorts them active, pending, expired.
+    pub async fn silences(&self, filter: &[String]) -> Result<Vec<Silence>> {
+        let mut call = Call::get(self.inner.addressing.api_path("silences"));
+        call.query = filter
+            .iter()
+            .map(|f| ("filter".to_owned(), f.clone()))
+            .collect();
+        self.send(call).await?.json()
+    }
+
+    /// `GET /api/v2/silence/{id}`; [`Error::NotFound`] when there is no such silence.
+    pub async fn silence(&self, id: &str) -> Result<Silence> {
+        self.send(Call::get(
+            self.inner.addressing.api_path(&silence_path(id)?),
+        ))
+        .await?
+        .json()
+    }
+
+    /// `POST /api/v2/silences`: creates a silence (or, with an id, replaces it) and
+    /// returns its id. Sent once: a repeat would create a second silence.
+    pub async fn post_silence(&self, silence: &PostableSilence) -> Result<String> {
+        #[derive(serde::Deserialize)]
+        struct Created {
+            #[serde(rename = "silenceID")]
+            silence_id: String,
+        }
+        let call = self.json_call(
+            Method::POST,
+            self.inner.addressing.api_path("silences"),
+            silence,
+            false,
+        )?;
+        Ok(self.send(call).await?.json::<Created>()?.silence_id)
+    }
+
+    /// `DELETE /api/v2/silence/{id}`: expires the silence. Alertmanager 0.25 answers 500
+    /// for a silence that is already expired or unknown.
+    pub async fn expire_silence(&self, id: &str) -> Result<()> {
+        let call = Call {
+            method: Method::DELETE,
+            path: self.inner.addressing.api_path(&silence_path(id)?),
+            query: Vec::new(),
+            body: None,
+            idempotent: false,
+        };
+        self.send(call).await.map(drop)
+    }
+
     /// `GET /api/v2/status`.
     pub async fn status(&self) -> Result<AlertmanagerStatus> {
         self.send(Call::get(self.inner.addressing.api_path("status")))
@@ -431,6 +483,18 @@ impl AlertmanagerClient {
             ))
         }
     }
+}
+
+/// `silence/<id>`, refusing ids that would change the path.
+fn silence_path(id: &str) -> Result<String> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(Error::InvalidRequest {
+            what: "silence id",
+            value: id.to_owned(),
+            reason: "expected a UUID such as 0d1e5f7a-3c2b-4a69-9d8e-1f2a3b4c5d6e".into(),
+        });
+    }
+    Ok(format!("silence/{id}"))
 }
 
 /// An error and its causes, joined with `: `.

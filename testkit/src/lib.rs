@@ -37,6 +37,7 @@ pub mod alertmanager;
 pub mod amtool;
 pub mod binaries;
 pub mod cluster;
+pub mod cortex;
 pub mod http;
 pub mod loki;
 pub mod poll;

@@ -1,0 +1,828 @@
+//! Stands in for Cortex's and Mimir's documented multi-tenant Alertmanager HTTP API: the
+//! tenant header (`X-Scope-OrgID`; 401 `no org id` without it, 401 `unable to determine
+//! the OrgID: …` for a multi-tenant id), the per-tenant configuration API
+//! `/api/v1/alerts` (GET 200 YAML or 404 `alertmanager storage object not found`; POST
+//! 201, or 400 with Cortex's validation messages; DELETE 200 whether or not a
+//! configuration was stored; 413 over the request size cap), and `<prefix>/api/v2/*`
+//! (default prefix `/alertmanager`; 404 `the Alertmanager is not configured` for a tenant
+//! without a running Alertmanager). Behind each tenant runs a REAL Alertmanager 0.25
+//! process (a gossip cluster of them with several replicas), started and reconfigured by
+//! a poller that reads the configuration store, as Cortex's instances poll theirs
+//! (`-alertmanager.configs.poll-interval`): a POST is stored at once and running a
+//! moment later.
+//!
+//! Validation runs in Cortex's order: size limit, envelope YAML, empty configuration,
+//! `config.Load` (here: the real `amtool check-config`, which also parses templates),
+//! the forbidden `*_file` settings, bare template names, template count and size limits.
+//!
+//! With `replicas: n` the fixture is Cortex without sharding: `n` HTTP endpoints, each
+//! answering for every tenant from its own Alertmanager of that tenant; the tenant's `n`
+//! Alertmanagers gossip silences, and alerts posted to one endpoint stay there. Each
+//! endpoint sends a request to its own process only (no merging), so a client reading
+//! across endpoints merges, as it must with vanilla HA.
+//!
+//! What it leaves out: sharding and the ring, the distributor's quorum merge, the
+//! fallback configuration, the Grafana-compatibility API, `/multitenant_alertmanager/*`.
+//!
+//! ```no_run
+//! use alert_testkit::cortex::CortexFixture;
+//! let cortex = CortexFixture::start();
+//! let body = "alertmanager_config: |\n  route: {receiver: x}\n  receivers: [{name: x}]\n";
+//! assert_eq!(cortex.post_config("tenant-a", body).status, 201);
+//! cortex.wait_running("tenant-a");
+//! assert_eq!(cortex.get("tenant-a", "/alertmanager/api/v2/receivers").status, 200);
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, OriginalUri, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use tokio::sync::oneshot;
+use yaml_serde::{Mapping, Value};
+
+use crate::alertmanager::Alertmanager;
+use crate::amtool::amtool;
+use crate::cluster::Cluster;
+use crate::http::HttpResponse;
+use crate::poll::poll_until;
+
+/// Settings of the fixture, named after Cortex's flags and limits.
+#[derive(Debug, Clone)]
+pub struct CortexConfig {
+    /// `-http.alertmanager-http-prefix` (`/alertmanager`).
+    pub prefix: String,
+    /// How many Alertmanager replicas (HTTP endpoints) there are (1).
+    pub replicas: usize,
+    /// `-alertmanager.configs.poll-interval` (Cortex: 15 s; here 200 ms so tests are quick).
+    pub poll_interval: Duration,
+    /// `alertmanager_max_config_size_bytes` (0 = no limit).
+    pub max_config_size_bytes: usize,
+    /// `alertmanager_max_templates_count` (0 = no limit).
+    pub max_templates_count: usize,
+    /// `alertmanager_max_template_size_bytes` (0 = no limit).
+    pub max_template_size_bytes: usize,
+    /// `-alertmanager.max-recv-msg-size` (Cortex: 16 MiB); larger bodies get 413.
+    pub max_recv_msg_size: usize,
+}
+
+impl Default for CortexConfig {
+    fn default() -> Self {
+        CortexConfig {
+            prefix: "/alertmanager".into(),
+            replicas: 1,
+            poll_interval: Duration::from_millis(200),
+            max_config_size_bytes: 0,
+            max_templates_count: 0,
+            max_template_size_bytes: 0,
+            max_recv_msg_size: 16 << 20,
+        }
+    }
+}
+
+/// One request as the fixture saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CortexRequest {
+    /// Which replica endpoint answered (0-based).
+    pub replica: usize,
+    /// The method.
+    pub method: String,
+    /// The path (no query).
+    pub path: String,
+    /// The `X-Scope-OrgID` header, if sent.
+    pub org_id: Option<String>,
+    /// The status the fixture answered.
+    pub status: u16,
+}
+
+/// A stored tenant configuration (Cortex's `UserConfig`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredConfig {
+    /// Template files by name.
+    pub template_files: BTreeMap<String, String>,
+    /// The Alertmanager configuration, as posted.
+    pub alertmanager_config: String,
+}
+
+enum Backing {
+    Single(Alertmanager),
+    Gossip(Cluster),
+}
+
+impl Backing {
+    fn members(&self) -> &[Alertmanager] {
+        match self {
+            Backing::Single(am) => std::slice::from_ref(am),
+            Backing::Gossip(c) => c.members(),
+        }
+    }
+}
+
+struct Running {
+    backing: Backing,
+    config: StoredConfig,
+}
+
+struct Shared {
+    config: CortexConfig,
+    store: Mutex<BTreeMap<String, StoredConfig>>,
+    /// Base URLs of each running tenant's Alertmanagers, one per replica.
+    urls: Mutex<HashMap<String, Vec<String>>>,
+    requests: Mutex<Vec<CortexRequest>>,
+    stop: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Endpoint {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The fixture: `replicas` HTTP endpoints over one configuration store, and a poller
+/// that runs the stored configurations in real Alertmanagers. Dropping it stops
+/// everything.
+pub struct CortexFixture {
+    shared: Arc<Shared>,
+    endpoints: Vec<Endpoint>,
+    poller: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for CortexFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CortexFixture")
+            .field("urls", &self.urls())
+            .finish()
+    }
+}
+
+impl CortexFixture {
+    /// One replica, Cortex's defaults but a 200 ms poll interval.
+    pub fn start() -> CortexFixture {
+        CortexFixture::start_with(CortexConfig::default())
+    }
+
+    /// Starts with `config`.
+    ///
+    /// # Panics
+    /// When no port can be bound or no runtime built.
+    pub fn start_with(config: CortexConfig) -> CortexFixture {
+        let replicas = config.replicas.max(1);
+        let shared = Arc::new(Shared {
+            config,
+            store: Mutex::new(BTreeMap::new()),
+            urls: Mutex::new(HashMap::new()),
+            requests: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+        });
+        let endpoints = (0..replicas)
+            .map(|i| start_endpoint(Arc::clone(&shared), i))
+            .collect();
+        let poller_shared = Arc::clone(&shared);
+        let poller = std::thread::Builder::new()
+            .name("cortex-fixture-poller".into())
+            .spawn(move || run_poller(&poller_shared))
+            .unwrap_or_else(|e| panic!("cannot start the Cortex fixture's poller: {e}"));
+        CortexFixture {
+            shared,
+            endpoints,
+            poller: Some(poller),
+        }
+    }
+
+    /// The base URL of replica 0 (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.endpoints[0].addr)
+    }
+
+    /// The base URLs of every replica.
+    pub fn urls(&self) -> Vec<String> {
+        self.endpoints
+            .iter()
+            .map(|e| format!("http://{}", e.addr))
+            .collect()
+    }
+
+    /// The Alertmanager prefix (`/alertmanager`).
+    pub fn prefix(&self) -> &str {
+        &self.shared.config.prefix
+    }
+
+    /// The stored configuration of `tenant`.
+    pub fn stored(&self, tenant: &str) -> Option<StoredConfig> {
+        lock(&self.shared.store).get(tenant).cloned()
+    }
+
+    /// The tenants with running Alertmanagers.
+    pub fn running_tenants(&self) -> Vec<String> {
+        let mut t: Vec<String> = lock(&self.shared.urls).keys().cloned().collect();
+        t.sort();
+        t
+    }
+
+    /// The base URLs of `tenant`'s Alertmanagers (one per replica), once running.
+    pub fn alertmanager_urls(&self, tenant: &str) -> Option<Vec<String>> {
+        lock(&self.shared.urls).get(tenant).cloned()
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<CortexRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// How many POST and DELETE requests reached `/api/v1/alerts`.
+    pub fn config_writes(&self) -> usize {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| r.path == "/api/v1/alerts" && (r.method == "POST" || r.method == "DELETE"))
+            .count()
+    }
+
+    /// Waits (up to 60 s) until `tenant` runs its stored configuration.
+    ///
+    /// # Panics
+    /// When it does not.
+    pub fn wait_running(&self, tenant: &str) {
+        let ok = poll_until(Duration::from_secs(60), || {
+            lock(&self.shared.urls).contains_key(tenant).then_some(())
+        });
+        assert!(ok.is_some(), "tenant {tenant} is not running after 60 s");
+    }
+
+    /// `POST /api/v1/alerts` on replica 0 with a YAML envelope, as `tenant`.
+    pub fn post_config(&self, tenant: &str, envelope_yaml: &str) -> HttpResponse {
+        self.request("POST", tenant, "/api/v1/alerts", envelope_yaml.as_bytes())
+    }
+
+    /// `GET path` on replica 0, as `tenant`.
+    pub fn get(&self, tenant: &str, path: &str) -> HttpResponse {
+        self.request("GET", tenant, path, b"")
+    }
+
+    fn request(&self, method: &str, tenant: &str, path: &str, body: &[u8]) -> HttpResponse {
+        let url = format!("{}{path}", self.url());
+        let agent = agent();
+        let result = match method {
+            "POST" => agent
+                .post(&url)
+                .header("X-Scope-OrgID", tenant)
+                .header("Content-Type", "application/yaml")
+                .send(body),
+            _ => agent.get(&url).header("X-Scope-OrgID", tenant).call(),
+        };
+        let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        HttpResponse {
+            status: resp.status().as_u16(),
+            body: resp.body_mut().read_to_string().unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for CortexFixture {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        for e in &mut self.endpoints {
+            if let Some(s) = e.shutdown.take() {
+                let _ = s.send(());
+            }
+            if let Some(t) = e.thread.take() {
+                let _ = t.join();
+            }
+        }
+        if let Some(p) = self.poller.take() {
+            let _ = p.join();
+        }
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn start_endpoint(shared: Arc<Shared>, replica: usize) -> Endpoint {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap_or_else(|e| panic!("cannot bind the Cortex fixture: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("cannot read the Cortex fixture's address: {e}"));
+    listener
+        .set_nonblocking(true)
+        .unwrap_or_else(|e| panic!("cannot make the Cortex fixture's socket non-blocking: {e}"));
+    let state = Arc::new(Replica { shared, replica });
+    let prefix = state.shared.config.prefix.trim_end_matches('/').to_owned();
+    let app = Router::new()
+        .route(
+            "/api/v1/alerts",
+            get(get_config).post(set_config).delete(delete_config),
+        )
+        .route(&format!("{prefix}/{{*rest}}"), any(proxy))
+        .route("/ready", get(|| async { "ready\n" }))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state);
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build the Cortex fixture's runtime: {e}"));
+    let thread = std::thread::Builder::new()
+        .name(format!("cortex-fixture-{}", addr.port()))
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)
+                    .unwrap_or_else(|e| panic!("cannot hand the socket to tokio: {e}"));
+                tokio::select! {
+                    result = axum::serve(listener, app) => {
+                        if let Err(e) = result {
+                            panic!("Cortex fixture on {addr} failed: {e}");
+                        }
+                    }
+                    _ = stop => {}
+                }
+            });
+            runtime.shutdown_background();
+        })
+        .unwrap_or_else(|e| panic!("cannot start the Cortex fixture's thread: {e}"));
+    Endpoint {
+        addr,
+        shutdown: Some(shutdown),
+        thread: Some(thread),
+    }
+}
+
+struct Replica {
+    shared: Arc<Shared>,
+    replica: usize,
+}
+
+impl Replica {
+    fn record(&self, method: &Method, path: &str, org: Option<&str>, status: StatusCode) {
+        lock(&self.shared.requests).push(CortexRequest {
+            replica: self.replica,
+            method: method.to_string(),
+            path: path.to_owned(),
+            org_id: org.map(str::to_owned),
+            status: status.as_u16(),
+        });
+    }
+}
+
+/// `http.Error`: the message and a newline, as text.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        [("content-type", "text/plain; charset=utf-8")],
+        format!("{}\n", message.into()),
+    )
+        .into_response()
+}
+
+/// dskit's `AuthenticateUser` (401 `no org id`), then Cortex's `tenant.TenantID`
+/// (401 `unable to determine the OrgID: …` for several ids).
+fn org_id(headers: &HeaderMap) -> Result<String, (StatusCode, &'static str)> {
+    let org = headers
+        .get("X-Scope-OrgID")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty());
+    match org {
+        None => Err((StatusCode::UNAUTHORIZED, "no org id")),
+        Some(o) if o.contains('|') => Err((
+            StatusCode::UNAUTHORIZED,
+            "unable to determine the OrgID: multiple org IDs present",
+        )),
+        Some(o) => Ok(o.to_owned()),
+    }
+}
+
+async fn get_config(State(r): State<Arc<Replica>>, headers: HeaderMap) -> Response {
+    let (org, resp) = match org_id(&headers) {
+        Err((status, message)) => (None, error(status, message)),
+        Ok(tenant) => {
+            let resp = match lock(&r.shared.store).get(&tenant) {
+                None => error(
+                    StatusCode::NOT_FOUND,
+                    "alertmanager storage object not found",
+                ),
+                Some(cfg) => (
+                    StatusCode::OK,
+                    [("content-type", "application/yaml")],
+                    envelope_yaml(cfg),
+                )
+                    .into_response(),
+            };
+            (Some(tenant), resp)
+        }
+    };
+    r.record(
+        &Method::GET,
+        "/api/v1/alerts",
+        org.as_deref(),
+        resp.status(),
+    );
+    resp
+}
+
+async fn delete_config(State(r): State<Arc<Replica>>, headers: HeaderMap) -> Response {
+    let (org, resp) = match org_id(&headers) {
+        Err((status, message)) => (None, error(status, message)),
+        Ok(tenant) => {
+            lock(&r.shared.store).remove(&tenant);
+            (Some(tenant), StatusCode::OK.into_response())
+        }
+    };
+    r.record(
+        &Method::DELETE,
+        "/api/v1/alerts",
+        org.as_deref(),
+        resp.status(),
+    );
+    resp
+}
+
+async fn set_config(State(r): State<Arc<Replica>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (org, resp) = match org_id(&headers) {
+        Err((status, message)) => (None, error(status, message)),
+        Ok(tenant) => {
+            let shared = Arc::clone(&r.shared);
+            let t = tenant.clone();
+            let resp = tokio::task::spawn_blocking(move || store_config(&shared, &t, &body))
+                .await
+                .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
+            (Some(tenant), resp)
+        }
+    };
+    r.record(
+        &Method::POST,
+        "/api/v1/alerts",
+        org.as_deref(),
+        resp.status(),
+    );
+    resp
+}
+
+/// Cortex's `SetUserConfig` + `validateUserConfig`, in their order.
+fn store_config(shared: &Shared, tenant: &str, body: &[u8]) -> Response {
+    let cfg = &shared.config;
+    if body.len() > cfg.max_recv_msg_size {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+    }
+    if cfg.max_config_size_bytes > 0 && body.len() > cfg.max_config_size_bytes {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Alertmanager configuration is too big, limit: {} bytes",
+                cfg.max_config_size_bytes
+            ),
+        );
+    }
+    let stored = match parse_envelope(body) {
+        Ok(s) => s,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("error marshalling YAML Alertmanager config: {e}"),
+            );
+        }
+    };
+    if let Err(e) = validate(cfg, &stored) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("error validating Alertmanager config: {e}"),
+        );
+    }
+    lock(&shared.store).insert(tenant.to_owned(), stored);
+    StatusCode::CREATED.into_response()
+}
+
+fn parse_envelope(body: &[u8]) -> Result<StoredConfig, String> {
+    let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+    if text.trim().is_empty() {
+        return Ok(StoredConfig::default());
+    }
+    let value: Value = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
+    let Value::Mapping(map) = value else {
+        return Err("cannot unmarshal the body into alertmanager.UserConfig".into());
+    };
+    let alertmanager_config = match map.get("alertmanager_config") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(format!(
+                "cannot unmarshal {} into Go struct field UserConfig.alertmanager_config of type string",
+                yaml_serde::to_string(other).unwrap_or_default().trim()
+            ));
+        }
+    };
+    let mut template_files = BTreeMap::new();
+    match map.get("template_files") {
+        None | Some(Value::Null) => {}
+        Some(Value::Mapping(t)) => {
+            for (k, v) in t {
+                match (k.as_str(), v.as_str()) {
+                    (Some(k), Some(v)) => {
+                        template_files.insert(k.to_owned(), v.to_owned());
+                    }
+                    _ => return Err("template_files must map names to strings".into()),
+                }
+            }
+        }
+        Some(_) => return Err("template_files must be a mapping".into()),
+    }
+    Ok(StoredConfig {
+        template_files,
+        alertmanager_config,
+    })
+}
+
+fn envelope_yaml(cfg: &StoredConfig) -> String {
+    let mut templates = Mapping::new();
+    for (k, v) in &cfg.template_files {
+        templates.insert(Value::String(k.clone()), Value::String(v.clone()));
+    }
+    let mut m = Mapping::new();
+    m.insert("template_files".into(), Value::Mapping(templates));
+    m.insert(
+        "alertmanager_config".into(),
+        Value::String(cfg.alertmanager_config.clone()),
+    );
+    yaml_serde::to_string(&Value::Mapping(m)).unwrap_or_default()
+}
+
+fn validate(cfg: &CortexConfig, stored: &StoredConfig) -> Result<(), String> {
+    if stored.alertmanager_config.is_empty() {
+        return Err("configuration provided is empty, if you'd like to remove your configuration please use the delete configuration endpoint".into());
+    }
+    // config.Load and the template parse: the real amtool.
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    for (name, body) in &stored.template_files {
+        if is_bare_name(name) {
+            std::fs::write(dir.path().join(name), body).map_err(|e| e.to_string())?;
+        }
+    }
+    let path = dir.path().join("alertmanager.yml");
+    std::fs::write(&path, &stored.alertmanager_config).map_err(|e| e.to_string())?;
+    let out = amtool(["check-config".as_ref(), path.as_os_str()]);
+    if !out.success() {
+        let text = format!("{}{}", out.stdout, out.stderr);
+        let msg = text
+            .split_once("FAILED: ")
+            .map(|(_, rest)| rest.split("\n\n").next().unwrap_or(rest).trim().to_owned())
+            .unwrap_or_else(|| text.trim().to_owned());
+        return Err(msg);
+    }
+    let parsed: Value =
+        yaml_serde::from_str(&stored.alertmanager_config).map_err(|e| e.to_string())?;
+    forbidden_files(&parsed)?;
+    if let Some(Value::Sequence(names)) = parsed.get("templates") {
+        for n in names.iter().filter_map(Value::as_str) {
+            check_template_name(n)?;
+        }
+    }
+    for name in stored.template_files.keys() {
+        check_template_name(name)?;
+    }
+    if cfg.max_templates_count > 0 && stored.template_files.len() > cfg.max_templates_count {
+        return Err(format!(
+            "too many templates in the configuration: {} (limit: {})",
+            stored.template_files.len(),
+            cfg.max_templates_count
+        ));
+    }
+    if cfg.max_template_size_bytes > 0 {
+        for (name, body) in &stored.template_files {
+            if body.len() > cfg.max_template_size_bytes {
+                return Err(format!(
+                    "template {name} is too big: {} bytes (limit: {} bytes)",
+                    body.len(),
+                    cfg.max_template_size_bytes
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_bare_name(name: &str) -> bool {
+    let p = Path::new(name);
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && p.file_name().and_then(|f| f.to_str()) == Some(name)
+}
+
+fn check_template_name(name: &str) -> Result<(), String> {
+    if is_bare_name(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid template name \"{name}\": the template name cannot contain any path"
+        ))
+    }
+}
+
+/// Cortex's reflection scan for settings that read local files.
+fn forbidden_files(v: &Value) -> Result<(), String> {
+    match v {
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                let Some(key) = k.as_str() else { continue };
+                let set = !matches!(child, Value::Null) && child.as_str() != Some("");
+                if set && key.ends_with("_file") {
+                    return Err(match key {
+                        "password_file" | "credentials_file" | "bearer_token_file" => {
+                            "setting password_file, bearer_token_file and credentials_file is not allowed".into()
+                        }
+                        "ca_file" | "cert_file" | "key_file" => {
+                            "setting TLS ca_file, cert_file and key_file is not allowed".into()
+                        }
+                        "api_url_file" | "slack_api_url_file" => {
+                            "setting Slack api_url_file and global slack_api_url_file is not allowed".into()
+                        }
+                        "client_secret_file" => {
+                            "setting OAuth2 client_secret_file is not allowed".into()
+                        }
+                        "api_key_file" => "setting VictorOps api_key_file is not allowed".into(),
+                        other => format!("setting {other} is not allowed"),
+                    });
+                }
+                forbidden_files(child)?;
+            }
+            Ok(())
+        }
+        Value::Sequence(s) => s.iter().try_for_each(forbidden_files),
+        _ => Ok(()),
+    }
+}
+
+/// `<prefix>/*`: sent to this replica's Alertmanager of the tenant, prefix stripped.
+async fn proxy(
+    State(r): State<Arc<Replica>>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let (org, resp) = match org_id(&headers) {
+        Err((status, message)) => (None, error(status, message)),
+        Ok(tenant) => {
+            let base = lock(&r.shared.urls)
+                .get(&tenant)
+                .and_then(|urls| urls.get(r.replica).cloned());
+            let resp = match base {
+                None => error(StatusCode::NOT_FOUND, "the Alertmanager is not configured"),
+                Some(base) => {
+                    let rest = path
+                        .strip_prefix(r.shared.config.prefix.trim_end_matches('/'))
+                        .unwrap_or(&path)
+                        .to_owned();
+                    let url = match uri.query() {
+                        Some(q) => format!("{base}{rest}?{q}"),
+                        None => format!("{base}{rest}"),
+                    };
+                    let content_type = headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("application/json")
+                        .to_owned();
+                    let m = method.clone();
+                    tokio::task::spawn_blocking(move || forward(&m, &url, &content_type, &body))
+                        .await
+                        .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+                }
+            };
+            (Some(tenant), resp)
+        }
+    };
+    r.record(&method, &path, org.as_deref(), resp.status());
+    resp
+}
+
+fn forward(method: &Method, url: &str, content_type: &str, body: &[u8]) -> Response {
+    let agent = agent();
+    let result = match *method {
+        Method::GET => agent.get(url).call(),
+        Method::DELETE => agent.delete(url).call(),
+        Method::POST => agent
+            .post(url)
+            .header("Content-Type", content_type)
+            .send(body),
+        Method::PUT => agent
+            .put(url)
+            .header("Content-Type", content_type)
+            .send(body),
+        _ => return error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+    };
+    match result {
+        Ok(mut resp) => {
+            let status = StatusCode::from_u16(resp.status().as_u16())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/json")
+                .to_owned();
+            let body = resp.body_mut().read_to_vec().unwrap_or_default();
+            (status, [("content-type", ct)], body).into_response()
+        }
+        Err(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
+    }
+}
+
+/// Cortex instances poll the store and start, reconfigure or stop each tenant's
+/// Alertmanager to match it.
+fn run_poller(shared: &Shared) {
+    let mut running: HashMap<String, Running> = HashMap::new();
+    while !shared.stop.load(Ordering::SeqCst) {
+        let store = lock(&shared.store).clone();
+        running.retain(|tenant, _| {
+            let keep = store.contains_key(tenant);
+            if !keep {
+                lock(&shared.urls).remove(tenant);
+            }
+            keep
+        });
+        for (tenant, cfg) in &store {
+            if shared.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            match running.get_mut(tenant) {
+                Some(r) if r.config == *cfg => {}
+                Some(r) => {
+                    // A configuration that does not load leaves the last working one
+                    // running (and on disk); it is not tried again until it changes.
+                    for am in r.backing.members() {
+                        if !reconfigure(am, cfg) {
+                            let _ = std::fs::write(am.config_path(), &r.config.alertmanager_config);
+                        }
+                    }
+                    r.config = cfg.clone();
+                }
+                None => {
+                    let backing = start_backing(shared.config.replicas.max(1), cfg);
+                    let urls = backing
+                        .members()
+                        .iter()
+                        .map(Alertmanager::base_url)
+                        .collect();
+                    lock(&shared.urls).insert(tenant.clone(), urls);
+                    running.insert(
+                        tenant.clone(),
+                        Running {
+                            backing,
+                            config: cfg.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        std::thread::sleep(shared.config.poll_interval);
+    }
+}
+
+fn write_templates(dir: &Path, cfg: &StoredConfig) {
+    for (name, body) in &cfg.template_files {
+        if is_bare_name(name) {
+            let _ = std::fs::write(dir.join(name), body);
+        }
+    }
+}
+
+fn reconfigure(am: &Alertmanager, cfg: &StoredConfig) -> bool {
+    if let Some(dir) = am.config_path().parent() {
+        write_templates(dir, cfg);
+    }
+    am.reload_with(&cfg.alertmanager_config).is_success()
+}
+
+fn start_backing(replicas: usize, cfg: &StoredConfig) -> Backing {
+    // Start on a minimal configuration, then write templates beside the file and load the
+    // tenant's: the templates must sit in the process's own directory.
+    let backing = if replicas == 1 {
+        Backing::Single(Alertmanager::start(crate::MINIMAL_CONFIG))
+    } else {
+        Backing::Gossip(Cluster::start(replicas, crate::MINIMAL_CONFIG))
+    };
+    for am in backing.members() {
+        reconfigure(am, cfg);
+    }
+    backing
+}
