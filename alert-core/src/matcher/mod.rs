@@ -173,8 +173,8 @@ impl Matcher {
     #[inline]
     pub fn matches(&self, value: &str) -> bool {
         match &self.test {
-            Test::Equal => value == self.value,
-            Test::NotEqual => value != self.value,
+            Test::Equal => pattern::same_text(value, &self.value),
+            Test::NotEqual => !pattern::same_text(value, &self.value),
             Test::Regexp(p) => p.is_match(value),
             Test::NotRegexp(p) => !p.is_match(value),
         }
