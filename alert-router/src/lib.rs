@@ -8,4 +8,7 @@
 
 pub mod config;
 pub mod error;
+pub mod inhibit;
+pub mod route;
+pub mod time_interval_eval;
 pub mod validate;

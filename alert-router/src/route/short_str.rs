@@ -1,0 +1,79 @@
+//! Equality of short byte strings without a call into libc: label names and values are
+//! mostly under 32 bytes, where `memcmp`'s call overhead dominates the comparison.
+
+/// Reads up to 8 bytes (little-endian) of `b` starting at `at` into a word.
+#[inline(always)]
+fn word(b: &[u8], at: usize, len: usize) -> u64 {
+    let mut w = 0u64;
+    for (i, &byte) in b[at..at + len].iter().enumerate() {
+        w |= u64::from(byte) << (8 * i);
+    }
+    w
+}
+
+#[inline(always)]
+fn word8(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Whether `a == b`, comparing at most two words for strings up to 16 bytes.
+#[inline(always)]
+pub(crate) fn eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=7 => word(a, 0, n) == word(b, 0, n),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// FxHash of `bytes`, a word at a time, without a call into libc for the tail.
+#[inline(always)]
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = bytes.len() as u64;
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        h = (h.rotate_left(5) ^ word8(bytes, at)).wrapping_mul(K);
+        at += 8;
+    }
+    if at < bytes.len() {
+        h = (h.rotate_left(5) ^ word(bytes, at, bytes.len() - at)).wrapping_mul(K);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn eq_agrees_with_str_eq(a in ".{0,40}", b in ".{0,40}") {
+            prop_assert_eq!(eq(a.as_bytes(), b.as_bytes()), a == b);
+            prop_assert!(eq(a.as_bytes(), a.clone().as_bytes()));
+        }
+
+        #[test]
+        fn equal_strings_hash_equal(a in ".{0,40}") {
+            prop_assert_eq!(hash(a.as_bytes()), hash(a.clone().as_bytes()));
+        }
+    }
+
+    #[test]
+    fn near_misses_differ() {
+        assert!(!eq(b"severity", b"severitx"));
+        assert!(!eq(b"abcdefghijklmnop", b"abcdefghijklmnoq"));
+        assert!(!eq(b"a", b"b"));
+        assert!(eq(b"", b""));
+        assert_ne!(hash(b"critical"), hash(b"criticaL"));
+        assert_ne!(hash(b"a"), hash(b"a\0"));
+    }
+}
