@@ -1,3 +1,4 @@
 //! Shared pieces of the example binaries.
 
+pub mod alertctl;
 pub mod history;

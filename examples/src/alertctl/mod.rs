@@ -1,0 +1,121 @@
+//! `alertctl`: an amtool-style command line over the alert-* crates.
+//!
+//! ```text
+//! alertctl fingerprint [--strip-empty] [--alerts FILE|-] [name=value ...]
+//! alertctl matchers parse [--parser classic|utf8|fallback] [--] MATCHERS
+//! ```
+//!
+//! Each command is one module here: a clap `Args` type that implements [`Run`]. Adding a
+//! command is a new module and one line in the `commands!` list below (its doc comment
+//! becomes the command's help). Commands write their output to `out`, their diagnostics
+//! to `err`, and return the exit status; failures are reported amtool's way,
+//! `alertctl: error: <message>` with status 1 (see [`fail`]).
+//!
+//! ```
+//! use clap::Parser;
+//! use alert_examples::alertctl::Cli;
+//!
+//! let cli = Cli::try_parse_from(["alertctl", "matchers", "parse", "env=~prod|staging,team!=db"])?;
+//! let (mut out, mut err) = (Vec::new(), Vec::new());
+//! assert_eq!(cli.run(&mut out, &mut err), 0);
+//! assert_eq!(String::from_utf8(out)?, "env=~\"prod|staging\"\nteam!=\"db\"\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt::Display;
+use std::io::Write;
+
+use alert_core::{LabelSet, MatchType, ParserMode, parse_matcher};
+
+pub mod fingerprint;
+pub mod matchers;
+
+/// A command: runs with its parsed arguments, writes to `out` and `err`, returns the exit
+/// status.
+pub trait Run {
+    /// Runs the command.
+    fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> i32;
+}
+
+/// Declares [`Command`] and its dispatch from `Variant(ArgsType)` lines.
+macro_rules! commands {
+    ($($(#[$doc:meta])* $variant:ident($args:ty),)*) => {
+        /// The commands.
+        #[derive(Debug, Clone, clap::Subcommand)]
+        pub enum Command {
+            $($(#[$doc])* $variant($args),)*
+        }
+
+        impl Run for Command {
+            fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+                match self {
+                    $(Command::$variant(args) => args.run(out, err),)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    /// Print the Alertmanager fingerprint of label sets, one per line.
+    Fingerprint(fingerprint::FingerprintArgs),
+    /// Work with label matchers.
+    Matchers(matchers::MatchersArgs),
+}
+
+/// The command line.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "alertctl",
+    version,
+    about = "amtool-style tools for Alertmanager-compatible alerting"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// Runs the chosen command; returns the exit status.
+    pub fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+        self.command.run(out, err)
+    }
+}
+
+/// Reports a failure amtool's way: `alertctl: error: <message>` on `err`; returns 1.
+pub fn fail(err: &mut dyn Write, message: impl Display) -> i32 {
+    // Nothing more can be done if the error stream itself is gone.
+    let _ = writeln!(err, "alertctl: error: {message}");
+    1
+}
+
+/// Reads label arguments as amtool does (`parseLabels`): each is one classic-grammar
+/// matcher (`name=value`, `name="quoted \"value\""`), only `=` is allowed, and a later
+/// duplicate wins.
+///
+/// ```
+/// use alert_examples::alertctl::parse_labels;
+///
+/// let labels = parse_labels(&["team=db".into(), r#"msg="say \"hi\"""#.into(), "team=web".into()])?;
+/// assert_eq!(labels.get("team"), Some("web"));
+/// assert_eq!(labels.get("msg"), Some("say \"hi\""));
+/// assert_eq!(
+///     parse_labels(&["team=~db".into()]).unwrap_err(),
+///     "labels must be specified as key=value pairs"
+/// );
+/// # Ok::<(), String>(())
+/// ```
+pub fn parse_labels(args: &[String]) -> Result<LabelSet, String> {
+    let mut labels = LabelSet::new();
+    for arg in args {
+        let matcher = parse_matcher(arg, ParserMode::Classic).map_err(|e| e.to_string())?;
+        if matcher.match_type() != MatchType::Equal {
+            return Err("labels must be specified as key=value pairs".to_owned());
+        }
+        labels
+            .insert(matcher.name(), matcher.value())
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(labels)
+}
