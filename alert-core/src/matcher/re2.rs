@@ -165,14 +165,10 @@ pub(crate) struct Node {
 
 impl Node {
     fn leaf(kind: NodeKind) -> Node {
-        let size = match &kind {
-            NodeKind::Literal { .. } => 1,
-            _ => 1,
-        };
         Node {
             kind,
             height: 1,
-            size,
+            size: 1,
         }
     }
 
@@ -420,7 +416,7 @@ impl<'a> Parser<'a> {
     }
 
     fn frame(&mut self) -> &mut Frame {
-        // The root frame is never popped before the end of `run`.
+        // The root frame is only popped at the end of `run`; this never fires.
         if self.frames.is_empty() {
             self.frames.push(Frame::new(PERL, false));
         }
