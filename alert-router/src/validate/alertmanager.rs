@@ -10,7 +10,7 @@
 //! writer lays the fields out, so it reports what `amtool check-config` would report on
 //! the written file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use alert_core::{MatchType, Matcher, ParserMode, parse_matchers};
 
@@ -115,26 +115,59 @@ pub(crate) fn equal_label(value: &str, path: &str) -> Result<()> {
     }
 }
 
-/// The `matchers` list of a route or inhibition rule: every string must parse with the
-/// classic grammar (`bad matcher format: ...`).
-pub(crate) fn matcher_lines(lines: &[String], path: &str) -> Result<()> {
-    for (i, line) in lines.iter().enumerate() {
-        parse_matchers(line, ParserMode::Classic).map_err(|e| Error::InvalidMatcher {
-            path: format!("{path}[{i}]"),
-            message: e.to_string(),
-        })?;
-    }
-    Ok(())
+/// Verdicts on matcher strings and regexes already parsed during one validation: large
+/// configurations repeat them, and compiling a regex is the dearest check there is.
+#[derive(Debug, Default)]
+pub(crate) struct ParseMemo {
+    lines: HashMap<String, Option<String>>,
+    regexes: HashMap<String, Option<String>>,
 }
 
-/// A `match_re` value: it must compile anchored (`error parsing regexp: ...`).
-pub(crate) fn match_re_value(value: &str, path: &str) -> Result<()> {
-    Matcher::new(MatchType::Regexp, "", value)
-        .map(|_| ())
-        .map_err(|e| Error::InvalidMatcher {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
+impl ParseMemo {
+    /// The `matchers` list of a route or inhibition rule: every string must parse with
+    /// the classic grammar (`bad matcher format: ...`).
+    pub(crate) fn matcher_lines(&mut self, lines: &[String], path: &str) -> Result<()> {
+        for (i, line) in lines.iter().enumerate() {
+            let verdict = match self.lines.get(line.as_str()) {
+                Some(v) => v.clone(),
+                None => {
+                    let v = parse_matchers(line, ParserMode::Classic)
+                        .err()
+                        .map(|e| e.to_string());
+                    self.lines.insert(line.clone(), v.clone());
+                    v
+                }
+            };
+            if let Some(message) = verdict {
+                return Err(Error::InvalidMatcher {
+                    path: format!("{path}[{i}]"),
+                    message,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A `match_re` value: it must compile anchored (`error parsing regexp: ...`).
+    pub(crate) fn match_re_value(&mut self, value: &str, path: &str) -> Result<()> {
+        let verdict = match self.regexes.get(value) {
+            Some(v) => v.clone(),
+            None => {
+                let v = Matcher::new(MatchType::Regexp, "", value)
+                    .err()
+                    .map(|e| e.to_string());
+                self.regexes.insert(value.to_owned(), v.clone());
+                v
+            }
+        };
+        match verdict {
+            Some(message) => Err(Error::InvalidMatcher {
+                path: path.to_owned(),
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The keys of a `match` or `match_re` map, checked after the map is decoded.
@@ -176,8 +209,9 @@ pub(crate) fn route_fields(route: &Route, path: &str) -> Result<()> {
         }
     }
     let mut by_all = false;
-    let mut names: Vec<&str> = Vec::new();
-    for (i, l) in route.group_by.iter().flatten().enumerate() {
+    let group_by = route.group_by.as_deref().unwrap_or(&[]);
+    let mut names: Vec<&str> = Vec::with_capacity(group_by.len());
+    for (i, l) in group_by.iter().enumerate() {
         if l == GROUP_BY_ALL {
             by_all = true;
         } else if !is_label_name(l) {
@@ -197,7 +231,7 @@ pub(crate) fn route_fields(route: &Route, path: &str) -> Result<()> {
                     .into(),
         });
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(names.len());
     for n in names {
         if !seen.insert(n) {
             return Err(Error::InvalidGroupBy {
@@ -736,7 +770,7 @@ pub(crate) fn whole_config(
         return Err(Error::MissingRoute);
     };
     root_route(route)?;
-    undefined_receivers(route, &names, "route")?;
+    undefined_receivers(route, &names, &mut String::from("route"))?;
     let mut ti_names = HashSet::new();
     for (list, mute, intervals) in [
         ("mute_time_intervals", true, mute_time_intervals),
@@ -756,7 +790,7 @@ pub(crate) fn whole_config(
             }
         }
     }
-    undefined_time_intervals(route, &ti_names, "route")?;
+    undefined_time_intervals(route, &ti_names, &mut String::from("route"))?;
     if route.r#continue {
         return Err(Error::InvalidRootRoute {
             path: "route.continue".into(),
@@ -924,10 +958,21 @@ fn root_route(route: &Route) -> Result<()> {
     Ok(())
 }
 
+/// Appends `.routes[i]` to `path`, runs `f`, and restores `path`.
+fn in_child<R>(path: &mut String, i: usize, f: impl FnOnce(&mut String) -> R) -> R {
+    let len = path.len();
+    path.push_str(".routes[");
+    path.push_str(&i.to_string());
+    path.push(']');
+    let r = f(path);
+    path.truncate(len);
+    r
+}
+
 /// `checkReceiver`: children first, then the route itself.
-fn undefined_receivers(route: &Route, names: &HashSet<&str>, path: &str) -> Result<()> {
+fn undefined_receivers(route: &Route, names: &HashSet<&str>, path: &mut String) -> Result<()> {
     for (i, child) in route.routes.iter().enumerate() {
-        undefined_receivers(child, names, &format!("{path}.routes[{i}]"))?;
+        in_child(path, i, |p| undefined_receivers(child, names, p))?;
     }
     if let Some(r) = route.own_receiver()
         && !names.contains(r)
@@ -941,9 +986,9 @@ fn undefined_receivers(route: &Route, names: &HashSet<&str>, path: &str) -> Resu
 }
 
 /// `checkTimeInterval`: children first, then active, then mute intervals.
-fn undefined_time_intervals(route: &Route, names: &HashSet<&str>, path: &str) -> Result<()> {
+fn undefined_time_intervals(route: &Route, names: &HashSet<&str>, path: &mut String) -> Result<()> {
     for (i, child) in route.routes.iter().enumerate() {
-        undefined_time_intervals(child, names, &format!("{path}.routes[{i}]"))?;
+        in_child(path, i, |p| undefined_time_intervals(child, names, p))?;
     }
     for (field, list) in [
         ("active_time_intervals", &route.active_time_intervals),
@@ -979,12 +1024,13 @@ fn undefined_time_intervals(route: &Route, names: &HashSet<&str>, path: &str) ->
 /// assert!(check(&config).is_ok());
 /// ```
 pub fn check(config: &Config) -> Result<()> {
+    let mut memo = ParseMemo::default();
     if let Some(g) = &config.global {
         global_values(g)?;
     }
-    route_tree(&config.route, "route")?;
+    route_tree(&config.route, &mut String::from("route"), &mut memo)?;
     for (i, rule) in config.inhibit_rules.iter().enumerate() {
-        inhibit_rule(rule, &format!("inhibit_rules[{i}]"))?;
+        inhibit_rule(rule, &format!("inhibit_rules[{i}]"), &mut memo)?;
     }
     for (i, r) in config.receivers.iter().enumerate() {
         receiver(r, &format!("receivers[{i}]"))?;
@@ -1041,35 +1087,40 @@ fn global_values(g: &GlobalConfig) -> Result<()> {
     Ok(())
 }
 
-fn route_tree(route: &Route, path: &str) -> Result<()> {
-    for (k, v) in &route.match_re {
-        match_re_value(v, &format!("{path}.match_re.{k}"))?;
+/// The route tree; `path` holds the route's path and is restored on return.
+fn route_tree(route: &Route, path: &mut String, memo: &mut ParseMemo) -> Result<()> {
+    if !route.match_re.is_empty() {
+        for (k, v) in &route.match_re {
+            memo.match_re_value(v, &format!("{path}.match_re.{k}"))?;
+        }
+        match_keys(
+            route.match_re.keys(),
+            &HashSet::new(),
+            &join(path, "match_re"),
+        )?;
     }
-    match_keys(
-        route.match_re.keys(),
-        &HashSet::new(),
-        &join(path, "match_re"),
-    )?;
-    matcher_lines(&route.matchers, &join(path, "matchers"))?;
+    if !route.matchers.is_empty() {
+        memo.matcher_lines(&route.matchers, &join(path, "matchers"))?;
+    }
     for (i, child) in route.routes.iter().enumerate() {
-        route_tree(child, &format!("{path}.routes[{i}]"))?;
+        in_child(path, i, |p| route_tree(child, p, memo))?;
     }
     route_fields(route, path)
 }
 
-fn inhibit_rule(rule: &InhibitRule, path: &str) -> Result<()> {
+fn inhibit_rule(rule: &InhibitRule, path: &str, memo: &mut ParseMemo) -> Result<()> {
     for (field, map) in [
         ("source_match_re", &rule.source_match_re),
         ("target_match_re", &rule.target_match_re),
     ] {
         let p = join(path, field);
         for (k, v) in map {
-            match_re_value(v, &join(&p, k))?;
+            memo.match_re_value(v, &join(&p, k))?;
         }
         match_keys(map.keys(), &HashSet::new(), &p)?;
     }
-    matcher_lines(&rule.source_matchers, &join(path, "source_matchers"))?;
-    matcher_lines(&rule.target_matchers, &join(path, "target_matchers"))?;
+    memo.matcher_lines(&rule.source_matchers, &join(path, "source_matchers"))?;
+    memo.matcher_lines(&rule.target_matchers, &join(path, "target_matchers"))?;
     for (i, e) in rule.equal.iter().enumerate() {
         equal_label(e, &format!("{path}.equal[{i}]"))?;
     }

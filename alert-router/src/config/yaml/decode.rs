@@ -50,6 +50,8 @@ pub(crate) struct Decoder<'s, 't> {
     path: String,
     /// Paths of `null` list entries Alertmanager 0.25 would dereference.
     pub null_entries: Vec<String>,
+    /// Matcher strings and regexes already checked.
+    pub memo: crate::validate::alertmanager::ParseMemo,
 }
 
 impl<'s, 't> Decoder<'s, 't> {
@@ -64,6 +66,7 @@ impl<'s, 't> Decoder<'s, 't> {
             faults: Vec::new(),
             path: String::new(),
             null_entries: Vec::new(),
+            memo: Default::default(),
         }
     }
 

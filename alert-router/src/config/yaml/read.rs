@@ -667,7 +667,8 @@ fn match_re<'s>(
         let Some(s) = d.string(value) else {
             return Ok(None);
         };
-        rules::match_re_value(&s, d.path())?;
+        let path = d.path().to_owned();
+        d.memo.match_re_value(&s, &path)?;
         Ok(Some(Some(s)))
     })?;
     let nulls: HashSet<String> = pairs
@@ -693,7 +694,8 @@ fn matchers<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Vec<String>> {
     let before = d.fault_count();
     let lines = strings(d, v)?;
     if d.fault_count() == before {
-        rules::matcher_lines(&lines, d.path())?;
+        let path = d.path().to_owned();
+        d.memo.matcher_lines(&lines, &path)?;
     }
     Ok(lines)
 }
