@@ -65,7 +65,7 @@ impl AlertSink for AlertmanagerSink {
             .json(alerts)
             .send()
             .await
-            .map_err(|e| failed(e.without_url().to_string()))?;
+            .map_err(|e| failed(crate::builtin::request_error_text(e)))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());

@@ -25,6 +25,7 @@ use crate::snapshot::{Change, Snapshot};
 use crate::state::State;
 
 const DAY_SECS: i64 = 86_400;
+const DAY_MS: i64 = DAY_SECS * 1000;
 
 /// How much each kind of outage counts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -178,40 +179,40 @@ impl StateHistory {
     /// counts up to `now`).
     pub fn uptime(&self, node: &str, now: Timestamp, days: u32, weights: UptimeWeights) -> Uptime {
         let list = self.transitions(node);
-        let now_s = now.unix_seconds();
-        let today = now_s.div_euclid(DAY_SECS) * DAY_SECS;
+        let now_ms = now.unix_millis();
+        let today = now_ms.div_euclid(DAY_MS) * DAY_MS;
         let mut out = Vec::with_capacity(days as usize);
         let (mut total_up, mut total_counted) = (0.0f64, 0i64);
         for back in (0..i64::from(days)).rev() {
-            let start = today - back * DAY_SECS;
-            let end = (start + DAY_SECS).min(now_s);
-            let mut secs = [0i64; 5];
+            let start = today - back * DAY_MS;
+            let end = (start + DAY_MS).min(now_ms);
+            let mut ms = [0i64; 5];
             let mut worst: Option<State> = None;
             for (i, t) in list.iter().enumerate() {
-                let from = t.at.unix_seconds().max(start);
+                let from = t.at.unix_millis().max(start);
                 let to = list
                     .get(i + 1)
-                    .map_or(now_s, |n| n.at.unix_seconds())
+                    .map_or(now_ms, |n| n.at.unix_millis())
                     .min(end);
                 if to > from {
-                    secs[usize::from(t.state.rank())] += to - from;
+                    ms[usize::from(t.state.rank())] += to - from;
                     worst = Some(worst.map_or(t.state, |w| w.worst(t.state)));
                 }
             }
-            let passing = secs[usize::from(State::Passing.rank())];
-            let degraded = secs[usize::from(State::Degraded.rank())];
-            let failing = secs[usize::from(State::Failing.rank())];
+            let passing = ms[usize::from(State::Passing.rank())];
+            let degraded = ms[usize::from(State::Degraded.rank())];
+            let failing = ms[usize::from(State::Failing.rank())];
             let counted = passing + degraded + failing;
             let down = failing as f64 + weights.partial_outage * degraded as f64;
             let uptime = (counted > 0).then(|| 1.0 - down / counted as f64);
             total_up += counted as f64 - down;
             total_counted += counted;
             out.push(DayUptime {
-                date: day_string(start),
+                date: day_string(start / 1000),
                 uptime,
                 worst,
-                failing_secs: failing,
-                degraded_secs: degraded,
+                failing_secs: failing / 1000,
+                degraded_secs: degraded / 1000,
             });
         }
         Uptime {

@@ -178,6 +178,7 @@ async fn html_page_has_banner_failures_tree_and_bars() {
     let html = HtmlStatusPage {
         page: &page,
         history: &history,
+        now: None,
     }
     .render(&snap);
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -241,6 +242,7 @@ async fn rendering_reads_no_sensor() {
         Box::new(HtmlStatusPage {
             page: &page,
             history: &history,
+            now: None,
         }),
         Box::new(Statuspage {
             page: &page,

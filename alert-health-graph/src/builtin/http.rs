@@ -79,7 +79,12 @@ impl Sensor for HttpCheck {
             Err(e) => {
                 return Ok(Reading::explained(
                     State::Failing,
-                    format!("{} {}: {}", self.method, self.url, e.without_url()),
+                    format!(
+                        "{} {}: {}",
+                        self.method,
+                        self.url,
+                        super::request_error_text(e)
+                    ),
                 ));
             }
         };
@@ -90,7 +95,11 @@ impl Sensor for HttpCheck {
                 Err(e) => {
                     return Ok(Reading::explained(
                         State::Failing,
-                        format!("reading the body of {}: {}", self.url, e.without_url()),
+                        format!(
+                            "reading the body of {}: {}",
+                            self.url,
+                            super::request_error_text(e)
+                        ),
                     ));
                 }
             }

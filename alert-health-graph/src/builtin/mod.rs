@@ -67,7 +67,7 @@ impl Sources {
             .get(&key, ttl.to_std(), async move {
                 let request_error = |e: reqwest::Error| crate::Error::Request {
                     target: url.clone(),
-                    reason: e.without_url().to_string(),
+                    reason: request_error_text(e),
                 };
                 let response = client
                     .get(&url)
@@ -92,6 +92,24 @@ impl Sources {
             })
             .await
     }
+}
+
+/// A reqwest error with its causes (`error sending request: … : Connection refused`),
+/// without the URL (callers name it).
+#[cfg(feature = "http")]
+pub fn request_error_text(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The instrumentors that need nothing shared: `constant`, and `tcp` with the `runtime`

@@ -27,6 +27,10 @@ pub struct HtmlStatusPage<'a> {
     pub page: &'a PageInfo,
     /// Where the uptime bars come from.
     pub history: &'a StateHistory,
+    /// The end of the uptime window: the latest snapshot's states are taken to hold
+    /// until then (a server passes the time of the request). `None`: the snapshot's
+    /// evaluation time.
+    pub now: Option<alert_core::Timestamp>,
 }
 
 /// The banner sentence for the overall state.
@@ -105,9 +109,12 @@ impl HtmlStatusPage<'_> {
     }
 
     fn uptime(&self, out: &mut String, snap: &Snapshot, name: &str) {
+        let now = self
+            .now
+            .map_or(snap.evaluated_at(), |n| n.max(snap.evaluated_at()));
         let up = self
             .history
-            .uptime(name, snap.evaluated_at(), self.page.days, self.page.weights);
+            .uptime(name, now, self.page.days, self.page.weights);
         let _ = write!(
             out,
             "<div class=\"uptime\" data-days=\"{}\">",
