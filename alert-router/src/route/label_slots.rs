@@ -37,8 +37,10 @@ impl LabelSlots {
         &self.names[slot as usize]
     }
 
+    /// Where the search for `name` starts. Reads three bytes of the name: computing it
+    /// for every label first lets the loads of scattered names overlap.
     #[inline]
-    fn bucket(&self, name: &str) -> usize {
+    pub(crate) fn bucket(&self, name: &str) -> usize {
         let b = name.as_bytes();
         let n = b.len();
         let h = if n == 0 {
@@ -52,11 +54,12 @@ impl LabelSlots {
         (h.wrapping_mul(0x9E37_79B1) >> self.shift) as usize
     }
 
-    /// The number of `name`, if the tree looks at it.
+    /// The number of `name`, if the tree looks at it; `bucket` is
+    /// [`LabelSlots::bucket`] of `name`.
     #[inline]
-    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+    pub(crate) fn get_from(&self, bucket: usize, name: &str) -> Option<u32> {
         let mask = self.table.len() - 1;
-        let mut b = self.bucket(name);
+        let mut b = bucket & mask;
         loop {
             let slot = self.table[b];
             if slot == u32::MAX {
@@ -73,6 +76,12 @@ impl LabelSlots {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl LabelSlots {
+        fn get(&self, name: &str) -> Option<u32> {
+            self.get_from(self.bucket(name), name)
+        }
+    }
 
     #[test]
     fn finds_every_name_and_nothing_else() {

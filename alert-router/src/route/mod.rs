@@ -61,6 +61,8 @@ pub use tree_print::{matching_tree, routing_tree};
 /// How many of the tree's label names are looked up in one pass over the alert's
 /// labels; names beyond this many (rare) are looked up when a matcher needs them.
 const INLINE_SLOTS: usize = 32;
+/// How many of an alert's labels are hashed before they are looked up.
+const BATCH: usize = 16;
 
 /// The index of a route in its [`RoutingTree`], in depth-first pre-order (the root is 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -308,12 +310,36 @@ impl RoutingTree {
             buf.generation = 1;
             buf.memo.fill(0);
         }
+        // The alert's labels are scattered strings: first hash every name (their loads
+        // overlap), then look them up.
         let mut values: [Option<&str>; INLINE_SLOTS] = [None; INLINE_SLOTS];
-        for (name, value) in labels.iter() {
-            if let Some(slot) = self.slots.get(name)
-                && let Some(v) = values.get_mut(slot as usize)
+        let mut pairs = labels.iter();
+        loop {
+            let mut batch: [(&str, &str, usize); BATCH] = [("", "", 0); BATCH];
+            let mut n = 0;
+            for (name, value) in pairs.by_ref().take(BATCH) {
+                batch[n] = (name, value, self.slots.bucket(name));
+                n += 1;
+            }
+            for &(name, value, bucket) in &batch[..n] {
+                if let Some(slot) = self.slots.get_from(bucket, name)
+                    && let Some(v) = values.get_mut(slot as usize)
+                {
+                    *v = Some(value);
+                }
+            }
+            if n < BATCH {
+                break;
+            }
+        }
+        // Likewise the values the tree tests with regexes: find their cache entries now.
+        let mut entries = [NOT_LOOKED_UP; INLINE_SLOTS];
+        for (slot, value) in values.iter().enumerate() {
+            if let Some(value) = value
+                && let Some(&label) = self.cache_label.get(slot)
+                && label != u32::MAX
             {
-                *v = Some(value);
+                entries[slot] = buf.cache.entry(label, value).unwrap_or(UNCACHED);
             }
         }
         let mut walk = Walk {
@@ -323,7 +349,7 @@ impl RoutingTree {
             memo: &mut buf.memo,
             generation: buf.generation,
             cache: &mut buf.cache,
-            entries: [NOT_LOOKED_UP; INLINE_SLOTS],
+            entries,
             out: &mut buf.routes,
         };
         walk.visit(0);
