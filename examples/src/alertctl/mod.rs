@@ -29,6 +29,7 @@ use alert_core::{LabelSet, MatchType, ParserMode, parse_matcher};
 
 pub mod fingerprint;
 pub mod matchers;
+pub mod routes;
 
 /// A command: runs with its parsed arguments, writes to `out` and `err`, returns the exit
 /// status.
@@ -61,6 +62,8 @@ commands! {
     Fingerprint(fingerprint::FingerprintArgs),
     /// Work with label matchers.
     Matchers(matchers::MatchersArgs),
+    /// Work with Alertmanager configuration files (`config routes [show|test]`).
+    Config(routes::ConfigArgs),
 }
 
 /// The command line.

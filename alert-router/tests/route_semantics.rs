@@ -1,0 +1,290 @@
+//! Alertmanager 0.25's routing rules, one fact per test, from its source and the vectors
+//! the reference notes captured from the real binaries (file names in comments).
+
+use alert_core::LabelSet;
+use alert_router::config::Config;
+use alert_router::route::{MatchBuffer, RoutingTree};
+
+fn tree(yaml: &str) -> RoutingTree {
+    let config = Config::from_yaml(yaml).unwrap();
+    RoutingTree::new(&config.route).unwrap()
+}
+
+fn labels(pairs: &[(&str, &str)]) -> LabelSet {
+    LabelSet::from_pairs(pairs.iter().copied()).unwrap()
+}
+
+fn receivers(t: &RoutingTree, pairs: &[(&str, &str)]) -> String {
+    t.receivers(&labels(pairs)).join(",")
+}
+
+#[test]
+fn a_matching_parent_without_matching_children_stops_its_siblings() {
+    // 07_parent_match_no_child_match_stops_siblings.yml
+    let t = tree(
+        r#"
+route:
+  receiver: default
+  routes:
+    - receiver: team-a
+      matchers: ['team="a"']
+      routes:
+        - receiver: a-crit
+          matchers: ['sev="critical"']
+    - receiver: crit
+      matchers: ['sev="critical"']
+receivers: [{name: default}, {name: team-a}, {name: a-crit}, {name: crit}]
+"#,
+    );
+    assert_eq!(
+        receivers(&t, &[("team", "a"), ("sev", "warning")]),
+        "team-a"
+    );
+    assert_eq!(receivers(&t, &[("team", "b"), ("sev", "critical")]), "crit");
+    assert_eq!(receivers(&t, &[("team", "b")]), "default");
+}
+
+#[test]
+fn continue_on_a_parent_tries_the_following_siblings_after_its_subtree() {
+    // 21_continue_on_parent.yml
+    let t = tree(
+        r#"
+route:
+  receiver: default
+  routes:
+    - receiver: team-a
+      matchers: ['team="a"']
+      continue: true
+      routes:
+        - receiver: a-pager
+          matchers: ['sev="page"']
+    - receiver: global-pager
+      matchers: ['sev="page"']
+receivers: [{name: default}, {name: team-a}, {name: a-pager}, {name: global-pager}]
+"#,
+    );
+    assert_eq!(
+        receivers(&t, &[("team", "a"), ("sev", "page")]),
+        "a-pager,global-pager"
+    );
+}
+
+#[test]
+fn duplicates_are_kept_and_a_catch_all_child_shadows_its_parent() {
+    // 22_ (three continue routes, one receiver) and 24_catch_all_child_with_continue.yml
+    let t = tree(
+        r#"
+route:
+  receiver: default
+  routes:
+    - {receiver: shared, continue: true}
+    - {receiver: shared, continue: true}
+    - {receiver: shared, continue: true}
+receivers: [{name: default}, {name: shared}]
+"#,
+    );
+    assert_eq!(receivers(&t, &[("a", "b")]), "shared,shared,shared");
+    let t = tree(
+        r#"
+route:
+  receiver: default
+  routes:
+    - {receiver: audit-log, continue: true}
+    - receiver: team-a
+      matchers: ['team="a"']
+receivers: [{name: default}, {name: audit-log}, {name: team-a}]
+"#,
+    );
+    assert_eq!(receivers(&t, &[("team", "a")]), "audit-log,team-a");
+    assert_eq!(receivers(&t, &[("team", "b")]), "audit-log");
+}
+
+#[test]
+fn missing_labels_read_as_empty() {
+    // 09_, 11_, 12_, 42_
+    let t = tree(
+        r#"
+route:
+  receiver: default
+  routes:
+    - {receiver: never, matchers: ['env!~".*"']}
+    - {receiver: not-prod, matchers: ['env!="prod"'], continue: true}
+    - {receiver: empty, matchers: ['env=""'], continue: true}
+    - {receiver: prod-or-none, matchers: ['env=~"prod|"']}
+receivers: [{name: default}, {name: never}, {name: not-prod}, {name: empty}, {name: prod-or-none}]
+"#,
+    );
+    assert_eq!(receivers(&t, &[("a", "1")]), "not-prod,empty,prod-or-none");
+    assert_eq!(receivers(&t, &[("env", "")]), "not-prod,empty,prod-or-none");
+    assert_eq!(receivers(&t, &[("env", "prod")]), "prod-or-none");
+    assert_eq!(receivers(&t, &[("env", "dev")]), "not-prod");
+}
+
+#[test]
+fn options_are_inherited_but_time_intervals_are_not() {
+    let t = tree(
+        r#"
+route:
+  receiver: default
+  group_by: [alertname]
+  group_wait: 10s
+  routes:
+    - receiver: all
+      group_by: ['...']
+      repeat_interval: 1h
+      mute_time_intervals: [night]
+      active_time_intervals: [day]
+      matchers: ['a="1"']
+      routes:
+        - matchers: ['b="1"']
+          group_interval: 2m
+          routes:
+            - matchers: ['c="1"']
+              group_by: []
+            - matchers: ['c="2"']
+              group_by: [zone, cluster, zone2]
+              receiver: ""
+receivers: [{name: default}, {name: all}]
+time_intervals:
+  - name: night
+    time_intervals: [{times: [{start_time: "00:00", end_time: "06:00"}]}]
+  - name: day
+    time_intervals: [{times: [{start_time: "06:00", end_time: "24:00"}]}]
+"#,
+    );
+    let root = t.root();
+    assert_eq!(root.opts().group_wait.to_string(), "10s");
+    assert_eq!(root.opts().group_interval.to_string(), "5m");
+    assert_eq!(root.opts().repeat_interval.to_string(), "4h");
+    let all = root.children().next().unwrap();
+    assert!(all.opts().group_by_all);
+    assert_eq!(all.opts().mute_time_intervals, ["night"]);
+    assert_eq!(all.opts().active_time_intervals, ["day"]);
+    let b = all.children().next().unwrap();
+    assert_eq!(b.receiver(), "all");
+    assert!(b.opts().group_by_all);
+    assert_eq!(b.opts().group_wait.to_string(), "10s");
+    assert_eq!(b.opts().group_interval.to_string(), "2m");
+    assert_eq!(b.opts().repeat_interval.to_string(), "1h");
+    assert!(b.opts().mute_time_intervals.is_empty());
+    assert!(b.opts().active_time_intervals.is_empty());
+    let mut kids = b.children();
+    let c1 = kids.next().unwrap();
+    // 0.25: `group_by: []` inherits.
+    assert!(c1.opts().group_by_all);
+    let c2 = kids.next().unwrap();
+    assert!(!c2.opts().group_by_all);
+    assert_eq!(c2.opts().group_by, ["cluster", "zone", "zone2"]);
+    assert_eq!(c2.receiver(), "all");
+    assert_eq!(c2.path(), "route.routes[0].routes[0].routes[1]");
+    assert_eq!(c2.depth(), 3);
+    assert_eq!(c2.parent().unwrap().id(), b.id());
+}
+
+#[test]
+fn keys_sort_matchers_and_anchor_match_re_twice() {
+    // dispatch/route_test.go keys; the last one as real amtool 0.25 prints it.
+    let t = tree(
+        r#"
+route:
+  receiver: default
+  routes:
+    - receiver: r
+      match: {owner: team-A}
+      routes:
+        - receiver: r
+          match_re: {env: "produ.*", job: ".*"}
+    - receiver: r
+      matchers: ['team=~"db|web"', 'sev!="info"', 'alpha="1"']
+      match: {team: x}
+receivers: [{name: default}, {name: r}]
+"#,
+    );
+    let keys: Vec<&str> = t.routes().map(|r| r.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "{}",
+            r#"{}/{owner="team-A"}"#,
+            r#"{}/{owner="team-A"}/{env=~"^(?:produ.*)$",job=~"^(?:.*)$"}"#,
+            r#"{}/{alpha="1",sev!="info",team=~"db|web",team="x"}"#,
+        ]
+    );
+}
+
+#[test]
+fn group_keys_are_0_25s() {
+    // live/groups.jsonl, captured from a real Alertmanager 0.25.
+    let t = tree(
+        r#"
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - receiver: db
+      matchers: ['team="db"']
+      group_by: [alertname, cluster]
+    - receiver: web
+      match_re: {team: "db|web"}
+      group_by: ['...']
+receivers: [{name: default}, {name: db}, {name: web}]
+"#,
+    );
+    let mut buf = MatchBuffer::new();
+    let key = |pairs: &[(&str, &str)], buf: &mut MatchBuffer| {
+        let l = labels(pairs);
+        let id = t.match_into(&l, buf)[0];
+        t.route(id).group_key(&l)
+    };
+    assert_eq!(
+        key(&[("alertname", "E")], &mut buf),
+        r#"{}:{alertname="E"}"#
+    );
+    assert_eq!(
+        key(
+            &[
+                ("alertname", "A"),
+                ("cluster", "c1"),
+                ("team", "db"),
+                ("sev", "critical")
+            ],
+            &mut buf
+        ),
+        r#"{}/{team="db"}:{alertname="A", cluster="c1"}"#
+    );
+    assert_eq!(
+        key(
+            &[
+                ("a", "x"),
+                ("a0", "y"),
+                ("a_b", "z"),
+                ("alertname", "I"),
+                ("team", "web")
+            ],
+            &mut buf
+        ),
+        r#"{}/{team=~"^(?:db|web)$"}:{a0="y", a="x", a_b="z", alertname="I", team="web"}"#
+    );
+}
+
+#[test]
+fn one_buffer_serves_many_alerts_and_trees() {
+    let t1 = tree(
+        "route: {receiver: a, routes: [{receiver: b, matchers: ['x=~\"1|2\"']}]}\nreceivers: [{name: a}, {name: b}]\n",
+    );
+    let t2 = tree(
+        "route: {receiver: c, routes: [{receiver: d, matchers: ['x=~\"2|3\"']}]}\nreceivers: [{name: c}, {name: d}]\n",
+    );
+    let mut buf = MatchBuffer::new();
+    for (value, r1, r2) in [
+        ("1", "b", "c"),
+        ("2", "b", "d"),
+        ("3", "a", "d"),
+        ("1", "b", "c"),
+    ] {
+        let l = labels(&[("x", value)]);
+        let got1 = t1.route(t1.match_into(&l, &mut buf)[0]).receiver();
+        let got2 = t2.route(t2.match_into(&l, &mut buf)[0]).receiver();
+        assert_eq!((got1, got2), (r1, r2), "x={value}");
+    }
+}
