@@ -9,6 +9,8 @@ use std::path::PathBuf;
 /// What amtool said about one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AmtoolVerdict {
+    /// The file name amtool was given.
+    pub name: String,
     /// The whole report block for the file (from `Checking '...'` to the blank line).
     pub block: String,
     /// `Some(message)` (the text after `FAILED: `) when the file failed.
@@ -33,6 +35,7 @@ pub fn amtool_check_all(configs: &[String]) -> Vec<AmtoolVerdict> {
         let got = run(&paths[verdicts.len()..]);
         if got.is_empty() {
             verdicts.push(AmtoolVerdict {
+                name: paths[verdicts.len()].display().to_string(),
                 block: String::new(),
                 failure: Some("<amtool crashed>".into()),
             });
@@ -79,12 +82,17 @@ fn run(paths: &[PathBuf]) -> Vec<AmtoolVerdict> {
         } else {
             // `Checking 'x'panic: ...`: amtool crashed on this file.
             verdicts.push(AmtoolVerdict {
+                name: name.to_owned(),
                 block,
                 failure: Some("<amtool crashed>".into()),
             });
             return verdicts;
         };
-        verdicts.push(AmtoolVerdict { block, failure });
+        verdicts.push(AmtoolVerdict {
+            name: name.to_owned(),
+            block,
+            failure,
+        });
         rest = &rest[next..];
     }
     verdicts
