@@ -27,6 +27,7 @@ use std::io::Write;
 
 use alert_core::{LabelSet, MatchType, ParserMode, parse_matcher};
 
+pub mod check_config;
 pub mod fingerprint;
 pub mod matchers;
 pub mod routes;
@@ -64,6 +65,8 @@ commands! {
     Matchers(matchers::MatchersArgs),
     /// Work with Alertmanager configuration files (`config routes [show|test]`).
     Config(routes::ConfigArgs),
+    /// Validate alertmanager config files (amtool's `check-config`).
+    CheckConfig(check_config::CheckConfigArgs),
 }
 
 /// The command line.
