@@ -81,6 +81,48 @@ const CASES: &[(&str, &str, &str)] = &[
         "yaml: unmarshal errors:\n  line 4: cannot unmarshal !!str `yes` into bool",
         "route.routes[0].continue",
     ),
+    // yaml.v2's null rule: `null` and `~`, quoted or not, never reach a custom decoder;
+    // `Null` does.
+    (
+        "route: {receiver: r, group_wait: Null}\nreceivers: [{name: r}]\n",
+        "empty duration string",
+        "route.group_wait",
+    ),
+    (
+        "route: Null\nreceivers: [{name: r}]\n",
+        "root route must specify a default receiver",
+        "route.receiver",
+    ),
+    (
+        "route: {receiver: r}\nreceivers: [{name: r, webhook_configs: [{url: \"null\"}]}]\n",
+        "yaml: unmarshal errors:\n  line 2: cannot unmarshal !!str `null` into *config.URL",
+        "receivers[0].webhook_configs[0].url",
+    ),
+    (
+        "route: {receiver: r, routes: [{match_re: {a: \"~\"}}]}\nreceivers: [{name: r}]\n",
+        "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `~` into config.Regexp",
+        "route.routes[0].match_re.a",
+    ),
+    (
+        "route: {receiver: r}\nreceivers: ['~']\n",
+        "yaml: unmarshal errors:\n  line 2: cannot unmarshal !!str `~` into *config.Receiver",
+        "receivers[0]",
+    ),
+    (
+        "route: {receiver: r, routes: [{matchers: ['a=b'], group_by: ~, group_wait: ~}, {matchers: 'null'}]}\nreceivers: [{name: r}]\n",
+        "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `null` into config.Matchers",
+        "route.routes[1].matchers",
+    ),
+    (
+        "\"null\"\n",
+        "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `null` into config.Config",
+        "",
+    ),
+    (
+        "route:\n  receiver: r\n  routes:\n  - matchers:\n    - |\n      {quote=~\"x\"}\nreceivers: [{name: r}]\n",
+        "matcher value contains unescaped double quote: \"x\"}",
+        "route.routes[0].matchers[0]",
+    ),
     // Syntax.
     (
         "route:\n  receiver: r\n   foo: 1\n",
@@ -617,6 +659,9 @@ const ACCEPTED: &[&str] = &[
     "route: {receiver: r}\nreceivers: [{name: r}]\ntime_intervals: [{name: t, time_intervals: [{months: ['13'], times: []}]}]\n",
     "route:\n  <<: {receiver: r}\n  group_by: [a]\nreceivers: [{name: r, webhook_configs: [{url: 'http://h', max_alerts: 0x10}]}]\n",
     "route: {receiver: \"yes\"}\nreceivers: [{name: \"yes\", slack_configs: [{api_url: '<secret>'}]}]\n",
+    "route: {receiver: r, routes: [{match_re: {a: !!str null}}]}\nreceivers: [{name: r}]\ninhibit_rules: [{equal: [\"~\", 'null']}]\n",
+    "route: {receiver: r, routes: [{group_wait: ~, group_by: ~, matchers: ~, match_re: null}]}\nreceivers: [{name: r}]\nglobal: ~\n",
+    "route:\n  receiver: r\n  routes:\n  - matchers:\n    - |-\n      {quote=~\"x\"}\nreceivers: [{name: r}]\n",
 ];
 
 #[test]
