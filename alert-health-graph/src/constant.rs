@@ -41,6 +41,10 @@ impl Sensor for ConstantSensor {
     async fn read(&self) -> Result<Reading> {
         Ok(self.reading.clone())
     }
+
+    fn immediate(&self) -> Option<Reading> {
+        Some(self.reading.clone())
+    }
 }
 
 #[derive(Deserialize)]

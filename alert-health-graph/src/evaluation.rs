@@ -8,6 +8,10 @@
 //! [`DEFAULT_TIMEOUT`], 10 s) is Unknown with the message `timed out after 10s`; one that
 //! returns an error is Unknown with the error's text; one that panics is Unknown with
 //! `sensor panicked: <message>`. None of these affects any other node's reading.
+//!
+//! Sensors that answer [`Sensor::immediate`](crate::Sensor::immediate) (constants) are read synchronously, before
+//! the asynchronous ones, and take no concurrency slot; an asynchronous read that is
+//! ready at its first poll (a cache hit) never arms its timer.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -126,19 +130,34 @@ impl Engine {
         &self.clock
     }
 
+    /// The immediate reading of a sensor node, if it has one (see
+    /// [`Sensor::immediate`](crate::Sensor::immediate)); a panic becomes Unknown.
+    fn read_immediate(&self, id: NodeId) -> Option<Reading> {
+        let sensor = self.sensors.get(id)?;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| sensor.immediate())) {
+            Ok(reading) => reading,
+            Err(panic) => Some(panicked(&*panic)),
+        }
+    }
+
     /// Reads one sensor node, with its timeout and bulkhead.
     pub async fn read(&self, id: NodeId) -> Status {
+        if let Some(reading) = self.read_immediate(id) {
+            return reading.at(self.clock.now());
+        }
         let Some(sensor) = self.sensors.get(id) else {
             return Status::explained(State::Unknown, "no sensor implementation", self.clock.now());
         };
         let limit = sensor.timeout().unwrap_or(self.options.timeout);
-        let read = AssertUnwindSafe(sensor.read()).catch_unwind();
-        let reading = match tokio::time::timeout(limit.to_std(), read).await {
+        let mut read = AssertUnwindSafe(sensor.read()).catch_unwind();
+        // Ready at once (a cache hit): no timer.
+        let outcome = match (&mut read).now_or_never() {
+            Some(done) => Ok(done),
+            None => tokio::time::timeout(limit.to_std(), read).await,
+        };
+        let reading = match outcome {
             Err(_) => Reading::explained(State::Unknown, format!("timed out after {limit}")),
-            Ok(Err(panic)) => Reading::new(State::Unknown).with_message(
-                Level::Error,
-                format!("sensor panicked: {}", panic_text(&*panic)),
-            ),
+            Ok(Err(panic)) => panicked(&*panic),
             Ok(Ok(Err(error))) => {
                 Reading::new(State::Unknown).with_message(Level::Error, error.to_string())
             }
@@ -151,7 +170,15 @@ impl Engine {
     /// returned by node index (`None` for nodes that are not sensors).
     pub async fn read_all(&self) -> Vec<Option<Status>> {
         let mut table: Vec<Option<Status>> = vec![None; self.graph.len()];
-        let mut reads = futures::stream::iter(self.graph.sensors().iter().copied())
+        let now = self.clock.now();
+        let mut waiting = Vec::new();
+        for &id in self.graph.sensors() {
+            match self.read_immediate(id) {
+                Some(reading) => table[id.index()] = Some(reading.at(now)),
+                None => waiting.push(id),
+            }
+        }
+        let mut reads = futures::stream::iter(waiting)
             .map(|id| async move { (id, self.read(id).await) })
             .buffer_unordered(self.options.concurrency);
         while let Some((id, status)) = reads.next().await {
@@ -191,12 +218,14 @@ impl Engine {
     }
 }
 
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
+/// Unknown, `sensor panicked: <message>`.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> Reading {
+    let text = if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = panic.downcast_ref::<String>() {
         s.clone()
     } else {
         "(no message)".to_owned()
-    }
+    };
+    Reading::new(State::Unknown).with_message(Level::Error, format!("sensor panicked: {text}"))
 }

@@ -45,6 +45,14 @@ pub trait Sensor: Send + Sync {
     fn timeout(&self) -> Option<Duration> {
         None
     }
+
+    /// The reading, when the sensor knows it without waiting (a constant, a fact it
+    /// was built with). The evaluator then skips the asynchronous machinery (no task,
+    /// no timer): still one read per pass, a panic still caught. `None` (the default)
+    /// means: call [`Sensor::read`].
+    fn immediate(&self) -> Option<Reading> {
+        None
+    }
 }
 
 /// The implementation of every sensor node of one graph.
@@ -103,5 +111,9 @@ impl Sensor for WithTimeout {
 
     fn timeout(&self) -> Option<Duration> {
         Some(self.timeout)
+    }
+
+    fn immediate(&self) -> Option<Reading> {
+        self.inner.immediate()
     }
 }

@@ -391,3 +391,50 @@ async fn source_cache_errors_are_shared_but_not_kept() {
     let c = cache.get("k", ttl, async { Ok(5) }).await.expect("fetched");
     assert_eq!(c.value, 5);
 }
+
+/// Knows its reading at once, but panics doing so.
+struct PanicsAtOnce;
+
+#[async_trait]
+impl Sensor for PanicsAtOnce {
+    async fn read(&self) -> Result<Reading> {
+        Ok(Reading::new(State::Passing))
+    }
+
+    fn immediate(&self) -> Option<Reading> {
+        panic!("bad constant")
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn immediate_sensors_are_read_once_without_a_concurrency_slot() {
+    let reads = Arc::new(AtomicUsize::new(0));
+    let engine = flat(4, |i| -> Arc<dyn Sensor> {
+        match i {
+            0 => Arc::new(Slow {
+                latency: Duration::from_secs(3),
+                state: State::Passing,
+                reads: reads.clone(),
+            }),
+            1 => Arc::new(PanicsAtOnce),
+            _ => Arc::new(ConstantSensor::new(State::Degraded)),
+        }
+    })
+    .with_options(EvaluationOptions {
+        concurrency: 1,
+        ..EvaluationOptions::default()
+    });
+    let start = Instant::now();
+    let snap = engine.evaluate().await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(3),
+        "only the slow one waited"
+    );
+    assert_eq!(reads.load(Ordering::SeqCst), 1);
+    let s1 = snap.status(snap.graph().find("s1").expect("exists"));
+    assert_eq!(s1.state, State::Unknown);
+    assert_eq!(s1.messages[0].text, "sensor panicked: bad constant");
+    assert_eq!(snap.state_of("s2").expect("exists"), State::Degraded);
+    assert_eq!(snap.state_of("all").expect("exists"), State::Unknown);
+}
