@@ -1,4 +1,5 @@
 //! Shared pieces of the example binaries.
 
 pub mod alertctl;
+pub mod health;
 pub mod history;

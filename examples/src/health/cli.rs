@@ -1,0 +1,254 @@
+//! Arguments and the `eval` command.
+//!
+//! `alert-health eval --graph FILE [--format console|json|statuspage|html]
+//! [--only-failing] [--emoji]` prints one evaluation and exits 0 whatever the states, 2
+//! on a graph that cannot be loaded (with the error on stderr).
+//!
+//! `alert-health serve --graph FILE --listen ADDR [--interval 30s] [--alertmanager URL]`
+//! evaluates on an interval and serves (see [`super::server`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use alert_core::{Duration, LabelSet};
+use alert_health_graph::builtin::{self, Sources};
+use alert_health_graph::graph_file::GraphFile;
+use alert_health_graph::visualiser::Visualiser;
+use alert_health_graph::visualiser::console::{Console, Symbols};
+use alert_health_graph::visualiser::html::HtmlStatusPage;
+use alert_health_graph::visualiser::json::Json;
+use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
+use alert_health_graph::{
+    AlertPolicy, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine, EvaluationOptions, StateHistory,
+    UptimeWeights,
+};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code for a graph that cannot be loaded.
+pub const BAD_GRAPH: u8 = 2;
+
+/// `alert-health`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "alert-health",
+    about = "Health of sensors, systems and services over a DAG"
+)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate once and print.
+    Eval {
+        /// The graph file (YAML).
+        #[arg(long)]
+        graph: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Console)]
+        format: Format,
+        /// Only what is not passing, as explanation trees.
+        #[arg(long)]
+        only_failing: bool,
+        /// Console symbols ✅ ⏳ ⚠️ ❔ ❌ instead of state names.
+        #[arg(long)]
+        emoji: bool,
+    },
+    /// Evaluate on an interval and serve the status page, JSON and metrics.
+    Serve {
+        /// The graph file (YAML).
+        #[arg(long)]
+        graph: PathBuf,
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: SocketAddr,
+        /// Time between evaluations (default: the file's, else 30s).
+        #[arg(long)]
+        interval: Option<Duration>,
+        /// Alertmanager to post alerts to (default: the file's `alerting.alertmanager`).
+        #[arg(long)]
+        alertmanager: Option<String>,
+    },
+}
+
+/// Output formats of `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tab-indented tree.
+    Console,
+    /// The native JSON tree.
+    Json,
+    /// Atlassian Statuspage `summary.json`.
+    Statuspage,
+    /// The HTML status page.
+    Html,
+}
+
+/// A loaded graph file, ready to evaluate.
+pub struct Loaded {
+    /// The file as read.
+    pub file: GraphFile,
+    /// The engine over its graph and sensors.
+    pub engine: Engine,
+    /// Status page settings.
+    pub page: PageInfo,
+    /// The HTTP client and cache the sensors share (also used to post alerts).
+    pub sources: Sources,
+}
+
+/// Loads, instruments and checks a graph file.
+pub fn load(path: &std::path::Path) -> alert_health_graph::Result<Loaded> {
+    let file = GraphFile::load(path)?;
+    let sources = Sources::default();
+    let built = file.assemble(&builtin::registry(&sources))?;
+    let options = EvaluationOptions {
+        timeout: file.evaluation.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        concurrency: file.evaluation.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+    };
+    let engine = Engine::new(built.graph, built.sensors).with_options(options);
+    let defaults = PageInfo::default();
+    let page = PageInfo {
+        name: file.page.name.clone().unwrap_or(defaults.name),
+        url: file.page.url.clone().unwrap_or(defaults.url),
+        weights: UptimeWeights {
+            partial_outage: file
+                .page
+                .partial_outage_weight
+                .unwrap_or(defaults.weights.partial_outage),
+        },
+        ..defaults
+    };
+    Ok(Loaded {
+        file,
+        engine,
+        page,
+        sources,
+    })
+}
+
+/// The alert policy a graph file describes.
+pub fn policy(
+    file: &GraphFile,
+    interval: Duration,
+    page: &PageInfo,
+) -> alert_health_graph::Result<AlertPolicy> {
+    let defaults = AlertPolicy::default();
+    let alerting = file.alerting.clone().unwrap_or_default();
+    let mut labels = LabelSet::new();
+    for (k, v) in &alerting.labels {
+        labels.insert(k.clone(), v.clone()).map_err(|e| {
+            alert_health_graph::Error::InvalidField {
+                field: format!("alerting.labels.{k}"),
+                value: k.clone(),
+                expected: e.to_string(),
+            }
+        })?;
+    }
+    Ok(AlertPolicy {
+        default_for: alerting.for_.unwrap_or(defaults.default_for),
+        resolve_after: interval.checked_mul(3).unwrap_or(defaults.resolve_after),
+        extra_labels: labels,
+        generator_url: page.url.clone(),
+    })
+}
+
+/// `result`'s value, or the error printed and the bad-graph exit code.
+pub fn or_bad_graph<T>(result: alert_health_graph::Result<T>) -> Result<T, ExitCode> {
+    result.map_err(|e| {
+        eprintln!("alert-health: {e}");
+        ExitCode::from(BAD_GRAPH)
+    })
+}
+
+/// `alert-health eval`.
+pub async fn eval(
+    graph: &std::path::Path,
+    format: Format,
+    only_failing: bool,
+    emoji: bool,
+) -> ExitCode {
+    let loaded = match or_bad_graph(load(graph)) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let snapshot = loaded.engine.evaluate().await;
+    let mut history = StateHistory::default();
+    history.record_snapshot(&snapshot);
+    let text = match format {
+        Format::Console => Console {
+            symbols: if emoji {
+                Symbols::emoji()
+            } else {
+                Symbols::names()
+            },
+            only_failing,
+        }
+        .render(&snapshot),
+        Format::Json => Json { only_failing }.render(&snapshot),
+        Format::Statuspage => Statuspage {
+            page: &loaded.page,
+            history: &history,
+        }
+        .render(&snapshot),
+        Format::Html => HtmlStatusPage {
+            page: &loaded.page,
+            history: &history,
+            now: None,
+        }
+        .render(&snapshot),
+    };
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
+/// Runs the parsed command.
+pub async fn run(args: Args) -> ExitCode {
+    match args.command {
+        Command::Eval {
+            graph,
+            format,
+            only_failing,
+            emoji,
+        } => eval(&graph, format, only_failing, emoji).await,
+        Command::Serve {
+            graph,
+            listen,
+            interval,
+            alertmanager,
+        } => super::server::serve_command(&graph, listen, interval, alertmanager).await,
+    }
+}
+
+/// The evaluator for a loaded file: interval, policy, and an Alertmanager sink when one
+/// is configured.
+pub fn evaluator(
+    loaded: &Loaded,
+    interval: Option<Duration>,
+    alertmanager: Option<String>,
+) -> alert_health_graph::Result<alert_health_graph::Evaluator> {
+    let interval = interval
+        .or(loaded.file.evaluation.interval)
+        .unwrap_or(Duration::from_secs(30).unwrap_or(Duration::ZERO));
+    let policy = policy(&loaded.file, interval, &loaded.page)?;
+    let mut evaluator = alert_health_graph::Evaluator::new(loaded.engine.clone(), policy)
+        .with_interval(interval.to_std().max(std::time::Duration::from_millis(100)));
+    let target = alertmanager.or_else(|| {
+        loaded
+            .file
+            .alerting
+            .as_ref()
+            .and_then(|a| a.alertmanager.clone())
+    });
+    if let Some(url) = target {
+        evaluator = evaluator.with_sink(Arc::new(alert_health_graph::AlertmanagerSink::new(
+            loaded.sources.client.clone(),
+            &url,
+        )));
+    }
+    Ok(evaluator)
+}

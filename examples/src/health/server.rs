@@ -1,0 +1,234 @@
+//! The HTTP server of `alert-health serve`.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /` | the HTML status page |
+//! | `GET /api/v1/status[?only_failing=true]` | the JSON tree (or the explanation trees) |
+//! | `GET /api/v1/explain/{node}` | the node's explanation: tree and paths |
+//! | `GET /api/v2/summary.json` | Atlassian Statuspage `summary.json` |
+//! | `GET /metrics` | Prometheus metrics ([`super::metrics`]) |
+//! | `GET /-/healthy` | `ok` |
+//!
+//! Everything is rendered from the evaluator's latest published snapshot; no request
+//! reads a sensor. Before the first pass the data routes answer 503. Errors are JSON
+//! (`{"error": "..."}`) with a 4xx/5xx status.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use alert_core::Duration;
+use alert_health_graph::visualiser::Visualiser;
+use alert_health_graph::visualiser::html::HtmlStatusPage;
+use alert_health_graph::visualiser::json::Json;
+use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
+use alert_health_graph::{Clock, Published, SystemClock};
+use axum::Router;
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::watch;
+
+use super::cli::{evaluator, load, or_bad_graph};
+
+/// What every handler sees.
+#[derive(Clone)]
+pub struct AppState {
+    latest: watch::Receiver<Option<Arc<Published>>>,
+    page: Arc<PageInfo>,
+}
+
+fn error(status: StatusCode, text: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({"error": text.into()})),
+    )
+        .into_response()
+}
+
+fn latest(state: &AppState) -> Option<Arc<Published>> {
+    state.latest.borrow().clone()
+}
+
+fn not_ready() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no evaluation has finished yet",
+    )
+}
+
+fn typed(content_type: &'static str, body: String) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+async fn status_page(State(state): State<AppState>) -> Response {
+    match latest(&state) {
+        Some(p) => typed(
+            "text/html; charset=utf-8",
+            HtmlStatusPage {
+                page: &state.page,
+                history: &p.history,
+                now: Some(SystemClock.now()),
+            }
+            .render(&p.snapshot),
+        ),
+        None => not_ready(),
+    }
+}
+
+async fn status(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let mut only_failing = false;
+    for pair in query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, "true"));
+        match (key, value) {
+            ("only_failing", "true" | "1") => only_failing = true,
+            ("only_failing", "false" | "0") => only_failing = false,
+            ("only_failing", other) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("only_failing: expected true or false, got {other:?}"),
+                );
+            }
+            (other, _) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("unknown query parameter {other:?} (expected only_failing)"),
+                );
+            }
+        }
+    }
+    match latest(&state) {
+        Some(p) => axum::Json(Json { only_failing }.to_value(&p.snapshot)).into_response(),
+        None => not_ready(),
+    }
+}
+
+async fn explain(State(state): State<AppState>, UrlPath(node): UrlPath<String>) -> Response {
+    let Some(p) = latest(&state) else {
+        return not_ready();
+    };
+    match p.snapshot.graph().find(&node) {
+        Ok(id) => {
+            let e = p.snapshot.explain(id);
+            let paths: Vec<String> = e.paths().iter().map(ToString::to_string).collect();
+            axum::Json(serde_json::json!({
+                "node": node,
+                "state": e.root.state,
+                "tree": e.root,
+                "paths": paths,
+                "truncated": e.truncated,
+            }))
+            .into_response()
+        }
+        Err(e) => error(StatusCode::NOT_FOUND, e.to_string()),
+    }
+}
+
+async fn summary(State(state): State<AppState>) -> Response {
+    match latest(&state) {
+        Some(p) => axum::Json(
+            Statuspage {
+                page: &state.page,
+                history: &p.history,
+            }
+            .to_value(&p.snapshot),
+        )
+        .into_response(),
+        None => not_ready(),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    match latest(&state) {
+        Some(p) => typed(
+            "text/plain; version=0.0.4; charset=utf-8",
+            super::metrics::render(&p.snapshot, p.pass),
+        ),
+        None => not_ready(),
+    }
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such route")
+}
+
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed (only GET)",
+    )
+}
+
+/// The routes, serving what `latest` publishes.
+pub fn router(latest: watch::Receiver<Option<Arc<Published>>>, page: PageInfo) -> Router {
+    Router::new()
+        .route("/", get(status_page))
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/explain/{node}", get(explain))
+        .route("/api/v2/summary.json", get(summary))
+        .route("/metrics", get(metrics))
+        .route("/-/healthy", get(|| async { "ok" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(AppState {
+            latest,
+            page: Arc::new(page),
+        })
+}
+
+/// `alert-health serve`: exits 2 on a bad graph, 1 when the address cannot be bound,
+/// 0 after Ctrl-C.
+pub async fn serve_command(
+    graph: &Path,
+    listen: SocketAddr,
+    interval: Option<Duration>,
+    alertmanager: Option<String>,
+) -> ExitCode {
+    let loaded = match or_bad_graph(load(graph)) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let evaluator = match or_bad_graph(evaluator(&loaded, interval, alertmanager)) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("alert-health: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = router(evaluator.subscribe(), loaded.page.clone());
+    let (stop, stopped) = watch::channel(false);
+    let mut stopped_eval = stopped.clone();
+    let evaluation = tokio::spawn(evaluator.run(async move {
+        let _ = stopped_eval.wait_for(|s| *s).await;
+    }));
+    tracing::info!(%listen, "alert-health serving");
+    let mut stopped_http = stopped;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = stopped_http.wait_for(|s| *s) => {}
+            }
+        })
+        .await;
+    let _ = stop.send(true);
+    let _ = evaluation.await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("alert-health: server failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
