@@ -731,6 +731,9 @@ fn fast_path_pattern() -> impl Strategy<Value = String> {
         Just("x?".to_owned()),
         Just("(a|bc)".to_owned()),
         Just("é".to_owned()),
+        Just(r"\d+".to_owned()),
+        Just("[a-c]*".to_owned()),
+        Just("(?i:[k-s])+".to_owned()),
     ];
     let branch = prop::collection::vec(atom, 1..4).prop_map(|v| v.concat());
     (any::<bool>(), prop::collection::vec(branch, 1..3)).prop_map(|(fold, branches)| {
@@ -751,6 +754,8 @@ fn match_value() -> impl Strategy<Value = String> {
             Just("S"),
             Just("ſ"),
             Just("\u{212A}"),
+            Just("7"),
+            Just("٣"),
             Just("\n"),
             Just("é"),
             Just("É"),

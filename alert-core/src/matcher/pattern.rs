@@ -84,29 +84,72 @@ pub(crate) fn same_text(a: &str, b: &str) -> bool {
     tail_a.iter().zip(tail_b).all(|(x, y)| x == y)
 }
 
-/// `.*` or `.+` between a literal head and tail.
+/// The characters a gap may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GapChars {
+    /// `.` with `(?s)`: anything.
+    Any,
+    /// `.`: anything but a newline.
+    AnyButNewline,
+    /// An ASCII-only class such as `\d` or `[a-z0-9_]`, as a bit per code point.
+    Ascii(u128),
+}
+
+/// A run of characters between a literal head and tail: `.*`, `.+`, `\d+`, `[a-z]*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Gap {
     /// The fewest characters it takes (`.*` 0, `.+` 1, `.+.+` 2).
     min_chars: usize,
-    /// Crosses newlines (`(?s)`).
-    dot_nl: bool,
+    chars: GapChars,
 }
 
 impl Gap {
     #[inline]
     fn accepts(self, middle: &str) -> bool {
-        (self.dot_nl || !middle.contains('\n'))
-            && (self.min_chars == 0
-                || middle.chars().take(self.min_chars).count() == self.min_chars)
+        let enough = |count: usize| count >= self.min_chars;
+        match self.chars {
+            GapChars::Any => {
+                self.min_chars == 0 || enough(middle.chars().take(self.min_chars).count())
+            }
+            GapChars::AnyButNewline => {
+                !middle.contains('\n')
+                    && (self.min_chars == 0 || enough(middle.chars().take(self.min_chars).count()))
+            }
+            GapChars::Ascii(set) => {
+                // All ASCII, so bytes are characters.
+                enough(middle.len()) && middle.bytes().all(|b| b < 128 && set & (1u128 << b) != 0)
+            }
+        }
     }
 
-    /// Two adjacent gaps as one (`.*.+`), when they agree on newlines.
+    /// Two adjacent gaps as one (`.*.+`), when they take the same characters.
     fn then(self, next: Gap) -> Option<Gap> {
-        (self.dot_nl == next.dot_nl).then_some(Gap {
+        (self.chars == next.chars).then_some(Gap {
             min_chars: self.min_chars + next.min_chars,
-            dot_nl: self.dot_nl,
+            chars: self.chars,
         })
+    }
+
+    /// The characters of a repeated node, if a gap can test them.
+    fn chars_of(node: &Node) -> Option<GapChars> {
+        match &node.kind {
+            NodeKind::AnyChar => Some(GapChars::Any),
+            NodeKind::AnyCharNotNl => Some(GapChars::AnyButNewline),
+            NodeKind::Class(class) => {
+                let mut set = 0u128;
+                for range in class.ranges() {
+                    let (lo, hi) = (u32::from(range.start()), u32::from(range.end()));
+                    if hi >= 128 {
+                        return None;
+                    }
+                    for c in lo..=hi {
+                        set |= 1u128 << c;
+                    }
+                }
+                Some(GapChars::Ascii(set))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -216,11 +259,16 @@ impl Alternative {
                 tail: text(t),
             },
             [Segment::Gap(a), Segment::Text(t), Segment::Gap(b)]
-                if a.min_chars == 0 && b.min_chars == 0 && a.dot_nl == b.dot_nl && !folded =>
+                if a.min_chars == 0 && b.min_chars == 0 && a.chars == b.chars && !folded =>
             {
+                let dot_nl = match a.chars {
+                    GapChars::Any => true,
+                    GapChars::AnyButNewline => false,
+                    GapChars::Ascii(_) => return None,
+                };
                 Shape::Contains {
                     text: text(t),
-                    dot_nl: a.dot_nl,
+                    dot_nl,
                 }
             }
             _ => return None,
@@ -349,19 +397,13 @@ fn expand(node: &Node) -> Option<Vec<Sequence>> {
         NodeKind::Empty => Some(vec![Sequence::empty()]),
         NodeKind::Literal { c, fold } => {
             let ch = char::from_u32(*c)?;
-            let case = if !ch.is_alphabetic() {
-                Case::Neutral
-            } else if !fold {
-                Case::Sensitive
-            } else if ch.is_ascii() {
-                Case::Folded
-            } else {
-                return None;
+            let case = match (*fold, ch.is_ascii(), ch.is_alphabetic()) {
+                // Under (?i) a non-ASCII character may fold to ASCII (ſ to s): regex.
+                (true, false, _) => return None,
+                (_, _, false) => Case::Neutral,
+                (false, _, true) => Case::Sensitive,
+                (true, true, true) => Case::Folded,
             };
-            // A folded letter that is not ASCII never gets here; a non-letter never folds.
-            if *fold && !ch.is_ascii() {
-                return None;
-            }
             Some(vec![Sequence {
                 segments: vec![Segment::Text(ch.to_string())],
                 case,
@@ -395,20 +437,15 @@ fn expand(node: &Node) -> Option<Vec<Sequence>> {
         NodeKind::Repeat {
             op, min, max, sub, ..
         } => {
-            let dot_nl = match sub.kind {
-                NodeKind::AnyChar => Some(true),
-                NodeKind::AnyCharNotNl => Some(false),
-                _ => None,
-            };
             let min_chars = match op {
                 RepeatOp::Star => Some(0),
                 RepeatOp::Plus => Some(1),
                 RepeatOp::Counted if *max == -1 => usize::try_from(*min).ok(),
                 _ => None,
             };
-            if let (Some(dot_nl), Some(min_chars)) = (dot_nl, min_chars) {
+            if let (Some(chars), Some(min_chars)) = (Gap::chars_of(sub), min_chars) {
                 return Some(vec![Sequence {
-                    segments: vec![Segment::Gap(Gap { min_chars, dot_nl })],
+                    segments: vec![Segment::Gap(Gap { min_chars, chars })],
                     case: Case::Neutral,
                 }]);
             }
@@ -464,11 +501,13 @@ mod tests {
             "prod|",
             ".*foo.*",
             "colou?r",
+            r"host-\d+\.example\.com:9100",
+            "[a-z0-9_]+",
         ] {
             assert!(pattern(p).fast.is_some(), "no fast path for {p:?}");
         }
         for p in [
-            r"host-\d+\.example\.com:9100",
+            r"host-\d+\.example\.com:9100:\d+",
             "a)|(b",
             "^x",
             r"\bx",
@@ -500,6 +539,26 @@ mod tests {
             ("prod|", "", true),
             (".*foo.*", "a\nfoo", false),
             (".*foo.*", "xfooy", true),
+            (
+                r"host-\d+\.example\.com:9100",
+                "host-12.example.com:9100",
+                true,
+            ),
+            (
+                r"host-\d+\.example\.com:9100",
+                "host-.example.com:9100",
+                false,
+            ),
+            (
+                r"host-\d+\.example\.com:9100",
+                "host-١٢.example.com:9100",
+                false,
+            ),
+            (
+                r"host-\d+\.example\.com:9100",
+                "host-1x.example.com:9100",
+                false,
+            ),
         ];
         for &(p, v, want) in cases {
             assert_eq!(pattern(p).is_match(v), want, "{p:?} on {v:?}");
@@ -522,6 +581,10 @@ mod tests {
             Just("é".to_owned()),
             Just("(?i:é)".to_owned()),
             Just(".".to_owned()),
+            Just("\\d+".to_owned()),
+            Just("[a-c]*".to_owned()),
+            Just("(?i:[k-s])+".to_owned()),
+            Just("[^a]*".to_owned()),
         ];
         let branch = prop::collection::vec(atom, 1..4).prop_map(|v| v.concat());
         (any::<bool>(), prop::collection::vec(branch, 1..4)).prop_map(|(fold, branches)| {
