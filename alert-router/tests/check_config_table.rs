@@ -134,6 +134,56 @@ const CASES: &[(&str, &str, &str)] = &[
         "yaml: line 1: did not find expected ',' or '}'",
         "",
     ),
+    (
+        "route:\n\treceiver: r\n",
+        "yaml: line 2: found character that cannot start any token",
+        "",
+    ),
+    (
+        "route: {receiver: \"r}\n",
+        "yaml: line 2: found unexpected end of stream",
+        "",
+    ),
+    (
+        "route:\n  receiver: r\n routes: []\n",
+        "yaml: line 2: did not find expected key",
+        "",
+    ),
+    (
+        "route: {receiver: r: x}\n",
+        "yaml: did not find expected ',' or '}'",
+        "",
+    ),
+    (
+        "route: {receiver: *nope}\n",
+        "yaml: unknown anchor 'nope' referenced",
+        "",
+    ),
+    (
+        "route: {receiver: r}\nreceivers: [{name: r}]\nx: \"\u{1}\"\n",
+        "yaml: control characters are not allowed",
+        "",
+    ),
+    (
+        "route:\n  <<: foo\n  receiver: r\nreceivers: [{name: r}]\n",
+        "yaml: map merge requires map or sequence of maps as the value",
+        "",
+    ),
+    (
+        "route: [a, b\n",
+        "yaml: line 1: did not find expected ',' or ']'",
+        "",
+    ),
+    (
+        "route: {receiver: r}\nreceivers: [{name: \"r\\q\"}]\n",
+        "yaml: line 2: found unknown escape character",
+        "",
+    ),
+    (
+        "route: {receiver: r}\nreceivers: [{name: r}]\n? [a]\n: b\n",
+        "yaml: unmarshal errors:\n  line 3: cannot unmarshal !!seq into string",
+        "",
+    ),
     // Whole file.
     ("", "no route provided in config", ""),
     ("# nothing here\n", "no route provided in config", ""),
@@ -662,6 +712,9 @@ const ACCEPTED: &[&str] = &[
     "route: {receiver: r, routes: [{match_re: {a: !!str null}}]}\nreceivers: [{name: r}]\ninhibit_rules: [{equal: [\"~\", 'null']}]\n",
     "route: {receiver: r, routes: [{group_wait: ~, group_by: ~, matchers: ~, match_re: null}]}\nreceivers: [{name: r}]\nglobal: ~\n",
     "route:\n  receiver: r\n  routes:\n  - matchers:\n    - |-\n      {quote=~\"x\"}\nreceivers: [{name: r}]\n",
+    "\u{feff}route: {receiver: r}\nreceivers: [{name: r}]\n",
+    "%YAML 1.1\n---\nroute: {receiver: r}\nreceivers: [{name: r}]\n...\nfoo\n",
+    "route: !!map {receiver: r}\nreceivers: [{name: r}]\n",
 ];
 
 #[test]

@@ -25,10 +25,13 @@ type R<T> = Result<T>;
 
 /// Reads a whole configuration (see [`Config::from_yaml`]).
 pub(crate) fn read_config(text: &str) -> R<Config> {
+    // yaml.v2 skips a byte order mark; the YAML parser underneath `yaml_serde` would read
+    // a second document after it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = match node::build(text) {
         Ok(Some(root)) => root,
         Ok(None) => return Err(Error::EmptyConfig),
-        Err(e) => return Err(syntax_error(&e)),
+        Err(e) => return Err(syntax_error(&e, text)),
     };
     let mut texts = HashMap::new();
     let mut second_round = false;
@@ -47,7 +50,7 @@ pub(crate) fn read_config(text: &str) -> R<Config> {
 
 /// Turns `yaml_serde`'s description of a syntax error into yaml.v2's
 /// (`yaml: line N: <problem>`, with yaml.v2's line numbering).
-fn syntax_error(e: &SyntaxError) -> Error {
+fn syntax_error(e: &SyntaxError, src: &str) -> Error {
     let text = e.0.to_string();
     if text.starts_with("recursion limit exceeded") {
         return Error::YamlSyntax {
@@ -56,9 +59,20 @@ fn syntax_error(e: &SyntaxError) -> Error {
         };
     }
     if text.starts_with("unknown anchor") {
+        // The mark points at the alias (`*name`).
+        let name: String =
+            e.0.location()
+                .and_then(|l| src.get(l.index()..))
+                .map(|rest| {
+                    rest.trim_start_matches('*')
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                        .collect()
+                })
+                .unwrap_or_default();
         return Error::YamlSyntax {
             line: None,
-            problem: "unknown anchor referenced".into(),
+            problem: format!("unknown anchor '{name}' referenced"),
         };
     }
     let (problem, rest) = match text.find(" at line ") {
@@ -67,8 +81,12 @@ fn syntax_error(e: &SyntaxError) -> Error {
     };
     let problem = problem
         .strip_prefix("while parsing a YAML document: ")
-        .unwrap_or(&problem)
-        .to_owned();
+        .unwrap_or(&problem);
+    // Reader errors carry a byte position instead of a line.
+    let problem = match problem.find(" at position ") {
+        Some(i) => problem[..i].to_owned(),
+        None => problem.to_owned(),
+    };
     // Marks as `yaml_serde` prints them: 1-based lines.
     let marks: Vec<usize> = rest
         .match_indices("line ")
