@@ -105,6 +105,18 @@ pub enum AlertState {
     Unknown,
 }
 
+impl AlertState {
+    /// The API's word for the state (`unknown` for states this crate does not know).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Unprocessed => "unprocessed",
+            AlertState::Active => "active",
+            AlertState::Suppressed => "suppressed",
+            AlertState::Unknown => "unknown",
+        }
+    }
+}
+
 /// `alertStatus`: the state and what mutes the alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

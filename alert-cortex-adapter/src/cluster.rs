@@ -385,7 +385,9 @@ impl Cluster {
     }
 
     /// Runs `call` on every member concurrently and keeps the answers in member order.
-    /// Fails with [`Error::QuorumNotReached`] when fewer than the quorum succeed.
+    /// Fails with [`Error::QuorumNotReached`] when fewer than the quorum succeed, or
+    /// with the member's own error when the cluster has one member or a member refused
+    /// the request itself (HTTP 400, 413, 422).
     pub(crate) async fn fan_out<'a, T, F, Fut>(&'a self, call: F) -> Result<Partial<Vec<T>>>
     where
         F: Fn(&'a AlertmanagerClient) -> Fut,
@@ -409,6 +411,16 @@ impl Cluster {
         }
         let quorum = self.quorum.needed(self.members.len());
         if answered.len() < quorum {
+            // A request the servers refuse is refused by all: report the refusal itself,
+            // as for a single member.
+            let refused = failed
+                .iter()
+                .position(|f| matches!(*f.error, Error::Rejected { .. }));
+            if let Some(i) = refused.or((self.members.len() == 1).then_some(0))
+                && i < failed.len()
+            {
+                return Err(*failed.swap_remove(i).error);
+            }
             return Err(Error::QuorumNotReached {
                 members: self.members.len(),
                 answered: answered.len(),

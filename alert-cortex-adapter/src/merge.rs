@@ -38,24 +38,50 @@ use crate::error::{Error, Result};
 /// assert_eq!(merged[1].updated_at.to_string(), "2024-05-01T10:00:05Z");
 /// ```
 pub fn merge_alerts(alerts: Vec<GettableAlert>) -> Vec<GettableAlert> {
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(alerts.len());
-    let mut out: Vec<GettableAlert> = Vec::with_capacity(alerts.len());
-    for alert in alerts {
-        match index.entry(alert.fingerprint.as_str().to_owned()) {
-            Entry::Occupied(slot) => {
-                let current = &mut out[*slot.get()];
-                if alert.updated_at > current.updated_at {
-                    *current = alert;
+    let order = merged_alert_order(&alerts);
+    let mut rank = vec![usize::MAX; alerts.len()];
+    for (pos, i) in order.iter().enumerate() {
+        rank[*i] = pos;
+    }
+    let mut slots: Vec<Option<GettableAlert>> = Vec::new();
+    slots.resize_with(order.len(), || None);
+    for (alert, r) in alerts.into_iter().zip(rank) {
+        if let Some(slot) = slots.get_mut(r) {
+            *slot = Some(alert);
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
+
+/// The decision of [`merge_alerts`] without moving anything: the positions in `alerts`
+/// of the copies that survive, in output order (by fingerprint text).
+///
+/// ```
+/// use alert_cortex_adapter::{merge, GettableAlert};
+/// let a = |fp: &str, updated: &str| -> GettableAlert { serde_json::from_value(serde_json::json!({
+///     "labels": {}, "fingerprint": fp, "startsAt": "2024-05-01T10:00:00Z",
+///     "updatedAt": updated, "endsAt": "2024-05-01T11:00:00Z", "status": {"state": "active"}})).unwrap() };
+/// let alerts = [a("0b", "2024-05-01T10:00:00Z"), a("0a", "2024-05-01T10:00:00Z"),
+///               a("0b", "2024-05-01T10:00:05Z")];
+/// assert_eq!(merge::merged_alert_order(&alerts), [1, 2]);
+/// ```
+pub fn merged_alert_order(alerts: &[GettableAlert]) -> Vec<usize> {
+    let mut winner: HashMap<&str, usize> = HashMap::with_capacity(alerts.len());
+    for (i, alert) in alerts.iter().enumerate() {
+        match winner.entry(alert.fingerprint.as_str()) {
+            Entry::Occupied(mut slot) => {
+                if alert.updated_at > alerts[*slot.get()].updated_at {
+                    slot.insert(i);
                 }
             }
             Entry::Vacant(slot) => {
-                slot.insert(out.len());
-                out.push(alert);
+                slot.insert(i);
             }
         }
     }
-    out.sort_unstable_by(|a, b| a.fingerprint.as_str().cmp(b.fingerprint.as_str()));
-    out
+    let mut order: Vec<(&str, usize)> = winner.into_iter().collect();
+    order.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    order.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Merges the alert groups of several members.
