@@ -51,18 +51,73 @@ pub struct ServerRun {
     pub last_alive: Timestamp,
 }
 
-/// The heartbeats a store holds for a range.
+/// Two consecutive Watchdog heartbeats further apart than allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HeartbeatGap {
+    /// The heartbeat before the gap.
+    pub after: Timestamp,
+    /// The heartbeat that ended the gap.
+    pub before: Timestamp,
+}
+
+/// What a store knows about the pipeline's liveness around a range, for a given longest
+/// allowed gap between heartbeats (see [`HistoryStore::heartbeats`]).
 ///
-/// `watchdog` holds the Watchdog heartbeats inside the range, sorted, preceded by the
-/// newest one before the range (when the store has one within its look-back). `runs`
-/// holds the server runs that overlap the range and the nearest run on each side of it,
-/// sorted by start, so that the downtime between runs can be computed.
+/// [`HeartbeatLog::from_beats`] is the reference: a store's answer must equal what it
+/// computes from every heartbeat the store holds (within its look-back).
+///
+/// [`HistoryStore::heartbeats`]: crate::HistoryStore::heartbeats
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatLog {
-    /// Receive times of Watchdog notifications.
-    pub watchdog: Vec<Timestamp>,
-    /// Server runs.
+    /// Gaps longer than the allowed one between consecutive Watchdog heartbeats that
+    /// reach into the range (`before > range.start`, `after < range.end`), sorted.
+    pub gaps: Vec<HeartbeatGap>,
+    /// The newest Watchdog heartbeat held (an outage still going on starts after it).
+    pub newest: Option<Timestamp>,
+    /// The server runs that overlap the range and the nearest run on each side of it,
+    /// sorted by start, so that the downtime between runs can be computed.
     pub runs: Vec<ServerRun>,
+}
+
+impl HeartbeatLog {
+    /// The log for `range` from all Watchdog heartbeats and server runs (any order).
+    ///
+    /// ```
+    /// use alert_core::{Duration, Timestamp};
+    /// use alert_history::{HeartbeatGap, HeartbeatLog, TimeRange};
+    /// let t = |s: i64| Timestamp::from_unix(s, 0).unwrap();
+    /// let beats = [t(0), t(60), t(120), t(1000), t(1060)];
+    /// let log = HeartbeatLog::from_beats(&beats, &[], TimeRange::new(t(100), t(1050))?, "100s".parse()?);
+    /// assert_eq!(log.gaps, [HeartbeatGap { after: t(120), before: t(1000) }]);
+    /// assert_eq!(log.newest, Some(t(1060)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_beats(
+        beats: &[Timestamp],
+        runs: &[ServerRun],
+        range: TimeRange,
+        max_gap: Duration,
+    ) -> HeartbeatLog {
+        let mut beats = beats.to_vec();
+        beats.sort();
+        beats.dedup();
+        let gaps = beats
+            .windows(2)
+            .filter(|w| w[0].checked_add(max_gap).is_some_and(|limit| w[1] > limit))
+            .filter(|w| w[1] > range.start && w[0] < range.end)
+            .map(|w| HeartbeatGap {
+                after: w[0],
+                before: w[1],
+            })
+            .collect();
+        let mut runs = runs.to_vec();
+        runs.sort_by_key(|r| r.started_at);
+        HeartbeatLog {
+            gaps,
+            newest: beats.last().copied(),
+            runs: runs_around(&runs, range),
+        }
+    }
 }
 
 /// How often the Watchdog heartbeat is expected: the route's timers plus some slack.
@@ -150,11 +205,9 @@ pub struct Unavailable {
 /// let policy = HeartbeatPolicy {
 ///     repeat_interval: "1m".parse()?, group_interval: "10s".parse()?, slack: "10s".parse()?,
 /// };
-/// let log = HeartbeatLog {
-///     watchdog: vec![t("2024-05-01T10:00:00Z"), t("2024-05-01T10:01:00Z"), t("2024-05-01T10:10:00Z")],
-///     runs: vec![],
-/// };
 /// let range = TimeRange::new(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z"))?;
+/// let beats = [t("2024-05-01T10:00:00Z"), t("2024-05-01T10:01:00Z"), t("2024-05-01T10:10:00Z")];
+/// let log = HeartbeatLog::from_beats(&beats, &[], range, policy.max_gap().unwrap());
 /// let down = unavailable_periods(&log, &policy, range, t("2024-05-01T10:10:30Z"));
 /// assert_eq!(down.len(), 1);
 /// assert_eq!(down[0].start, t("2024-05-01T10:02:10Z")); // 10:01 + 1m + 10s
@@ -169,27 +222,25 @@ pub fn unavailable_periods(
 ) -> Vec<Unavailable> {
     let mut out = Vec::new();
     if let Some(max_gap) = policy.max_gap() {
-        let mut beats = log.watchdog.clone();
-        beats.sort();
-        beats.dedup();
-        let mut push_gap = |from: Timestamp, to: Timestamp| {
-            let gap_too_long = from.checked_add(max_gap).is_some_and(|limit| to > limit);
-            if gap_too_long && let Some(due) = policy.due_after(from) {
+        let too_long = |from: Timestamp, to: Timestamp| {
+            from.checked_add(max_gap).is_some_and(|limit| to > limit)
+        };
+        for gap in &log.gaps {
+            if too_long(gap.after, gap.before)
+                && let Some(due) = policy.due_after(gap.after)
+            {
                 out.push(Unavailable {
                     start: due,
-                    end: to,
+                    end: gap.before,
                     cause: UnavailableCause::HeartbeatMissing,
                 });
             }
-        };
-        for pair in beats.windows(2) {
-            push_gap(pair[0], pair[1]);
         }
         // A gap still open at `now` is an outage still going on: it runs to the end of
         // the range (clipped below), however far past `now` that is.
-        if let Some(&last) = beats.last()
+        if let Some(last) = log.newest
             && last < now
-            && last.checked_add(max_gap).is_some_and(|limit| now > limit)
+            && too_long(last, now)
             && let Some(due) = policy.due_after(last)
         {
             out.push(Unavailable {
@@ -259,6 +310,11 @@ mod tests {
         TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid")
     }
 
+    /// The log of `beats` for the whole day with the policy's gap.
+    fn beats(beats: Vec<Timestamp>) -> HeartbeatLog {
+        HeartbeatLog::from_beats(&beats, &[], day(), policy().max_gap().expect("fits"))
+    }
+
     #[test]
     fn regular_heartbeats_mean_available() {
         let watchdog = (0..60)
@@ -267,10 +323,8 @@ mod tests {
                     .expect("ok")
             })
             .collect();
-        let log = HeartbeatLog {
-            watchdog,
-            runs: vec![],
-        };
+        let log = beats(watchdog);
+        assert!(log.gaps.is_empty());
         // 75 s gaps are within 1m + 10s + 10s = 80 s.
         let now = t("2024-05-01T11:14:00Z");
         assert!(unavailable_periods(&log, &policy(), day(), now).is_empty());
@@ -278,10 +332,10 @@ mod tests {
 
     #[test]
     fn a_gap_just_over_the_limit_is_unavailable_from_the_due_time() {
-        let log = HeartbeatLog {
-            watchdog: vec![t("2024-05-01T10:00:00Z"), t("2024-05-01T10:01:20.001Z")],
-            runs: vec![],
-        };
+        let log = beats(vec![
+            t("2024-05-01T10:00:00Z"),
+            t("2024-05-01T10:01:20.001Z"),
+        ]);
         let got = unavailable_periods(&log, &policy(), day(), t("2024-05-01T10:01:30Z"));
         assert_eq!(
             got,
@@ -292,19 +346,13 @@ mod tests {
             }]
         );
         // Exactly the limit is still up.
-        let log = HeartbeatLog {
-            watchdog: vec![t("2024-05-01T10:00:00Z"), t("2024-05-01T10:01:20Z")],
-            runs: vec![],
-        };
+        let log = beats(vec![t("2024-05-01T10:00:00Z"), t("2024-05-01T10:01:20Z")]);
         assert!(unavailable_periods(&log, &policy(), day(), t("2024-05-01T10:01:30Z")).is_empty());
     }
 
     #[test]
     fn a_stopped_heartbeat_is_unavailable_to_the_end_of_the_range() {
-        let log = HeartbeatLog {
-            watchdog: vec![t("2024-04-30T23:59:00Z")],
-            runs: vec![],
-        };
+        let log = beats(vec![t("2024-04-30T23:59:00Z")]);
         let got = unavailable_periods(&log, &policy(), day(), t("2024-05-01T00:30:00Z"));
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].start, t("2024-05-01T00:00:10Z"));
@@ -324,7 +372,8 @@ mod tests {
     #[test]
     fn server_downtime_between_runs() {
         let log = HeartbeatLog {
-            watchdog: vec![],
+            gaps: vec![],
+            newest: None,
             runs: vec![
                 ServerRun {
                     started_at: t("2024-05-01T12:00:00Z"),
@@ -345,5 +394,38 @@ mod tests {
                 cause: UnavailableCause::ServerDown
             }]
         );
+    }
+
+    #[test]
+    fn gaps_are_those_reaching_into_the_range() {
+        let s = |x: i64| Timestamp::from_unix(1_714_521_600 + x, 0).expect("valid");
+        let all = [s(0), s(60), s(120), s(1000), s(1060), s(2000)];
+        let gap: Duration = "100s".parse().expect("valid");
+        let log = |from, to| {
+            HeartbeatLog::from_beats(
+                &all,
+                &[],
+                TimeRange::new(s(from), s(to)).expect("valid"),
+                gap,
+            )
+            .gaps
+        };
+        let g = |a, b| HeartbeatGap {
+            after: s(a),
+            before: s(b),
+        };
+        assert_eq!(log(0, 3000), [g(120, 1000), g(1060, 2000)]);
+        assert_eq!(
+            log(500, 600),
+            [g(120, 1000)],
+            "a gap around the range reaches into it"
+        );
+        assert_eq!(
+            log(1000, 1060),
+            Vec::<HeartbeatGap>::new(),
+            "ends exactly at the start"
+        );
+        assert_eq!(log(1059, 1061), [g(1060, 2000)]);
+        assert_eq!(log(-100, 0), Vec::<HeartbeatGap>::new());
     }
 }

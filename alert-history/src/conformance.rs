@@ -18,10 +18,10 @@
 //! ```
 
 use alert_core::{
-    Alert, AlertStatus, Fingerprint, LabelSet, MatchType, Matcher, Matchers, Timestamp,
+    Alert, AlertStatus, Duration, Fingerprint, LabelSet, MatchType, Matcher, Matchers, Timestamp,
 };
 
-use crate::availability::{Heartbeat, ServerRun};
+use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun};
 use crate::episode::{Episode, Notification};
 use crate::range::TimeRange;
 use crate::store::{EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT};
@@ -360,13 +360,14 @@ pub fn episodes_of_one_fingerprint(backend: &dyn Backend) {
     assert!(none.is_empty());
 }
 
-/// Watchdog heartbeats inside the range plus the newest one before it; server runs
-/// overlapping the range plus its neighbours on both sides, with their newest alive
-/// record.
+/// Heartbeat gaps longer than the one asked for that reach into the range, the newest
+/// heartbeat, and the server runs around the range with their newest alive record —
+/// exactly what [`HeartbeatLog::from_beats`] computes from everything recorded.
 pub fn heartbeats_of_a_range(backend: &dyn Backend) {
+    let beats = [0, 60, 120, 1000, 1060];
     {
         let store = backend.open();
-        for s in [0, 60, 120, 1000, 1060] {
+        for s in beats {
             store
                 .record_heartbeat(&Heartbeat::Watchdog { at: at(s) })
                 .expect("heartbeat");
@@ -381,38 +382,64 @@ pub fn heartbeats_of_a_range(backend: &dyn Backend) {
         }
     }
     let store = backend.open();
-    let log = store.heartbeats(range(100, 1050)).expect("heartbeats");
-    assert_eq!(log.watchdog, [at(60), at(120), at(1000)]);
-    assert_eq!(
-        log.runs,
-        [
-            ServerRun {
-                started_at: at(0),
-                last_alive: at(500)
-            },
-            ServerRun {
-                started_at: at(900),
-                last_alive: at(1200)
-            },
-        ]
-    );
-    let later = store.heartbeats(range(1100, 2000)).expect("heartbeats");
-    assert_eq!(later.watchdog, [at(1060)]);
-    assert_eq!(
-        later.runs, log.runs,
-        "the run before the range is its neighbour"
-    );
+    let run0 = ServerRun {
+        started_at: at(0),
+        last_alive: at(500),
+    };
+    let run1 = ServerRun {
+        started_at: at(900),
+        last_alive: at(1200),
+    };
+    let gap = |a, b| HeartbeatGap {
+        after: at(a),
+        before: at(b),
+    };
+    let secs = |s: &str| -> Duration { s.parse().expect("valid duration") };
+    let log = store
+        .heartbeats(range(100, 1050), secs("100s"))
+        .expect("heartbeats");
+    assert_eq!(log.gaps, [gap(120, 1000)]);
+    assert_eq!(log.newest, Some(at(1060)));
+    assert_eq!(log.runs, [run0, run1]);
+    // The run before the range is its neighbour; no gap reaches into it.
+    let later = store
+        .heartbeats(range(1100, 2000), secs("100s"))
+        .expect("heartbeats");
+    assert!(later.gaps.is_empty());
+    assert_eq!(later.runs, [run0, run1]);
     // Inside the server's downtime: both neighbours, so the gap can be computed.
-    let down = store.heartbeats(range(600, 800)).expect("heartbeats");
-    assert_eq!(down.runs, log.runs);
-    let first = store.heartbeats(range(-500, -100)).expect("heartbeats");
-    assert!(first.watchdog.is_empty());
     assert_eq!(
-        first.runs,
-        [ServerRun {
-            started_at: at(0),
-            last_alive: at(500)
-        }]
+        store
+            .heartbeats(range(600, 800), secs("100s"))
+            .expect("heartbeats")
+            .runs,
+        [run0, run1]
+    );
+    let first = store
+        .heartbeats(range(-500, -100), secs("100s"))
+        .expect("heartbeats");
+    assert!(first.gaps.is_empty());
+    assert_eq!(first.runs, [run0]);
+    // Every gap counts when the allowed one is short; the answer is the reference's.
+    let all: Vec<Timestamp> = beats.iter().map(|s| at(*s)).collect();
+    for (from, to, max) in [
+        (-100, 2000, "30s"),
+        (100, 1050, "100s"),
+        (60, 61, "59s"),
+        (0, 1, "1h"),
+    ] {
+        let got = store
+            .heartbeats(range(from, to), secs(max))
+            .expect("heartbeats");
+        let expected = HeartbeatLog::from_beats(&all, &[run0, run1], range(from, to), secs(max));
+        assert_eq!(got, expected, "range {from}..{to}, gap {max}");
+    }
+    let short = store
+        .heartbeats(range(-100, 2000), secs("30s"))
+        .expect("heartbeats");
+    assert_eq!(
+        short.gaps,
+        [gap(0, 60), gap(60, 120), gap(120, 1000), gap(1000, 1060)]
     );
 }
 
@@ -442,8 +469,12 @@ pub fn purge_removes_what_was_last_seen_before_the_cutoff(backend: &dyn Backend)
     let mut left = names(&all_episodes(store.as_ref(), everything(), vec![]));
     left.sort();
     assert_eq!(left, ["LongRunning", "New"]);
-    let log = store.heartbeats(everything()).expect("heartbeats");
-    assert_eq!(log.watchdog, [at(5020)]);
+    // The heartbeat before the cutoff is gone, and with it the gap it began.
+    let log = store
+        .heartbeats(everything(), "60s".parse().expect("valid"))
+        .expect("heartbeats");
+    assert!(log.gaps.is_empty(), "{log:?}");
+    assert_eq!(log.newest, Some(at(5020)));
     let stats = store.stats().expect("stats");
     assert_eq!((stats.episodes, stats.heartbeats), (2, 1));
 }

@@ -129,7 +129,11 @@ impl Episode {
             starts_at: n.alert.starts_at,
             ends_at: n.stated_end(),
             end_inferred: false,
-            severity: n.alert.labels.get("severity").map(str::to_owned),
+            severity: n
+                .alert
+                .labels
+                .get(alert_core::SEVERITY_LABEL)
+                .map(str::to_owned),
             labels: n.alert.labels.clone(),
             annotations: n.alert.annotations.clone(),
             first_seen: n.received_at,

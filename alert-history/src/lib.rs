@@ -45,8 +45,8 @@ pub mod store;
 pub mod timeline;
 
 pub use availability::{
-    Heartbeat, HeartbeatLog, HeartbeatPolicy, ServerRun, Unavailable, UnavailableCause,
-    runs_around, unavailable_periods,
+    Heartbeat, HeartbeatGap, HeartbeatLog, HeartbeatPolicy, ServerRun, Unavailable,
+    UnavailableCause, runs_around, unavailable_periods,
 };
 pub use episode::{Episode, EpisodeKey, Notification, merge_notifications};
 pub use error::{Error, Result};

@@ -37,7 +37,7 @@ use alert_core::{Duration, Fingerprint, MatchType, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::availability::{Heartbeat, HeartbeatLog, ServerRun, runs_around};
+use crate::availability::{Heartbeat, HeartbeatLog, ServerRun};
 use crate::episode::{Episode, Notification, merge_notifications};
 use crate::error::{Error, Result};
 use crate::range::TimeRange;
@@ -443,12 +443,13 @@ impl HistoryStore for LokiStore {
         })])
     }
 
-    fn heartbeats(&self, range: TimeRange) -> Result<HeartbeatLog> {
+    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog> {
         let start = i128::from(to_nanos(range.start, "range.start")?);
         let end = i128::from(to_nanos(range.end, "range.end")?);
         let back = i128::from(self.config.lookback.as_millis()) * 1_000_000;
-        // Server runs after the range matter (their start ends a downtime), up to now.
-        let until = (end + back).min(Self::now_ns().max(end));
+        // Heartbeats after the range matter too: the newest one, and server runs whose
+        // start ends a downtime. Read up to now.
+        let until = (end + back).max(Self::now_ns() + 1);
         let lines = self.fetch(&self.selector("heartbeat"), start - back, until)?;
         let mut watchdog = Vec::new();
         let mut runs: BTreeMap<Timestamp, Timestamp> = BTreeMap::new();
@@ -465,24 +466,14 @@ impl HistoryStore for LokiStore {
                 }
             }
         }
-        watchdog.sort();
-        watchdog.dedup();
-        let before = watchdog.iter().rev().find(|t| **t < range.start).copied();
-        let watchdog = before
-            .into_iter()
-            .chain(watchdog.into_iter().filter(|t| range.contains(*t)))
-            .collect();
-        let all: Vec<ServerRun> = runs
+        let runs: Vec<ServerRun> = runs
             .into_iter()
             .map(|(started_at, last_alive)| ServerRun {
                 started_at,
                 last_alive,
             })
             .collect();
-        Ok(HeartbeatLog {
-            watchdog,
-            runs: runs_around(&all, range),
-        })
+        Ok(HeartbeatLog::from_beats(&watchdog, &runs, range, max_gap))
     }
 
     fn purge(&self, before: Timestamp) -> Result<PurgeOutcome> {

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use alert_core::{Fingerprint, Matchers, Timestamp};
+use alert_core::{Duration, Fingerprint, Matchers, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::availability::{Heartbeat, HeartbeatLog};
@@ -211,8 +211,10 @@ pub trait HistoryStore: Send + Sync {
     /// Records a heartbeat (a Watchdog arrival or a server-alive record).
     fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<()>;
 
-    /// The heartbeats for `range` (see [`HeartbeatLog`]).
-    fn heartbeats(&self, range: TimeRange) -> Result<HeartbeatLog>;
+    /// The heartbeat gaps longer than `max_gap` reaching into `range`, the newest
+    /// heartbeat, and the server runs around `range`: what
+    /// [`HeartbeatLog::from_beats`] computes from every heartbeat held.
+    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog>;
 
     /// Removes what was last heard of before `before`.
     fn purge(&self, before: Timestamp) -> Result<PurgeOutcome>;
@@ -234,8 +236,8 @@ impl<S: HistoryStore + ?Sized> HistoryStore for Box<S> {
     fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<()> {
         (**self).record_heartbeat(heartbeat)
     }
-    fn heartbeats(&self, range: TimeRange) -> Result<HeartbeatLog> {
-        (**self).heartbeats(range)
+    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog> {
+        (**self).heartbeats(range, max_gap)
     }
     fn purge(&self, before: Timestamp) -> Result<PurgeOutcome> {
         (**self).purge(before)

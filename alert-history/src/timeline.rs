@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use alert_core::{Fingerprint, Timestamp};
+use alert_core::{Fingerprint, Severity, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::availability::Unavailable;
@@ -46,29 +46,31 @@ pub enum HealthState {
 impl HealthState {
     /// The state a firing alert with this `severity` label puts its entity in.
     ///
-    /// `critical`, `page`, `error` and `high` are critical; `info`, `informational`,
-    /// `low` and `none` (kube-prometheus' Watchdog severity) are info; `warning`, `warn`,
-    /// `medium`, any other value and a missing label are warning: something fired and
-    /// we do not know how bad it is. Comparison ignores ASCII case.
+    /// The value is read with [`Severity::from_label_value`] (its aliases, any ASCII
+    /// case): `critical` and `error` are critical, `warning` is warning, `info` is info.
+    /// `none` (kube-prometheus' severity of `Watchdog` and `InfoInhibitor`) is info. Any
+    /// other value and a missing label are warning: something fired and we do not know
+    /// how bad it is.
     ///
     /// ```
     /// use alert_history::HealthState;
     /// assert_eq!(HealthState::from_severity(Some("critical")), HealthState::Critical);
+    /// assert_eq!(HealthState::from_severity(Some("page")), HealthState::Critical);
     /// assert_eq!(HealthState::from_severity(Some("Info")), HealthState::Info);
+    /// assert_eq!(HealthState::from_severity(Some("none")), HealthState::Info);
     /// assert_eq!(HealthState::from_severity(None), HealthState::Warning);
     /// assert!(HealthState::Unavailable > HealthState::Critical);
     /// ```
     pub fn from_severity(severity: Option<&str>) -> HealthState {
-        let Some(s) = severity else {
+        let Some(value) = severity else {
             return HealthState::Warning;
         };
-        let is = |names: &[&str]| names.iter().any(|n| s.eq_ignore_ascii_case(n));
-        if is(&["critical", "page", "error", "high"]) {
-            HealthState::Critical
-        } else if is(&["info", "informational", "low", "none"]) {
-            HealthState::Info
-        } else {
-            HealthState::Warning
+        match Severity::from_label_value(value) {
+            Some(Severity::Critical | Severity::Error) => HealthState::Critical,
+            Some(Severity::Warning) => HealthState::Warning,
+            Some(Severity::Info) => HealthState::Info,
+            None if value.eq_ignore_ascii_case("none") => HealthState::Info,
+            None => HealthState::Warning,
         }
     }
 

@@ -37,7 +37,7 @@ use alert_core::{Duration, Fingerprint, LabelSet, MatchType, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
-use crate::availability::{Heartbeat, HeartbeatLog, ServerRun, runs_around};
+use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun, runs_around};
 use crate::episode::{Episode, Notification};
 use crate::error::{Error, Result};
 use crate::range::TimeRange;
@@ -58,10 +58,22 @@ pub enum Synchronous {
 }
 
 /// Options for [`SqliteStore::open_with`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SqliteOptions {
     /// Commit durability.
     pub synchronous: Synchronous,
+    /// Page cache per connection, in MiB (the store has two connections).
+    pub cache_mib: u32,
+}
+
+impl Default for SqliteOptions {
+    /// Full durability and a 64 MiB cache per connection.
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous: Synchronous::Full,
+            cache_mib: 64,
+        }
+    }
 }
 
 /// Alert history in one SQLite file. See the module docs.
@@ -70,6 +82,13 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
 }
+
+/// How far after the retention cutoff an episode's end may lie (clock skew between
+/// Alertmanager and this store) for the purge still to find it.
+const PURGE_SKEW_NS: i64 = 3_600_000_000_000;
+
+/// The label kept in its own column rather than in `episode_labels`.
+const ALERTNAME: &str = "alertname";
 
 /// The columns an [`Episode`] is read from, in `episode_from_row` order.
 const EPISODE_COLUMNS: &str = "e.fingerprint, e.starts_at, e.ends_at, e.first_seen, e.last_seen, \
@@ -138,7 +157,7 @@ impl RawEpisode {
             starts_at: from_nanos(self.starts_at),
             ends_at: (self.ends_at != OPEN_END).then(|| from_nanos(self.ends_at)),
             end_inferred: false,
-            severity: labels.get("severity").map(str::to_owned),
+            severity: labels.get(alert_core::SEVERITY_LABEL).map(str::to_owned),
             labels,
             annotations: decode_labels(&self.annotations, &field)?,
             first_seen: from_nanos(self.first_seen),
@@ -173,6 +192,11 @@ fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection> {
         Synchronous::Normal => "NORMAL",
     };
     conn.pragma_update(None, "synchronous", sync)
+        .map_err(|e| sqlite_error(&ctx, e))?;
+    // A negative cache_size is in KiB.
+    conn.pragma_update(None, "cache_size", -i64::from(options.cache_mib) * 1024)
+        .map_err(|e| sqlite_error(&ctx, e))?;
+    conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(|e| sqlite_error(&ctx, e))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -263,10 +287,15 @@ impl SqliteStore {
         let mut args: Vec<Value> = Vec::new();
         let mut label_filters: Vec<(&str, &str)> = Vec::new();
         let mut alertname: Option<&str> = None;
+        let mut more_alertnames: Vec<&str> = Vec::new();
         for m in q.matchers.iter() {
             if m.match_type() == MatchType::Equal && !m.value().is_empty() {
-                if m.name() == "alertname" && alertname.is_none() {
-                    alertname = Some(m.value());
+                // alertname is a column, not a row of episode_labels.
+                if m.name() == ALERTNAME {
+                    match alertname {
+                        None => alertname = Some(m.value()),
+                        Some(_) => more_alertnames.push(m.value()),
+                    }
                 } else {
                     label_filters.push((m.name(), m.value()));
                 }
@@ -288,7 +317,7 @@ impl SqliteStore {
         } else {
             sql.push_str(" FROM episodes e WHERE 1");
         }
-        if let Some(name) = alertname {
+        for name in alertname.into_iter().chain(more_alertnames) {
             sql.push_str(" AND e.alertname = ?");
             args.push(Value::Text(name.to_owned()));
         }
@@ -413,7 +442,8 @@ impl HistoryStore for SqliteStore {
                             ])
                             .map_err(|e| sqlite_error("append: insert episode", e))?;
                         let id = tx.last_insert_rowid();
-                        for (name, value) in episode.labels.iter() {
+                        for (name, value) in episode.labels.iter().filter(|(n, _)| *n != ALERTNAME)
+                        {
                             insert_label
                                 .execute(params![name, value, id])
                                 .map_err(|e| sqlite_error("append: insert label", e))?;
@@ -421,6 +451,15 @@ impl HistoryStore for SqliteStore {
                     }
                 }
             }
+        }
+        if let Some(newest) = notifications.iter().map(|n| n.received_at).max() {
+            tx.execute(
+                "INSERT INTO settings(key, value) VALUES('newest_seen', ?1) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value \
+                 WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)",
+                [to_nanos(newest, "receivedAt")?.to_string()],
+            )
+            .map_err(|e| sqlite_error("append: newest", e))?;
         }
         tx.commit().map_err(|e| sqlite_error("append: commit", e))?;
         Ok(AppendOutcome {
@@ -458,10 +497,7 @@ impl HistoryStore for SqliteStore {
     fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<()> {
         let conn = self.write();
         let result = match *heartbeat {
-            Heartbeat::Watchdog { at } => conn.execute(
-                "INSERT INTO heartbeats(at) VALUES(?1)",
-                [to_nanos(at, "heartbeat.at")?],
-            ),
+            Heartbeat::Watchdog { at } => record_watchdog(&conn, to_nanos(at, "heartbeat.at")?),
             Heartbeat::ServerAlive { started_at, at } => conn.execute(
                 "INSERT INTO server_runs(started_at, last_alive) VALUES(?1, ?2) \
                  ON CONFLICT(started_at) DO UPDATE SET last_alive = max(last_alive, excluded.last_alive)",
@@ -473,25 +509,35 @@ impl HistoryStore for SqliteStore {
             .map_err(|e| sqlite_error("record heartbeat", e))
     }
 
-    fn heartbeats(&self, range: TimeRange) -> Result<HeartbeatLog> {
+    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog> {
         let t1 = to_nanos(range.start, "range.start")?;
         let t2 = to_nanos(range.end, "range.end")?;
+        let gap = i64::try_from(max_gap.as_millis())
+            .ok()
+            .and_then(|ms| ms.checked_mul(1_000_000))
+            .unwrap_or(i64::MAX);
         let conn = self.read();
         let ctx = "read heartbeats";
-        let before: Option<i64> = conn
-            .query_row("SELECT max(at) FROM heartbeats WHERE at < ?1", [t1], |r| {
-                r.get(0)
-            })
-            .map_err(|e| sqlite_error(ctx, e))?;
         let mut stmt = conn
-            .prepare_cached("SELECT at FROM heartbeats WHERE at >= ?1 AND at < ?2 ORDER BY at")
+            .prepare_cached(
+                "SELECT prev_at, at FROM heartbeats INDEXED BY heartbeats_by_gap \
+                 WHERE prev_at IS NOT NULL AND at - prev_at > ?1 AND at > ?2 AND prev_at < ?3 \
+                 ORDER BY at",
+            )
             .map_err(|e| sqlite_error(ctx, e))?;
-        let inside = stmt
-            .query_map([t1, t2], |r| r.get::<_, i64>(0))
+        let gaps = stmt
+            .query_map([gap, t1, t2], |r| {
+                Ok(HeartbeatGap {
+                    after: from_nanos(r.get(0)?),
+                    before: from_nanos(r.get(1)?),
+                })
+            })
             .map_err(|e| sqlite_error(ctx, e))?
-            .collect::<rusqlite::Result<Vec<i64>>>()
+            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| sqlite_error(ctx, e))?;
-        let watchdog = before.into_iter().chain(inside).map(from_nanos).collect();
+        let newest: Option<i64> = conn
+            .query_row("SELECT max(at) FROM heartbeats", [], |r| r.get(0))
+            .map_err(|e| sqlite_error(ctx, e))?;
 
         let mut stmt = conn
             .prepare_cached("SELECT started_at, last_alive FROM server_runs ORDER BY started_at")
@@ -507,7 +553,8 @@ impl HistoryStore for SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| sqlite_error(ctx, e))?;
         Ok(HeartbeatLog {
-            watchdog,
+            gaps,
+            newest: newest.map(from_nanos),
             runs: runs_around(&all, range),
         })
     }
@@ -517,36 +564,75 @@ impl HistoryStore for SqliteStore {
         let mut conn = self.write();
         let ctx = "purge";
         let tx = conn.transaction().map_err(|e| sqlite_error(ctx, e))?;
-        tx.execute(
-            "DELETE FROM episode_labels WHERE episode_id IN \
-             (SELECT id FROM episodes WHERE last_seen < ?1)",
-            [cutoff],
-        )
-        .map_err(|e| sqlite_error("purge: labels", e))?;
-        let removed = tx
-            .execute("DELETE FROM episodes WHERE last_seen < ?1", [cutoff])
-            .map_err(|e| sqlite_error("purge: episodes", e))?;
+        let doomed: Vec<(i64, String)> = {
+            // Through the range index: episodes that ended (up to an hour of clock skew
+            // after the cutoff) or are still open, and were last heard of before it.
+            let mut stmt = tx
+                .prepare(
+                    "SELECT id, labels FROM episodes INDEXED BY episodes_by_end \
+                     WHERE ends_at < ?1 AND last_seen < ?2 \
+                     UNION ALL \
+                     SELECT id, labels FROM episodes INDEXED BY episodes_by_end \
+                     WHERE ends_at = ?3 AND last_seen < ?2",
+                )
+                .map_err(|e| sqlite_error("purge: select", e))?;
+            stmt.query_map(
+                params![cutoff.saturating_add(PURGE_SKEW_NS), cutoff, OPEN_END],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| sqlite_error("purge: select", e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sqlite_error("purge: select", e))?
+        };
+        {
+            let mut delete_label = tx
+                .prepare(
+                    "DELETE FROM episode_labels WHERE name = ?1 AND value = ?2 AND episode_id = ?3",
+                )
+                .map_err(|e| sqlite_error("purge: labels", e))?;
+            let mut delete_episode = tx
+                .prepare("DELETE FROM episodes WHERE id = ?1")
+                .map_err(|e| sqlite_error("purge: episodes", e))?;
+            for (id, labels) in &doomed {
+                let labels = decode_labels(labels, &format!("episodes[id {id}].labels"))?;
+                for (name, value) in labels.iter().filter(|(n, _)| *n != ALERTNAME) {
+                    delete_label
+                        .execute(params![name, value, id])
+                        .map_err(|e| sqlite_error("purge: labels", e))?;
+                }
+                delete_episode
+                    .execute([id])
+                    .map_err(|e| sqlite_error("purge: episodes", e))?;
+            }
+        }
         tx.execute("DELETE FROM heartbeats WHERE at < ?1", [cutoff])
             .map_err(|e| sqlite_error("purge: heartbeats", e))?;
+        // Before the oldest heartbeat kept nothing is known, not even a gap.
+        tx.execute(
+            "UPDATE heartbeats SET prev_at = NULL WHERE prev_at < ?1",
+            [cutoff],
+        )
+        .map_err(|e| sqlite_error("purge: heartbeats", e))?;
         tx.execute("DELETE FROM server_runs WHERE last_alive < ?1", [cutoff])
             .map_err(|e| sqlite_error("purge: server runs", e))?;
         tx.commit().map_err(|e| sqlite_error("purge: commit", e))?;
         Ok(PurgeOutcome {
-            removed: removed as u64,
+            removed: doomed.len() as u64,
         })
     }
 
     fn stats(&self) -> Result<StoreStats> {
         let conn = self.read();
         let ctx = "stats";
-        let (episodes, open, newest): (i64, i64, Option<i64>) = conn
+        let (episodes, open, newest): (i64, i64, Option<String>) = conn
             .query_row(
                 "SELECT count(*), (SELECT count(*) FROM episodes WHERE ends_at = ?1), \
-                 (SELECT max(last_seen) FROM episodes) FROM episodes",
+                 (SELECT value FROM settings WHERE key = 'newest_seen') FROM episodes",
                 [OPEN_END],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .map_err(|e| sqlite_error(ctx, e))?;
+        let newest = newest.and_then(|n| n.parse::<i64>().ok());
         let heartbeats: i64 = conn
             .query_row("SELECT count(*) FROM heartbeats", [], |r| r.get(0))
             .map_err(|e| sqlite_error(ctx, e))?;
@@ -565,6 +651,26 @@ impl HistoryStore for SqliteStore {
             bytes: Some(bytes.unsigned_abs()),
         })
     }
+}
+
+/// Records a Watchdog heartbeat at `at` (nanoseconds), keeping each row's `prev_at`
+/// the heartbeat before it, also when heartbeats arrive out of order.
+fn record_watchdog(conn: &Connection, at: i64) -> rusqlite::Result<usize> {
+    let prev: Option<i64> =
+        conn.query_row("SELECT max(at) FROM heartbeats WHERE at < ?1", [at], |r| {
+            r.get(0)
+        })?;
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO heartbeats(at, prev_at) VALUES(?1, ?2)",
+        params![at, prev],
+    )?;
+    if inserted > 0 {
+        conn.execute(
+            "UPDATE heartbeats SET prev_at = ?1 WHERE at = (SELECT min(at) FROM heartbeats WHERE at > ?1)",
+            [at],
+        )?;
+    }
+    Ok(inserted)
 }
 
 #[cfg(test)]
@@ -607,11 +713,15 @@ mod tests {
                 params![fp_to_sql(Fingerprint(7)), ns("2024-05-01T09:00:00Z"), ns("2024-05-01T09:30:00Z")],
             )
             .expect("insert closed v1 episode");
-            conn.execute(
-                "INSERT INTO heartbeats VALUES(?1)",
-                [ns("2024-05-01T11:00:00Z")],
-            )
-            .expect("insert heartbeat");
+            for beat in [
+                "2024-05-01T10:58:00Z",
+                "2024-05-01T10:59:00Z",
+                "2024-05-01T11:00:00Z",
+                "2024-05-01T10:00:00Z",
+            ] {
+                conn.execute("INSERT INTO heartbeats VALUES(?1)", [ns(beat)])
+                    .expect("insert heartbeat");
+            }
             conn.execute("INSERT INTO settings VALUES('retention', '14d')", [])
                 .expect("insert retention");
         }
@@ -641,9 +751,16 @@ mod tests {
             Matcher::new(MatchType::Equal, "alertname", "DiskFull").expect("valid"),
         ]);
         assert_eq!(store.query(&q).expect("query").episodes.len(), 1);
+        let log = store
+            .heartbeats(range, "90s".parse().expect("valid"))
+            .expect("heartbeats");
+        assert_eq!(log.newest, Some(t("2024-05-01T11:00:00Z")));
         assert_eq!(
-            store.heartbeats(range).expect("heartbeats").watchdog,
-            [t("2024-05-01T11:00:00Z")]
+            log.gaps,
+            [HeartbeatGap {
+                after: t("2024-05-01T10:00:00Z"),
+                before: t("2024-05-01T10:58:00Z")
+            }]
         );
         // And the migrated store keeps merging: the old open episode resolves.
         let labels = all[1].labels.clone();
@@ -728,7 +845,35 @@ mod tests {
             by_label.contains("SEARCH l USING PRIMARY KEY (name=? AND value=?)"),
             "{by_label}"
         );
-        let purge = plan("DELETE FROM episodes WHERE last_seen < 5");
-        assert!(purge.contains("episodes_by_last_seen"), "{purge}");
+        let by_end = plan("SELECT id FROM episodes WHERE ends_at < 5 AND last_seen < 4");
+        assert!(by_end.contains("episodes_by_end"), "{by_end}");
+        let gaps = plan(
+            "SELECT prev_at, at FROM heartbeats WHERE prev_at IS NOT NULL AND at - prev_at > 5 \
+             AND at > 0 AND prev_at < 10",
+        );
+        assert!(gaps.contains("heartbeats_by_gap"), "{gaps}");
+    }
+
+    #[test]
+    fn heartbeats_out_of_order_keep_their_gaps() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("history.db")).expect("open");
+        let s = |x: i64| Timestamp::from_unix(1_714_521_600 + x, 0).expect("valid");
+        let all = [s(0), s(200), s(100), s(400), s(100), s(390)];
+        for at in all {
+            store
+                .record_heartbeat(&Heartbeat::Watchdog { at })
+                .expect("heartbeat");
+        }
+        let range = TimeRange::new(s(-10), s(1000)).expect("valid");
+        let gap: Duration = "50s".parse().expect("valid");
+        let got = store.heartbeats(range, gap).expect("heartbeats");
+        assert_eq!(got, HeartbeatLog::from_beats(&all, &[], range, gap));
+        assert_eq!(got.gaps.len(), 3, "{got:?}");
+        assert_eq!(
+            store.stats().expect("stats").heartbeats,
+            5,
+            "duplicates are one heartbeat"
+        );
     }
 }

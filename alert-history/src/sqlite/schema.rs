@@ -9,8 +9,10 @@
 //!   as JSON, Watchdog heartbeats, settings.
 //! - **v2**: an integer id per episode; `ends_at` is never NULL (open episodes hold
 //!   `i64::MAX`, so "overlaps `[t1, t2)`" is two range conditions); an `alertname`
-//!   column; an `episode_labels` table (one row per label, for indexed equality
-//!   matchers); indexes for range, alertname, label and retention queries; server runs.
+//!   column; an `episode_labels` table (one row per label other than `alertname`, for
+//!   indexed equality matchers); indexes for range and alertname queries (retention
+//!   uses the range index: few indexes keep ingest fast); each Watchdog heartbeat keeps the time of the one before it, with an index
+//!   on the gap, so outages are found without reading every heartbeat; server runs.
 
 use rusqlite::Connection;
 
@@ -67,17 +69,24 @@ pub const MIGRATIONS: [&str; 2] = [
     ALTER TABLE episodes_v2 RENAME TO episodes;
     CREATE INDEX episodes_by_alertname_end ON episodes(alertname, ends_at, starts_at);
     CREATE INDEX episodes_by_end ON episodes(ends_at, starts_at);
-    CREATE INDEX episodes_by_last_seen ON episodes(last_seen);
     CREATE TABLE episode_labels(
         name TEXT NOT NULL,
         value TEXT NOT NULL,
         episode_id INTEGER NOT NULL,
         PRIMARY KEY(name, value, episode_id)
     ) WITHOUT ROWID;
-    CREATE INDEX episode_labels_by_episode ON episode_labels(episode_id);
     INSERT INTO episode_labels(name, value, episode_id)
-        SELECT j.key, j.value, e.id FROM episodes e, json_each(e.labels) j;
-    CREATE INDEX heartbeats_by_at ON heartbeats(at);
+        SELECT j.key, j.value, e.id FROM episodes e, json_each(e.labels) j
+        WHERE j.key != 'alertname';
+    INSERT INTO settings(key, value)
+        SELECT 'newest_seen', CAST(max(last_seen) AS TEXT) FROM episodes
+        HAVING max(last_seen) IS NOT NULL;
+    CREATE TABLE heartbeats_v2(at INTEGER PRIMARY KEY, prev_at INTEGER);
+    INSERT INTO heartbeats_v2(at, prev_at)
+        SELECT at, lag(at) OVER (ORDER BY at) FROM (SELECT DISTINCT at FROM heartbeats);
+    DROP TABLE heartbeats;
+    ALTER TABLE heartbeats_v2 RENAME TO heartbeats;
+    CREATE INDEX heartbeats_by_gap ON heartbeats(at - prev_at) WHERE prev_at IS NOT NULL;
     CREATE TABLE server_runs(started_at INTEGER PRIMARY KEY, last_alive INTEGER NOT NULL);
     "#,
 ];

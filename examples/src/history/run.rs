@@ -39,6 +39,7 @@ pub fn open_store(
         } else {
             Synchronous::Full
         },
+        ..SqliteOptions::default()
     };
     let store = SqliteStore::open_with(&args.db, options).map_err(|e| e.to_string())?;
     if args.retention.is_some() {

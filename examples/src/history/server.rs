@@ -311,13 +311,14 @@ async fn timeline_handler(
     let matchers = p.matchers;
     let heartbeat = state.heartbeat.clone();
     let policy = state.policy;
+    let max_gap = policy.max_gap().unwrap_or(alert_core::Duration::ZERO);
     let at = now();
     let result = with_store(&state, "timeline", move |s| {
         let episodes = match all_episodes(s, range, matchers)? {
             Ok(e) => e,
             Err(n) => return Ok(Err(n)),
         };
-        let log = s.heartbeats(range)?;
+        let log = s.heartbeats(range, max_gap)?;
         Ok(Ok((episodes, log)))
     })
     .await;
@@ -387,7 +388,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
             .checked_sub(alert_core::Duration::from_secs(1).unwrap_or_default())
             .unwrap_or(at);
         let range = TimeRange::new(start, at)?;
-        s.heartbeats(range).map(drop)
+        s.heartbeats(range, alert_core::Duration::ZERO).map(drop)
     })
     .await;
     match probe {
