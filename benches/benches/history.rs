@@ -1,0 +1,300 @@
+//! Criterion benchmarks of the embedded history store (SQLite, WAL, `synchronous=FULL`).
+//!
+//! - `history/ingest`: batched ingest, 1,000 notifications per `append` (half open new
+//!   episodes, half resolve them), into a store that keeps growing;
+//! - `history/query`: "active in the last 7 days and alertname=X" over 1,000,000
+//!   episodes spread over 30 days (200 alert names, 5,000 instances);
+//! - `history/timeline`: one entity's (`instance="node-42"`) 30-day timeline over the
+//!   same store, heartbeats included (query + heartbeats + timeline);
+//! - `history/purge`: a retention purge removing 100,000 of 150,000 episodes.
+//!
+//! The 1,000,000-episode database is generated once into
+//! `target/bench-data/history-1m.db` (deterministic) and reused.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration as StdDuration, Instant};
+
+use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Timestamp};
+use alert_history::sqlite::SqliteStore;
+use alert_history::{
+    EpisodeQuery, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT, Notification,
+    TimeRange, timeline, unavailable_periods,
+};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+/// The instant the generated data ends at (the "now" of the queries).
+const ANCHOR: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+const DAY: i64 = 86_400;
+const EPISODES: usize = 1_000_000;
+const NAMES: u64 = 200;
+const INSTANCES: u64 = 5_000;
+
+/// xorshift64*: deterministic data without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn ts(secs: i64) -> Timestamp {
+    Timestamp::from_unix(secs, 0).expect("representable")
+}
+
+/// One episode as a single notification: resolved (with its end) or, for 1 %, firing.
+fn episode_notification(rng: &mut Rng, i: usize) -> Notification {
+    // A skewed choice of alert name: low numbers are frequent.
+    let name = rng.below(NAMES).min(rng.below(NAMES));
+    let instance = rng.below(INSTANCES);
+    let severity = ["critical", "warning", "warning", "info", "info"][rng.below(5) as usize];
+    let labels = LabelSet::from_pairs([
+        ("alertname", format!("Alert{name}")),
+        ("instance", format!("node-{instance}")),
+        ("job", format!("job-{}", instance % 20)),
+        ("namespace", format!("ns-{}", instance % 50)),
+        ("severity", severity.to_owned()),
+        ("seq", i.to_string()),
+    ])
+    .expect("valid labels");
+    let start = ANCHOR - 30 * DAY + rng.below(30 * DAY as u64) as i64;
+    let length = match rng.below(100) {
+        0..=69 => 60 + rng.below(1800) as i64,
+        70..=94 => 1800 + rng.below(6 * 3600) as i64,
+        _ => 6 * 3600 + rng.below(3 * DAY as u64) as i64,
+    };
+    let mut alert = Alert::firing(labels, ts(start));
+    alert.annotations =
+        LabelSet::from_pairs([("summary", format!("Alert{name} on node-{instance}"))])
+            .expect("valid annotations");
+    let open = rng.below(100) == 0;
+    let end = (start + length).min(ANCHOR - 1);
+    if !open {
+        alert.status = AlertStatus::Resolved;
+        alert.ends_at = Some(ts(end));
+    }
+    Notification {
+        alert,
+        receiver: "history".into(),
+        received_at: ts(if open { ANCHOR - 60 } else { end + 30 }),
+    }
+}
+
+fn data_dir() -> PathBuf {
+    let dir = alert_benches::workspace_root()
+        .join("target")
+        .join("bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    dir
+}
+
+/// Fills `store` with `n` episodes (seeded) and a Watchdog heartbeat every minute of
+/// the last 30 days, with a one-hour outage 10 days before the anchor.
+fn fill(store: &SqliteStore, n: usize, seed: u64) {
+    let mut rng = Rng(seed);
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..n {
+        batch.push(episode_notification(&mut rng, i));
+        if batch.len() == 10_000 {
+            store.append(&batch).expect("append");
+            batch.clear();
+        }
+    }
+    store.append(&batch).expect("append");
+    let outage = (ANCHOR - 10 * DAY)..(ANCHOR - 10 * DAY + 3600);
+    for minute in 0..(30 * DAY / 60) {
+        let at = ANCHOR - 30 * DAY + minute * 60;
+        if !outage.contains(&at) {
+            store
+                .record_heartbeat(&Heartbeat::Watchdog { at: ts(at) })
+                .expect("heartbeat");
+        }
+    }
+}
+
+/// The million-episode store, generated on first use.
+fn million() -> SqliteStore {
+    let path = data_dir().join("history-1m.db");
+    if path.exists()
+        && let Ok(store) = SqliteStore::open(&path)
+        && store.stats().is_ok_and(|s| s.episodes as usize == EPISODES)
+    {
+        return store;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let started = Instant::now();
+    let store = SqliteStore::open(&path).expect("create store");
+    fill(&store, EPISODES, 42);
+    eprintln!(
+        "generated {EPISODES} episodes into {} in {:.1}s",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    store
+}
+
+fn ingest(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path().join("ingest.db")).expect("open");
+    let mut rng = Rng(7);
+    let mut next = 0usize;
+    let mut group = c.benchmark_group("history");
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(30);
+    group.bench_function(
+        "ingest/1000 notifications per append (500 new, 500 resolving)",
+        |b| {
+            b.iter_batched(
+                || {
+                    // 500 episodes opened by a firing notification, then resolved in the same
+                    // batch (the resolutions are updates of existing rows).
+                    let firing: Vec<Notification> = (0..500)
+                        .map(|_| {
+                            next += 1;
+                            let mut n = episode_notification(&mut rng, next);
+                            n.alert.status = AlertStatus::Firing;
+                            n.alert.ends_at = None;
+                            n
+                        })
+                        .collect();
+                    let mut all = firing.clone();
+                    all.extend(firing.into_iter().map(|mut n| {
+                        n.alert.status = AlertStatus::Resolved;
+                        n.alert.ends_at = Some(ts(n.alert.starts_at.unix_seconds() + 600));
+                        n.received_at = ts(n.alert.starts_at.unix_seconds() + 630);
+                        n
+                    }));
+                    all
+                },
+                |batch| store.append(&batch).expect("append"),
+                BatchSize::LargeInput,
+            );
+        },
+    );
+    group.finish();
+    let stats = store.stats().expect("stats");
+    eprintln!("ingest store ended with {} episodes", stats.episodes);
+}
+
+fn query(c: &mut Criterion) {
+    let store = million();
+    let range = TimeRange::new(ts(ANCHOR - 7 * DAY), ts(ANCHOR)).expect("range");
+    let mut q = EpisodeQuery::new(range);
+    q.matchers = Matchers::new(vec![
+        Matcher::new(MatchType::Equal, "alertname", "Alert50").expect("matcher"),
+    ]);
+    q.limit = MAX_QUERY_LIMIT;
+    let page = store.query(&q).expect("query");
+    assert!(page.next.is_none());
+    eprintln!(
+        "query: alertname=Alert50 active in the last 7 days: {} of {EPISODES} episodes",
+        page.episodes.len()
+    );
+    let mut group = c.benchmark_group("history");
+    group.bench_function("query/active 7d and alertname=X over 1M episodes", |b| {
+        b.iter(|| store.query(&q).expect("query").episodes.len())
+    });
+    group.finish();
+}
+
+fn entity_timeline(c: &mut Criterion) {
+    let store = million();
+    let range = TimeRange::new(ts(ANCHOR - 30 * DAY), ts(ANCHOR)).expect("range");
+    let matchers = Matchers::new(vec![
+        Matcher::new(MatchType::Equal, "instance", "node-42").expect("matcher"),
+    ]);
+    let policy = HeartbeatPolicy {
+        repeat_interval: "1m".parse().expect("duration"),
+        group_interval: "10s".parse().expect("duration"),
+        slack: "30s".parse().expect("duration"),
+    };
+    let run = || {
+        let mut q = EpisodeQuery::new(range);
+        q.matchers = matchers.clone();
+        q.limit = MAX_QUERY_LIMIT;
+        let episodes = store.query(&q).expect("query").episodes;
+        let log = store
+            .heartbeats(range, policy.max_gap().expect("fits"))
+            .expect("heartbeats");
+        let down = unavailable_periods(&log, &policy, range, ts(ANCHOR));
+        (episodes.len(), timeline(range, &episodes, &down))
+    };
+    let (n, segments) = run();
+    eprintln!(
+        "timeline: instance=node-42 over 30 days: {n} episodes, {} segments",
+        segments.len()
+    );
+    let mut group = c.benchmark_group("history");
+    group.bench_function("timeline/one entity 30 days over 1M episodes", |b| {
+        b.iter(|| run().1.len())
+    });
+    group.finish();
+}
+
+fn copy_db(from: &Path, to: &Path) {
+    std::fs::copy(from, to).expect("copy database");
+}
+
+fn purge(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = dir.path().join("template.db");
+    {
+        let store = SqliteStore::open(&template).expect("open");
+        // 100,000 episodes last heard of long ago, 50,000 recent ones.
+        let mut rng = Rng(99);
+        let mut batch = Vec::with_capacity(10_000);
+        for i in 0..150_000 {
+            let mut n = episode_notification(&mut rng, i);
+            let (start, seen) = if i < 100_000 {
+                (ANCHOR - 60 * DAY + (i as i64), ANCHOR - 50 * DAY)
+            } else {
+                (ANCHOR - DAY + (i as i64 % 3600), ANCHOR - 60)
+            };
+            n.alert.starts_at = ts(start);
+            n.alert.status = AlertStatus::Resolved;
+            n.alert.ends_at = Some(ts(start + 600));
+            n.received_at = ts(seen);
+            batch.push(n);
+            if batch.len() == 10_000 {
+                store.append(&batch).expect("append");
+                batch.clear();
+            }
+        }
+        // Checkpoint the WAL into the file so that copying the file copies everything.
+        drop(store);
+    }
+    let mut group = c.benchmark_group("history");
+    group.sample_size(10);
+    group.measurement_time(StdDuration::from_secs(30));
+    group.bench_function("purge/100k of 150k episodes", |b| {
+        b.iter_batched(
+            || {
+                let work = dir.path().join("work.db");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", work.display()));
+                }
+                copy_db(&template, &work);
+                SqliteStore::open(&work).expect("open copy")
+            },
+            |store| {
+                let removed = store.purge(ts(ANCHOR - 30 * DAY)).expect("purge").removed;
+                assert_eq!(removed, 100_000);
+                store
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest, query, entity_timeline, purge);
+criterion_main!(benches);
