@@ -251,6 +251,51 @@ pub enum Error {
         /// Cortex's wording.
         message: String,
     },
+
+    /// The conditions or endpoints given to the builder are invalid, or refer to
+    /// something it does not hold (alert-core's error, which names the field path such
+    /// as `conditions[cpu-high].endpoints[0].id`).
+    #[error(transparent)]
+    InvalidSpec(#[from] alert_core::Error),
+
+    /// An endpoint a routed condition uses cannot be written for the target Alertmanager
+    /// version (`endpoints[teams].msteams: ... msteams_configs arrived in 0.26`).
+    #[error("{path}: {message}")]
+    EndpointNotExpressible {
+        /// `endpoints[<id>]`, with the field when one is to blame.
+        path: String,
+        /// What cannot be expressed, and why.
+        message: String,
+    },
+
+    /// A name the builder writes is already taken in the base configuration (`receiver
+    /// "ops-slack" from endpoint "ops-slack" collides with base config receivers[2]
+    /// "ops-slack"`).
+    #[error("{path}: {message}")]
+    NameCollision {
+        /// What the builder's name comes from (`endpoints[ops-slack]`, `history`).
+        path: String,
+        /// Both sides of the collision.
+        message: String,
+    },
+
+    /// An endpoint cannot be removed while conditions attach it.
+    #[error("{path}: {message}")]
+    EndpointInUse {
+        /// `endpoints[<id>]`.
+        path: String,
+        /// The conditions attaching it.
+        message: String,
+    },
+
+    /// A builder option is invalid (`condition_group_by`, `history`).
+    #[error("{path}: {message}")]
+    InvalidOption {
+        /// The option.
+        path: String,
+        /// What is wrong, in Alertmanager's words where it has them.
+        message: String,
+    },
 }
 
 impl Error {
@@ -299,7 +344,12 @@ impl Error {
             | Error::InvalidTimeInterval { message, .. }
             | Error::InvalidValue { message, .. }
             | Error::ForbiddenByTenantRules { message, .. }
-            | Error::OverTenantLimit { message, .. } => Cow::Borrowed(message),
+            | Error::OverTenantLimit { message, .. }
+            | Error::EndpointNotExpressible { message, .. }
+            | Error::NameCollision { message, .. }
+            | Error::EndpointInUse { message, .. }
+            | Error::InvalidOption { message, .. } => Cow::Borrowed(message),
+            Error::InvalidSpec(e) => Cow::Owned(e.to_string()),
         }
     }
 
@@ -334,7 +384,12 @@ impl Error {
             | Error::InvalidTimeInterval { path, .. }
             | Error::InvalidValue { path, .. }
             | Error::ForbiddenByTenantRules { path, .. }
-            | Error::OverTenantLimit { path, .. } => Some(path),
+            | Error::OverTenantLimit { path, .. }
+            | Error::EndpointNotExpressible { path, .. }
+            | Error::NameCollision { path, .. }
+            | Error::EndpointInUse { path, .. }
+            | Error::InvalidOption { path, .. } => Some(path),
+            Error::InvalidSpec(_) => None,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! Pure: no I/O beyond reading and writing strings. Work on this crate is tracked in the
 //! alert-router issue; nothing is implemented here yet.
 
+pub mod builder;
 pub mod config;
 pub mod error;
 pub mod inhibit;

@@ -1,0 +1,147 @@
+//! What a [`crate::builder::Builder`] is told besides conditions and endpoints: the base
+//! configuration, the history webhook, the grouping of condition routes and the
+//! Alertmanager version the output must load into.
+
+use alert_core::{CONDITION_ID_LABEL, Duration};
+
+use crate::config::{Config, GROUP_BY_ALL};
+
+/// The receiver the root route sends to when there is no base configuration: a receiver
+/// with no integrations, so alerts that no route takes are dropped. The `:` keeps it
+/// apart from every endpoint receiver (endpoint ids cannot contain one).
+pub const BLACKHOLE_RECEIVER: &str = "alert-router:blackhole";
+
+/// The receiver of the history webhook (see [`HistoryWebhook`]). The `:` keeps it apart
+/// from every endpoint receiver (endpoint ids cannot contain one).
+pub const HISTORY_RECEIVER: &str = "alert-router:history";
+
+/// The Alertmanager version the built configurations must load into.
+///
+/// It decides which endpoints can be expressed: 0.25 has no `msteams_configs` (0.26), no
+/// webhook `timeout` (0.28) and no inline TLS `ca` (only `ca_file`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AlertmanagerVersion {
+    /// Alertmanager 0.25, the version this crate's configuration model describes.
+    #[default]
+    V0_25,
+}
+
+impl AlertmanagerVersion {
+    /// The version as people write it: `0.25`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertmanagerVersion::V0_25 => "0.25",
+        }
+    }
+}
+
+/// The webhook to the alert-history service, and the timing of the route to it.
+///
+/// The route is the first child of the root, has no matchers and `continue: true`, so
+/// it sees every alert (condition alerts, the base configuration's own alerts and the
+/// `Watchdog`). All four options are always written out, never inherited, because the
+/// history service reads them back: it infers "the pipeline was down" when two
+/// `Watchdog` notifications are further apart than `repeat_interval + group_interval`
+/// (plus its own slack).
+///
+/// The defaults group by every label (each alert is its own group, so each one's state
+/// changes arrive separately) and use Alertmanager's default timers (30s, 5m, 4h), which
+/// are also the defaults of alert-history's heartbeat policy.
+///
+/// ```
+/// use alert_router::builder::HistoryWebhook;
+///
+/// let mut history = HistoryWebhook::new("http://127.0.0.1:9094/webhook");
+/// assert_eq!(history.group_by, ["..."]);
+/// assert_eq!(history.repeat_interval.to_string(), "4h");
+/// history.repeat_interval = "15m".parse()?;
+/// # Ok::<(), alert_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryWebhook {
+    /// Where Alertmanager POSTs the notifications (`http` or `https`).
+    pub url: String,
+    /// `group_by` of the history route; `["..."]` by default.
+    pub group_by: Vec<String>,
+    /// `group_wait` of the history route; 30s by default.
+    pub group_wait: Duration,
+    /// `group_interval` of the history route; 5m by default. Never zero.
+    pub group_interval: Duration,
+    /// `repeat_interval` of the history route; 4h by default. Never zero.
+    pub repeat_interval: Duration,
+    /// `max_alerts` of the webhook; 0 (no limit) by default.
+    pub max_alerts: u64,
+}
+
+/// Alertmanager's `group_wait` default.
+const DEFAULT_GROUP_WAIT: Duration = secs(30);
+/// Alertmanager's `group_interval` default.
+const DEFAULT_GROUP_INTERVAL: Duration = secs(300);
+/// Alertmanager's `repeat_interval` default.
+const DEFAULT_REPEAT_INTERVAL: Duration = secs(4 * 3600);
+
+const fn secs(s: u64) -> Duration {
+    match Duration::from_secs(s) {
+        Some(d) => d,
+        None => Duration::ZERO,
+    }
+}
+
+impl HistoryWebhook {
+    /// A history webhook posting to `url`, with the default grouping and timers.
+    pub fn new(url: impl Into<String>) -> HistoryWebhook {
+        HistoryWebhook {
+            url: url.into(),
+            group_by: vec![GROUP_BY_ALL.to_owned()],
+            group_wait: DEFAULT_GROUP_WAIT,
+            group_interval: DEFAULT_GROUP_INTERVAL,
+            repeat_interval: DEFAULT_REPEAT_INTERVAL,
+            max_alerts: 0,
+        }
+    }
+}
+
+/// Everything a [`crate::builder::Builder`] needs besides conditions and endpoints.
+///
+/// ```
+/// use alert_router::builder::{BuildOptions, HistoryWebhook};
+/// use alert_router::config::Config;
+///
+/// let options = BuildOptions {
+///     base: Some(Config::from_yaml("route: {receiver: ops}\nreceivers: [{name: ops}]\n")?),
+///     history: Some(HistoryWebhook::new("http://127.0.0.1:9094/webhook")),
+///     ..BuildOptions::default()
+/// };
+/// assert_eq!(options.condition_group_by, ["alert_condition_id"]);
+/// # Ok::<(), alert_router::error::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// A configuration every tenant's configuration is merged into: its `global`,
+    /// templates, inhibit rules, time intervals, routes and receivers are kept, and its
+    /// root receiver stays the root receiver. Without one, the root receiver is
+    /// [`BLACKHOLE_RECEIVER`].
+    pub base: Option<Config>,
+    /// The history webhook, if alerts should also go to alert-history.
+    pub history: Option<HistoryWebhook>,
+    /// `group_by` of every condition route (its endpoint routes inherit it). The default,
+    /// `["alert_condition_id"]`, makes one notification group per condition: all of a
+    /// condition's firing alerts are notified together, and the attachment's throttle
+    /// (`group_interval`) limits how often that notification is updated. `["..."]` gives
+    /// every alert its own group instead.
+    pub condition_group_by: Vec<String>,
+    /// The Alertmanager version the configurations must load into.
+    pub target: AlertmanagerVersion,
+}
+
+impl Default for BuildOptions {
+    fn default() -> BuildOptions {
+        BuildOptions {
+            base: None,
+            history: None,
+            condition_group_by: vec![CONDITION_ID_LABEL.to_owned()],
+            target: AlertmanagerVersion::V0_25,
+        }
+    }
+}
