@@ -27,6 +27,7 @@ use std::io::Write;
 
 use alert_core::{LabelSet, MatchType, ParserMode, parse_matcher};
 
+pub mod build;
 pub mod check_config;
 pub mod fingerprint;
 pub mod matchers;
