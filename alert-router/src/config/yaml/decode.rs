@@ -37,12 +37,36 @@ pub(crate) enum Prepared {
     Proceed,
 }
 
+/// Whether the source text contains spellings of null, booleans and integers other
+/// than the ones the resolved value prints as (checked once over the whole text; when
+/// absent, a scalar's source text is known without asking the parser again).
+struct Spellings {
+    capital_null: bool,
+    capital_bool: bool,
+    int_prefix: bool,
+}
+
+impl Spellings {
+    fn of(src: &str) -> Spellings {
+        Spellings {
+            capital_null: src.contains("Null") || src.contains("NULL"),
+            capital_bool: ["True", "TRUE", "False", "FALSE"]
+                .iter()
+                .any(|w| src.contains(w)),
+            int_prefix: src.contains('+')
+                || ["0x", "0X", "0o", "0O", "0b", "0B"]
+                    .iter()
+                    .any(|p| src.contains(p)),
+        }
+    }
+}
+
 /// The decoding state.
 pub(crate) struct Decoder<'s, 't> {
     src: &'s str,
-    /// Whether the text spells null as `Null` or `NULL` somewhere (then the source text
-    /// of null scalars matters).
-    capital_null: bool,
+    /// Which spellings of resolved scalars the text may contain, to know when their
+    /// source text must be fetched.
+    spelled: Spellings,
     root: &'t Node<'s>,
     texts: HashMap<u32, String>,
     missing_texts: HashSet<u32>,
@@ -59,7 +83,7 @@ impl<'s, 't> Decoder<'s, 't> {
     pub fn new(src: &'s str, root: &'t Node<'s>, texts: HashMap<u32, String>) -> Self {
         Decoder {
             src,
-            capital_null: src.contains("Null") || src.contains("NULL"),
+            spelled: Spellings::of(src),
             root,
             texts,
             missing_texts: HashSet::new(),
@@ -184,23 +208,30 @@ impl<'s, 't> Decoder<'s, 't> {
 
     /// The source text of a scalar (yaml.v2's `n.value`).
     pub fn raw<'n>(&mut self, n: &'n Node<'s>) -> Cow<'n, str> {
-        match &n.kind {
-            Kind::Str { text, .. } => Cow::Borrowed(text.as_ref()),
-            Kind::Seq(_) | Kind::Map(_) => Cow::Borrowed(""),
-            other => {
-                if let Some(t) = self.texts.get(&n.id) {
-                    return Cow::Owned(t.clone());
-                }
-                self.missing_texts.insert(n.id);
-                Cow::Owned(match other {
-                    Kind::Bool(b) => b.to_string(),
-                    Kind::Int(i) => i.to_string(),
-                    Kind::Uint(u) => u.to_string(),
-                    Kind::Float(f) => f.to_string(),
-                    _ => String::new(),
-                })
-            }
+        let canonical = match &n.kind {
+            Kind::Str { text, .. } => return Cow::Borrowed(text.as_ref()),
+            Kind::Seq(_) | Kind::Map(_) => return Cow::Borrowed(""),
+            // Spelled `true`/`false` unless the text has other spellings somewhere.
+            Kind::Bool(b) if !self.spelled.capital_bool => Some(b.to_string()),
+            // Decimal unless the text has base prefixes or signs somewhere.
+            Kind::Int(i) if !self.spelled.int_prefix => Some(i.to_string()),
+            Kind::Uint(u) if !self.spelled.int_prefix => Some(u.to_string()),
+            _ => None,
+        };
+        if let Some(text) = canonical {
+            return Cow::Owned(text);
         }
+        if let Some(t) = self.texts.get(&n.id) {
+            return Cow::Owned(t.clone());
+        }
+        self.missing_texts.insert(n.id);
+        Cow::Owned(match &n.kind {
+            Kind::Bool(b) => b.to_string(),
+            Kind::Int(i) => i.to_string(),
+            Kind::Uint(u) => u.to_string(),
+            Kind::Float(f) => f.to_string(),
+            _ => String::new(),
+        })
     }
 
     /// What yaml.v2 resolves a scalar to.
@@ -237,7 +268,7 @@ impl<'s, 't> Decoder<'s, 't> {
     pub fn prepare(&mut self, n: &Node<'s>) -> Prepared {
         match &n.kind {
             Kind::Null => {
-                if self.capital_null && matches!(self.raw(n).as_ref(), "Null" | "NULL") {
+                if self.spelled.capital_null && matches!(self.raw(n).as_ref(), "Null" | "NULL") {
                     Prepared::Proceed
                 } else {
                     Prepared::Zero
