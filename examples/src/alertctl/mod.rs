@@ -27,11 +27,17 @@ use std::io::Write;
 
 use alert_core::{LabelSet, MatchType, ParserMode, parse_matcher};
 
+pub mod alert;
 pub mod build;
 pub mod check_config;
+pub mod config_sync;
+pub mod connection;
+pub mod date_format;
 pub mod fingerprint;
 pub mod matchers;
 pub mod routes;
+pub mod silence;
+pub mod tabwriter;
 
 /// A command: runs with its parsed arguments, writes to `out` and `err`, returns the exit
 /// status.
@@ -64,6 +70,10 @@ commands! {
     Fingerprint(fingerprint::FingerprintArgs),
     /// Work with label matchers.
     Matchers(matchers::MatchersArgs),
+    /// View and add alerts (one Alertmanager or HA members; vanilla, Cortex or Mimir).
+    Alert(alert::AlertArgs),
+    /// Add, expire, view and import silences.
+    Silence(silence::SilenceArgs),
     /// Work with Alertmanager configuration files (`config routes [show|test]`).
     Config(routes::ConfigArgs),
     /// Validate alertmanager config files (amtool's `check-config`).

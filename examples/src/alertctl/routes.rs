@@ -50,6 +50,9 @@ pub enum ConfigCommand {
     Routes(RoutesArgs),
     /// Builds one configuration per tenant from a spec file, with a manifest of sync ids.
     Build(super::build::BuildArgs),
+    /// Builds one configuration per tenant from a spec file and applies them to
+    /// Alertmanager, Cortex or Mimir, printing each tenant's status.
+    Sync(super::config_sync::SyncArgs),
 }
 
 impl Run for ConfigArgs {
@@ -57,6 +60,7 @@ impl Run for ConfigArgs {
         match &self.command {
             ConfigCommand::Routes(routes) => routes.run(out, err),
             ConfigCommand::Build(build) => build.run(out, err),
+            ConfigCommand::Sync(sync) => sync.run(out, err),
         }
     }
 }

@@ -1,0 +1,202 @@
+//! The flags that say which Alertmanager(s) to talk to, shared by `alertctl alert` and
+//! `alertctl silence` (amtool's `--alertmanager.url` and `--timeout`, plus the backend
+//! flags of alert-cortex-adapter), and the output flags (`-o`, `--date.format`).
+//!
+//! `--alertmanager.url` may be repeated or hold several comma-separated URLs: they are
+//! the members of one HA Alertmanager. Reads then go to all of them and are merged;
+//! alerts are posted to all; a silence is created on one.
+
+use std::io::Write;
+use std::time::Duration;
+
+use alert_cortex_adapter::{
+    Addressing, AlertmanagerClient, Backoff, Cluster, DEFAULT_PREFIX, Flavor, MemberFailure,
+};
+
+use crate::alertctl::date_format::DEFAULT_DATE_FORMAT;
+
+/// Which kind of server `--alertmanager.url` points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// A vanilla Alertmanager: `<url>/api/v2/...`.
+    Alertmanager,
+    /// Cortex: `<url><prefix>/api/v2/...` with `X-Scope-OrgID`.
+    Cortex,
+    /// Grafana Mimir: as Cortex.
+    Mimir,
+}
+
+/// `--alertmanager.url`, `--backend`, `--tenant`, `--path-template`, `--prefix`,
+/// `--timeout`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectionArgs {
+    /// Alertmanager to talk to. Repeat the flag, or separate URLs with commas, to name
+    /// the members of an HA cluster.
+    #[arg(
+        long = "alertmanager.url",
+        value_name = "URL",
+        default_value = "http://localhost:9093/",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub alertmanager_url: Vec<String>,
+    /// What the URL points at: alertmanager, cortex or mimir.
+    #[arg(long, value_enum, default_value_t = BackendKind::Alertmanager, global = true)]
+    pub backend: BackendKind,
+    /// The tenant (org id) for Cortex/Mimir or a path template.
+    #[arg(long, value_name = "TENANT", global = true)]
+    pub tenant: Option<String>,
+    /// A per-tenant path such as `/{tenant}/prom/alertmanager` (gateways that proxy
+    /// each tenant under its own path).
+    #[arg(long = "path-template", value_name = "TEMPLATE", global = true)]
+    pub path_template: Option<String>,
+    /// Cortex's/Mimir's Alertmanager HTTP prefix.
+    #[arg(long, value_name = "PREFIX", default_value = DEFAULT_PREFIX, global = true)]
+    pub prefix: String,
+    /// Timeout for each HTTP call (Go duration).
+    #[arg(long, value_name = "DURATION", default_value = "30s", global = true)]
+    pub timeout: String,
+}
+
+impl ConnectionArgs {
+    /// The addressing these flags describe.
+    pub fn addressing(&self) -> Result<Addressing, String> {
+        let tenant = || {
+            self.tenant.clone().ok_or_else(|| {
+                "--tenant is required with this backend or --path-template".to_owned()
+            })
+        };
+        let addressing = if let Some(template) = &self.path_template {
+            Addressing::path_template(template, tenant()?)
+        } else {
+            match self.backend {
+                BackendKind::Alertmanager => return Ok(Addressing::Alertmanager),
+                BackendKind::Cortex => {
+                    Addressing::multi_tenant(Flavor::Cortex, &self.prefix, tenant()?)
+                }
+                BackendKind::Mimir => {
+                    Addressing::multi_tenant(Flavor::Mimir, &self.prefix, tenant()?)
+                }
+            }
+        };
+        addressing.map_err(|e| e.to_string())
+    }
+
+    /// The `--timeout` value.
+    pub fn timeout(&self) -> Result<Duration, String> {
+        let d: alert_core::Duration = self
+            .timeout
+            .parse()
+            .map_err(|e: alert_core::Error| format!("--timeout: {e}"))?;
+        Ok(d.to_std())
+    }
+
+    /// A client per URL, with the backend's addressing.
+    pub fn clients(&self) -> Result<Vec<AlertmanagerClient>, String> {
+        let addressing = self.addressing()?;
+        let timeout = self.timeout()?;
+        let urls: Vec<&str> = self
+            .alertmanager_url
+            .iter()
+            .map(|u| u.trim())
+            .filter(|u| !u.is_empty())
+            .collect();
+        if urls.is_empty() {
+            return Err("--alertmanager.url names no Alertmanager".into());
+        }
+        urls.into_iter()
+            .map(|url| {
+                AlertmanagerClient::builder(url)
+                    .addressing(addressing.clone())
+                    .timeout(timeout)
+                    .backoff(Backoff {
+                        max_attempts: 2,
+                        ..Backoff::default()
+                    })
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+    }
+
+    /// The members as a cluster (one member for a single URL).
+    pub fn cluster(&self) -> Result<Cluster, String> {
+        Cluster::new(self.clients()?).map_err(|e| e.to_string())
+    }
+}
+
+/// amtool's output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns, the essentials.
+    Simple,
+    /// Aligned columns, everything.
+    Extended,
+    /// The API's JSON.
+    Json,
+}
+
+/// `-o/--output` and `--date.format`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Output formatter (simple, extended, json).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Simple, global = true)]
+    pub output: OutputFormat,
+    /// Format of date output (a Go time layout).
+    #[arg(long = "date.format", default_value = DEFAULT_DATE_FORMAT, global = true)]
+    pub date_format: String,
+}
+
+/// Tells the user, on stderr, which HA members did not answer.
+pub fn warn_partial(err: &mut dyn Write, failed: &[MemberFailure]) {
+    for f in failed {
+        let _ = writeln!(
+            err,
+            "alertctl: warning: {} did not answer: {}",
+            f.member, f.error
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        conn: ConnectionArgs,
+    }
+
+    #[test]
+    fn urls_repeat_or_split_on_commas() {
+        let cli = Cli::parse_from([
+            "x",
+            "--alertmanager.url=http://a:9093,http://b:9093",
+            "--alertmanager.url",
+            "http://c:9093",
+        ]);
+        assert_eq!(cli.conn.clients().unwrap().len(), 3);
+        let cli = Cli::parse_from(["x"]);
+        assert_eq!(
+            cli.conn.clients().unwrap()[0].base_url(),
+            "http://localhost:9093"
+        );
+    }
+
+    #[test]
+    fn backends_need_a_tenant() {
+        let cli = Cli::parse_from(["x", "--backend", "mimir"]);
+        assert!(cli.conn.addressing().unwrap_err().contains("--tenant"));
+        let cli = Cli::parse_from(["x", "--backend", "cortex", "--tenant", "t1"]);
+        assert_eq!(cli.conn.addressing().unwrap().org_id(), Some("t1"));
+        let cli = Cli::parse_from(["x", "--path-template", "/{tenant}/am", "--tenant", "t"]);
+        assert_eq!(
+            cli.conn.addressing().unwrap().api_path("alerts"),
+            "/t/am/api/v2/alerts"
+        );
+        let cli = Cli::parse_from(["x", "--timeout", "1m30s"]);
+        assert_eq!(cli.conn.timeout().unwrap(), Duration::from_secs(90));
+    }
+}
