@@ -960,6 +960,27 @@ mod tests {
                 prop_assert_eq!(Threshold::Percent(p).met(have, total), floor >= u64::from(p));
             }
 
+            /// Propagation strings round-trip.
+            #[test]
+            fn propagation_round_trip(kind in 0u8..5, k in 1u8..=4, rank in 0u8..5) {
+                let p = match kind {
+                    0 => Propagation::AsIs,
+                    1 => Propagation::Raise(k),
+                    2 => Propagation::Lower(k),
+                    3 => Propagation::Ignore,
+                    _ => Propagation::Fixed(State::from_rank(rank)),
+                };
+                prop_assert_eq!(p.to_string().parse::<Propagation>().unwrap(), p);
+            }
+
+            /// Arbitrary text never panics the parsers.
+            #[test]
+            fn parsers_do_not_panic(text in ".{0,24}") {
+                let _ = text.parse::<Propagation>();
+                let _ = text.parse::<Threshold>();
+                let _ = text.parse::<State>();
+            }
+
             /// Threshold strings round-trip.
             #[test]
             fn threshold_round_trip(n in 0u64..10_000_000, p in 0u8..=100) {

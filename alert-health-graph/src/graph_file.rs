@@ -605,6 +605,30 @@ services:
         }
     }
 
+    proptest::proptest! {
+        /// Arbitrary YAML-ish text gives a graph or an error, never a panic.
+        #[test]
+        fn arbitrary_files_do_not_panic(text in "[a-z:{}\\[\\], \n-]{0,80}") {
+            let _ = GraphFile::parse(&text, "p.yml").and_then(|f| f.assemble(&basic_registry()));
+        }
+
+        /// Generated graphs of constants always assemble, with every node present.
+        #[test]
+        fn generated_graphs_assemble(n in 1usize..12, fan in 1usize..4) {
+            let mut text = String::from("sensors:\n");
+            for i in 0..n {
+                text.push_str(&format!("  - {{name: s{i}, constant: passing}}\n"));
+            }
+            text.push_str("systems:\n");
+            for i in 0..n {
+                let kids: Vec<String> = (0..fan).map(|k| format!("s{}", (i + k) % n)).collect();
+                text.push_str(&format!("  - {{name: y{i}, op: any, children: [{}]}}\n", kids.join(", ")));
+            }
+            let g = assemble(&text).unwrap();
+            proptest::prop_assert_eq!(g.graph.len(), 2 * n);
+        }
+    }
+
     #[test]
     fn sensor_timeouts_wrap_the_sensor() {
         let g =

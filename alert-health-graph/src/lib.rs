@@ -1,8 +1,51 @@
-//! Sensors, Systems and Services (the Alpacalert design) over a DAG.
+//! Sensors, Systems and Services (the Alpacalert design) over a DAG: health judged,
+//! explained, rendered, and turned into alerts.
 //!
-//! Sensors measure one thing, systems compose sensors and systems and judge their
-//! health, services are what others consume. The model (states, statuses, aggregations,
-//! the graph, snapshots, explanations) is pure.
+//! ```
+//! # #[cfg(not(feature = "runtime"))] fn main() {}
+//! # #[cfg(feature = "runtime")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use alert_health_graph::{GraphFile, Engine, State, builtin};
+//! use alert_health_graph::visualiser::{Visualiser, console::Console};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let file = GraphFile::parse(r#"
+//! sensors:
+//!   - {name: db-primary, constant: {state: failing, message: connection refused}}
+//!   - {name: db-replica, constant: passing}
+//! systems:
+//!   - {name: db, op: at_least, n: 2, warn: 1, children: [db-primary, db-replica]}
+//! services:
+//!   - {name: reports, system: db}
+//! "#, "graph.yml")?;
+//! let built = file.assemble(&builtin::basic_registry())?;
+//! let snapshot = Engine::new(built.graph, built.sensors).evaluate().await;
+//! assert_eq!(snapshot.state_of("reports")?, State::Degraded);
+//! let why = snapshot.explain(snapshot.graph().find("reports")?);
+//! assert_eq!(why.paths()[0].to_string(), "reports -> db -> db-primary (failing): connection refused");
+//! print!("{}", Console { only_failing: true, ..Console::default() }.render(&snapshot));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Map
+//! The model is pure (no async runtime, no I/O) and compiles with
+//! `--no-default-features`:
+//! [`state`] (five states, `Passing < Pending < Degraded < Unknown < Failing`),
+//! [`status`] (state, messages, observed-at), [`aggregation`] (every operator and edge
+//! rule with its boundaries), [`graph`] (the checked DAG: cycle paths, [`MAX_DEPTH`]),
+//! [`snapshot`] (one judged pass, incremental updates with a change log), [`explain`],
+//! [`kind`], [`sensor`] (the trait), [`registry`] (instrumentors by kind, composition,
+//! merge), [`assembly`], [`graph_file`] (YAML), [`history`] (state history, uptime),
+//! [`alerting`] (when to post what), [`visualiser`] (console, JSON, HTML, Statuspage).
+//!
+//! Feature `runtime` (tokio): [`evaluation`] (timeouts, bounded concurrency, bulkheads),
+//! [`source_cache`] (TTL and coalescing), [`evaluator`] (interval passes, alerts),
+//! [`leader`]. Feature `http` (reqwest, rustls): the HTTP, Alertmanager, Prometheus and
+//! remote-graph sensors in [`builtin`] and the Alertmanager alert sink. Both are on by
+//! default.
 
 pub mod aggregation;
 pub mod alerting;

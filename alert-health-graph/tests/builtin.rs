@@ -321,3 +321,44 @@ fn bad_client_side_matchers_are_located() {
         "{err}"
     );
 }
+
+/// The JSON visualiser and the remote sensor agree: a graph reading another graph's JSON
+/// output sees every node's state and messages as the other graph judged them, shared
+/// nodes (written by reference) included.
+#[tokio::test]
+async fn remote_sensors_read_back_what_the_json_visualiser_wrote() {
+    use alert_health_graph::visualiser::Visualiser;
+    use alert_health_graph::visualiser::json::Json;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop.yml");
+    let shop = GraphFile::load(&fixture)
+        .expect("fixture")
+        .assemble(&builtin::basic_registry())
+        .expect("assembles");
+    let original = Engine::new(shop.graph, shop.sensors).evaluate().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v1/status"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(Json::default().render(&original), "application/json"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = format!("{}/api/v1/status", server.uri());
+    let graph = original.graph().clone();
+    let mut yaml = format!("sensors:\n  - {{name: whole, remote: {{url: \"{url}\"}}}}\n");
+    for id in graph.ids() {
+        let name = &graph.node(id).name;
+        yaml.push_str(&format!(
+            "  - {{name: \"r-{name}\", remote: {{url: \"{url}\", node: \"{name}\"}}}}\n"
+        ));
+    }
+    let mirror = evaluate(&yaml).await;
+    for id in graph.ids() {
+        let name = &graph.node(id).name;
+        let got = status(&mirror, &format!("r-{name}"));
+        assert_eq!(got.state, original.status(id).state, "{name}");
+        assert_eq!(got.messages, original.status(id).messages, "{name}");
+    }
+    assert_eq!(status(&mirror, "whole").state, original.overall());
+}

@@ -350,6 +350,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// A condition's string form parses back to the same condition, and agrees with
+        /// the comparison it names.
+        #[test]
+        fn conditions_round_trip(op in 0usize..6, value in -1e9f64..1e9, probe in -1e9f64..1e9) {
+            let c: Condition = format!("{} {value}", Op::ALL[op].0).parse().unwrap();
+            proptest::prop_assert_eq!(c.to_string().parse::<Condition>().unwrap(), c);
+            let expected = match Op::ALL[op].1 {
+                Op::Lt => probe < value,
+                Op::Le => probe <= value,
+                Op::Gt => probe > value,
+                Op::Ge => probe >= value,
+                Op::Eq => probe == value,
+                Op::Ne => probe != value,
+            };
+            proptest::prop_assert_eq!(c.holds(probe), expected);
+        }
+
+        /// Arbitrary text never panics the condition parser.
+        #[test]
+        fn condition_parser_does_not_panic(text in ".{0,16}") {
+            let _ = text.parse::<Condition>();
+        }
+    }
+
     #[test]
     fn samples_read_prometheus_spellings() {
         assert_eq!(parse_sample("+Inf"), Some(f64::INFINITY));
