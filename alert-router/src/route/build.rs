@@ -8,9 +8,9 @@ use alert_core::{Duration, MatchType, Matcher, Matchers, ParserMode, parse_match
 use crate::config;
 use crate::error::{Error, Result};
 
-use super::compiled_matcher::ValueTest;
+use super::compiled_matcher::{TestData, ValueTest};
 use super::label_slots::LabelSlots;
-use super::{Node, RouteId, RouteOpts, RoutingTree};
+use super::{HotNode, Node, RouteId, RouteOpts, RoutingTree};
 
 /// One route as configured, before inheritance: the fields `NewRoute` reads.
 #[derive(Debug, Clone, Default)]
@@ -94,7 +94,7 @@ struct TestTable {
     name_ids: HashMap<String, u32>,
     /// Regex matchers so far, per label slot.
     bits: Vec<u32>,
-    full: u32,
+    data: TestData,
 }
 
 impl TestTable {
@@ -114,7 +114,7 @@ impl TestTable {
             }
         };
         let id = self.tests.len() as u32;
-        let test = ValueTest::compile(m, &mut self.full, &mut self.bits[slot as usize]);
+        let test = ValueTest::compile(m, &mut self.data, &mut self.bits[slot as usize]);
         self.tests.push((slot, test));
         self.ids.insert(key, id);
         id
@@ -164,7 +164,6 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
                 matchers,
                 continue_: spec.continue_,
                 parent: parent.map(|(p, _)| RouteId(p)),
-                tests: (0, 0),
                 children: (0, 0),
                 key,
                 path,
@@ -189,13 +188,18 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
     b.add(root, None);
     let mut child_ids = Vec::new();
     let mut node_tests = Vec::new();
+    let mut hot = Vec::with_capacity(b.nodes.len());
     for (i, node) in b.nodes.iter_mut().enumerate() {
         let start = child_ids.len() as u32;
         child_ids.extend_from_slice(&b.children_of[i]);
         node.children = (start, child_ids.len() as u32);
-        let start = node_tests.len() as u32;
+        let tests_start = node_tests.len() as u32;
         node_tests.extend_from_slice(&b.tests_of[i]);
-        node.tests = (start, node_tests.len() as u32);
+        hot.push(HotNode {
+            tests: (tests_start, node_tests.len() as u32),
+            children: node.children,
+            continue_: node.continue_,
+        });
     }
     // Labels with regex matchers get value-cache tables, numbered in slot order.
     let mut cached = 0u32;
@@ -213,6 +217,7 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
         })
         .collect();
     RoutingTree {
+        hot,
         cache_label,
         cached_labels: cached,
         nodes: b.nodes,
@@ -220,7 +225,7 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
         node_tests,
         tests: b.table.tests,
         slots: LabelSlots::new(b.table.names),
-        full_tests: b.table.full,
+        data: b.table.data,
     }
 }
 

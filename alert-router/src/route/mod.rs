@@ -51,7 +51,7 @@ mod value_cache;
 
 use alert_core::{Duration, LabelSet, Matchers};
 
-use compiled_matcher::ValueTest;
+use compiled_matcher::{TestData, ValueTest};
 use label_slots::LabelSlots;
 use value_cache::ValueCache;
 
@@ -107,8 +107,6 @@ struct Node {
     matchers: Matchers,
     continue_: bool,
     parent: Option<RouteId>,
-    /// Range in `RoutingTree::node_tests`.
-    tests: (u32, u32),
     /// Range in `RoutingTree::child_ids`.
     children: (u32, u32),
     key: String,
@@ -116,18 +114,29 @@ struct Node {
     depth: u32,
 }
 
+/// What the matcher reads of a route: 20 bytes, so the walk stays in cache.
+#[derive(Debug, Clone, Copy, Default)]
+struct HotNode {
+    /// Range in `RoutingTree::node_tests`.
+    tests: (u32, u32),
+    /// Range in `RoutingTree::child_ids`.
+    children: (u32, u32),
+    continue_: bool,
+}
+
 /// A route tree compiled for matching. Immutable and `Sync`: share one between threads,
 /// each with its own [`MatchBuffer`].
 #[derive(Debug, Clone)]
 pub struct RoutingTree {
     nodes: Vec<Node>,
+    hot: Vec<HotNode>,
     child_ids: Vec<u32>,
     node_tests: Vec<u32>,
     /// Distinct matchers: the slot of the label they test, and how.
     tests: Vec<(u32, ValueTest)>,
     slots: LabelSlots,
-    /// How many matchers are regex matchers (and so have a memo entry).
-    full_tests: u32,
+    /// The literals and regex matchers of `tests`.
+    data: TestData,
     /// Per label slot: its table in the value cache, `u32::MAX` when it has no regex.
     cache_label: Vec<u32>,
     /// How many labels have value-cache tables.
@@ -286,7 +295,7 @@ impl RoutingTree {
     /// How many distinct matchers the tree evaluates, and how many of those are regex
     /// matchers (the rest are string comparisons).
     pub fn matcher_counts(&self) -> (usize, usize) {
-        (self.tests.len(), self.full_tests as usize)
+        (self.tests.len(), self.data.regexes.len())
     }
 
     /// The routes `labels` goes to, in Alertmanager's order, written into `buf` (whose
@@ -296,8 +305,8 @@ impl RoutingTree {
     /// A missing label reads as the empty string, as in Alertmanager.
     pub fn match_into<'b>(&self, labels: &LabelSet, buf: &'b mut MatchBuffer) -> &'b [RouteId] {
         buf.routes.clear();
-        if buf.memo.len() < self.full_tests as usize {
-            buf.memo.resize(self.full_tests as usize, 0);
+        if buf.memo.len() < self.data.regexes.len() {
+            buf.memo.resize(self.data.regexes.len(), 0);
         }
         let owner = (self as *const RoutingTree as usize, self.tests.len());
         if buf.cache_owner != owner {
@@ -332,16 +341,6 @@ impl RoutingTree {
                 break;
             }
         }
-        // Likewise the values the tree tests with regexes: find their cache entries now.
-        let mut entries = [NOT_LOOKED_UP; INLINE_SLOTS];
-        for (slot, value) in values.iter().enumerate() {
-            if let Some(value) = value
-                && let Some(&label) = self.cache_label.get(slot)
-                && label != u32::MAX
-            {
-                entries[slot] = buf.cache.entry(label, value).unwrap_or(UNCACHED);
-            }
-        }
         let mut walk = Walk {
             tree: self,
             labels,
@@ -349,7 +348,7 @@ impl RoutingTree {
             memo: &mut buf.memo,
             generation: buf.generation,
             cache: &mut buf.cache,
-            entries,
+            entries: [NOT_LOOKED_UP; INLINE_SLOTS],
             out: &mut buf.routes,
         };
         walk.visit(0);
@@ -397,7 +396,7 @@ impl Walk<'_, '_, '_> {
     /// matching descendants (or the node itself) are appended to `out`.
     fn visit(&mut self, node: u32) -> bool {
         let tree = self.tree;
-        let n = &tree.nodes[node as usize];
+        let n = tree.hot[node as usize];
         for &t in &tree.node_tests[n.tests.0 as usize..n.tests.1 as usize] {
             if !self.test(t) {
                 return false;
@@ -405,7 +404,7 @@ impl Walk<'_, '_, '_> {
         }
         let before = self.out.len();
         for &c in &tree.child_ids[n.children.0 as usize..n.children.1 as usize] {
-            if self.visit(c) && !tree.nodes[c as usize].continue_ {
+            if self.visit(c) && !tree.hot[c as usize].continue_ {
                 break;
             }
         }
@@ -422,14 +421,20 @@ impl Walk<'_, '_, '_> {
             Some(v) => v.unwrap_or(""),
             None => self.labels.get_or_empty(self.tree.slots.name(*slot)),
         };
-        match test {
-            ValueTest::Equal(v) => short_str::eq(value.as_bytes(), v.as_bytes()),
-            ValueTest::NotEqual(v) => !short_str::eq(value.as_bytes(), v.as_bytes()),
+        match *test {
+            ValueTest::Equal(i) => short_str::eq(
+                value.as_bytes(),
+                self.tree.data.literals[i as usize].as_bytes(),
+            ),
+            ValueTest::NotEqual(i) => !short_str::eq(
+                value.as_bytes(),
+                self.tree.data.literals[i as usize].as_bytes(),
+            ),
             ValueTest::Regex {
-                matcher,
                 slot: memo_slot,
                 bit,
             } => {
+                let matcher = &self.tree.data.regexes[memo_slot as usize];
                 let slot = *slot as usize;
                 let entry = match self.entries.get(slot).copied() {
                     Some(NOT_LOOKED_UP) => {
@@ -441,15 +446,15 @@ impl Walk<'_, '_, '_> {
                     Some(e) => e,
                     None => UNCACHED,
                 };
-                if entry != UNCACHED && *bit < value_cache::BITS {
-                    if let Some(result) = self.cache.get(entry, *bit) {
+                if entry != UNCACHED && bit < value_cache::BITS {
+                    if let Some(result) = self.cache.get(entry, bit) {
                         return result;
                     }
                     let result = matcher.matches(value);
-                    self.cache.set(entry, *bit, result);
+                    self.cache.set(entry, bit, result);
                     return result;
                 }
-                let memo = &mut self.memo[*memo_slot as usize];
+                let memo = &mut self.memo[memo_slot as usize];
                 if *memo >> 1 == self.generation {
                     return *memo & 1 == 1;
                 }

@@ -8,24 +8,26 @@
 //! [`MatchBuffer`](super::MatchBuffer): fixed-size entries, values up to
 //! [`MAX_CACHED_LEN`] bytes stored inline, so lookups and replacements never allocate.
 
-/// The longest value kept; longer values are evaluated without the cache.
-pub(crate) const MAX_CACHED_LEN: usize = 40;
 use super::short_str;
 
+/// The longest value kept; longer values are evaluated without the cache. With it an
+/// entry is one 64-byte cache line.
+pub(crate) const MAX_CACHED_LEN: usize = 39;
 /// Entries per label (a power of two).
-const BUCKETS: usize = 128;
+const BUCKETS: usize = 64;
 /// Regex matchers per label that get a bit; more are evaluated without the cache.
 pub(crate) const BITS: u32 = 64;
 
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 struct Entry {
     hash: u64,
-    /// `u8::MAX` while empty.
-    len: u8,
     /// Which matchers' results are known.
     known: u64,
     /// Their results.
     results: u64,
+    /// `u8::MAX` while empty.
+    len: u8,
     bytes: [u8; MAX_CACHED_LEN],
 }
 
@@ -37,10 +39,19 @@ const EMPTY: Entry = Entry {
     bytes: [0; MAX_CACHED_LEN],
 };
 
+/// Lookups of a label after which its hit rate is judged.
+const TRIAL: u32 = 4096;
+
 /// The tables of every cached label, `BUCKETS` entries each.
+///
+/// A label whose values rarely repeat (instance addresses, customer ids) would only
+/// pay for hashing and copying: after [`TRIAL`] lookups, a label that missed more than
+/// half the time is no longer cached (its regexes are then memoised per alert only).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ValueCache {
     entries: Vec<Entry>,
+    /// Per label: lookups and misses during the trial, and whether it is bypassed.
+    trials: Vec<(u32, u32, bool)>,
 }
 
 impl ValueCache {
@@ -48,6 +59,7 @@ impl ValueCache {
     pub(crate) fn reserve(&mut self, labels: usize) {
         if self.entries.len() < labels * BUCKETS {
             self.entries.resize(labels * BUCKETS, EMPTY);
+            self.trials.resize(labels, (0, 0, false));
         }
     }
 
@@ -56,7 +68,8 @@ impl ValueCache {
     #[inline]
     pub(crate) fn entry(&mut self, label: u32, value: &str) -> Option<u32> {
         let bytes = value.as_bytes();
-        if bytes.len() > MAX_CACHED_LEN {
+        let trial = self.trials.get_mut(label as usize)?;
+        if trial.2 || bytes.len() > MAX_CACHED_LEN {
             return None;
         }
         let h = short_str::hash(bytes);
@@ -64,7 +77,15 @@ impl ValueCache {
         let index = label as usize * BUCKETS + (h >> (64 - BUCKETS.trailing_zeros())) as usize;
         let e = self.entries.get_mut(index)?;
         let held = e.bytes.get(..usize::from(e.len)).unwrap_or(&[]);
-        if !(e.hash == h && usize::from(e.len) == bytes.len() && short_str::eq(held, bytes)) {
+        let hit = e.hash == h && usize::from(e.len) == bytes.len() && short_str::eq(held, bytes);
+        if trial.0 < TRIAL {
+            trial.0 += 1;
+            trial.1 += u32::from(!hit);
+            if trial.0 == TRIAL && trial.1 > TRIAL / 2 {
+                trial.2 = true;
+            }
+        }
+        if !hit {
             e.hash = h;
             e.len = bytes.len() as u8;
             e.known = 0;
@@ -93,6 +114,18 @@ impl ValueCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stops_caching_a_label_whose_values_do_not_repeat() {
+        let mut cache = ValueCache::default();
+        cache.reserve(2);
+        for i in 0..TRIAL {
+            assert!(cache.entry(0, &format!("10.0.{i}")).is_some());
+            assert!(cache.entry(1, ["a", "b", "c"][i as usize % 3]).is_some());
+        }
+        assert_eq!(cache.entry(0, "10.0.1"), None);
+        assert!(cache.entry(1, "a").is_some());
+    }
 
     #[test]
     fn remembers_per_value_and_forgets_on_replacement() {
