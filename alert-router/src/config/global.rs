@@ -28,7 +28,10 @@ pub const DEFAULT_WEBEX_API_URL: &str = "https://webexapis.com/v1/messages";
 /// `global`: values integrations fall back to when they do not set their own.
 ///
 /// `None` means "not written"; the `*_or_default` accessors give the value Alertmanager
-/// 0.25 uses then.
+/// 0.25 uses then. For the URLs that have a default (`pagerduty_url`, `opsgenie_api_url`,
+/// `wechat_api_url`, `victorops_api_url`, `telegram_api_url`, `webex_api_url`),
+/// `Some("")` stands for an explicit `null`, which removes the default (Alertmanager then
+/// refuses integrations that need it); an empty string is not a valid URL otherwise.
 ///
 /// ```
 /// use alert_router::config::{GlobalConfig, Secret};
