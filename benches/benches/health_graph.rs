@@ -12,8 +12,9 @@
 //!   bottom of a depth-10 graph (each level a system over 9 sensors and the level below),
 //!   flipping Passing ↔ Failing so that every ancestor changes (the worst case).
 //!   Target ≤ 50 µs.
-//! - `health_graph/refresh_depth_10`: the same through [`Engine::refresh`] (the sensor
-//!   read included).
+//! - `health_graph/refresh_depth_10`: [`Engine::refresh`] of that bottom sensor when
+//!   its reading does not change (the common case of a steady pass: the read, then the
+//!   early stop before any ancestor).
 
 use std::sync::Arc;
 
