@@ -195,6 +195,29 @@ proptest! {
     }
 }
 
+#[test]
+fn debug_output_shows_no_secrets() {
+    let mut spec = three_tenants();
+    spec.endpoints.push(endpoint(
+        "slack",
+        EndpointKind::Slack(alert_core::SlackEndpoint {
+            api_url: Secret::new("https://hooks.slack.com/services/T/B/Zq9SECRET"),
+            ..Default::default()
+        }),
+    ));
+    spec.conditions
+        .push(condition("s", Some("cluster-a"), &["slack"]));
+    let builder = Builder::from_spec(spec, BuildOptions::default()).expect("builds");
+    let tenant = builder.tenant(&key(Some("cluster-a"))).expect("tenant");
+    assert!(
+        tenant.yaml.contains("Zq9SECRET"),
+        "the configuration needs the secret"
+    );
+    for shown in [format!("{builder:?}"), format!("{tenant:?}")] {
+        assert!(!shown.contains("Zq9SECRET"), "{shown}");
+    }
+}
+
 fn sync_ids(builder: &Builder) -> BTreeMap<TenantKey, String> {
     builder
         .tenants()

@@ -51,7 +51,8 @@ enum RouteSlot {
 }
 
 /// The shared shape of every tenant's configuration (see the module documentation).
-#[derive(Debug, Clone)]
+/// Not `Debug`: its text holds the base configuration's secrets.
+#[derive(Clone)]
 pub(crate) struct Layout {
     /// The configuration of a tenant without routed conditions.
     empty: Config,

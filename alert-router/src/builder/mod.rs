@@ -16,7 +16,7 @@
 //!   templates, inhibit rules, time intervals, routes and receivers are kept, our routes
 //!   come before its routes, and its root receiver stays the root receiver. Without a
 //!   base the root receiver is [`BLACKHOLE_RECEIVER`], which has no integrations. The
-//!   exact layout is described in the `layout` module's table below.
+//!   exact layout is in the table below.
 //!
 //! The output is deterministic: conditions are written sorted by id and receivers sorted
 //! by endpoint id, so the same conditions and endpoints, in any order, give byte-identical
@@ -101,6 +101,7 @@ mod route;
 mod tenant;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
 
 use alert_core::{AlertCondition, AlertEndpoint, AlertingSpec, ConditionId, EndpointId};
 
@@ -142,8 +143,9 @@ pub fn build(spec: AlertingSpec, options: BuildOptions) -> Result<Vec<TenantConf
     Ok(Builder::from_spec(spec, options)?.into_configs())
 }
 
-/// An endpoint with its receiver rendered once for every tenant that uses it.
-#[derive(Debug, Clone)]
+/// An endpoint with its receiver rendered once for every tenant that uses it. Not
+/// `Debug`: the receiver's text holds secrets.
+#[derive(Clone)]
 struct EndpointEntry {
     endpoint: AlertEndpoint,
     /// The receiver as an item of the `receivers:` list, or why it cannot be written
@@ -152,7 +154,7 @@ struct EndpointEntry {
 }
 
 /// A condition with its route rendered.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct ConditionEntry {
     condition: AlertCondition,
     tenant: TenantKey,
@@ -162,7 +164,7 @@ struct ConditionEntry {
 }
 
 /// What the builder knows about one tenant.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct TenantState {
     /// Every condition bound to the tenant.
     conditions: BTreeSet<ConditionId>,
@@ -304,7 +306,9 @@ fn missing_endpoint(id: &EndpointId) -> Error {
 
 /// Builds and keeps one configuration per tenant, and re-renders only what an update
 /// affects. See the [module documentation](self).
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows counts only: the rendered configurations hold secrets.
+#[derive(Clone)]
 pub struct Builder {
     options: BuildOptions,
     layout: Layout,
@@ -314,6 +318,17 @@ pub struct Builder {
     /// Endpoint → the tenants whose routed conditions use it, with how many do (the
     /// inverse of the tenant states' `endpoints`).
     users: HashMap<EndpointId, BTreeMap<TenantKey, usize>>,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("tenants", &self.tenants.len())
+            .field("conditions", &self.conditions.len())
+            .field("endpoints", &self.endpoints.len())
+            .field("target", &self.options.target)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Builder {

@@ -45,7 +45,9 @@ impl fmt::Display for TenantKey {
 }
 
 /// One tenant's rendered configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the size of the YAML, not its text: it holds the endpoints' secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TenantConfig {
     /// Whose configuration it is.
     pub tenant: TenantKey,
@@ -60,6 +62,19 @@ pub struct TenantConfig {
     pub receivers: usize,
     /// How many of the tenant's conditions are routed (enabled, with endpoints).
     pub conditions: usize,
+}
+
+impl fmt::Debug for TenantConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantConfig")
+            .field("tenant", &self.tenant)
+            .field("yaml", &format_args!("<{} bytes>", self.yaml.len()))
+            .field("sync_id", &self.sync_id)
+            .field("routes", &self.routes)
+            .field("receivers", &self.receivers)
+            .field("conditions", &self.conditions)
+            .finish()
+    }
 }
 
 /// A tenant whose configuration changed after an update.
