@@ -2,24 +2,13 @@
 //! the real `amtool` 0.25 as the judge of output: the same state, queried by both, must
 //! print the same bytes (JSON: the same values).
 
-use alert_examples::alertctl::Cli;
+mod alertctl_support;
+
 use alert_testkit::{Alertmanager, Cluster, amtool};
-use clap::Parser;
+use alertctl_support::alertctl;
 
 const CONFIG: &str =
     "route:\n  receiver: hook\n  group_by: [alertname]\nreceivers:\n  - name: hook\n";
-
-fn alertctl(args: &[&str]) -> (i32, String, String) {
-    let cli = Cli::try_parse_from(std::iter::once("alertctl").chain(args.iter().copied()))
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli.run(&mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
 
 fn both(url: &str, args: &[&str]) -> (String, String) {
     let flag = format!("--alertmanager.url={url}");

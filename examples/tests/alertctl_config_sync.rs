@@ -1,22 +1,11 @@
 //! `alertctl config sync` against the Cortex/Mimir fixture (real Alertmanagers behind it)
 //! and against a REAL vanilla Alertmanager.
 
-use alert_examples::alertctl::Cli;
+mod alertctl_support;
+
 use alert_testkit::Alertmanager;
 use alert_testkit::cortex::CortexFixture;
-use clap::Parser;
-
-fn alertctl(args: &[&str]) -> (i32, String, String) {
-    let cli = Cli::try_parse_from(std::iter::once("alertctl").chain(args.iter().copied()))
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli.run(&mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
+use alertctl_support::alertctl;
 
 fn spec(dir: &std::path::Path, cpu_tenant: &str, disk_wait: &str) -> std::path::PathBuf {
     let text = format!(
