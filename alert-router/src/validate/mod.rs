@@ -1,7 +1,7 @@
 //! Checking configurations.
 //!
 //! [`validate`] applies Alertmanager 0.25's own rules (what `amtool check-config`
-//! refuses is an [`Error`]), and on request the rules Cortex and Mimir add for tenants
+//! refuses is an [`Error`](crate::error::Error)), and on request the rules Cortex and Mimir add for tenants
 //! (also errors), the timing of an Alertmanager cluster and lints (both [`Warning`]s).
 //!
 //! ```
