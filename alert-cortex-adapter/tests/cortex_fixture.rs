@@ -396,3 +396,64 @@ async fn mimir_and_legacy_prefixes_address_the_same_api() {
         Err(Error::NotFound { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_org_id_errors_use_cortex_wording() {
+    let cortex = CortexFixture::start_with(CortexConfig {
+        max_config_size_bytes: 400,
+        max_templates_count: 1,
+        max_template_size_bytes: 20,
+        max_recv_msg_size: 2000,
+        ..CortexConfig::default()
+    });
+    let a = client(&cortex.url(), "tenant-a");
+    let big = TenantConfig::new(format!("{FIRST}# {}\n", "x".repeat(500)));
+    assert_eq!(
+        a.set_tenant_config(&big)
+            .await
+            .unwrap_err()
+            .server_message(),
+        Some("Alertmanager configuration is too big, limit: 400 bytes")
+    );
+    let huge = TenantConfig::new(format!("{FIRST}# {}\n", "x".repeat(3000)));
+    let err = a.set_tenant_config(&huge).await.unwrap_err();
+    assert!(matches!(err, Error::Rejected { status: 413, .. }), "{err}");
+    let two = TenantConfig::new(FIRST)
+        .with_template("a.tmpl", "a")
+        .with_template("b.tmpl", "b");
+    assert_eq!(
+        a.set_tenant_config(&two)
+            .await
+            .unwrap_err()
+            .server_message(),
+        Some(
+            "error validating Alertmanager config: too many templates in the configuration: 2 (limit: 1)"
+        )
+    );
+    let long = TenantConfig::new(FIRST).with_template("a.tmpl", "x".repeat(21));
+    assert_eq!(
+        a.set_tenant_config(&long)
+            .await
+            .unwrap_err()
+            .server_message(),
+        Some(
+            "error validating Alertmanager config: template a.tmpl is too big: 21 bytes (limit: 20 bytes)"
+        )
+    );
+    // A multi-tenant org id cannot address one tenant's configuration.
+    let raw = reqwest::Client::new()
+        .get(format!("{}/api/v1/alerts", cortex.url()))
+        .header("X-Scope-OrgID", "a|b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 401);
+    assert_eq!(
+        raw.text().await.unwrap(),
+        "unable to determine the OrgID: multiple org IDs present\n"
+    );
+    assert!(
+        cortex.stored("tenant-a").is_none(),
+        "nothing refused was stored"
+    );
+}
