@@ -826,3 +826,62 @@ fn start_backing(replicas: usize, cfg: &StoredConfig) -> Backing {
     }
     backing
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_and_rejects_non_strings() {
+        let cfg = StoredConfig {
+            template_files: BTreeMap::from([(
+                "a.tmpl".into(),
+                "{{ define \"a\" }}a{{ end }}\n".into(),
+            )]),
+            alertmanager_config: "route: {receiver: x}\nreceivers: [{name: x}]\n".into(),
+        };
+        let yaml = envelope_yaml(&cfg);
+        assert_eq!(parse_envelope(yaml.as_bytes()).unwrap(), cfg);
+        assert_eq!(parse_envelope(b"").unwrap(), StoredConfig::default());
+        assert!(parse_envelope(b"alertmanager_config: [1]").is_err());
+        assert!(parse_envelope(b"template_files: [a]").is_err());
+        // Unknown keys are ignored, as yaml.Unmarshal ignores them.
+        assert!(parse_envelope(b"alertmanager_config: x\nother: 1\n").is_ok());
+    }
+
+    #[test]
+    fn file_settings_are_forbidden_with_cortex_messages() {
+        let check = |yaml: &str| forbidden_files(&yaml_serde::from_str(yaml).unwrap());
+        assert_eq!(
+            check(
+                "receivers: [{name: a, webhook_configs: [{http_config: {basic_auth: {password_file: /p}}}]}]"
+            ),
+            Err(
+                "setting password_file, bearer_token_file and credentials_file is not allowed"
+                    .into()
+            )
+        );
+        assert_eq!(
+            check("receivers: [{name: a, slack_configs: [{api_url_file: /u}]}]"),
+            Err("setting Slack api_url_file and global slack_api_url_file is not allowed".into())
+        );
+        assert_eq!(
+            check("global: {smtp_auth_password_file: /p}"),
+            Err("setting smtp_auth_password_file is not allowed".into())
+        );
+        assert_eq!(
+            check("receivers: [{name: a, webhook_configs: [{url_file: ''}]}]"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn template_names_must_be_bare() {
+        assert!(check_template_name("a.tmpl").is_ok());
+        assert!(check_template_name("*.tmpl").is_ok());
+        assert_eq!(
+            check_template_name("x/y"),
+            Err("invalid template name \"x/y\": the template name cannot contain any path".into())
+        );
+    }
+}
