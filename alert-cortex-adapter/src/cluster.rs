@@ -305,18 +305,19 @@ impl Cluster {
                 failed,
             });
         };
-        let stored = origin.silence(&id).await?;
+        // The version stored on the first member; if it cannot be read back, any copy
+        // of the silence counts.
+        let updated = origin.silence(&id).await.ok().map(|s| s.updated_at);
         let others: Vec<&AlertmanagerClient> = self
             .members
             .iter()
             .filter(|m| m.name() != origin.name())
             .collect();
         let id_ref = id.as_str();
-        let updated = stored.updated_at;
         let missing = self
             .wait_on_members(others, timeout, |m| async move {
                 match m.silence(id_ref).await {
-                    Ok(s) => Ok(s.updated_at >= updated),
+                    Ok(s) => Ok(updated.is_none_or(|u| s.updated_at >= u)),
                     Err(Error::NotFound { .. }) => Ok(false),
                     Err(e) => Err(e),
                 }
