@@ -111,7 +111,7 @@ async fn a_down_first_member_is_skipped_and_named() {
         .await
         .unwrap_err()
     {
-        Error::NotVisible { members, .. } => assert_eq!(members, [dead.clone()]),
+        Error::NotVisible { members, .. } => assert_eq!(members, std::slice::from_ref(&dead)),
         other => panic!("unexpected {other:?}"),
     }
     // ...unless one member is enough.
