@@ -1,10 +1,29 @@
 //! The Alertmanager configuration model (route tree, receivers, inhibit rules, time
-//! intervals) read and written as YAML that real Alertmanager 0.25 accepts; validation;
-//! routing an alert exactly as Alertmanager does; and a builder that renders one
+//! intervals) read and written as YAML that real Alertmanager 0.25 accepts; validation
+//! with Alertmanager's rules (plus Cortex/Mimir tenant limits, HA timing and lints);
+//! routing an alert exactly as Alertmanager does; and a [`builder`] that renders one
 //! configuration per tenant from `alert_core` conditions and endpoints.
 //!
-//! Pure: no I/O beyond reading and writing strings. Work on this crate is tracked in the
-//! alert-router issue; nothing is implemented here yet.
+//! Pure: no I/O beyond reading and writing strings, no async runtime.
+//!
+//! ```
+//! use alert_core::LabelSet;
+//! use alert_router::config::Config;
+//! use alert_router::route::RoutingTree;
+//!
+//! let config = Config::from_yaml(r#"
+//! route:
+//!   receiver: default
+//!   routes:
+//!     - {receiver: pager, matchers: ['severity=~"critical|page"']}
+//! receivers: [{name: default}, {name: pager}]
+//! "#)?;
+//! alert_router::validate::alertmanager::check(&config)?;
+//! let tree = RoutingTree::new(&config.route)?;
+//! let alert = LabelSet::from_pairs([("alertname", "DiskFull"), ("severity", "page")])?;
+//! assert_eq!(tree.receivers(&alert), ["pager"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod builder;
 pub mod config;
