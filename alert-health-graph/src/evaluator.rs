@@ -1,6 +1,7 @@
 //! The evaluator: runs the graph on an interval, keeps the state history, and posts
 //! alerts for systems and services unhealthy for longer than their `for` (needs the
-//! `runtime` feature; [`AlertmanagerSink`] needs `http`).
+//! `runtime` feature; [`AlertmanagerSink`](crate::AlertmanagerSink), in
+//! [`crate::alertmanager_sink`], needs `http`).
 //!
 //! Each pass reads every sensor once: the first pass computes a full snapshot, later
 //! passes apply readings incrementally ([`Engine::update`]) and record the change log
@@ -28,54 +29,6 @@ use crate::snapshot::{Change, Snapshot};
 pub trait AlertSink: Send + Sync {
     /// Posts alerts (firing and resolved) in one request.
     async fn post(&self, alerts: &[PostableAlert]) -> Result<()>;
-}
-
-/// Posts to an Alertmanager's `POST /api/v2/alerts`.
-///
-/// (Made with reqwest here; `alert-cortex-adapter`'s API client is the intended home.)
-#[cfg(feature = "http")]
-#[derive(Debug, Clone)]
-pub struct AlertmanagerSink {
-    client: reqwest::Client,
-    url: String,
-}
-
-#[cfg(feature = "http")]
-impl AlertmanagerSink {
-    /// A sink for the Alertmanager at `base` (`http://127.0.0.1:9093`).
-    pub fn new(client: reqwest::Client, base: &str) -> AlertmanagerSink {
-        AlertmanagerSink {
-            client,
-            url: format!("{}/api/v2/alerts", base.trim_end_matches('/')),
-        }
-    }
-}
-
-#[cfg(feature = "http")]
-#[async_trait]
-impl AlertSink for AlertmanagerSink {
-    async fn post(&self, alerts: &[PostableAlert]) -> Result<()> {
-        let failed = |reason: String| crate::Error::Request {
-            target: self.url.clone(),
-            reason,
-        };
-        let response = self
-            .client
-            .post(&self.url)
-            .json(alerts)
-            .send()
-            .await
-            .map_err(|e| failed(crate::builtin::request_error_text(e)))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let body = response.text().await.unwrap_or_default();
-        Err(crate::Error::UnexpectedResponse {
-            target: self.url.clone(),
-            reason: format!("HTTP {}: {}", status.as_u16(), body.trim()),
-        })
-    }
 }
 
 /// What the evaluator publishes after each pass.

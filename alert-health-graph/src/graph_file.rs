@@ -16,6 +16,8 @@
 //!   - {name: reports, system: db, for: 5m}
 //! evaluation: {timeout: 10s, concurrency: 16, interval: 30s}
 //! alerting: {alertmanager: "http://127.0.0.1:9093", for: 2m, labels: {team: platform}}
+//! # or, to an HA pair or a Cortex/Mimir tenant (see crate::alertmanager_target):
+//! # alerting: {alertmanager: {urls: [http://am-0:8080, http://am-1:8080], backend: mimir, tenant: ops}}
 //! page: {name: "Acme status", partial_outage_weight: 0.3}
 //! ```
 //!
@@ -44,6 +46,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::aggregation::{Aggregation, Propagation, Threshold};
+use crate::alertmanager_target::AlertmanagerTarget;
 use crate::assembly::{Assembly, HealthGraph};
 use crate::error::{Error, Result};
 use crate::graph::{EdgeSpec, NodeSpec, Role};
@@ -95,9 +98,11 @@ pub struct EvaluationSection {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertingSection {
-    /// The Alertmanager to post to (`http://host:9093`).
+    /// The Alertmanager to post to: a URL, comma-separated HA members, or a mapping with
+    /// `url`/`urls`, `backend`, `tenant`, `prefix`, `path_template`, `quorum`
+    /// ([`AlertmanagerTarget`]).
     #[serde(default)]
-    pub alertmanager: Option<String>,
+    pub alertmanager: Option<AlertmanagerTarget>,
     /// Default `for` of systems and services.
     #[serde(default, rename = "for")]
     pub for_: Option<Duration>,

@@ -39,16 +39,19 @@
 //! [`snapshot`] (one judged pass, incremental updates with a change log), [`explain`],
 //! [`kind`], [`sensor`] (the trait), [`registry`] (instrumentors by kind, composition,
 //! merge), [`assembly`], [`graph_file`] (YAML), [`history`] (state history, uptime),
-//! [`alerting`] (when to post what), [`visualiser`] (console, JSON, HTML, Statuspage).
+//! [`alerting`] (when to post what), [`alertmanager_target`] (which Alertmanager, HA
+//! members, Cortex/Mimir tenant), [`visualiser`] (console, JSON, HTML, Statuspage).
 //!
 //! Feature `runtime` (tokio): [`evaluation`] (timeouts, bounded concurrency, bulkheads),
 //! [`source_cache`] (TTL and coalescing), [`evaluator`] (interval passes, alerts),
-//! [`leader`]. Feature `http` (reqwest, rustls): the HTTP, Alertmanager, Prometheus and
-//! remote-graph sensors in [`builtin`] and the Alertmanager alert sink. Both are on by
-//! default.
+//! [`leader`]. Feature `http` (reqwest, rustls, `alert-cortex-adapter`): the HTTP,
+//! Prometheus and remote-graph sensors in [`builtin`], and the Alertmanager-alerts sensor
+//! and the alert sink ([`alertmanager_sink`]) over `alert-cortex-adapter`'s client (HA
+//! members, Cortex/Mimir tenants). Both are on by default.
 
 pub mod aggregation;
 pub mod alerting;
+pub mod alertmanager_target;
 pub mod assembly;
 pub mod builtin;
 pub mod clock;
@@ -66,6 +69,8 @@ pub mod state;
 pub mod status;
 pub mod visualiser;
 
+#[cfg(feature = "http")]
+pub mod alertmanager_sink;
 #[cfg(feature = "runtime")]
 pub mod evaluation;
 #[cfg(feature = "runtime")]
@@ -80,6 +85,7 @@ pub use aggregation::{
     decides,
 };
 pub use alerting::{ALERT_NAME, AlertPolicy, AlertTracker, PostableAlert};
+pub use alertmanager_target::{AlertmanagerTarget, Backend, Quorum};
 pub use assembly::{Assembly, HealthGraph};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
@@ -94,10 +100,10 @@ pub use snapshot::{Change, Snapshot};
 pub use state::State;
 pub use status::{Level, Message, Reading, Status};
 
+#[cfg(feature = "http")]
+pub use alertmanager_sink::AlertmanagerSink;
 #[cfg(feature = "runtime")]
 pub use evaluation::{DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine, EvaluationOptions};
-#[cfg(feature = "http")]
-pub use evaluator::AlertmanagerSink;
 #[cfg(feature = "runtime")]
 pub use evaluator::{AlertSink, Evaluator, PassReport, Published};
 #[cfg(feature = "runtime")]

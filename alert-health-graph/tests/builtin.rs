@@ -265,6 +265,16 @@ sensors:
     );
 }
 
+/// A `gettableAlert` as Alertmanager 0.25 answers it.
+fn gettable(fingerprint: &str, labels: serde_json::Value) -> serde_json::Value {
+    json!({
+        "annotations": {}, "endsAt": "2030-01-01T00:00:00.000Z", "fingerprint": fingerprint,
+        "receivers": [{"name": "blackhole"}], "startsAt": "2024-05-01T10:00:00.000Z",
+        "status": {"inhibitedBy": [], "silencedBy": [], "state": "active"},
+        "updatedAt": "2024-05-01T10:00:00.000Z", "labels": labels
+    })
+}
+
 #[tokio::test]
 async fn alertmanager_sensors_with_one_filter_share_one_call_and_match_locally() {
     let server = MockServer::start().await;
@@ -273,8 +283,14 @@ async fn alertmanager_sensors_with_one_filter_share_one_call_and_match_locally()
         .and(query_param("active", "true"))
         .and(query_param("silenced", "false"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([
-            {"labels": {"alertname": "A", "severity": "critical", "shard": "3"}, "annotations": {}},
-            {"labels": {"alertname": "B", "severity": "warning", "shard": "5"}, "annotations": {}}
+            gettable(
+                "0a",
+                json!({"alertname": "A", "severity": "critical", "shard": "3"})
+            ),
+            gettable(
+                "0b",
+                json!({"alertname": "B", "severity": "warning", "shard": "5"})
+            )
         ])))
         .expect(1)
         .mount(&server)

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use alert_core::LabelSet;
 use alert_health_graph::{
-    AlertPolicy, AlertSink, AlertmanagerSink, Engine, Error, Evaluator, GraphBuilder, Kind,
-    LocalLease, NodeSpec, PostableAlert, Reading, Result, Sensor, SensorSet, State,
+    AlertPolicy, AlertSink, AlertmanagerSink, AlertmanagerTarget, Engine, Error, Evaluator,
+    GraphBuilder, Kind, LocalLease, NodeSpec, PostableAlert, Reading, Result, Sensor, SensorSet,
+    State,
 };
 use alert_testkit::{Alertmanager, MINIMAL_CONFIG, wait_until};
 use async_trait::async_trait;
@@ -75,7 +76,8 @@ async fn alerts_appear_in_alertmanager_and_resolve_on_recovery() {
         .await
         .expect("started");
     let switch = Arc::new(Switch(Mutex::new(State::Failing)));
-    let sink = AlertmanagerSink::new(reqwest::Client::new(), &am.base_url());
+    let sink = AlertmanagerSink::for_target(&AlertmanagerTarget::new([am.base_url()]), None)
+        .expect("a valid target");
     let mut evaluator = Evaluator::new(engine(switch.clone()), policy()).with_sink(Arc::new(sink));
 
     let report = evaluator.pass().await;

@@ -2,7 +2,9 @@
 //!
 //! ```yaml
 //! alertmanager:
-//!   url: http://127.0.0.1:9093
+//!   url: http://127.0.0.1:9093          # or urls: [...] (HA members), or backend, tenant,
+//!                                       # prefix, path_template, quorum, request_timeout,
+//!                                       # attempts: see crate::alertmanager_target
 //!   filter: ['service="db"']            # matched by Alertmanager (server side)
 //!   matchers: ['alertname=~"Disk.*"']    # matched here, on the shared answer
 //!   silenced: false       # count silenced alerts too (default false)
@@ -12,36 +14,41 @@
 //! ```
 //!
 //! The sensor reads `GET /api/v2/alerts?active=true&silenced=…&inhibited=…&filter=…`
-//! through the shared source cache: every sensor with the same URL, `filter` and flags
-//! shares one call per TTL. `filter` is matched by Alertmanager itself; `matchers`
-//! (Alertmanager 0.25's classic grammar, read with [`alert_core::parse_matcher`]) are
-//! applied to the shared answer, so many sensors that differ only in `matchers` cost one
-//! call. The `severity` label
-//! gives each alert's state (read with [`alert_core::Severity::from_label_value`]):
-//! critical and error → Failing, warning → Degraded, info → Passing (with a message),
-//! anything else → `unlabelled`. The sensor's state is the worst of them; no alerts is
-//! Passing, `no alerts firing`. Messages name up to ten alerts with their `summary` (or
-//! `description`) annotation.
+//! with `alert-cortex-adapter`'s client, so the target may be a vanilla Alertmanager,
+//! a Cortex or Mimir tenant, a gateway with a per-tenant path, and one member or the
+//! members of an HA cluster ([`AlertmanagerTarget`]). With several members the read goes
+//! to all of them and the answers are merged (alerts are not gossiped, so each member may
+//! hold a different subset); it succeeds when the target's quorum answered, and the
+//! reading then carries a `WARN` message naming each member that did not, with why.
 //!
-//! (The request is made here with reqwest; `alert-cortex-adapter`'s API client is the
-//! intended home for it.)
+//! Reads go through the shared source cache: every sensor with the same target, `filter`
+//! and flags shares one read per TTL. `filter` is matched by Alertmanager itself;
+//! `matchers` (Alertmanager 0.25's classic grammar, read with [`alert_core::parse_matcher`])
+//! are applied to the shared answer, so many sensors that differ only in `matchers` cost
+//! one read. The `severity` label gives each alert's state (read with
+//! [`alert_core::Severity::from_label_value`]): critical and error → Failing, warning →
+//! Degraded, info → Passing (with a message), anything else → `unlabelled`. The sensor's
+//! state is the worst of them; no alerts is Passing, `no alerts firing`. Messages name up
+//! to ten alerts with their `summary` (or `description`) annotation. A read that fails
+//! (no quorum, an answer other than 2xx such as Alertmanager's 400 for a bad filter) makes
+//! the sensor Unknown with the client's error, which names the request and the server's
+//! message.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use alert_core::{
-    Duration, LabelSet, Matchers, ParserMode, SEVERITY_LABEL, Severity, parse_matcher,
-};
+use alert_core::{Duration, Matchers, ParserMode, SEVERITY_LABEL, Severity, parse_matcher};
+use alert_cortex_adapter::{AlertQuery, Cluster, GettableAlert, Partial};
 use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::Sources;
-use crate::error::{Error, Result};
+use crate::alertmanager_target::{self, AlertmanagerTarget, request_error};
+use crate::error::Result;
 use crate::kind::Kind;
 use crate::registry::{Component, Instrumentor, Registry, Request};
 use crate::sensor::Sensor;
 use crate::state::State;
-use crate::status::Reading;
+use crate::status::{Level, Reading};
 
 /// How many alerts a reading lists by name.
 const LISTED: usize = 10;
@@ -54,10 +61,10 @@ fn default_unlabelled() -> State {
     State::Failing
 }
 
+/// The sensor's own parameters (the target's are read by [`AlertmanagerTarget`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Params {
-    url: String,
     #[serde(default)]
     filter: Vec<String>,
     #[serde(default)]
@@ -74,13 +81,8 @@ struct Params {
     timeout: Option<Duration>,
 }
 
-/// One alert as `GET /api/v2/alerts` returns it (the fields this sensor reads).
-#[derive(Debug, Clone, Deserialize)]
-struct GettableAlert {
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
-}
+/// A merged read of one target's alerts, as the source cache shares it.
+pub type AlertsRead = Arc<Partial<Vec<GettableAlert>>>;
 
 /// The state an alert's `severity` label gives.
 pub fn state_for_severity(label: Option<&str>, unlabelled: State) -> State {
@@ -92,12 +94,13 @@ pub fn state_for_severity(label: Option<&str>, unlabelled: State) -> State {
     }
 }
 
-/// Alerts matching a filter in one Alertmanager.
+/// Alerts matching a filter in one Alertmanager (or HA cluster, or tenant).
 #[derive(Debug, Clone)]
 pub struct AlertmanagerAlerts {
     sources: Sources,
-    url: String,
-    query: Vec<(String, String)>,
+    cluster: Cluster,
+    target: String,
+    query: AlertQuery,
     key: String,
     matchers: Matchers,
     unlabelled: State,
@@ -106,27 +109,40 @@ pub struct AlertmanagerAlerts {
 }
 
 impl AlertmanagerAlerts {
-    fn judge(&self, alerts: &[GettableAlert]) -> Reading {
-        if alerts.is_empty() {
-            return Reading::explained(State::Passing, "no alerts firing");
-        }
-        let judged: Vec<(State, String)> = alerts
+    fn judge(&self, read: &Partial<Vec<GettableAlert>>) -> Reading {
+        let judged: Vec<(State, String)> = read
+            .value
             .iter()
+            .filter(|a| self.matchers.is_empty() || self.matchers.matches(&a.labels))
             .map(|a| {
-                let sev = a.labels.get(SEVERITY_LABEL).map(String::as_str);
+                let sev = a.labels.get(SEVERITY_LABEL);
                 (state_for_severity(sev, self.unlabelled), describe(a))
             })
             .collect();
-        Reading::worst_of(judged, LISTED, "alerts").unwrap_or_default()
+        let reading = Reading::worst_of(judged, LISTED, "alerts")
+            .unwrap_or_else(|| Reading::explained(State::Passing, "no alerts firing"));
+        if read.failed.is_empty() {
+            return reading;
+        }
+        let members = read.answered.len() + read.failed.len();
+        let failed: Vec<String> = read.failed.iter().map(ToString::to_string).collect();
+        reading.with_message(
+            Level::Warn,
+            format!(
+                "{} of {members} members did not answer: {}",
+                read.failed.len(),
+                failed.join("; ")
+            ),
+        )
     }
 }
 
 fn describe(alert: &GettableAlert) -> String {
-    let name = alert.labels.get("alertname").map_or("", String::as_str);
+    let name = alert.labels.get("alertname").unwrap_or("");
     let rest: Vec<String> = alert
         .labels
         .iter()
-        .filter(|(k, _)| k.as_str() != "alertname")
+        .filter(|(k, _)| *k != "alertname")
         .map(|(k, v)| format!("{k}={v:?}"))
         .collect();
     let mut text = format!("firing: {name}{{{}}}", rest.join(", "));
@@ -144,26 +160,20 @@ fn describe(alert: &GettableAlert) -> String {
 #[async_trait]
 impl Sensor for AlertmanagerAlerts {
     async fn read(&self) -> Result<Reading> {
+        let cluster = self.cluster.clone();
+        let query = self.query.clone();
+        let target = self.target.clone();
         let got = self
             .sources
-            .get_json(
-                self.key.clone(),
-                self.url.clone(),
-                self.query.clone(),
-                self.ttl,
-            )
+            .alerts
+            .get(&self.key, self.ttl.to_std(), async move {
+                match cluster.alerts(&query).await {
+                    Ok(read) => Ok(Arc::new(read)),
+                    Err(e) => Err(request_error(&target, e)),
+                }
+            })
             .await?;
-        let mut alerts: Vec<GettableAlert> =
-            Vec::deserialize(&*got.value).map_err(|e| Error::UnexpectedResponse {
-                target: self.url.clone(),
-                reason: format!("not a list of alerts: {e}"),
-            })?;
-        if !self.matchers.is_empty() {
-            alerts.retain(|a| {
-                LabelSet::try_from(a.labels.clone()).is_ok_and(|l| self.matchers.matches(&l))
-            });
-        }
-        Ok(self.judge(&alerts))
+        Ok(self.judge(&got.value))
     }
 
     fn timeout(&self) -> Option<Duration> {
@@ -190,19 +200,31 @@ impl Instrumentor for AlertmanagerInstrumentor {
     }
 
     fn instrument(&self, _: &Registry, kind: &Kind, r: &Request<'_>) -> Result<Vec<Component>> {
-        let p: Params = r.parse(kind)?;
-        let base = reqwest::Url::parse(&p.url)
-            .map_err(|e| r.error(kind, format!("url {:?}: {e}", p.url)))?;
-        let url = format!("{}/api/v2/alerts", base.as_str().trim_end_matches('/'));
-        let mut query = vec![
-            ("active".to_owned(), "true".to_owned()),
-            ("silenced".to_owned(), p.silenced.to_string()),
-            ("inhibited".to_owned(), p.inhibited.to_string()),
-        ];
+        // The target's fields and the sensor's own share one mapping.
+        let serde_json::Value::Object(mut own) = r.params.clone() else {
+            return Err(r.error(kind, "expected a mapping with url or urls"));
+        };
+        let target: serde_json::Map<String, serde_json::Value> = alertmanager_target::FIELDS
+            .iter()
+            .filter_map(|f| own.remove(*f).map(|v| ((*f).to_owned(), v)))
+            .collect();
+        let target = AlertmanagerTarget::deserialize(serde_json::Value::Object(target))
+            .map_err(|e| r.error(kind, e.to_string()))?;
+        let p = Params::deserialize(serde_json::Value::Object(own))
+            .map_err(|e| r.error(kind, e.to_string()))?;
+        let cluster = target
+            .cluster(Some(&self.sources.client))
+            .map_err(|e| r.error(kind, e.to_string()))?;
         let mut filter = p.filter.clone();
         filter.sort();
-        query.extend(filter.iter().map(|f| ("filter".to_owned(), f.clone())));
-        let key = format!("alertmanager {url} {query:?}");
+        let query = AlertQuery {
+            filter,
+            active: Some(true),
+            silenced: Some(p.silenced),
+            inhibited: Some(p.inhibited),
+            ..AlertQuery::default()
+        };
+        let key = format!("alertmanager {target:?} {:?}", query.to_pairs(true));
         let mut matchers = Matchers::new(Vec::new());
         for (i, m) in p.matchers.iter().enumerate() {
             let matcher = parse_matcher(m, ParserMode::Classic)
@@ -214,7 +236,8 @@ impl Instrumentor for AlertmanagerInstrumentor {
             kind: kind.clone(),
             sensor: Arc::new(AlertmanagerAlerts {
                 sources: self.sources.clone(),
-                url,
+                cluster,
+                target: target.to_string(),
                 query,
                 key,
                 matchers,

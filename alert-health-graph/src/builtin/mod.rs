@@ -5,7 +5,7 @@
 //! | `alert-health:constant` | `constant` | nothing: a fixed state ([`crate::constant`]) | always |
 //! | `alert-health:tcp` | `tcp` | a TCP connect ([`tcp`]) | `runtime` |
 //! | `alert-health:http` | `http` | an HTTP check: status, latency, body ([`http`]) | `http` |
-//! | `alert-health:alertmanager` | `alertmanager` | alerts firing in an Alertmanager ([`alertmanager`]) | `http` |
+//! | `alert-health:alertmanager` | `alertmanager` | alerts firing in an Alertmanager, an HA cluster or a Cortex/Mimir tenant ([`alertmanager`], via `alert-cortex-adapter`) | `http` |
 //! | `alert-health:prometheus` | `prometheus` | a threshold on a Prometheus instant query ([`prometheus`]) | `http` |
 //! | `alert-health:remote` | `remote` | another graph's JSON output ([`remote`]) | `http` |
 //!
@@ -28,14 +28,17 @@ pub mod remote;
 #[cfg(feature = "runtime")]
 pub mod tcp;
 
-/// What the HTTP-speaking built-ins share: one client and one cache of JSON answers.
+/// What the HTTP-speaking built-ins share: one client (and connection pool), one cache
+/// of JSON answers, and one of Alertmanager alert reads.
 #[cfg(feature = "http")]
 #[derive(Debug, Clone)]
 pub struct Sources {
-    /// The HTTP client (rustls).
+    /// The HTTP client (rustls); Alertmanager clients use its connection pool too.
     pub client: reqwest::Client,
     /// JSON documents by request key.
     pub json: crate::source_cache::SharedCache<Arc<serde_json::Value>>,
+    /// Merged `GET /api/v2/alerts` reads by target and query.
+    pub alerts: crate::source_cache::SharedCache<alertmanager::AlertsRead>,
 }
 
 #[cfg(feature = "http")]
@@ -47,6 +50,7 @@ impl Default for Sources {
                 .build()
                 .unwrap_or_default(),
             json: Arc::new(crate::source_cache::SourceCache::new()),
+            alerts: Arc::new(crate::source_cache::SourceCache::new()),
         }
     }
 }

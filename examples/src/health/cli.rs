@@ -21,8 +21,8 @@ use alert_health_graph::visualiser::html::HtmlStatusPage;
 use alert_health_graph::visualiser::json::Json;
 use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
 use alert_health_graph::{
-    AlertPolicy, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine, EvaluationOptions, StateHistory,
-    UptimeWeights,
+    AlertPolicy, AlertmanagerTarget, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine,
+    EvaluationOptions, StateHistory, UptimeWeights,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -237,18 +237,24 @@ pub fn evaluator(
     let policy = policy(&loaded.file, interval, &loaded.page)?;
     let mut evaluator = alert_health_graph::Evaluator::new(loaded.engine.clone(), policy)
         .with_interval(interval.to_std().max(std::time::Duration::from_millis(100)));
-    let target = alertmanager.or_else(|| {
-        loaded
+    let target = match alertmanager {
+        Some(urls) => {
+            let target = AlertmanagerTarget::new(AlertmanagerTarget::split_urls(&urls));
+            target.check(&|_| "--alertmanager".to_owned())?;
+            Some(target)
+        }
+        None => loaded
             .file
             .alerting
             .as_ref()
-            .and_then(|a| a.alertmanager.clone())
-    });
-    if let Some(url) = target {
-        evaluator = evaluator.with_sink(Arc::new(alert_health_graph::AlertmanagerSink::new(
-            loaded.sources.client.clone(),
-            &url,
-        )));
+            .and_then(|a| a.alertmanager.clone()),
+    };
+    if let Some(target) = target {
+        evaluator =
+            evaluator.with_sink(Arc::new(alert_health_graph::AlertmanagerSink::for_target(
+                &target,
+                Some(&loaded.sources.client),
+            )?));
     }
     Ok(evaluator)
 }
