@@ -299,8 +299,9 @@ impl RoutingTree {
     }
 
     /// The routes `labels` goes to, in Alertmanager's order, written into `buf` (whose
-    /// previous contents are replaced) and returned. Never empty: an alert no child
-    /// route takes ends on the root. Does not allocate once `buf` has grown.
+    /// previous contents are replaced) and returned. Never empty for a valid
+    /// configuration (whose root has no matchers): an alert no child route takes ends on
+    /// the root. Does not allocate once `buf` has grown.
     ///
     /// A missing label reads as the empty string, as in Alertmanager.
     pub fn match_into<'b>(&self, labels: &LabelSet, buf: &'b mut MatchBuffer) -> &'b [RouteId] {
@@ -351,7 +352,9 @@ impl RoutingTree {
             entries: [NOT_LOOKED_UP; INLINE_SLOTS],
             out: &mut buf.routes,
         };
-        walk.visit(0);
+        if walk.node_matches(0) {
+            walk.descend(0);
+        }
         &buf.routes
     }
 
@@ -392,29 +395,40 @@ const NOT_LOOKED_UP: u32 = u32::MAX;
 const UNCACHED: u32 = u32::MAX - 1;
 
 impl Walk<'_, '_, '_> {
-    /// Alertmanager's `Route.Match`: false when the node's matchers fail; otherwise the
-    /// matching descendants (or the node itself) are appended to `out`.
-    fn visit(&mut self, node: u32) -> bool {
+    /// Whether the node's own matchers match (cheapest first, stopping at a failure).
+    #[inline(always)]
+    fn node_matches(&mut self, node: u32) -> bool {
         let tree = self.tree;
-        let n = tree.hot[node as usize];
+        let n = &tree.hot[node as usize];
         for &t in &tree.node_tests[n.tests.0 as usize..n.tests.1 as usize] {
             if !self.test(t) {
                 return false;
             }
         }
+        true
+    }
+
+    /// Alertmanager's `Route.Match` for a node whose matchers matched: the matching
+    /// descendants, or the node itself when no child matches, are appended to `out`.
+    /// Children that do not match are rejected here, without a call.
+    fn descend(&mut self, node: u32) {
+        let tree = self.tree;
+        let n = tree.hot[node as usize];
         let before = self.out.len();
         for &c in &tree.child_ids[n.children.0 as usize..n.children.1 as usize] {
-            if self.visit(c) && !tree.hot[c as usize].continue_ {
-                break;
+            if self.node_matches(c) {
+                self.descend(c);
+                if !tree.hot[c as usize].continue_ {
+                    break;
+                }
             }
         }
         if self.out.len() == before {
             self.out.push(RouteId(node));
         }
-        true
     }
 
-    #[inline]
+    #[inline(always)]
     fn test(&mut self, t: u32) -> bool {
         let (slot, test) = &self.tree.tests[t as usize];
         let value = match self.values.get(*slot as usize) {
