@@ -297,6 +297,22 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Every cursor a store hands out reads back as itself.
+        #[test]
+        fn cursors_round_trip(nanos in proptest::prelude::any::<i64>(), fp in proptest::prelude::any::<u64>()) {
+            let c = Cursor { starts_at: from_nanos(nanos), fingerprint: Fingerprint(fp) };
+            let back: Cursor = c.to_string().parse().expect("parses");
+            proptest::prop_assert_eq!(back, c);
+        }
+
+        /// Garbage never panics the parser.
+        #[test]
+        fn cursor_parser_never_panics(s in ".{0,40}") {
+            let _ = s.parse::<Cursor>();
+        }
+    }
+
     #[test]
     fn cursor_rejects_garbage() {
         for bad in [

@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the embedded history store (SQLite, WAL, `synchronous=FULL`).
 //!
-//! - `history/ingest`: batched ingest, 1,000 notifications per `append` (half open new
-//!   episodes, half resolve them), into a store that keeps growing;
+//! - `history/ingest`: batched ingest, 1,000 and 10,000 notifications per `append` (half
+//!   open new episodes, half resolve them), into a store that keeps growing;
 //! - `history/query`: "active in the last 7 days and alertname=X" over 1,000,000
 //!   episodes spread over 30 days (200 alert names, 5,000 instances);
 //! - `history/timeline`: one entity's (`instance="node-42"`) 30-day timeline over the
@@ -143,21 +143,25 @@ fn million() -> SqliteStore {
 }
 
 fn ingest(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(dir.path().join("ingest.db")).expect("open");
-    let mut rng = Rng(7);
-    let mut next = 0usize;
     let mut group = c.benchmark_group("history");
-    group.throughput(Throughput::Elements(1000));
-    group.sample_size(30);
-    group.bench_function(
-        "ingest/1000 notifications per append (500 new, 500 resolving)",
-        |b| {
+    for batch_size in [1_000usize, 10_000] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("ingest.db")).expect("open");
+        let mut rng = Rng(7);
+        let mut next = 0usize;
+        group.throughput(Throughput::Elements(batch_size as u64));
+        group.sample_size(if batch_size > 1_000 { 10 } else { 30 });
+        let name = format!(
+            "ingest/{batch_size} notifications per append ({} new, {} resolving)",
+            batch_size / 2,
+            batch_size / 2
+        );
+        group.bench_function(name, |b| {
             b.iter_batched(
                 || {
-                    // 500 episodes opened by a firing notification, then resolved in the same
+                    // Episodes opened by a firing notification, then resolved in the same
                     // batch (the resolutions are updates of existing rows).
-                    let firing: Vec<Notification> = (0..500)
+                    let firing: Vec<Notification> = (0..batch_size / 2)
                         .map(|_| {
                             next += 1;
                             let mut n = episode_notification(&mut rng, next);
@@ -178,11 +182,14 @@ fn ingest(c: &mut Criterion) {
                 |batch| store.append(&batch).expect("append"),
                 BatchSize::LargeInput,
             );
-        },
-    );
+        });
+        let stats = store.stats().expect("stats");
+        eprintln!(
+            "ingest store ({batch_size} a batch) ended with {} episodes",
+            stats.episodes
+        );
+    }
     group.finish();
-    let stats = store.stats().expect("stats");
-    eprintln!("ingest store ended with {} episodes", stats.episodes);
 }
 
 fn query(c: &mut Criterion) {

@@ -78,13 +78,23 @@ pub fn parse_time(param: &str, value: &str) -> Result<Timestamp, ParamError> {
             .all(|b| b.is_ascii_digit())
         && frac.bytes().all(|b| b.is_ascii_digit());
     if digits_ok && let Ok(s) = secs.parse::<i64>() {
-        let mut nanos = frac.to_owned();
-        nanos.truncate(9);
-        while nanos.len() < 9 {
-            nanos.push('0');
+        let mut digits = frac.to_owned();
+        digits.truncate(9);
+        while digits.len() < 9 {
+            digits.push('0');
         }
-        let n: i32 = nanos.parse().unwrap_or(0);
-        if let Ok(t) = Timestamp::from_unix(s, n) {
+        let frac_nanos = i128::from(digits.parse::<i32>().unwrap_or(0));
+        // "-5.25" is 5.25 seconds before 1970, not -5 + 0.25.
+        let total = if secs.starts_with('-') {
+            i128::from(s) * 1_000_000_000 - frac_nanos
+        } else {
+            i128::from(s) * 1_000_000_000 + frac_nanos
+        };
+        let whole = i64::try_from(total.div_euclid(1_000_000_000)).ok();
+        let sub = i32::try_from(total.rem_euclid(1_000_000_000)).ok();
+        if let (Some(whole), Some(sub)) = (whole, sub)
+            && let Ok(t) = Timestamp::from_unix(whole, sub)
+        {
             return Ok(t);
         }
     }
@@ -168,6 +178,38 @@ mod tests {
         s.parse().expect("valid")
     }
 
+    proptest::proptest! {
+        /// Whatever a client percent-encodes is decoded back, for keys and values.
+        #[test]
+        fn query_strings_round_trip(pairs in proptest::collection::vec(("[a-z\\[\\]]{1,8}", ".{0,20}"), 0..5)) {
+            let encode = |s: &str| -> String {
+                s.bytes().map(|b| match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                    b' ' => "+".to_owned(),
+                    _ => format!("%{b:02X}"),
+                }).collect()
+            };
+            let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+            let got = parse_query_string(&query.join("&"));
+            let want: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        /// Unix seconds with a fraction read as the instant they name.
+        #[test]
+        fn unix_seconds_parse(secs in -1_000_000_000i64..5_000_000_000, millis in 0u32..1000) {
+            let t = parse_time("start", &format!("{secs}.{millis:03}")).expect("valid");
+            let sign = if secs < 0 { -1 } else { 1 };
+            proptest::prop_assert_eq!(t.unix_millis(), secs * 1000 + sign * i64::from(millis));
+        }
+
+        /// No input panics the time parser.
+        #[test]
+        fn time_parser_never_panics(s in ".{0,30}") {
+            let _ = parse_time("start", &s);
+        }
+    }
+
     #[test]
     fn query_strings_decode() {
         let got = parse_query_string(
@@ -193,6 +235,10 @@ mod tests {
         assert_eq!(
             parse_time("start", "2024-05-01T12:00:00+02:00").expect("ok"),
             t("2024-05-01T10:00:00Z")
+        );
+        assert_eq!(
+            parse_time("start", "-1.5").expect("ok"),
+            t("1969-12-31T23:59:58.5Z")
         );
         for bad in [
             "",
