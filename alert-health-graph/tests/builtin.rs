@@ -3,34 +3,17 @@
 //! (alert-testkit) for the Alertmanager-alerts sensor.
 #![cfg(feature = "http")]
 
+mod sensor_support;
+
 use std::time::Duration;
 
 use alert_health_graph::builtin::{self, Sources};
-use alert_health_graph::{Engine, GraphFile, Level, Message, Snapshot, State};
+use alert_health_graph::{Engine, GraphFile, Level, Message, State};
 use alert_testkit::{Alertmanager, MINIMAL_CONFIG};
+use sensor_support::{evaluate, status, texts};
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn evaluate(yaml: &str) -> Snapshot {
-    let file = GraphFile::parse(yaml, "test.yml").expect("valid graph file");
-    let built = file
-        .assemble(&builtin::registry(&Sources::default()))
-        .expect("assembles");
-    Engine::new(built.graph, built.sensors).evaluate().await
-}
-
-fn status<'a>(snap: &'a Snapshot, name: &str) -> &'a alert_health_graph::Status {
-    snap.status(snap.graph().find(name).expect("node exists"))
-}
-
-fn texts(snap: &Snapshot, name: &str) -> Vec<String> {
-    status(snap, name)
-        .messages
-        .iter()
-        .map(|m| m.text.clone())
-        .collect()
-}
 
 /// A loopback port with nothing listening.
 fn closed_port() -> u16 {
@@ -319,6 +302,36 @@ async fn alertmanager_sensors_with_one_filter_share_one_call_and_match_locally()
     assert_eq!(status(&snap, "any").state, State::Failing);
     assert_eq!(status(&snap, "any").messages.len(), 2);
     // Nine sensors, one filter: `.expect(1)` is checked when the server drops.
+}
+
+#[tokio::test]
+async fn alertmanager_sensors_address_a_tenant_by_path_template() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/team-a/prom/alertmanager/api/v2/alerts"))
+        .and(query_param("filter", "service=\"queue\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([gettable(
+            "0c",
+            json!({"alertname": "QueueSlow", "service": "queue", "severity": "warning"})
+        )])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = server.uri();
+    let snap = evaluate(&format!(
+        "sensors:\n  - {{name: q, alertmanager: {{url: \"{url}\", path_template: \"/{{tenant}}/prom/alertmanager\", \
+         tenant: team-a, filter: ['service=\"queue\"']}}}}\n"
+    ))
+    .await;
+    assert_eq!(status(&snap, "q").state, State::Degraded);
+    assert_eq!(
+        texts(&snap, "q"),
+        [r#"firing: QueueSlow{service="queue", severity="warning"}"#]
+    );
+    // The tenant is in the path; no X-Scope-OrgID is sent.
+    let requests = server.received_requests().await.expect("recorded");
+    assert_eq!(requests.len(), 1);
+    assert!(!requests[0].headers.contains_key("x-scope-orgid"));
 }
 
 #[test]
