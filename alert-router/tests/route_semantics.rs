@@ -288,3 +288,97 @@ fn one_buffer_serves_many_alerts_and_trees() {
         assert_eq!((got1, got2), (r1, r2), "x={value}");
     }
 }
+
+#[test]
+fn trees_reading_many_label_names_match_every_one() {
+    // More names than the matcher resolves in its first pass (32): the rest are looked
+    // up when a route needs them.
+    let mut yaml = String::from("route:\n  receiver: default\n  routes:\n");
+    let mut receivers = String::from("receivers:\n  - name: default\n");
+    for i in 0..40 {
+        let op = if i % 2 == 0 { "=" } else { "=~" };
+        yaml.push_str(&format!(
+            "    - receiver: r{i}\n      matchers: ['l{i}{op}\"v{i}\"']\n"
+        ));
+        receivers.push_str(&format!("  - name: r{i}\n"));
+    }
+    let t = tree(&format!("{yaml}{receivers}"));
+    let mut buf = MatchBuffer::new();
+    for i in 0..40 {
+        let name = format!("l{i}");
+        let value = format!("v{i}");
+        let l = labels(&[(name.as_str(), value.as_str()), ("other", "x")]);
+        let got: Vec<&str> = t
+            .match_into(&l, &mut buf)
+            .iter()
+            .map(|&id| t.route(id).receiver())
+            .collect();
+        assert_eq!(got, [format!("r{i}")], "{name}");
+        let miss = labels(&[(name.as_str(), "nope")]);
+        assert_eq!(t.receivers(&miss), ["default"]);
+    }
+}
+
+mod against_a_plain_reference {
+    //! The compiled tree (flat arena, memo, value cache, one buffer for many alerts)
+    //! against a direct transcription of Alertmanager's recursive `Route.Match`.
+
+    use super::*;
+    use alert_router::route::{Route, RouteId};
+    use proptest::prelude::*;
+
+    /// `dispatch.Route.Match`, written the obvious way over the compiled routes'
+    /// matchers.
+    fn reference(route: Route<'_>, labels: &LabelSet, out: &mut Vec<RouteId>) -> bool {
+        if !route.matchers().matches(labels) {
+            return false;
+        }
+        let before = out.len();
+        for child in route.children() {
+            if reference(child, labels, out) && !child.continues() {
+                break;
+            }
+        }
+        if out.len() == before {
+            out.push(route.id());
+        }
+        true
+    }
+
+    const CONFIG: &str = r#"
+route:
+  receiver: default
+  routes:
+    - {receiver: a, matchers: ['x=~"1|2"', 'y!~"b.*"'], continue: true}
+    - receiver: b
+      match_re: {x: "[0-9]+"}
+      routes:
+        - {receiver: c, matchers: ['y=~"(?i)B"'], continue: true}
+        - {receiver: d, matchers: ['y=~".+"', 'z!="q"']}
+        - {receiver: e, match: {z: q}}
+    - {receiver: f, matchers: ['z=~"q|"', 'x!="3"']}
+    - {receiver: g, matchers: ['y=~"b.*|c"'], continue: true}
+    - receiver: h
+receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: e},
+            {name: f}, {name: g}, {name: h}]
+"#;
+
+    proptest! {
+        #[test]
+        fn compiled_matching_equals_the_reference(
+            alerts in prop::collection::vec(
+                prop::collection::btree_map("[xyz]", "(1|2|3|12|b|B|bb|c|q|é|\n)?", 0..4),
+                1..60,
+            ),
+        ) {
+            let t = tree(CONFIG);
+            let mut buf = MatchBuffer::new();
+            for m in alerts {
+                let l = LabelSet::try_from(m).unwrap();
+                let mut expected = Vec::new();
+                reference(t.root(), &l, &mut expected);
+                prop_assert_eq!(t.match_into(&l, &mut buf), &expected[..], "{}", l);
+            }
+        }
+    }
+}
