@@ -190,6 +190,16 @@ fn api_parameters_are_checked_and_pages_follow_the_cursor() {
     }
     let r = http::get(&server.url("/api/v1/timeline?start=nope"));
     assert_json_error(&r, 400, "start");
+    assert_json_error(
+        &http::get(&server.url("/api/v2/nothing")),
+        404,
+        "no such endpoint",
+    );
+    assert_json_error(
+        &http::get(&server.url("/webhook")),
+        405,
+        "method not allowed",
+    );
     assert_eq!(http::get(&server.url("/-/ready")).status, 200);
 }
 

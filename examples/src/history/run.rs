@@ -206,11 +206,13 @@ pub async fn run(args: Args) -> Result<(), String> {
         started_at,
         args.alive_interval.to_std(),
     ));
-    tasks.spawn(stats(
-        Arc::clone(&store),
-        Arc::clone(&metrics),
-        args.stats_interval.to_std(),
-    ));
+    // Loki has no cheap count: its stats read the notifications of 30 days, so they are
+    // refreshed at most every 15 minutes.
+    let mut stats_every = args.stats_interval.to_std();
+    if args.loki_url.is_some() {
+        stats_every = stats_every.max(std::time::Duration::from_secs(15 * 60));
+    }
+    tasks.spawn(stats(Arc::clone(&store), Arc::clone(&metrics), stats_every));
     if let Some(retention) = retention {
         tasks.spawn(purge(
             Arc::clone(&store),
