@@ -2,6 +2,7 @@
 //! matchers collected and sorted, keys, and the flat arena the matcher walks.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use alert_core::{Duration, MatchType, Matcher, Matchers, ParserMode, parse_matchers};
 
@@ -216,7 +217,9 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
             }
         })
         .collect();
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     RoutingTree {
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         hot,
         cache_label,
         cached_labels: cached,

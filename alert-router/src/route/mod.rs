@@ -128,6 +128,9 @@ struct HotNode {
 /// each with its own [`MatchBuffer`].
 #[derive(Debug, Clone)]
 pub struct RoutingTree {
+    /// Unique per compiled tree (clones share it): tells a [`MatchBuffer`] whether its
+    /// remembered regex results belong to this tree.
+    id: u64,
     nodes: Vec<Node>,
     hot: Vec<HotNode>,
     child_ids: Vec<u32>,
@@ -154,8 +157,8 @@ pub struct MatchBuffer {
     memo: Vec<u32>,
     generation: u32,
     cache: ValueCache,
-    /// The tree the cache holds results for (by address and size).
-    cache_owner: (usize, usize),
+    /// The [`RoutingTree::id`] of the tree the cache holds results for (0: none).
+    cache_owner: u64,
 }
 
 impl MatchBuffer {
@@ -309,10 +312,9 @@ impl RoutingTree {
         if buf.memo.len() < self.data.regexes.len() {
             buf.memo.resize(self.data.regexes.len(), 0);
         }
-        let owner = (self as *const RoutingTree as usize, self.tests.len());
-        if buf.cache_owner != owner {
+        if buf.cache_owner != self.id {
             buf.cache = ValueCache::default();
-            buf.cache_owner = owner;
+            buf.cache_owner = self.id;
         }
         buf.cache.reserve(self.cached_labels as usize);
         buf.generation = buf.generation.wrapping_add(1);
