@@ -262,6 +262,28 @@ impl AlertmanagerTarget {
             .collect()
     }
 
+    /// A tenant id, or an error naming `field` and the rule of Cortex's the id breaks.
+    ///
+    /// ```
+    /// use alert_health_graph::AlertmanagerTarget;
+    /// assert_eq!(AlertmanagerTarget::tenant_id("team-a", "--tenant")?.as_str(), "team-a");
+    /// let err = AlertmanagerTarget::tenant_id("a|b", "--tenant").unwrap_err().to_string();
+    /// assert!(err.starts_with("--tenant: expected a tenant id Cortex and Mimir accept ("), "{err}");
+    /// # Ok::<(), alert_health_graph::Error>(())
+    /// ```
+    pub fn tenant_id(raw: &str, field: &str) -> Result<TenantId> {
+        TenantId::new(raw).map_err(|e| Error::InvalidField {
+            field: field.to_owned(),
+            value: raw.to_owned(),
+            expected: match e {
+                alert_core::Error::InvalidTenantId { reason, .. } => {
+                    format!("a tenant id Cortex and Mimir accept ({reason})")
+                }
+                other => other.to_string(),
+            },
+        })
+    }
+
     /// Checks that the fields go together; `field` turns a field name (`tenant`) into
     /// what errors call it (`alerting.alertmanager.tenant`, or a flag `--tenant`).
     pub fn check(&self, field: &dyn Fn(&str) -> String) -> Result<()> {
@@ -425,7 +447,10 @@ impl TryFrom<Fields> for AlertmanagerTarget {
             (None, Some(many)) => many,
             (None, None) => Vec::new(),
         };
-        let tenant = f.tenant.map(tenant_id).transpose()?;
+        let tenant = f
+            .tenant
+            .map(|t| AlertmanagerTarget::tenant_id(&t, "tenant"))
+            .transpose()?;
         let target = AlertmanagerTarget {
             urls,
             backend: f.backend,
@@ -439,20 +464,6 @@ impl TryFrom<Fields> for AlertmanagerTarget {
         target.check(&str::to_owned)?;
         Ok(target)
     }
-}
-
-/// A tenant id, or an error naming the `tenant` field and the rule it breaks.
-fn tenant_id(raw: String) -> Result<TenantId> {
-    TenantId::new(raw.clone()).map_err(|e| Error::InvalidField {
-        field: "tenant".to_owned(),
-        value: raw,
-        expected: match e {
-            alert_core::Error::InvalidTenantId { reason, .. } => {
-                format!("a tenant id Cortex and Mimir accept ({reason})")
-            }
-            other => other.to_string(),
-        },
-    })
 }
 
 impl<'de> Deserialize<'de> for AlertmanagerTarget {

@@ -1,13 +1,15 @@
 //! `alert-health` as a user runs it: `eval` in every format and its exit codes, `serve`
-//! and its routes, and `serve` posting alerts to a real Alertmanager.
+//! and its routes, and `serve` posting alerts to a real Alertmanager, to every member of
+//! an HA pair, and to a tenant of the Cortex/Mimir fixture (real Alertmanagers behind it).
 
 mod health_support;
 
 use std::path::Path;
 use std::time::Duration;
 
+use alert_testkit::cortex::CortexFixture;
 use alert_testkit::{Alertmanager, MINIMAL_CONFIG, http, wait_until};
-use health_support::{HealthServer, eval, write_graph};
+use health_support::{HealthServer, eval, serve_refused, write_graph};
 
 fn fixture() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/health-shop.yml")
@@ -195,4 +197,170 @@ fn serve_alerts_a_real_alertmanager_and_resolves_on_recovery() {
         "the queue alert to resolve",
         || ours().is_empty().then_some(()),
     );
+}
+
+/// A graph whose one service fails at once (`for: 0s`), alerting nowhere by itself.
+fn failing_graph(dir: &Path) -> std::path::PathBuf {
+    write_graph(
+        dir,
+        "failing.yml",
+        "sensors:\n  - {name: disk, constant: {state: failing, message: disk full}}\n\
+         services:\n  - {name: storage, system: disk}\n\
+         alerting: {for: 0s}\n",
+    )
+}
+
+/// `serve` of [`failing_graph`] every second, posting where `flags` say.
+fn serve_failing(dir: &Path, flags: &[&str]) -> HealthServer {
+    let mut args = vec!["--interval", "1s"];
+    args.extend_from_slice(flags);
+    HealthServer::start(dir, &failing_graph(dir), &args)
+}
+
+/// The `storage` alerts in an `/api/v2/alerts` answer.
+fn storage_alerts(alerts: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    alerts
+        .into_iter()
+        .filter(|a| a["labels"]["node"] == "storage")
+        .collect()
+}
+
+/// Waits until `read` (an `/api/v2/alerts` answer) holds a `storage` alert.
+fn wait_for_storage(
+    where_: &str,
+    read: impl Fn() -> Vec<serde_json::Value>,
+) -> Vec<serde_json::Value> {
+    wait_until(
+        Duration::from_secs(20),
+        &format!("the storage alert on {where_}"),
+        || {
+            let got = storage_alerts(read());
+            (!got.is_empty()).then_some(got)
+        },
+    )
+}
+
+#[test]
+fn serve_posts_to_every_member_named_by_alertmanager() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Two Alertmanagers that do not gossip: each holds only what is posted to it.
+    let a = Alertmanager::start(MINIMAL_CONFIG);
+    let b = Alertmanager::start(MINIMAL_CONFIG);
+    let members = format!("{},{}", a.base_url(), b.base_url());
+    let _server = serve_failing(dir.path(), &["--alertmanager", &members, "--quorum", "1"]);
+    for am in [&a, &b] {
+        let got = wait_for_storage(&am.base_url(), || am.alerts());
+        assert_eq!(
+            got[0]["labels"]["severity"],
+            "critical",
+            "{}",
+            am.base_url()
+        );
+    }
+}
+
+#[test]
+fn serve_posts_to_a_cortex_or_mimir_tenant() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cortex = CortexFixture::start();
+    let envelope =
+        "alertmanager_config: |\n  route: {receiver: team}\n  receivers: [{name: team}]\n";
+    for tenant in ["tenant-a", "tenant-b"] {
+        assert_eq!(cortex.post_config(tenant, envelope).status, 201);
+        cortex.wait_running(tenant);
+    }
+    let url = cortex.url();
+    let flags = [
+        "--alertmanager",
+        &url,
+        "--backend",
+        "mimir",
+        "--tenant",
+        "tenant-a",
+    ];
+    let _server = serve_failing(dir.path(), &flags);
+    let alerts_of = |tenant: &str| -> Vec<serde_json::Value> {
+        let r = cortex.get(tenant, "/alertmanager/api/v2/alerts");
+        assert_eq!(r.status, 200, "{}", r.body);
+        serde_json::from_str(&r.body).expect("JSON")
+    };
+    let got = wait_for_storage("tenant-a", || alerts_of("tenant-a"));
+    assert_eq!(got[0]["annotations"]["summary"], "storage is failing");
+    assert!(
+        storage_alerts(alerts_of("tenant-b")).is_empty(),
+        "tenant-b holds none"
+    );
+    let posts: Vec<Option<String>> = cortex
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/alertmanager/api/v2/alerts")
+        .map(|r| r.org_id)
+        .collect();
+    assert!(!posts.is_empty());
+    assert!(
+        posts.iter().all(|o| o.as_deref() == Some("tenant-a")),
+        "{posts:?}"
+    );
+}
+
+#[test]
+fn serve_refuses_alertmanager_flags_that_do_not_go_together() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = failing_graph(dir.path());
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "--alertmanager",
+                "http://127.0.0.1:9",
+                "--backend",
+                "cortex",
+            ],
+            "alert-health: --tenant: missing required value\n",
+        ),
+        (
+            &["--alertmanager", "http://127.0.0.1:9", "--tenant", "t"],
+            "alert-health: --tenant: expected no tenant for a vanilla Alertmanager",
+        ),
+        (
+            &[
+                "--alertmanager",
+                "http://127.0.0.1:9",
+                "--backend",
+                "mimir",
+                "--tenant",
+                "a|b",
+            ],
+            "alert-health: --tenant: expected a tenant id Cortex and Mimir accept (",
+        ),
+        (
+            &["--alertmanager", "127.0.0.1:9"],
+            "alert-health: --alertmanager: expected an http:// or https:// base URL",
+        ),
+        (
+            &["--alertmanager", "http://a:1,http://b:2", "--quorum", "3"],
+            "alert-health: --quorum: expected from 1 to the number of members, 2",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = serve_refused(&graph, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // Flags that refine --alertmanager need it, and values are checked by clap.
+    for args in [
+        &["--tenant", "t"][..],
+        &["--alertmanager", "http://127.0.0.1:9", "--backend", "loki"][..],
+    ] {
+        let out = serve_refused(&graph, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).starts_with("error: "),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }

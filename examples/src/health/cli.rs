@@ -4,8 +4,12 @@
 //! [--only-failing] [--emoji]` prints one evaluation and exits 0 whatever the states, 2
 //! on a graph that cannot be loaded (with the error on stderr).
 //!
-//! `alert-health serve --graph FILE --listen ADDR [--interval 30s] [--alertmanager URL]`
-//! evaluates on an interval and serves (see [`super::server`]).
+//! `alert-health serve --graph FILE --listen ADDR [--interval 30s]
+//! [--alertmanager URL[,URL...] [--backend alertmanager|cortex|mimir] [--tenant ID]
+//! [--prefix PATH] [--path-template TEMPLATE] [--quorum majority|all|N]]` evaluates on an
+//! interval and serves (see [`super::server`]), posting its alerts to the Alertmanager
+//! the flags name (several URLs are the members of one HA cluster, each of which gets
+//! every alert), else to the graph file's `alerting.alertmanager`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,8 +25,8 @@ use alert_health_graph::visualiser::html::HtmlStatusPage;
 use alert_health_graph::visualiser::json::Json;
 use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
 use alert_health_graph::{
-    AlertPolicy, AlertmanagerTarget, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine,
-    EvaluationOptions, StateHistory, UptimeWeights,
+    AlertPolicy, AlertmanagerSink, AlertmanagerTarget, Backend, DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT, Engine, EvaluationOptions, Quorum, StateHistory, UptimeWeights,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -70,10 +74,74 @@ pub enum Command {
         /// Time between evaluations (default: the file's, else 30s).
         #[arg(long)]
         interval: Option<Duration>,
-        /// Alertmanager to post alerts to (default: the file's `alerting.alertmanager`).
-        #[arg(long)]
-        alertmanager: Option<String>,
+        /// Where to post alerts (default: the file's `alerting.alertmanager`).
+        #[command(flatten)]
+        alertmanager: AlertmanagerArgs,
     },
+}
+
+/// The flags of `serve` that name the Alertmanager alerts are posted to.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AlertmanagerArgs {
+    /// Alertmanager to post alerts to. Repeat the flag or separate URLs with commas to
+    /// name the members of an HA cluster; each gets every alert.
+    #[arg(long, value_name = "URL", value_delimiter = ',')]
+    pub alertmanager: Vec<String>,
+    /// What --alertmanager points at: alertmanager (default), cortex or mimir.
+    #[arg(long, value_name = "BACKEND", requires = "alertmanager")]
+    pub backend: Option<Backend>,
+    /// The tenant: X-Scope-OrgID for cortex and mimir, `{tenant}` of --path-template.
+    #[arg(long, value_name = "ID", requires = "alertmanager")]
+    pub tenant: Option<String>,
+    /// Cortex's/Mimir's Alertmanager HTTP prefix (default /alertmanager).
+    #[arg(long, value_name = "PATH", requires = "alertmanager")]
+    pub prefix: Option<String>,
+    /// A per-tenant path such as /{tenant}/prom/alertmanager (a gateway that puts the
+    /// tenant in the path).
+    #[arg(long, value_name = "TEMPLATE", requires = "alertmanager")]
+    pub path_template: Option<String>,
+    /// Members that must accept each post: majority (default), all, or a number.
+    #[arg(long, value_name = "QUORUM", requires = "alertmanager")]
+    pub quorum: Option<Quorum>,
+}
+
+impl AlertmanagerArgs {
+    /// The target these flags name, checked; `None` without `--alertmanager`.
+    ///
+    /// ```
+    /// use alert_examples::health::cli::AlertmanagerArgs;
+    /// let args = AlertmanagerArgs {
+    ///     alertmanager: vec!["http://m:8080".into()],
+    ///     tenant: Some("team-a".into()),
+    ///     ..AlertmanagerArgs::default()
+    /// };
+    /// let err = args.target().unwrap_err().to_string();
+    /// assert!(err.starts_with("--tenant: expected no tenant for a vanilla Alertmanager"), "{err}");
+    /// ```
+    pub fn target(&self) -> alert_health_graph::Result<Option<AlertmanagerTarget>> {
+        if self.alertmanager.is_empty() {
+            return Ok(None);
+        }
+        let mut target = AlertmanagerTarget::new(
+            self.alertmanager
+                .iter()
+                .flat_map(|u| AlertmanagerTarget::split_urls(u)),
+        );
+        target.backend = self.backend.unwrap_or_default();
+        target.tenant = self
+            .tenant
+            .as_deref()
+            .map(|t| AlertmanagerTarget::tenant_id(t, "--tenant"))
+            .transpose()?;
+        target.prefix = self.prefix.clone();
+        target.path_template = self.path_template.clone();
+        target.quorum = self.quorum.unwrap_or_default();
+        target.check(&|field| match field {
+            "url" | "urls" => "--alertmanager".to_owned(),
+            other => format!("--{}", other.replace('_', "-")),
+        })?;
+        Ok(Some(target))
+    }
 }
 
 /// Output formats of `eval`.
@@ -220,16 +288,16 @@ pub async fn run(args: Args) -> ExitCode {
             listen,
             interval,
             alertmanager,
-        } => super::server::serve_command(&graph, listen, interval, alertmanager).await,
+        } => super::server::serve_command(&graph, listen, interval, &alertmanager).await,
     }
 }
 
 /// The evaluator for a loaded file: interval, policy, and an Alertmanager sink when one
-/// is configured.
+/// is configured (by the flags, else by the file).
 pub fn evaluator(
     loaded: &Loaded,
     interval: Option<Duration>,
-    alertmanager: Option<String>,
+    alertmanager: &AlertmanagerArgs,
 ) -> alert_health_graph::Result<alert_health_graph::Evaluator> {
     let interval = interval
         .or(loaded.file.evaluation.interval)
@@ -237,12 +305,8 @@ pub fn evaluator(
     let policy = policy(&loaded.file, interval, &loaded.page)?;
     let mut evaluator = alert_health_graph::Evaluator::new(loaded.engine.clone(), policy)
         .with_interval(interval.to_std().max(std::time::Duration::from_millis(100)));
-    let target = match alertmanager {
-        Some(urls) => {
-            let target = AlertmanagerTarget::new(AlertmanagerTarget::split_urls(&urls));
-            target.check(&|_| "--alertmanager".to_owned())?;
-            Some(target)
-        }
+    let target = match alertmanager.target()? {
+        Some(target) => Some(target),
         None => loaded
             .file
             .alerting
@@ -250,11 +314,10 @@ pub fn evaluator(
             .and_then(|a| a.alertmanager.clone()),
     };
     if let Some(target) = target {
-        evaluator =
-            evaluator.with_sink(Arc::new(alert_health_graph::AlertmanagerSink::for_target(
-                &target,
-                Some(&loaded.sources.client),
-            )?));
+        evaluator = evaluator.with_sink(Arc::new(AlertmanagerSink::for_target(
+            &target,
+            Some(&loaded.sources.client),
+        )?));
     }
     Ok(evaluator)
 }

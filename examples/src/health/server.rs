@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::watch;
 
-use super::cli::{evaluator, load, or_bad_graph};
+use super::cli::{AlertmanagerArgs, evaluator, load, or_bad_graph};
 
 /// What every handler sees.
 #[derive(Clone)]
@@ -189,7 +189,7 @@ pub async fn serve_command(
     graph: &Path,
     listen: SocketAddr,
     interval: Option<Duration>,
-    alertmanager: Option<String>,
+    alertmanager: &AlertmanagerArgs,
 ) -> ExitCode {
     let loaded = match or_bad_graph(load(graph)) {
         Ok(l) => l,

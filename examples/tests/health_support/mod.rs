@@ -30,6 +30,19 @@ pub fn eval(graph: &Path, args: &[&str]) -> Output {
         .expect("run alert-health")
 }
 
+/// `alert-health serve --graph FILE --listen 127.0.0.1:0 ARGS…`, for flags it refuses
+/// before serving: run to completion.
+pub fn serve_refused(graph: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("serve")
+        .arg("--graph")
+        .arg(graph)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .output()
+        .expect("run alert-health")
+}
+
 /// One `alert-health serve` process on a free loopback port; killed when dropped.
 pub struct HealthServer {
     child: Child,
