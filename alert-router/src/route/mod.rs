@@ -324,36 +324,31 @@ impl RoutingTree {
         }
         // The alert's labels are scattered strings: first hash every name (their loads
         // overlap), then look them up.
-        let mut values: [Option<&str>; INLINE_SLOTS] = [None; INLINE_SLOTS];
-        let mut pairs = labels.iter();
-        loop {
-            let mut batch: [(&str, &str, usize); BATCH] = [("", "", 0); BATCH];
-            let mut n = 0;
-            for (name, value) in pairs.by_ref().take(BATCH) {
-                batch[n] = (name, value, self.slots.bucket(name));
-                n += 1;
-            }
-            for &(name, value, bucket) in &batch[..n] {
-                if let Some(slot) = self.slots.get_from(bucket, name)
-                    && let Some(v) = values.get_mut(slot as usize)
-                {
-                    *v = Some(value);
-                }
-            }
-            if n < BATCH {
-                break;
-            }
-        }
         let mut walk = Walk {
             tree: self,
             labels,
-            values,
+            values: [None; INLINE_SLOTS],
             memo: &mut buf.memo,
             generation: buf.generation,
             cache: &mut buf.cache,
             entries: [NOT_LOOKED_UP; INLINE_SLOTS],
             out: &mut buf.routes,
         };
+        let mut buckets = [0u32; BATCH];
+        let mut start = 0;
+        while start < labels.len() {
+            for (b, (name, _)) in buckets.iter_mut().zip(labels.iter().skip(start)) {
+                *b = self.slots.bucket(name) as u32;
+            }
+            for (&b, (name, value)) in buckets.iter().zip(labels.iter().skip(start)) {
+                if let Some(slot) = self.slots.get_from(b as usize, name)
+                    && let Some(v) = walk.values.get_mut(slot as usize)
+                {
+                    *v = Some(value);
+                }
+            }
+            start += BATCH;
+        }
         if walk.node_matches(0) {
             walk.descend(0);
         }
