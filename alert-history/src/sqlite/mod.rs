@@ -104,9 +104,10 @@ fn fp_from_sql(v: i64) -> Fingerprint {
     Fingerprint((v as u64) ^ (1 << 63))
 }
 
-fn decode_labels(text: &str, field: &str) -> Result<LabelSet> {
+/// Reads a label set stored as JSON; `field` names it in the error (built only then).
+fn decode_labels(text: &str, field: impl FnOnce() -> String) -> Result<LabelSet> {
     serde_json::from_str(text).map_err(|e| Error::Decode {
-        field: field.to_owned(),
+        field: field(),
         reason: e.to_string(),
     })
 }
@@ -151,7 +152,6 @@ impl RawEpisode {
 
     fn into_episode(self, labels: LabelSet) -> Result<Episode> {
         let fingerprint = fp_from_sql(self.fingerprint);
-        let field = format!("episodes[{fingerprint}].annotations");
         Ok(Episode {
             fingerprint,
             starts_at: from_nanos(self.starts_at),
@@ -159,7 +159,9 @@ impl RawEpisode {
             end_inferred: false,
             severity: labels.get(alert_core::SEVERITY_LABEL).map(str::to_owned),
             labels,
-            annotations: decode_labels(&self.annotations, &field)?,
+            annotations: decode_labels(&self.annotations, || {
+                format!("episodes[{fingerprint}].annotations")
+            })?,
             first_seen: from_nanos(self.first_seen),
             last_seen: from_nanos(self.last_seen),
             receiver: self.receiver,
@@ -168,8 +170,8 @@ impl RawEpisode {
     }
 
     fn decode(self) -> Result<Episode> {
-        let field = format!("episodes[{}].labels", fp_from_sql(self.fingerprint));
-        let labels = decode_labels(&self.labels, &field)?;
+        let fp = fp_from_sql(self.fingerprint);
+        let labels = decode_labels(&self.labels, || format!("episodes[{fp}].labels"))?;
         self.into_episode(labels)
     }
 }
@@ -354,8 +356,8 @@ impl SqliteStore {
         let mut found: Vec<Episode> = Vec::new();
         while let Some(row) = rows.next().map_err(|e| sqlite_error(ctx, e))? {
             let raw = RawEpisode::from_row(row).map_err(|e| sqlite_error(ctx, e))?;
-            let field = format!("episodes[{}].labels", fp_from_sql(raw.fingerprint));
-            let labels = decode_labels(&raw.labels, &field)?;
+            let fp = fp_from_sql(raw.fingerprint);
+            let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
             if !q.matchers.matches(&labels) {
                 continue;
             }
@@ -598,7 +600,7 @@ impl HistoryStore for SqliteStore {
                 .prepare("DELETE FROM episodes WHERE id = ?1")
                 .map_err(|e| sqlite_error("purge: episodes", e))?;
             for (id, labels) in &doomed {
-                let labels = decode_labels(labels, &format!("episodes[id {id}].labels"))?;
+                let labels = decode_labels(labels, || format!("episodes[id {id}].labels"))?;
                 for (name, value) in labels.iter().filter(|(n, _)| *n != ALERTNAME) {
                     delete_label
                         .execute(params![name, value, id])
