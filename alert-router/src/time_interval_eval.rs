@@ -17,8 +17,9 @@ use alert_core::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 
-use crate::config::{NamedTimeInterval, TimeInterval};
-use crate::error::Result;
+use crate::config::{Config, NamedTimeInterval, TimeInterval};
+use crate::error::{Error, Result};
+use crate::route::Route;
 
 /// The fields of one time interval as numbers, the form the evaluation works on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -159,6 +160,63 @@ impl NamedTimeInterval {
         }
         Ok(false)
     }
+}
+
+/// Whether notifications of `route` are muted at `at` by its time intervals, as
+/// Alertmanager 0.25's notification pipeline decides (`TimeMuteStage`, then
+/// `TimeActiveStage`): muted when any of its `mute_time_intervals` contains `at`, or when
+/// it has `active_time_intervals` and none of them contains `at`. The route's own lists
+/// count, never its parent's. Interval names are looked up in both of `config`'s lists.
+///
+/// ```
+/// use alert_core::Timestamp;
+/// use alert_router::config::Config;
+/// use alert_router::route::RoutingTree;
+/// use alert_router::time_interval_eval::route_muted_at;
+///
+/// let config = Config::from_yaml(r#"
+/// route:
+///   receiver: default
+///   routes:
+///     - receiver: office
+///       active_time_intervals: [office-hours]
+/// receivers: [{name: default}, {name: office}]
+/// time_intervals:
+///   - name: office-hours
+///     time_intervals: [{weekdays: ['monday:friday'], times: [{start_time: '09:00', end_time: '17:00'}]}]
+/// "#)?;
+/// let tree = RoutingTree::new(&config.route)?;
+/// let office = tree.root().children().next().unwrap();
+/// let monday_noon: Timestamp = "2020-05-04T12:00:00Z".parse()?;
+/// let sunday_noon: Timestamp = "2020-05-03T12:00:00Z".parse()?;
+/// assert!(!route_muted_at(office, &config, monday_noon)?);
+/// assert!(route_muted_at(office, &config, sunday_noon)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn route_muted_at(route: Route<'_>, config: &Config, at: Timestamp) -> Result<bool> {
+    let lookup = |name: &String, field: &str| {
+        config
+            .time_interval(name)
+            .ok_or_else(|| Error::UndefinedTimeInterval {
+                path: format!("{}.{field}", route.path()),
+                name: name.clone(),
+            })
+    };
+    let opts = route.opts();
+    for name in &opts.mute_time_intervals {
+        if lookup(name, "mute_time_intervals")?.contains(at)? {
+            return Ok(true);
+        }
+    }
+    if opts.active_time_intervals.is_empty() {
+        return Ok(false);
+    }
+    for name in &opts.active_time_intervals {
+        if lookup(name, "active_time_intervals")?.contains(at)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -419,5 +477,45 @@ mod tests {
         };
         assert!(named.contains(at("04 May 20 15:04 +0000")).unwrap());
         assert!(!named.contains(at("04 May 21 15:04 +0000")).unwrap());
+    }
+
+    #[test]
+    fn routes_are_muted_by_their_own_intervals_only() {
+        let config = crate::config::Config::from_yaml(
+            r#"
+route:
+  receiver: default
+  routes:
+    - receiver: night-off
+      mute_time_intervals: [night]
+      routes:
+        - receiver: child
+          matchers: ['a="1"']
+receivers: [{name: default}, {name: night-off}, {name: child}]
+mute_time_intervals:
+  - name: night
+    time_intervals: [{times: [{start_time: '00:00', end_time: '06:00'}]}]
+"#,
+        )
+        .unwrap();
+        let tree = crate::route::RoutingTree::new(&config.route).unwrap();
+        let parent = tree.root().children().next().unwrap();
+        let child = parent.children().next().unwrap();
+        let night = at("04 May 20 03:00 +0000");
+        let day = at("04 May 20 12:00 +0000");
+        assert!(route_muted_at(parent, &config, night).unwrap());
+        assert!(!route_muted_at(parent, &config, day).unwrap());
+        // Not inherited (Alertmanager issues #2833, #3211).
+        assert!(!route_muted_at(child, &config, night).unwrap());
+        assert!(!route_muted_at(tree.root(), &config, night).unwrap());
+        // A name the configuration lacks is an error naming the route.
+        let mut other = config.clone();
+        other.mute_time_intervals.clear();
+        let e = route_muted_at(parent, &other, night).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("route.routes[0].mute_time_intervals"),
+            "{e}"
+        );
     }
 }
