@@ -68,8 +68,9 @@ fn alerts_fired_and_resolved_through_alertmanager_become_episodes_and_a_timeline
             "2s",
             "--heartbeat-group-interval",
             "1s",
+            // Generous: a loaded CI machine must not see an outage while the Watchdog runs.
             "--heartbeat-slack",
-            "3s",
+            "8s",
             "--alive-interval",
             "1s",
         ],
@@ -192,7 +193,7 @@ fn alerts_fired_and_resolved_through_alertmanager_become_episodes_and_a_timeline
         .as_str()
         .map(t)
         .expect("the Watchdog episode");
-    let tl = wait_until(Duration::from_secs(30), "an unavailable segment", || {
+    let tl = wait_until(Duration::from_secs(45), "an unavailable segment", || {
         let tl = server.get_json(&format!(
             "/api/v1/timeline?start={window_start}&end={}&match[]={}",
             now_secs() + 1,
