@@ -31,6 +31,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::go_quote::go_quote;
 use crate::labels::{LabelSet, is_valid_label_name};
 use crate::matcher::{self, MatchType, Matcher, Matchers};
 use crate::timestamp::Timestamp;
@@ -268,32 +269,6 @@ fn validate_times(starts_at: Timestamp, ends_at: Timestamp) -> Result<()> {
 
 fn invalid(reason: String) -> Error {
     Error::InvalidSilence { reason }
-}
-
-/// Go's `%q` for the printable text label names and patterns hold.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0B' => out.push_str("\\v"),
-            '\x0C' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 || c == '\x7F' => {
-                out.push_str(&format!("\\x{:02x}", u32::from(c)));
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A silence as posted to the API v2 (`postableSilence`): no status, optional id, and

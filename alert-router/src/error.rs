@@ -417,9 +417,7 @@ fn faults_text(faults: &[DecodeFault], with_paths: bool) -> String {
 }
 
 /// Go's `%q` of a string, as Alertmanager's messages quote names.
-pub(crate) fn go_quote(s: &str) -> String {
-    crate::config::go_quote::go_quote(s)
-}
+pub(crate) use alert_core::go_quote::go_quote;
 
 #[cfg(test)]
 mod tests {
