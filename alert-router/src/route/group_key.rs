@@ -6,7 +6,7 @@
 
 use alert_core::LabelSet;
 
-use crate::config::go_quote::go_quote;
+use alert_core::go_quote::go_quote;
 
 /// The group key of `labels` on a route with key `route_key` that groups by
 /// `group_by` (all labels when `group_by_all`).
