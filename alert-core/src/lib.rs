@@ -23,6 +23,7 @@ pub mod endpoint;
 pub mod error;
 mod field_path;
 pub mod fingerprint;
+pub mod go_json;
 pub mod go_quote;
 pub mod id;
 pub mod labels;

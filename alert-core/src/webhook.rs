@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::{Alert, AlertStatus};
 use crate::error::{Error, Result};
+use crate::go_json;
 use crate::labels::LabelSet;
 
 /// The payload version this crate reads and writes.
@@ -84,12 +85,8 @@ impl WebhookMessage {
     /// The JSON Alertmanager would send: compact, escaped as Go's `encoding/json` escapes
     /// (`<`, `>`, `&`, U+2028, U+2029, `\b` and `\f` as `\uXXXX`), with a trailing newline.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut serializer = serde_json::Serializer::with_formatter(&mut out, GoJsonFormatter);
         // Serialising these types cannot fail: every map key is a string.
-        if self.serialize(&mut serializer).is_err() {
-            out.clear();
-        }
+        let mut out = go_json::to_vec(self).unwrap_or_default();
         out.push(b'\n');
         out
     }
@@ -108,65 +105,6 @@ impl WebhookMessage {
             }
         }
         out
-    }
-}
-
-/// Compact JSON escaped like Go's `encoding/json` (Go before 1.22, which built
-/// Alertmanager 0.25): HTML-safe (`<`, `>`, `&`), line and paragraph separators escaped,
-/// and `\b`, `\f` written as `\u0008`, `\u000c`.
-struct GoJsonFormatter;
-
-impl serde_json::ser::Formatter for GoJsonFormatter {
-    fn write_string_fragment<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> std::io::Result<()> {
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            let escaped = match c {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                _ => continue,
-            };
-            writer.write_all(&fragment.as_bytes()[start..i])?;
-            writer.write_all(escaped.as_bytes())?;
-            start = i + c.len_utf8();
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
-    }
-
-    fn write_char_escape<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        char_escape: serde_json::ser::CharEscape,
-    ) -> std::io::Result<()> {
-        use serde_json::ser::CharEscape;
-        let escaped: &[u8] = match char_escape {
-            CharEscape::Quote => b"\\\"",
-            CharEscape::ReverseSolidus => b"\\\\",
-            CharEscape::Solidus => b"\\/",
-            CharEscape::Backspace => b"\\u0008",
-            CharEscape::FormFeed => b"\\u000c",
-            CharEscape::LineFeed => b"\\n",
-            CharEscape::CarriageReturn => b"\\r",
-            CharEscape::Tab => b"\\t",
-            CharEscape::AsciiControl(byte) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                return writer.write_all(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[usize::from(byte >> 4)],
-                    HEX[usize::from(byte & 0xf)],
-                ]);
-            }
-        };
-        writer.write_all(escaped)
     }
 }
 
