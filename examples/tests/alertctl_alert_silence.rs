@@ -1,6 +1,6 @@
 //! `alertctl alert` and `alertctl silence` against REAL Alertmanager 0.25 processes, with
 //! the real `amtool` 0.25 as the judge of output: the same state, queried by both, must
-//! print the same bytes (JSON: the same values).
+//! print the same bytes, JSON included.
 
 mod alertctl_support;
 
@@ -66,9 +66,8 @@ fn alert_and_silence_output_matches_amtool() {
         assert_eq!(judge.lines().count(), 4, "{judge}");
     }
     let (judge, ours) = both(&url, &["alert", "query", "-o", "json"]);
-    let j: serde_json::Value = serde_json::from_str(&judge).unwrap();
-    let o: serde_json::Value = serde_json::from_str(&ours).unwrap();
-    assert_eq!(o, j);
+    assert!(judge.contains(r"\u003cbusy\u003e \u0026 hot"), "{judge}");
+    assert_eq!(ours, judge, "alert query -o json");
     // Filters, the alertname shorthand, receivers and a custom date format.
     for args in [
         vec!["alert", "query", "DiskFull"],
@@ -117,10 +116,7 @@ fn alert_and_silence_output_matches_amtool() {
         assert_eq!(ours, judge, "silence query -o {output}");
     }
     let (judge, ours) = both(&url, &["silence", "query", "-o", "json"]);
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&ours).unwrap(),
-        serde_json::from_str::<serde_json::Value>(&judge).unwrap()
-    );
+    assert_eq!(ours, judge, "silence query -o json");
     let (judge, ours) = both(&url, &["silence", "query", "-q", "DiskFull"]);
     assert_eq!(ours, judge);
     assert_eq!(ours.trim(), id);

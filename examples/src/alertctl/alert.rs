@@ -147,7 +147,7 @@ pub fn format_alerts(
     output: &OutputArgs,
 ) -> Result<String, String> {
     if output.output == OutputFormat::Json {
-        let mut s = serde_json::to_string(&alerts).map_err(|e| e.to_string())?;
+        let mut s = alert_core::go_json::to_string(&alerts).map_err(|e| e.to_string())?;
         s.push('\n');
         return Ok(s);
     }

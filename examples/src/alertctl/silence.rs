@@ -265,7 +265,7 @@ async fn query(
 /// The silences as amtool prints them (`simple`, `extended` or `json`).
 pub fn format_silences(mut silences: Vec<Silence>, output: &OutputArgs) -> Result<String, String> {
     if output.output == OutputFormat::Json {
-        let mut s = serde_json::to_string(&silences).map_err(|e| e.to_string())?;
+        let mut s = alert_core::go_json::to_string(&silences).map_err(|e| e.to_string())?;
         s.push('\n');
         return Ok(s);
     }
