@@ -327,7 +327,7 @@ impl RoutingTree {
         let mut walk = Walk {
             tree: self,
             labels,
-            values: [None; INLINE_SLOTS],
+            values: [""; INLINE_SLOTS],
             memo: &mut buf.memo,
             generation: buf.generation,
             cache: &mut buf.cache,
@@ -344,7 +344,7 @@ impl RoutingTree {
                 if let Some(slot) = self.slots.get_from(b as usize, name)
                     && let Some(v) = walk.values.get_mut(slot as usize)
                 {
-                    *v = Some(value);
+                    *v = value;
                 }
             }
             start += BATCH;
@@ -379,7 +379,9 @@ impl RoutingTree {
 struct Walk<'t, 'l, 'b> {
     tree: &'t RoutingTree,
     labels: &'l LabelSet,
-    values: [Option<&'l str>; INLINE_SLOTS],
+    /// Per label slot: the alert's value, `""` when it lacks the label (as Alertmanager
+    /// reads a missing label).
+    values: [&'l str; INLINE_SLOTS],
     memo: &'b mut [u32],
     generation: u32,
     cache: &'b mut ValueCache,
@@ -429,7 +431,7 @@ impl Walk<'_, '_, '_> {
     fn test(&mut self, t: u32) -> bool {
         let (slot, test) = &self.tree.tests[t as usize];
         let value = match self.values.get(*slot as usize) {
-            Some(v) => v.unwrap_or(""),
+            Some(v) => *v,
             None => self.labels.get_or_empty(self.tree.slots.name(*slot)),
         };
         match *test {
