@@ -21,6 +21,7 @@
 use std::str::FromStr;
 
 use alert_core::matcher::{ParserMode, parse_matchers};
+use alert_router::config::MONTHS;
 use yaml_serde::Value;
 
 use crate::error::{Error, Result};
@@ -227,20 +228,6 @@ fn normalise_matchers(entries: &[Value]) -> Vec<String> {
 
 /// `january:march` → `1:3`, `December` → `12`; numbers are kept.
 fn month_range_numbers(range: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     range
         .split(':')
         .map(|part| {

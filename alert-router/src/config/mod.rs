@@ -53,8 +53,8 @@ pub use receiver::{
 };
 pub use route::{GROUP_BY_ALL, Grouping, Route};
 pub use time_interval::{
-    DayOfMonthRange, Location, MonthRange, NamedTimeInterval, TimeInterval, TimeRange,
-    WeekdayRange, YearRange,
+    DayOfMonthRange, Location, MONTHS, MonthRange, NamedTimeInterval, TimeInterval, TimeRange,
+    WEEKDAYS, WeekdayRange, YearRange,
 };
 
 use crate::error::Result;

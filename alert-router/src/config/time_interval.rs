@@ -163,7 +163,13 @@ pub struct YearRange {
     pub end: i64,
 }
 
-const WEEKDAYS: [&str; 7] = [
+/// Weekday names as `weekdays` ranges spell them (lower case; Alertmanager accepts any
+/// case), indexed from Sunday = 0 like Go's `time.Weekday`.
+///
+/// ```
+/// assert_eq!(alert_router::config::WEEKDAYS[1], "monday");
+/// ```
+pub const WEEKDAYS: [&str; 7] = [
     "sunday",
     "monday",
     "tuesday",
@@ -172,7 +178,15 @@ const WEEKDAYS: [&str; 7] = [
     "friday",
     "saturday",
 ];
-const MONTHS: [&str; 12] = [
+/// Month names as `months` ranges spell them (lower case; Alertmanager accepts any case):
+/// `MONTHS[i]` is month number `i + 1`, like Go's `time.Month`.
+///
+/// ```
+/// use alert_router::config::MONTHS;
+///
+/// assert_eq!(MONTHS.iter().position(|m| *m == "march").map(|i| i + 1), Some(3));
+/// ```
+pub const MONTHS: [&str; 12] = [
     "january",
     "february",
     "march",
