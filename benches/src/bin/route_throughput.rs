@@ -131,6 +131,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        // `--print | head`: the reader stopped reading.
+        Err(e) if e.contains("Broken pipe") => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("route-throughput: {e}");
             ExitCode::FAILURE
