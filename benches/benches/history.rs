@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the embedded history store (SQLite, WAL, `synchronous=FULL`).
 //!
 //! - `history/ingest`: batched ingest, 1,000 and 10,000 notifications per `append` (half
-//!   open new episodes, half resolve them), into a store that keeps growing;
+//!   open new episodes, half resolve them, in time order as Alertmanager sends them,
+//!   with random instances, jobs and alert names), into a store that keeps growing;
 //! - `history/query`: "active in the last 7 days and alertname=X" over 1,000,000
 //!   episodes spread over 30 days (200 alert names, 5,000 instances);
 //! - `history/timeline`: one entity's (`instance="node-42"`) 30-day timeline over the
@@ -165,8 +166,13 @@ fn ingest(c: &mut Criterion) {
                         .map(|_| {
                             next += 1;
                             let mut n = episode_notification(&mut rng, next);
+                            // Notifications arrive in time order, as from Alertmanager:
+                            // 20 new alerts a second of alerting time.
+                            let start = ANCHOR - 30 * DAY + (next / 20) as i64;
+                            n.alert.starts_at = ts(start);
                             n.alert.status = AlertStatus::Firing;
                             n.alert.ends_at = None;
+                            n.received_at = ts(start + 30);
                             n
                         })
                         .collect();
