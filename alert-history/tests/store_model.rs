@@ -1,0 +1,131 @@
+//! Stores against the model: whatever notifications arrive, every store answers a query
+//! (through all its pages) exactly as the pure model does — `merge_notifications`, then
+//! the query's range, matchers and order.
+
+use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Timestamp};
+use alert_history::{EpisodeQuery, HistoryStore, Notification, TimeRange, merge_notifications};
+use proptest::prelude::*;
+
+/// Two hours ago, in whole seconds: the base of the generated times.
+fn base() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64;
+    now - 2 * 3600
+}
+
+fn ts(secs: i64) -> Timestamp {
+    Timestamp::from_unix(secs, 0).expect("valid")
+}
+
+/// A raw notification: alert name, instance, start offset, resolved after (seconds).
+type Raw = (u8, u8, i64, Option<i64>);
+
+fn notifications(raw: &[Raw]) -> Vec<Notification> {
+    let b = base();
+    raw.iter()
+        .enumerate()
+        .map(|(i, &(name, instance, start, resolved))| {
+            let labels = LabelSet::from_pairs([
+                ("alertname", format!("A{name}")),
+                ("instance", format!("i{instance}")),
+            ])
+            .expect("valid");
+            let mut alert = Alert::firing(labels, ts(b + start));
+            if let Some(after) = resolved {
+                alert.status = AlertStatus::Resolved;
+                alert.ends_at = Some(ts(b + start + after));
+            }
+            alert.annotations = LabelSet::from_pairs([("n", i.to_string())]).expect("valid");
+            Notification {
+                alert,
+                receiver: "history".into(),
+                // Distinct, increasing receive times: as a server appends them.
+                received_at: ts(b + 4000 + i as i64),
+            }
+        })
+        .collect()
+}
+
+fn raw_strategy() -> impl Strategy<Value = Vec<Raw>> {
+    proptest::collection::vec(
+        (0u8..3, 0u8..3, 0i64..3600, proptest::option::of(1i64..1800)),
+        1..40,
+    )
+}
+
+fn matchers(kind: u8) -> Matchers {
+    let m = |t, n: &str, v: &str| Matcher::new(t, n, v).expect("valid");
+    Matchers::new(match kind {
+        0 => vec![],
+        1 => vec![m(MatchType::Equal, "alertname", "A1")],
+        2 => vec![m(MatchType::Equal, "instance", "i0")],
+        3 => vec![
+            m(MatchType::Regexp, "alertname", "A[02]"),
+            m(MatchType::NotEqual, "instance", "i1"),
+        ],
+        _ => vec![
+            m(MatchType::Equal, "alertname", "A2"),
+            m(MatchType::Equal, "instance", "i2"),
+        ],
+    })
+}
+
+/// Every page of `query`, concatenated.
+fn all_pages(store: &dyn HistoryStore, mut query: EpisodeQuery) -> Vec<alert_history::Episode> {
+    let mut out = Vec::new();
+    for _ in 0..100 {
+        let page = store.query(&query).expect("query");
+        assert!(page.episodes.len() <= query.limit);
+        out.extend(page.episodes);
+        match page.next {
+            Some(c) => query.cursor = Some(c),
+            None => return out,
+        }
+    }
+    panic!("pagination does not end");
+}
+
+fn check(store: &dyn HistoryStore, raw: &[Raw], from: i64, len: i64, kind: u8, limit: usize) {
+    let ns = notifications(raw);
+    store.append(&ns).expect("append");
+    let b = base();
+    let range = TimeRange::new(ts(b + from), ts(b + from + len)).expect("valid");
+    let mut query = EpisodeQuery::new(range);
+    query.matchers = matchers(kind);
+    query.limit = limit;
+    let mut expected: Vec<_> = merge_notifications(&ns)
+        .into_iter()
+        .filter(|e| query.admits(e))
+        .collect();
+    expected.sort_by_key(|e| (e.starts_at, e.fingerprint));
+    assert_eq!(all_pages(store, query), expected);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn sqlite_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..5, limit in 1usize..8) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = alert_history::sqlite::SqliteStore::open(dir.path().join("h.db")).expect("open");
+        check(&store, &raw, from, len, kind, limit);
+    }
+}
+
+#[cfg(feature = "loki")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn loki_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..5, limit in 1usize..8) {
+        let fixture = alert_testkit::loki::LokiFixture::start();
+        let mut config = alert_history::loki::LokiConfig::new(fixture.url());
+        config.tenant = Some("model".into());
+        config.lookback = "12h".parse().expect("valid");
+        config.lookahead = "3h".parse().expect("valid");
+        let store = alert_history::loki::LokiStore::new(config);
+        check(&store, &raw, from, len, kind, limit);
+    }
+}
