@@ -129,3 +129,30 @@ proptest! {
         check(&store, &raw, from, len, kind, limit);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The SQLite store's gap index answers as the reference over all heartbeats, in any
+    /// arrival order, for any range and allowed gap.
+    #[test]
+    fn sqlite_heartbeat_gaps_match_the_reference(
+        beats in proptest::collection::vec(0i64..5000, 0..40),
+        from in -100i64..5000,
+        len in 1i64..3000,
+        gap in 1u64..400,
+    ) {
+        use alert_history::{Heartbeat, HeartbeatLog};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = alert_history::sqlite::SqliteStore::open(dir.path().join("h.db")).expect("open");
+        let b = base();
+        let all: Vec<Timestamp> = beats.iter().map(|s| ts(b + s)).collect();
+        for at in &all {
+            store.record_heartbeat(&Heartbeat::Watchdog { at: *at }).expect("heartbeat");
+        }
+        let range = TimeRange::new(ts(b + from), ts(b + from + len)).expect("valid");
+        let max_gap = alert_core::Duration::from_secs(gap).expect("fits");
+        let got = store.heartbeats(range, max_gap).expect("heartbeats");
+        prop_assert_eq!(got, HeartbeatLog::from_beats(&all, &[], range, max_gap));
+    }
+}
