@@ -23,6 +23,8 @@
 //! previous one (Loki's `start` is inclusive) with the entries already read at that
 //! timestamp skipped, so no page is read twice and none is skipped. Notifications are
 //! merged with [`Episode::merge`], then the range, matchers, cursor and limit apply.
+//! Loki keeps no episode cursor, so each page of a query reads its window again: ask
+//! for large pages (up to [`crate::MAX_QUERY_LIMIT`]) rather than many small ones.
 //!
 //! **Retention** belongs to Loki (`retention_period`, or `retention_stream` on
 //! `{service_name="alert-history"}`); [`HistoryStore::purge`] additionally files a
