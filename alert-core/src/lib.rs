@@ -16,6 +16,10 @@
 //! # Ok::<(), alert_core::Error>(())
 //! ```
 
+// `strategies` names this crate `alert_core`, so the same file also compiles when this
+// crate's own integration tests include it (they cannot turn the feature on).
+extern crate self as alert_core;
+
 pub mod alert;
 pub mod condition;
 pub mod duration;
@@ -32,6 +36,8 @@ pub mod secret;
 pub mod severity;
 pub mod silence;
 pub mod spec;
+#[cfg(feature = "proptest-strategies")]
+pub mod strategies;
 pub mod tenant;
 pub mod timestamp;
 pub mod webhook;

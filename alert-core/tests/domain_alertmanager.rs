@@ -17,6 +17,9 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
 
+// The generators `alert_core::strategies` exports with feature `proptest-strategies`.
+#[allow(dead_code)]
+#[path = "../src/strategies.rs"]
 mod domain_strategies;
 
 /// How many generated endpoints are checked.

@@ -11,6 +11,9 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use regex::Regex;
 
+// The generators `alert_core::strategies` exports with feature `proptest-strategies`.
+#[allow(dead_code)]
+#[path = "../src/strategies.rs"]
 mod domain_strategies;
 use domain_strategies::{MARK, condition, endpoint, url};
 

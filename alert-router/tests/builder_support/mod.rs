@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use alert_core::strategies;
 use alert_core::{
     AlertCondition, AlertEndpoint, AlertingSpec, AttachedEndpoint, ConditionId, ConditionKind,
     EndpointId, EndpointKind, Severity, TenantId, Throttle,
@@ -16,9 +17,6 @@ use alert_router::config::Config;
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
-
-#[path = "../../../alert-core/tests/domain_strategies/mod.rs"]
-pub mod domain_strategies;
 
 /// Ids as people and YAML 1.1 get them wrong: words Go reads as booleans or null,
 /// numbers in Go's forms, and ordinary ones.
@@ -139,7 +137,7 @@ pub fn base(text: &str) -> Config {
 
 /// An endpoint kind Alertmanager 0.25 can express (no Teams, no webhook timeout).
 pub fn expressible_kind() -> impl Strategy<Value = EndpointKind> {
-    domain_strategies::endpoint_kind()
+    strategies::endpoint_kind()
         .prop_filter(
             "0.25 has the kind",
             EndpointKind::supported_by_alertmanager_0_25,
@@ -154,7 +152,7 @@ pub fn expressible_kind() -> impl Strategy<Value = EndpointKind> {
 }
 
 pub fn throttle() -> impl Strategy<Value = Throttle> {
-    domain_strategies::throttle()
+    strategies::throttle()
 }
 
 /// Options: one of the bases or none, a history webhook or none, a grouping.
@@ -220,8 +218,8 @@ pub fn spec() -> impl Strategy<Value = AlertingSpec> {
                 vec(throttle(), 4),
                 throttle(),
                 prop::sample::select(Severity::ALL.to_vec()),
-                domain_strategies::labels("l_"),
-                domain_strategies::labels("a_"),
+                strategies::labels("l_"),
+                strategies::labels("a_"),
                 prop::bool::weighted(0.15),
             );
             (Just(ids), endpoints, vec(condition, 0..12))

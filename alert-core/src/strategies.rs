@@ -1,9 +1,19 @@
-//! Proptest strategies for valid domain values, shared by the domain test files.
+//! Proptest strategies for valid domain values: endpoints of every kind, conditions,
+//! throttles and label sets, for the property tests of this crate and of the crates
+//! built on it (feature `proptest-strategies`).
 //!
 //! Every generated secret contains [`MARK`] and no other generated text does, so a test
 //! can tell whether a secret leaked.
-
-#![allow(dead_code)]
+//!
+//! ```
+//! use alert_core::strategies::{condition, endpoint};
+//! use proptest::prelude::*;
+//!
+//! proptest!(ProptestConfig::with_cases(8), |(e in endpoint(), c in condition())| {
+//!     prop_assert_eq!(e.validate(), Ok(()));
+//!     prop_assert_eq!(c.validate(), Ok(()));
+//! });
+//! ```
 
 use alert_core::{
     AgentDisconnectCondition, AlertCondition, AlertEndpoint, AttachedEndpoint, BasicAuth,
@@ -21,10 +31,12 @@ use proptest::prelude::*;
 /// Every generated secret contains this, and nothing else does.
 pub const MARK: &str = "Zq9SECRET";
 
+/// A secret holding [`MARK`].
 pub fn secret() -> impl Strategy<Value = Secret> {
     "[a-zA-Z0-9:/._-]{0,12}".prop_map(|s| Secret::new(format!("{MARK}{s}")))
 }
 
+/// A URL secret (for example a Slack webhook URL) holding [`MARK`] in its path.
 pub fn secret_url() -> impl Strategy<Value = Secret> {
     url().prop_map(|u| Secret::new(format!("{u}/{MARK}")))
 }
@@ -43,22 +55,27 @@ pub fn text() -> impl Strategy<Value = String> {
     .prop_filter("no marker", |s| !s.contains(MARK))
 }
 
+/// [`text`] or nothing.
 pub fn opt_text() -> impl Strategy<Value = Option<String>> {
     option::of(text())
 }
 
+/// An `http` or `https` URL with an optional port and path.
 pub fn url() -> impl Strategy<Value = String> {
     "https?://[a-z]{1,8}(\\.[a-z]{2,3})?(:[0-9]{2,4})?(/[a-z0-9]{1,5}){0,2}"
 }
 
+/// A whole-second duration from `min_secs` up to about two days.
 pub fn duration(min_secs: u64) -> impl Strategy<Value = Duration> {
     (min_secs..200_000u64).prop_map(|s| Duration::from_secs(s).unwrap_or(Duration::ZERO))
 }
 
+/// An id as condition and endpoint ids are spelt: lower case, digits, `_`, `.`, `-`.
 pub fn id() -> impl Strategy<Value = String> {
     "[a-z0-9][a-z0-9_.-]{0,20}"
 }
 
+/// Optional HTTP client options: basic auth or a bearer token, proxy, TLS, redirects, HTTP/2.
 pub fn http_config() -> impl Strategy<Value = Option<HttpClientOptions>> {
     let auth = prop_oneof![
         Just((None, None)),
@@ -96,6 +113,7 @@ pub fn http_config() -> impl Strategy<Value = Option<HttpClientOptions>> {
     )
 }
 
+/// A valid endpoint of any kind Alertmanager 0.25 has.
 pub fn endpoint_kind() -> impl Strategy<Value = EndpointKind> {
     prop_oneof![
         (
@@ -276,6 +294,7 @@ pub fn endpoint_kind() -> impl Strategy<Value = EndpointKind> {
     ]
 }
 
+/// A valid endpoint with an id, a name and a kind.
 pub fn endpoint() -> impl Strategy<Value = AlertEndpoint> {
     (
         id(),
@@ -295,6 +314,7 @@ pub fn endpoint() -> impl Strategy<Value = AlertEndpoint> {
         )
 }
 
+/// A valid throttle (group wait, group interval, repeat interval).
 pub fn throttle() -> impl Strategy<Value = Throttle> {
     (
         option::of(duration(0)),
@@ -308,10 +328,12 @@ pub fn throttle() -> impl Strategy<Value = Throttle> {
         })
 }
 
+/// Label names to group by.
 pub fn names() -> impl Strategy<Value = Vec<String>> {
     prop::collection::btree_set("[a-z][a-z0-9-]{0,8}", 0..3).prop_map(|s| s.into_iter().collect())
 }
 
+/// A valid condition kind of any variant.
 pub fn condition_kind() -> impl Strategy<Value = ConditionKind> {
     // Percentages with up to four decimals, as people write them. (serde_json's default
     // float reader may be one ULP off for long fractions; such thresholds are not real.)
@@ -394,6 +416,7 @@ pub fn condition_kind() -> impl Strategy<Value = ConditionKind> {
     ]
 }
 
+/// A label set whose names all start with `prefix`.
 pub fn labels(prefix: &'static str) -> impl Strategy<Value = LabelSet> {
     btree_map("[a-z][a-z0-9_]{0,8}", "\\PC{0,8}", 0..4).prop_map(move |m| {
         LabelSet::from_pairs(m.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)))
@@ -401,6 +424,7 @@ pub fn labels(prefix: &'static str) -> impl Strategy<Value = LabelSet> {
     })
 }
 
+/// A valid condition with attached endpoints.
 pub fn condition() -> impl Strategy<Value = AlertCondition> {
     (
         (
