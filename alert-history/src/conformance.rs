@@ -62,15 +62,19 @@ macro_rules! conformance_suite {
     };
 }
 
-/// Whole seconds, five hours before now: the base of every test's times (the latest
-/// receive time used is four hours after it, so nothing lies in the future).
+/// Whole seconds, five hours before the first call in this process: the base of every
+/// test's times (the latest receive time used is four hours after it, so nothing lies in
+/// the future). Fixed once, so that a test crossing a second boundary sees one base.
 fn base() -> Timestamp {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    Timestamp::from_unix(i64::try_from(now).unwrap_or(0) - 5 * 3600, 0)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
+    static BASE: std::sync::OnceLock<Timestamp> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Timestamp::from_unix(i64::try_from(now).unwrap_or(0) - 5 * 3600, 0)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+    })
 }
 
 /// `base() + secs`.

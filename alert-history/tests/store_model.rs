@@ -6,13 +6,17 @@ use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Tim
 use alert_history::{EpisodeQuery, HistoryStore, Notification, TimeRange, merge_notifications};
 use proptest::prelude::*;
 
-/// Two hours ago, in whole seconds: the base of the generated times.
+/// Two hours before the first call, in whole seconds: the base of the generated times
+/// (fixed once, so a case crossing a second boundary sees one base).
 fn base() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64;
-    now - 2 * 3600
+    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs() as i64;
+        now - 2 * 3600
+    })
 }
 
 fn ts(secs: i64) -> Timestamp {
