@@ -11,8 +11,14 @@ use crate::error::Result;
 use crate::field_path::FieldPath;
 use crate::secret::Secret;
 
-/// Field names Alertmanager sets itself and refuses as custom fields.
-const RESERVED_FIELDS: [&str; 7] = [
+/// Field names Alertmanager sets itself and refuses as custom fields, in the order
+/// Alertmanager 0.25 checks them (`VictorOpsConfig.UnmarshalYAML`).
+///
+/// ```
+/// use alert_core::endpoint::victorops::RESERVED_FIELDS;
+/// assert!(RESERVED_FIELDS.contains(&"entity_state"));
+/// ```
+pub const RESERVED_FIELDS: [&str; 7] = [
     "routing_key",
     "message_type",
     "state_message",

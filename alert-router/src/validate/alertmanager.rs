@@ -630,15 +630,7 @@ pub(crate) fn victorops_fields(c: &VictorOpsConfig, path: &str) -> Result<()> {
             message: "at most one of api_key & api_key_file must be configured".into(),
         });
     }
-    for v in [
-        "routing_key",
-        "message_type",
-        "state_message",
-        "entity_display_name",
-        "monitoring_tool",
-        "entity_id",
-        "entity_state",
-    ] {
+    for v in alert_core::endpoint::victorops::RESERVED_FIELDS {
         if c.custom_fields.contains_key(v) {
             return Err(Error::InvalidValue {
                 path: format!("{path}.custom_fields.{v}"),
