@@ -53,7 +53,7 @@ use yaml_serde::{Mapping, Value};
 use crate::alertmanager::Alertmanager;
 use crate::amtool::amtool;
 use crate::cluster::Cluster;
-use crate::http::HttpResponse;
+use crate::http::{HttpResponse, agent};
 use crate::poll::poll_until;
 
 /// Settings of the fixture, named after Cortex's flags and limits.
@@ -305,15 +305,6 @@ impl Drop for CortexFixture {
             let _ = p.join();
         }
     }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
 }
 
 fn start_endpoint(shared: Arc<Shared>, replica: usize) -> Endpoint {

@@ -53,7 +53,8 @@ impl HttpResponse {
     }
 }
 
-fn agent() -> &'static ureq::Agent {
+/// The test kit's one HTTP client: no proxy, statuses are not errors, 30 s per call.
+pub(crate) fn agent() -> &'static ureq::Agent {
     static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
     AGENT.get_or_init(|| {
         ureq::Agent::config_builder()
