@@ -46,6 +46,15 @@ pub enum Error {
         max: usize,
     },
 
+    /// A query parameter of the HTTP API that could not be read.
+    #[error("invalid parameter {param:?}: {message}")]
+    InvalidParameter {
+        /// The parameter name, e.g. `start`.
+        param: String,
+        /// What was wrong, with the offending value.
+        message: String,
+    },
+
     /// The embedded database failed; `context` says during what.
     #[error("sqlite ({context}): {reason}")]
     Sqlite {

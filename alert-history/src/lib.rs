@@ -6,7 +6,8 @@
 //! answers range-and-matcher queries; **timelines** turn an entity's episodes and the
 //! pipeline's own outages (from the Watchdog heartbeat and the server's downtime) into
 //! ordered health segments. The model and the timeline are pure; stores are adapters
-//! behind the `sqlite` (default) and `loki` features.
+//! behind the `sqlite` (default) and `loki` features, and the HTTP server (Alertmanager's
+//! webhook receiver and the query API, an axum router) is behind the `server` feature.
 //!
 //! ```
 //! use alert_core::{Timestamp, WebhookMessage};
@@ -41,6 +42,8 @@ pub mod error;
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod range;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;

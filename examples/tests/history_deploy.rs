@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use alert_examples::history::metrics::Metrics;
+use alert_history::server::Metrics;
 
 fn deploy(file: &str) -> String {
     let path = format!(

@@ -5,14 +5,11 @@ use std::sync::atomic::Ordering;
 
 use alert_core::Timestamp;
 use alert_history::loki::{LokiConfig, LokiStore};
+use alert_history::server::{Auth, Metrics, ServerOptions, now, router};
 use alert_history::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use alert_history::{Heartbeat, HistoryStore};
 
-use super::auth::Auth;
-use super::clock::now;
 use super::config::Args;
-use super::metrics::Metrics;
-use super::server::{AppState, router};
 
 /// Opens the store the flags name, records `--retention` in SQLite, and returns the
 /// store with the retention in force.
@@ -187,14 +184,13 @@ pub async fn run(args: Args) -> Result<(), String> {
         })
     })
     .await?;
-    let state = Arc::new(AppState {
-        store: Arc::clone(&store),
-        metrics: Arc::clone(&metrics),
+    let options = ServerOptions {
         auth: auth(&args)?,
         heartbeat: args.heartbeat_matchers.clone(),
         policy: args.heartbeat_policy(),
         max_body_bytes: args.max_body_bytes,
-    });
+        metrics: Arc::clone(&metrics),
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -227,7 +223,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         "sqlite"
     };
     tracing::info!(address = %local, store = backend, retention = ?retention.map(|d| d.to_string()), "alert-history-server listening");
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(Arc::clone(&store), options))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

@@ -10,7 +10,7 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Histogram {
     counts: [u64; LATENCY_BUCKETS.len()],
     count: u64,
@@ -18,7 +18,7 @@ struct Histogram {
 }
 
 /// Counters and gauges of one server process.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Metrics {
     /// Alerts received in accepted webhook notifications.
     pub notifications_received: AtomicU64,

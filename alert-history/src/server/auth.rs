@@ -41,7 +41,7 @@ impl Auth {
     /// Whether `headers` carry the credentials (compared in constant time).
     ///
     /// ```
-    /// use alert_examples::history::auth::Auth;
+    /// use alert_history::server::Auth;
     /// use axum::http::{HeaderMap, HeaderValue};
     /// let auth = Auth::Basic { user: "am".into(), password: "secret".into() };
     /// let mut h = HeaderMap::new();

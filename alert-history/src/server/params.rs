@@ -4,26 +4,12 @@
 //! `1714557600.5`), as in Prometheus' HTTP API. Matchers are `match[]` parameters in
 //! Alertmanager's syntax (`alertname="DiskFull"`, `{instance=~"db-.*"}`); all must match.
 
+use crate::{Cursor, Error, TimeRange};
 use alert_core::{Matchers, ParserMode, Timestamp, parse_matchers};
-use alert_history::{Cursor, TimeRange};
 
-/// A parameter that could not be read: which one, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParamError {
-    /// The parameter name, e.g. `start`.
-    pub param: String,
-    /// What was wrong, with the offending value.
-    pub message: String,
-}
-
-impl std::fmt::Display for ParamError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid parameter {:?}: {}", self.param, self.message)
-    }
-}
-
-fn bad(param: &str, message: impl Into<String>) -> ParamError {
-    ParamError {
+/// [`Error::InvalidParameter`] for `param`.
+fn bad(param: &str, message: impl Into<String>) -> Error {
+    Error::InvalidParameter {
         param: param.to_owned(),
         message: message.into(),
     }
@@ -65,8 +51,17 @@ pub fn parse_query_string(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// RFC 3339 or Unix seconds (with an optional fraction).
-pub fn parse_time(param: &str, value: &str) -> Result<Timestamp, ParamError> {
+/// RFC 3339 or Unix seconds (with an optional fraction); `param` names the parameter
+/// in the error.
+///
+/// ```
+/// use alert_history::server::params::parse_time;
+/// let t = parse_time("start", "1714557600.25")?;
+/// assert_eq!(t, "2024-05-01T10:00:00.25Z".parse()?);
+/// assert!(parse_time("start", "yesterday").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn parse_time(param: &str, value: &str) -> Result<Timestamp, Error> {
     if let Ok(t) = value.parse::<Timestamp>() {
         return Ok(t);
     }
@@ -120,7 +115,7 @@ pub struct RangeParams {
 impl RangeParams {
     /// Reads `start`, `end` (default: now, and one hour before `end`), `match[]`,
     /// `limit` and `cursor`.
-    pub fn parse(pairs: &[(String, String)], now: Timestamp) -> Result<RangeParams, ParamError> {
+    pub fn parse(pairs: &[(String, String)], now: Timestamp) -> Result<RangeParams, Error> {
         let get = |name: &str| {
             pairs
                 .iter()
@@ -176,6 +171,14 @@ mod tests {
 
     fn t(s: &str) -> Timestamp {
         s.parse().expect("valid")
+    }
+
+    /// The parameter an error names.
+    fn param_of(e: Error) -> String {
+        match e {
+            Error::InvalidParameter { param, .. } => param,
+            other => panic!("not a parameter error: {other}"),
+        }
     }
 
     proptest::proptest! {
@@ -250,7 +253,7 @@ mod tests {
             "99999999999999999999",
         ] {
             let err = parse_time("start", bad).unwrap_err();
-            assert_eq!(err.param, "start", "{bad}");
+            assert_eq!(param_of(err), "start", "{bad}");
         }
     }
 
@@ -268,11 +271,11 @@ mod tests {
         assert_eq!(p.matchers.len(), 2);
         assert_eq!(p.limit, Some(5));
         let err = RangeParams::parse(&parse_query_string("start=2&end=1"), now).unwrap_err();
-        assert_eq!(err.param, "end");
+        assert_eq!(param_of(err), "end");
         let err =
             RangeParams::parse(&parse_query_string("match[]=%7Ba%3D~%22(%22%7D"), now).unwrap_err();
-        assert_eq!(err.param, "match[]");
+        assert_eq!(param_of(err), "match[]");
         let err = RangeParams::parse(&parse_query_string("cursor=zz"), now).unwrap_err();
-        assert_eq!(err.param, "cursor");
+        assert_eq!(param_of(err), "cursor");
     }
 }

@@ -1,4 +1,5 @@
-//! The wall clock as an Alertmanager-style timestamp.
+//! The wall clock as an Alertmanager-style timestamp (when a notification was received,
+//! "now" for default query ranges).
 
 use alert_core::Timestamp;
 

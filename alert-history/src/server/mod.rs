@@ -1,4 +1,9 @@
-//! The HTTP side of `alert-history-server`: the webhook receiver and the history API.
+//! The HTTP side of alert history: Alertmanager's webhook receiver and the history API,
+//! as an [`axum::Router`] over any [`HistoryStore`] (feature `server`).
+//!
+//! An embedding gateway builds the routes with [`router`] and serves or nests them;
+//! the `alert-history-server` binary of `alert-examples` is such a process (flags, the
+//! store, background tasks for liveness, retention and store counts).
 //!
 //! | route | what |
 //! |---|---|
@@ -9,19 +14,22 @@
 //! | `GET /metrics` | Prometheus text |
 //! | `GET /-/healthy`, `GET /-/ready` | liveness; readiness (the store answers) |
 //!
-//! The webhook and the API take an optional bearer token or basic auth; `/metrics` and
-//! the health endpoints are open.
+//! The webhook and the API take an optional bearer token or basic auth
+//! ([`ServerOptions::auth`]); `/metrics` and the health endpoints are open. Errors are
+//! JSON in the shape of Prometheus' API (`{"status": "error", "errorType", "error"}`).
+//! Store calls run on tokio's blocking pool, so the router needs a multi-threaded
+//! tokio runtime.
+
+pub mod auth;
+pub mod clock;
+pub mod metrics;
+pub mod params;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use alert_core::{AlertStatus, Matchers, WebhookMessage};
-use alert_history::store::check_representable;
-use alert_history::{
-    Episode, EpisodeQuery, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT, Notification,
-    Segment, TimeRange, Unavailable, timeline, unavailable_periods,
-};
+use alert_core::{AlertStatus, MatchType, Matcher, Matchers, WebhookMessage};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -32,32 +40,112 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::json;
 
-use super::auth::Auth;
-use super::clock::now;
-use super::metrics::Metrics;
-use super::params::{ParamError, RangeParams, parse_query_string};
+use crate::store::check_representable;
+use crate::{
+    Episode, EpisodeQuery, Error, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT,
+    Notification, Segment, TimeRange, Unavailable, timeline, unavailable_periods,
+};
+
+pub use auth::Auth;
+pub use clock::now;
+pub use metrics::Metrics;
+use params::{RangeParams, parse_query_string};
 
 /// The most episodes a timeline or an export reads.
 pub const MAX_EPISODES_PER_REQUEST: usize = 200_000;
 
-/// Everything the handlers share.
-pub struct AppState {
-    /// The store.
-    pub store: Arc<dyn HistoryStore>,
-    /// This process' metrics.
-    pub metrics: Arc<Metrics>,
-    /// Required credentials, if any.
+/// The largest webhook body [`ServerOptions::default`] accepts: 4 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// How the server behaves: credentials, the heartbeat, the body limit, and where it
+/// counts.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Credentials the webhook and the API require (`None`: open).
     pub auth: Option<Auth>,
-    /// Alerts that are the pipeline's heartbeat.
+    /// Alerts that are the pipeline's heartbeat (Alertmanager's `Watchdog`): recorded as
+    /// heartbeats when they fire, and left out of timelines.
     pub heartbeat: Matchers,
     /// How often the heartbeat is expected.
     pub policy: HeartbeatPolicy,
-    /// The largest webhook body accepted.
+    /// The largest webhook body accepted, in bytes (larger bodies get 413).
     pub max_body_bytes: usize,
+    /// The metrics the handlers count into and `/metrics` renders; share the [`Arc`] to
+    /// update the store gauges from outside.
+    pub metrics: Arc<Metrics>,
 }
 
-/// The router of the server.
-pub fn router(state: Arc<AppState>) -> Router {
+impl Default for ServerOptions {
+    /// No auth, `alertname="Watchdog"` as the heartbeat with Alertmanager's default
+    /// intervals, [`DEFAULT_MAX_BODY_BYTES`], fresh metrics.
+    fn default() -> Self {
+        let heartbeat = Matcher::new(MatchType::Equal, "alertname", "Watchdog")
+            .map(|m| Matchers::new(vec![m]))
+            .unwrap_or_default();
+        ServerOptions {
+            auth: None,
+            heartbeat,
+            policy: HeartbeatPolicy::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+/// Everything the handlers share.
+struct AppState {
+    store: Arc<dyn HistoryStore>,
+    metrics: Arc<Metrics>,
+    auth: Option<Auth>,
+    heartbeat: Matchers,
+    policy: HeartbeatPolicy,
+    max_body_bytes: usize,
+}
+
+/// The routes of the server (see the [module docs](self)) over `store`.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use alert_history::server::{ServerOptions, router};
+/// use alert_history::sqlite::SqliteStore;
+/// use axum::body::{Body, to_bytes};
+/// use axum::http::Request;
+/// use tower::ServiceExt;
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = Arc::new(SqliteStore::open(dir.path().join("history.db"))?);
+/// let app = router(store, ServerOptions::default());
+/// let message = r#"{"receiver":"history","status":"firing","alerts":[
+///   {"status":"firing","labels":{"alertname":"DiskFull"},"annotations":{},
+///    "startsAt":"2024-05-01T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":""}],
+///   "version":"4"}"#;
+/// tokio::runtime::Runtime::new()?.block_on(async {
+///     let post = Request::post("/webhook").body(Body::from(message))?;
+///     let stored = app.clone().oneshot(post).await?;
+///     assert_eq!(stored.status(), 200);
+///     let get = Request::get("/api/v1/episodes?start=2024-05-01T09:00:00Z&end=2024-05-01T11:00:00Z&match[]=alertname%3D%22DiskFull%22")
+///         .body(Body::empty())?;
+///     let found = app.oneshot(get).await?;
+///     let body = to_bytes(found.into_body(), 1 << 20).await?;
+///     let page: serde_json::Value = serde_json::from_slice(&body)?;
+///     assert_eq!(page["episodes"].as_array().map(Vec::len), Some(1));
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })
+/// # }
+/// # #[cfg(not(feature = "sqlite"))]
+/// # fn main() {}
+/// ```
+pub fn router(store: Arc<dyn HistoryStore>, options: ServerOptions) -> Router {
+    let state = Arc::new(AppState {
+        store,
+        metrics: options.metrics,
+        auth: options.auth,
+        heartbeat: options.heartbeat,
+        policy: options.policy,
+        max_body_bytes: options.max_body_bytes,
+    });
     let limit = state.max_body_bytes;
     Router::new()
         .route(
@@ -87,7 +175,7 @@ fn error(status: StatusCode, kind: &str, message: impl Into<String>) -> Response
     (status, axum::Json(body)).into_response()
 }
 
-fn bad_param(e: ParamError) -> Response {
+fn bad_param(e: Error) -> Response {
     error(StatusCode::BAD_REQUEST, "bad_data", e.to_string())
 }
 
@@ -108,7 +196,7 @@ fn unauthorized() -> Response {
 async fn with_store<T: Send + 'static>(
     state: &Arc<AppState>,
     op: &'static str,
-    f: impl FnOnce(&dyn HistoryStore) -> alert_history::Result<T> + Send + 'static,
+    f: impl FnOnce(&dyn HistoryStore) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, Response> {
     let store = Arc::clone(&state.store);
     let started = Instant::now();
@@ -122,10 +210,10 @@ async fn with_store<T: Send + 'static>(
             state.metrics.store_error(op);
             tracing::error!(operation = op, error = %e, "store failed");
             let status = match e {
-                alert_history::Error::InvalidCursor { .. }
-                | alert_history::Error::InvalidLimit { .. }
-                | alert_history::Error::EmptyRange { .. }
-                | alert_history::Error::TimestampOutOfRange { .. } => StatusCode::BAD_REQUEST,
+                Error::InvalidCursor { .. }
+                | Error::InvalidLimit { .. }
+                | Error::EmptyRange { .. }
+                | Error::TimestampOutOfRange { .. } => StatusCode::BAD_REQUEST,
                 _ => StatusCode::SERVICE_UNAVAILABLE,
             };
             let kind = if status == StatusCode::BAD_REQUEST {
@@ -272,7 +360,7 @@ fn all_episodes(
     store: &dyn HistoryStore,
     range: TimeRange,
     matchers: Matchers,
-) -> alert_history::Result<Result<Vec<Episode>, usize>> {
+) -> crate::Result<Result<Vec<Episode>, usize>> {
     let mut query = EpisodeQuery::new(range);
     query.matchers = matchers;
     query.limit = MAX_QUERY_LIMIT;
