@@ -34,7 +34,7 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -47,7 +47,6 @@ use axum::extract::{DefaultBodyLimit, OriginalUri, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use tokio::sync::oneshot;
 use yaml_serde::{Mapping, Value};
 
 use crate::alertmanager::Alertmanager;
@@ -55,6 +54,8 @@ use crate::amtool::amtool;
 use crate::cluster::Cluster;
 use crate::http::{HttpResponse, agent};
 use crate::poll::poll_until;
+
+use crate::server_thread::{ServerThread, Workers};
 
 /// Settings of the fixture, named after Cortex's flags and limits.
 #[derive(Debug, Clone)]
@@ -147,8 +148,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 struct Endpoint {
     addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    /// Stops the endpoint's server when dropped.
+    _server: ServerThread,
 }
 
 /// The fixture: `replicas` HTTP endpoints over one configuration store, and a poller
@@ -293,14 +294,8 @@ impl CortexFixture {
 impl Drop for CortexFixture {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        for e in &mut self.endpoints {
-            if let Some(s) = e.shutdown.take() {
-                let _ = s.send(());
-            }
-            if let Some(t) = e.thread.take() {
-                let _ = t.join();
-            }
-        }
+        // Each endpoint's server stops and joins as it is dropped.
+        self.endpoints.clear();
         if let Some(p) = self.poller.take() {
             let _ = p.join();
         }
@@ -308,14 +303,6 @@ impl Drop for CortexFixture {
 }
 
 fn start_endpoint(shared: Arc<Shared>, replica: usize) -> Endpoint {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap_or_else(|e| panic!("cannot bind the Cortex fixture: {e}"));
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("cannot read the Cortex fixture's address: {e}"));
-    listener
-        .set_nonblocking(true)
-        .unwrap_or_else(|e| panic!("cannot make the Cortex fixture's socket non-blocking: {e}"));
     let state = Arc::new(Replica { shared, replica });
     let prefix = state.shared.config.prefix.trim_end_matches('/').to_owned();
     let app = Router::new()
@@ -327,34 +314,10 @@ fn start_endpoint(shared: Arc<Shared>, replica: usize) -> Endpoint {
         .route("/ready", get(|| async { "ready\n" }))
         .layer(DefaultBodyLimit::disable())
         .with_state(state);
-    let (shutdown, stop) = oneshot::channel::<()>();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build the Cortex fixture's runtime: {e}"));
-    let thread = std::thread::Builder::new()
-        .name(format!("cortex-fixture-{}", addr.port()))
-        .spawn(move || {
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener)
-                    .unwrap_or_else(|e| panic!("cannot hand the socket to tokio: {e}"));
-                tokio::select! {
-                    result = axum::serve(listener, app) => {
-                        if let Err(e) = result {
-                            panic!("Cortex fixture on {addr} failed: {e}");
-                        }
-                    }
-                    _ = stop => {}
-                }
-            });
-            runtime.shutdown_background();
-        })
-        .unwrap_or_else(|e| panic!("cannot start the Cortex fixture's thread: {e}"));
+    let server = ServerThread::start("the Cortex fixture", app, Workers::Threads(2));
     Endpoint {
-        addr,
-        shutdown: Some(shutdown),
-        thread: Some(thread),
+        addr: server.addr(),
+        _server: server,
     }
 }
 

@@ -42,6 +42,7 @@ pub mod http;
 pub mod loki;
 pub mod poll;
 pub mod ports;
+mod server_thread;
 pub mod webhook_sink;
 
 pub use alertmanager::{Alertmanager, AlertmanagerBuilder, MINIMAL_CONFIG};

@@ -21,9 +21,8 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -33,7 +32,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+use crate::server_thread::{ServerThread, Workers};
 
 /// Limits of the fixture, named after Loki's settings (defaults are Loki's).
 #[derive(Debug, Clone)]
@@ -121,8 +121,8 @@ impl Shared {
 pub struct LokiFixture {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    /// Stops the server when the fixture is dropped.
+    _server: ServerThread,
 }
 
 impl std::fmt::Debug for LokiFixture {
@@ -144,14 +144,6 @@ impl LokiFixture {
     /// # Panics
     /// When no port can be bound or no runtime built.
     pub fn start_with(config: LokiConfig) -> LokiFixture {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap_or_else(|e| panic!("cannot bind the Loki fixture: {e}"));
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("cannot read the Loki fixture's address: {e}"));
-        listener
-            .set_nonblocking(true)
-            .unwrap_or_else(|e| panic!("cannot make the Loki fixture's socket non-blocking: {e}"));
         let shared = Arc::new(Shared {
             config,
             data: Mutex::new(Data::default()),
@@ -164,34 +156,11 @@ impl LokiFixture {
             // Loki's distributor takes pushes up to 100 MB (`max_recv_msg_size`).
             .layer(DefaultBodyLimit::max(100 * 1024 * 1024))
             .with_state(Arc::clone(&shared));
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("cannot build the Loki fixture's runtime: {e}"));
-        let thread = std::thread::Builder::new()
-            .name(format!("loki-fixture-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)
-                        .unwrap_or_else(|e| panic!("cannot hand the socket to tokio: {e}"));
-                    tokio::select! {
-                        result = axum::serve(listener, app) => {
-                            if let Err(e) = result {
-                                panic!("Loki fixture on {addr} failed: {e}");
-                            }
-                        }
-                        _ = stop => {}
-                    }
-                });
-                runtime.shutdown_background();
-            })
-            .unwrap_or_else(|e| panic!("cannot start the Loki fixture's thread: {e}"));
+        let server = ServerThread::start("the Loki fixture", app, Workers::CurrentThread);
         LokiFixture {
-            addr,
+            addr: server.addr(),
             shared,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -238,17 +207,6 @@ impl LokiFixture {
             Some("application/json"),
         );
         status.as_u16()
-    }
-}
-
-impl Drop for LokiFixture {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

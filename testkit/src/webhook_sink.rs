@@ -4,10 +4,9 @@
 //! It runs on its own thread with its own Tokio runtime, so it answers while the test
 //! thread blocks, whether the test is a plain `#[test]` or a `#[tokio::test]`.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -15,7 +14,8 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde_json::Value;
-use tokio::sync::oneshot;
+
+use crate::server_thread::{ServerThread, Workers};
 
 /// One request the sink received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,8 +95,8 @@ struct Shared {
 pub struct WebhookSink {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    /// Stops the server when the sink is dropped.
+    _server: ServerThread,
 }
 
 impl std::fmt::Debug for WebhookSink {
@@ -114,51 +114,19 @@ impl WebhookSink {
     /// # Panics
     /// When no port can be bound or no runtime built.
     pub fn start() -> WebhookSink {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap_or_else(|e| panic!("cannot bind the webhook sink: {e}"));
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("cannot read the webhook sink's address: {e}"));
-        listener
-            .set_nonblocking(true)
-            .unwrap_or_else(|e| panic!("cannot make the webhook sink's socket non-blocking: {e}"));
         let shared = Arc::new(Shared {
             recorded: Recorded::default(),
             status: AtomicU16::new(200),
         });
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("cannot build the webhook sink's runtime: {e}"));
         let app = Router::new()
             .fallback(record)
             .layer(DefaultBodyLimit::disable())
             .with_state(Arc::clone(&shared));
-        let thread = std::thread::Builder::new()
-            .name(format!("webhook-sink-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)
-                        .unwrap_or_else(|e| panic!("cannot hand the socket to tokio: {e}"));
-                    tokio::select! {
-                        result = axum::serve(listener, app) => {
-                            if let Err(e) = result {
-                                panic!("webhook sink on {addr} failed: {e}");
-                            }
-                        }
-                        _ = stop => {}
-                    }
-                });
-                // Open keep-alive connections are dropped with the runtime.
-                runtime.shutdown_background();
-            })
-            .unwrap_or_else(|e| panic!("cannot start the webhook sink's thread: {e}"));
+        let server = ServerThread::start("the webhook sink", app, Workers::CurrentThread);
         WebhookSink {
-            addr,
+            addr: server.addr(),
             shared,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -235,17 +203,6 @@ impl WebhookSink {
                 .wait_timeout(got, deadline - now)
                 .map(|(guard, _)| guard)
                 .unwrap_or_else(|p| p.into_inner().0);
-        }
-    }
-}
-
-impl Drop for WebhookSink {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
