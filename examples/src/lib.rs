@@ -3,3 +3,4 @@
 pub mod alertctl;
 pub mod health;
 pub mod history;
+pub mod server_main;
