@@ -295,28 +295,32 @@ fn secret_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<Secret>> {
     Ok(Some(Secret::new(s)))
 }
 
-/// A prometheus/common `config.URL` (not a pointer: null is the empty URL).
-fn common_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
-    if d.skip_null(v, "config.URL") {
+/// A Go value type (not a pointer) read from a string and checked by `check`: null is
+/// the empty string, and never reaches the check (yaml.v2 skips decoders on null).
+fn checked_string<'s>(
+    d: &mut Decoder<'s, '_>,
+    v: &Node<'s>,
+    go_type: &str,
+    check: fn(&str, &str) -> R<()>,
+) -> R<Option<String>> {
+    if d.skip_null(v, go_type) {
         return Ok(Some(String::new()));
     }
     let Some(s) = d.string(v) else {
         return Ok(None);
     };
-    rules::common_url(&s, d.path())?;
+    check(&s, d.path())?;
     Ok(Some(s))
+}
+
+/// A prometheus/common `config.URL` (not a pointer: null is the empty URL).
+fn common_url<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
+    checked_string(d, v, "config.URL", rules::common_url)
 }
 
 /// A `HostPort` (null is empty).
 fn host_port<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
-    if d.skip_null(v, "config.HostPort") {
-        return Ok(Some(String::new()));
-    }
-    let Some(s) = d.string(v) else {
-        return Ok(None);
-    };
-    rules::host_port(&s, d.path())?;
-    Ok(Some(s))
+    checked_string(d, v, "config.HostPort", rules::host_port)
 }
 
 /// A `model.Duration` (`var s string` then Prometheus's parser).
@@ -594,14 +598,7 @@ fn tls_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<TlsConfig>>
 }
 
 fn tls_version<'s>(d: &mut Decoder<'s, '_>, v: &Node<'s>) -> R<Option<String>> {
-    if d.skip_null(v, "config.TLSVersion") {
-        return Ok(Some(String::new()));
-    }
-    let Some(s) = d.string(v) else {
-        return Ok(None);
-    };
-    rules::tls_version(&s, d.path())?;
-    Ok(Some(s))
+    checked_string(d, v, "config.TLSVersion", rules::tls_version)
 }
 
 fn route_ptr<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<Route>> {
