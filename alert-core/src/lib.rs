@@ -36,7 +36,7 @@ pub mod secret;
 pub mod severity;
 pub mod silence;
 pub mod spec;
-#[cfg(feature = "proptest-strategies")]
+#[cfg(any(test, feature = "proptest-strategies"))]
 pub mod strategies;
 pub mod tenant;
 pub mod timestamp;

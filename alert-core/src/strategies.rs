@@ -473,3 +473,62 @@ pub fn condition() -> impl Strategy<Value = AlertCondition> {
             },
         )
 }
+
+/// Regex patterns built from the pieces the matcher's literal fast paths handle and
+/// some they do not (case folding with K/ſ, `\\d`, classes, alternations, `(?s)`): for
+/// properties that a fast path agrees with the regex engine and with Go.
+pub fn fast_path_pattern() -> impl Strategy<Value = String> {
+    let atom = prop_oneof![
+        "[abkKsS.-]{1,3}",
+        Just(".*".to_owned()),
+        Just(".+".to_owned()),
+        Just("(?s:.*)".to_owned()),
+        Just("[a-c]".to_owned()),
+        Just("[Kk]".to_owned()),
+        Just("(?i:ks)".to_owned()),
+        Just("x?".to_owned()),
+        Just("(a|bc)".to_owned()),
+        Just("\\.".to_owned()),
+        Just("é".to_owned()),
+        Just("(?i:é)".to_owned()),
+        Just(".".to_owned()),
+        Just("\\d+".to_owned()),
+        Just("[a-c]*".to_owned()),
+        Just("(?i:[k-s])+".to_owned()),
+        Just("[^a]*".to_owned()),
+    ];
+    let branch = vec(atom, 1..4).prop_map(|v| v.concat());
+    (any::<bool>(), vec(branch, 1..4)).prop_map(|(fold, branches)| {
+        let body = branches.join("|");
+        if fold { format!("(?i){body}") } else { body }
+    })
+}
+
+/// Label values for [`fast_path_pattern`]: the letters those patterns name, their case
+/// folds (Kelvin sign, long s), a non-ASCII digit that Go's `\\d` does not match, and a
+/// newline that `.` does not match.
+pub fn fast_path_value() -> impl Strategy<Value = String> {
+    vec(
+        prop_oneof![
+            Just("a"),
+            Just("b"),
+            Just("c"),
+            Just("k"),
+            Just("K"),
+            Just("s"),
+            Just("S"),
+            Just("ſ"),
+            Just("\u{212A}"),
+            Just("7"),
+            Just("٣"),
+            Just("\n"),
+            Just("é"),
+            Just("É"),
+            Just("."),
+            Just("-"),
+            Just("x"),
+        ],
+        0..8,
+    )
+    .prop_map(|v| v.concat())
+}

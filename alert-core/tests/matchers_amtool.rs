@@ -17,6 +17,11 @@
 #[allow(dead_code)]
 mod matchers_cases;
 
+// The generators `alert_core::strategies` exports with feature `proptest-strategies`.
+#[allow(dead_code)]
+#[path = "../src/strategies.rs"]
+mod strategies;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use alert_core::{MatchType, Matcher, ParserMode, parse_matchers};
 use alert_testkit::amtool;
 use proptest::prelude::*;
+use strategies::{fast_path_pattern, fast_path_value};
 
 /// A directory under the system temp dir, removed when dropped.
 struct Scratch {
@@ -720,59 +726,11 @@ fn regex_matching_agrees_with_go() {
     }
 }
 
-fn fast_path_pattern() -> impl Strategy<Value = String> {
-    let atom = prop_oneof![
-        "[abkKsS.-]{1,3}",
-        Just(".*".to_owned()),
-        Just(".+".to_owned()),
-        Just("(?s:.*)".to_owned()),
-        Just("[a-c]".to_owned()),
-        Just("(?i:ks)".to_owned()),
-        Just("x?".to_owned()),
-        Just("(a|bc)".to_owned()),
-        Just("é".to_owned()),
-        Just(r"\d+".to_owned()),
-        Just("[a-c]*".to_owned()),
-        Just("(?i:[k-s])+".to_owned()),
-    ];
-    let branch = prop::collection::vec(atom, 1..4).prop_map(|v| v.concat());
-    (any::<bool>(), prop::collection::vec(branch, 1..3)).prop_map(|(fold, branches)| {
-        let body = branches.join("|");
-        if fold { format!("(?i){body}") } else { body }
-    })
-}
-
-fn match_value() -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop_oneof![
-            Just("a"),
-            Just("b"),
-            Just("c"),
-            Just("k"),
-            Just("K"),
-            Just("s"),
-            Just("S"),
-            Just("ſ"),
-            Just("\u{212A}"),
-            Just("7"),
-            Just("٣"),
-            Just("\n"),
-            Just("é"),
-            Just("É"),
-            Just("."),
-            Just("-"),
-            Just("x"),
-        ],
-        0..7,
-    )
-    .prop_map(|v| v.concat())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 4, max_shrink_iters: 32, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn generated_matches_agree_with_go(pairs in prop::collection::vec((fast_path_pattern(), match_value()), 300)) {
+    fn generated_matches_agree_with_go(pairs in prop::collection::vec((fast_path_pattern(), fast_path_value()), 300)) {
         assert_matching_agrees(&pairs);
     }
 }

@@ -474,6 +474,7 @@ fn expand(node: &Node) -> Option<Vec<Sequence>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategies::{fast_path_pattern, fast_path_value};
     use proptest::prelude::*;
 
     fn pattern(p: &str) -> Pattern {
@@ -565,63 +566,11 @@ mod tests {
         }
     }
 
-    /// Patterns built from the pieces fast paths handle, and some they do not.
-    fn pattern_strategy() -> impl Strategy<Value = String> {
-        let atom = prop_oneof![
-            "[abkKsS.-]{1,3}",
-            Just(".*".to_owned()),
-            Just(".+".to_owned()),
-            Just("(?s:.*)".to_owned()),
-            Just("[a-c]".to_owned()),
-            Just("[Kk]".to_owned()),
-            Just("(?i:ks)".to_owned()),
-            Just("x?".to_owned()),
-            Just("(a|bc)".to_owned()),
-            Just("\\.".to_owned()),
-            Just("é".to_owned()),
-            Just("(?i:é)".to_owned()),
-            Just(".".to_owned()),
-            Just("\\d+".to_owned()),
-            Just("[a-c]*".to_owned()),
-            Just("(?i:[k-s])+".to_owned()),
-            Just("[^a]*".to_owned()),
-        ];
-        let branch = prop::collection::vec(atom, 1..4).prop_map(|v| v.concat());
-        (any::<bool>(), prop::collection::vec(branch, 1..4)).prop_map(|(fold, branches)| {
-            let body = branches.join("|");
-            if fold { format!("(?i){body}") } else { body }
-        })
-    }
-
-    fn value_strategy() -> impl Strategy<Value = String> {
-        prop::collection::vec(
-            prop_oneof![
-                Just("a"),
-                Just("b"),
-                Just("c"),
-                Just("k"),
-                Just("K"),
-                Just("s"),
-                Just("S"),
-                Just("ſ"),
-                Just("\u{212A}"),
-                Just("\n"),
-                Just("é"),
-                Just("É"),
-                Just("."),
-                Just("-"),
-                Just("x"),
-            ],
-            0..8,
-        )
-        .prop_map(|v| v.concat())
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
         #[test]
-        fn fast_path_agrees_with_regex(p in pattern_strategy(), values in prop::collection::vec(value_strategy(), 1..12)) {
+        fn fast_path_agrees_with_regex(p in fast_path_pattern(), values in prop::collection::vec(fast_path_value(), 1..12)) {
             let compiled = pattern(&p);
             for v in &values {
                 prop_assert_eq!(compiled.is_match(v), compiled.regex_is_match(v), "pattern {:?} value {:?}", p, v);
