@@ -21,6 +21,13 @@ pub enum Error {
         name: String,
     },
 
+    /// A label set whose names and values together exceed what one set can hold (4 GiB).
+    #[error("label set too large: {bytes} bytes of names and values, at most 4294967295")]
+    LabelSetTooLarge {
+        /// The total length of the names and values.
+        bytes: usize,
+    },
+
     /// A fingerprint that is not 1 to 16 hexadecimal digits.
     #[error("invalid fingerprint {input:?}: expected 1 to 16 hexadecimal digits")]
     InvalidFingerprint {

@@ -123,6 +123,8 @@ fn fnv_separator(h: u64) -> u64 {
 /// `0xff name 0xff` for those, and keeps the state after `name 0xff` from the offset basis
 /// for a name that comes first.
 pub struct NameFold {
+    /// The name's number in the interner, in interning order.
+    id: u32,
     /// `fnv(offset, name ++ [0xff])`: the state after this name when it comes first.
     first: u64,
     /// `prime ^ (len(name) + 2)`.
@@ -132,7 +134,7 @@ pub struct NameFold {
 }
 
 impl NameFold {
-    fn new(name: &str) -> NameFold {
+    fn new(name: &str, id: u32) -> NameFold {
         let len = name.len() + 2;
         let mut mult: u64 = 1;
         for _ in 0..len {
@@ -145,10 +147,17 @@ impl NameFold {
             *slot = full.wrapping_sub(t.wrapping_mul(mult));
         }
         NameFold {
+            id,
             first: fnv_separator(fnv_bytes(FNV_OFFSET, name.as_bytes())),
             mult,
             table,
         }
+    }
+
+    /// The name's number in the interner: distinct names have distinct numbers, below
+    /// [`MAX_FOLDED_NAMES`].
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     /// `fnv(h, [0xff] ++ name ++ [0xff])`.
@@ -214,7 +223,8 @@ pub fn name_fold(name: &str) -> Option<&'static NameFold> {
                 None => {
                     // Leaked on purpose: at most MAX_FOLDED_NAMES tables (8 MiB) live for
                     // the whole process, shared by every label set.
-                    let fold: &'static NameFold = Box::leak(Box::new(NameFold::new(name)));
+                    let fold: &'static NameFold =
+                        Box::leak(Box::new(NameFold::new(name, write.len() as u32)));
                     write.insert(name.into(), fold);
                     fold
                 }
@@ -318,7 +328,7 @@ mod tests {
             folded in proptest::collection::vec(any::<bool>(), 12),
         ) {
             let slow = fingerprint_sorted(labels.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-            let folds: Vec<NameFold> = labels.keys().map(|n| NameFold::new(n)).collect();
+            let folds: Vec<NameFold> = labels.keys().map(|n| NameFold::new(n, 0)).collect();
             let fast = labels
                 .iter()
                 .zip(&folds)
@@ -333,7 +343,7 @@ mod tests {
         #[test]
         fn interned_folds_equal_fresh_ones(start in any::<u64>(), name in "[a-zA-Z_][a-zA-Z0-9_]{0,40}") {
             let interned = name_fold(&name).expect("interner has room in tests");
-            let fresh = NameFold::new(&name);
+            let fresh = NameFold::new(&name, 0);
             prop_assert_eq!(interned.apply(start), fresh.apply(start));
             prop_assert_eq!(interned.first, fresh.first);
         }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{MapAccess, Visitor};
+use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -57,53 +57,159 @@ pub fn validate_label_name(name: &str) -> Result<()> {
 ///
 /// Serialises as a JSON object (or YAML mapping) of name to value; reading one validates
 /// every name and rejects duplicates.
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// # Layout
+/// A set is two allocations, whatever its size: the names and values concatenated in
+/// order (`name0 value0 name1 value1 …`) and, per label, where its name and value end
+/// (16 bytes a label). An alert's labels therefore sit together in memory, which is what
+/// makes matching millions of them fast. Sets are built once and read many times;
+/// [`LabelSet::insert`] and [`LabelSet::remove`] rebuild the set (linear in its size).
+/// Names and values together may take up to 4 GiB.
+#[derive(Clone, Default)]
 pub struct LabelSet {
-    pairs: Vec<Label>,
+    /// Per label, sorted by name: where its name and value end in `text`.
+    entries: Box<[Entry]>,
+    /// Names and values, concatenated in order.
+    text: Box<str>,
 }
 
-/// One label, with its name's interned fingerprint fold (see [`crate::fingerprint`]).
-#[derive(Clone)]
-struct Label {
-    name: String,
-    value: String,
+/// Where one label ends in [`LabelSet::text`] (its name starts where the previous
+/// label's value ends), and its name's interned fingerprint fold.
+#[derive(Clone, Copy)]
+struct Entry {
+    name_end: u32,
+    value_end: u32,
     fold: Option<&'static NameFold>,
 }
 
-impl Label {
-    fn new(name: String, value: String) -> Label {
-        let fold = name_fold(&name);
-        Label { name, value, fold }
+/// A label name's number in the process-wide name interner (the one that keeps each
+/// name's fingerprint table; see [`crate::fingerprint`]).
+///
+/// The same name always has the same number for the life of the process, and distinct
+/// names have distinct numbers, below [`crate::fingerprint::MAX_FOLDED_NAMES`]. Once the
+/// interner is full, new names get none: [`NameId::intern`] returns `None` for them, and
+/// so does [`LabelSet::iter_with_ids`] for labels carrying them. A name that has a number
+/// has it in every label set, so comparing numbers is comparing names.
+///
+/// ```
+/// use alert_core::{LabelSet, NameId};
+/// let id = NameId::intern("severity").expect("room in the interner");
+/// let labels = LabelSet::from_pairs([("alertname", "A"), ("severity", "page")])?;
+/// let (found, _, value) = labels.iter_with_ids().nth(1).expect("two labels");
+/// assert_eq!((found, value), (Some(id), "page"));
+/// # Ok::<(), alert_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameId(u32);
+
+impl NameId {
+    /// The number of `name`, interning it if there is room.
+    pub fn intern(name: &str) -> Option<NameId> {
+        name_fold(name).map(|f| NameId(f.id()))
     }
 
-    fn key(&self) -> (&str, &str) {
-        (&self.name, &self.value)
+    /// The number, below [`crate::fingerprint::MAX_FOLDED_NAMES`]: usable as an index.
+    pub fn index(self) -> usize {
+        self.0 as usize
     }
 }
 
-impl PartialEq for Label {
+/// The labels of a [`LabelSet`] in name order: `(fold, name, value)`.
+#[derive(Clone)]
+struct RawIter<'a> {
+    entries: std::slice::Iter<'a, Entry>,
+    text: &'a str,
+    start: u32,
+}
+
+impl<'a> Iterator for RawIter<'a> {
+    type Item = (Option<&'static NameFold>, &'a str, &'a str);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let e = self.entries.next()?;
+        let name = self
+            .text
+            .get(self.start as usize..e.name_end as usize)
+            .unwrap_or("");
+        let value = self
+            .text
+            .get(e.name_end as usize..e.value_end as usize)
+            .unwrap_or("");
+        self.start = e.value_end;
+        Some((e.fold, name, value))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.entries.size_hint()
+    }
+}
+
+impl ExactSizeIterator for RawIter<'_> {}
+
+/// Packs labels sorted by name and free of duplicates into a set.
+fn pack<'a, I>(labels: I) -> Result<LabelSet>
+where
+    I: Iterator<Item = (Option<&'static NameFold>, &'a str, &'a str)> + Clone,
+{
+    let bytes: usize = labels.clone().map(|(_, n, v)| n.len() + v.len()).sum();
+    if u32::try_from(bytes).is_err() {
+        return Err(Error::LabelSetTooLarge { bytes });
+    }
+    let mut text = String::with_capacity(bytes);
+    let mut entries = Vec::with_capacity(labels.size_hint().0);
+    for (fold, name, value) in labels {
+        text.push_str(name);
+        let name_end = text.len() as u32;
+        text.push_str(value);
+        entries.push(Entry {
+            name_end,
+            value_end: text.len() as u32,
+            fold,
+        });
+    }
+    Ok(LabelSet {
+        entries: entries.into_boxed_slice(),
+        text: text.into_boxed_str(),
+    })
+}
+
+impl PartialEq for LabelSet {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        // The text and the ends determine the labels (folds follow from the names).
+        self.text == other.text
+            && self.entries.len() == other.entries.len()
+            && self
+                .entries
+                .iter()
+                .zip(other.entries.iter())
+                .all(|(a, b)| a.name_end == b.name_end && a.value_end == b.value_end)
     }
 }
 
-impl Eq for Label {}
+impl Eq for LabelSet {}
 
-impl std::hash::Hash for Label {
+impl std::hash::Hash for LabelSet {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.key().hash(state);
+        self.text.hash(state);
+        for e in self.entries.iter() {
+            state.write_u32(e.name_end);
+            state.write_u32(e.value_end);
+        }
     }
 }
 
-impl PartialOrd for Label {
+impl PartialOrd for LabelSet {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Label {
+impl Ord for LabelSet {
+    /// Label by label, `(name, value)` pairs compared in order; a prefix sorts first.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
+        self.iter().cmp(other.iter())
     }
 }
 
@@ -126,18 +232,55 @@ impl LabelSet {
         V: Into<String>,
         I: IntoIterator<Item = (N, V)>,
     {
-        let mut set = Self::new();
-        for (name, value) in pairs {
-            let name = name.into();
-            if set.get(&name).is_some() {
-                return Err(Error::DuplicateLabelName { name });
+        let pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(n, v)| (n.into(), v.into()))
+            .collect();
+        // The first fault in input order: a repeat, else an invalid name.
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        for (name, _) in &pairs {
+            if !seen.insert(name.as_str()) {
+                return Err(Error::DuplicateLabelName { name: name.clone() });
             }
-            set.insert(name, value)?;
+            validate_label_name(name)?;
         }
-        Ok(set)
+        let mut sorted: Vec<&(String, String)> = pairs.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        pack(
+            sorted
+                .into_iter()
+                .map(|(n, v)| (name_fold(n), n.as_str(), v.as_str())),
+        )
+    }
+
+    fn raw(&self) -> RawIter<'_> {
+        RawIter {
+            entries: self.entries.iter(),
+            text: &self.text,
+            start: 0,
+        }
+    }
+
+    /// The name and value of label `i`.
+    #[inline]
+    fn at(&self, i: usize) -> (&str, &str) {
+        let start = match i.checked_sub(1) {
+            Some(p) => self.entries[p].value_end,
+            None => 0,
+        };
+        let e = &self.entries[i];
+        (
+            self.text
+                .get(start as usize..e.name_end as usize)
+                .unwrap_or(""),
+            self.text
+                .get(e.name_end as usize..e.value_end as usize)
+                .unwrap_or(""),
+        )
     }
 
     /// Sets `name` to `value`, returning the previous value. The name is validated.
+    /// Rebuilds the set.
     pub fn insert(
         &mut self,
         name: impl Into<String>,
@@ -146,38 +289,69 @@ impl LabelSet {
         let name = name.into();
         validate_label_name(&name)?;
         let value = value.into();
-        match self.search(&name) {
-            Ok(i) => Ok(Some(std::mem::replace(&mut self.pairs[i].value, value))),
-            Err(i) => {
-                self.pairs.insert(i, Label::new(name, value));
-                Ok(None)
-            }
-        }
+        let (at, previous) = match self.search(&name) {
+            Ok(i) => (i, Some(self.at(i).1.to_owned())),
+            Err(i) => (i, None),
+        };
+        let skip = usize::from(previous.is_some());
+        let new = (name_fold(&name), name.as_str(), value.as_str());
+        let set = pack(
+            self.raw()
+                .take(at)
+                .chain(std::iter::once(new))
+                .chain(self.raw().skip(at + skip)),
+        )?;
+        *self = set;
+        Ok(previous)
     }
 
-    /// Removes `name`, returning its value.
+    /// Removes `name`, returning its value. Rebuilds the set.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        self.search(name).ok().map(|i| self.pairs.remove(i).value)
+        let i = self.search(name).ok()?;
+        let value = self.at(i).1.to_owned();
+        *self = self.subset(|j, _, _| j != i);
+        Some(value)
+    }
+
+    /// The labels for which `keep(index, name, value)` holds. Never too large: a subset
+    /// of a set that fits.
+    fn subset(&self, mut keep: impl FnMut(usize, &str, &str) -> bool) -> LabelSet {
+        let kept: Vec<usize> = self
+            .raw()
+            .enumerate()
+            .filter(|&(i, (_, n, v))| keep(i, n, v))
+            .map(|(i, _)| i)
+            .collect();
+        let labels = kept.iter().map(|&i| {
+            let (n, v) = self.at(i);
+            (self.entries[i].fold, n, v)
+        });
+        pack(labels).unwrap_or_default()
     }
 
     #[inline]
     fn search(&self, name: &str) -> std::result::Result<usize, usize> {
-        self.pairs
-            .binary_search_by(|l| l.name.as_bytes().cmp(name.as_bytes()))
+        let mut lo = 0;
+        let mut hi = self.entries.len();
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.at(mid).0.as_bytes().cmp(name.as_bytes()) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
     }
 
     /// The value of `name`, if present.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&str> {
         // Linear scan beats binary search for the small sets alerts carry.
-        if self.pairs.len() <= 16 {
-            return self
-                .pairs
-                .iter()
-                .find(|l| l.name == name)
-                .map(|l| l.value.as_str());
+        if self.entries.len() <= 16 {
+            return self.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
         }
-        self.search(name).ok().map(|i| self.pairs[i].value.as_str())
+        self.search(name).ok().map(|i| self.at(i).1)
     }
 
     /// The value of `name`, or `""` when absent: how Alertmanager's matchers see a
@@ -194,33 +368,41 @@ impl LabelSet {
 
     /// The number of labels.
     pub fn len(&self) -> usize {
-        self.pairs.len()
+        self.entries.len()
     }
 
     /// Whether there are no labels.
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.entries.is_empty()
     }
 
     /// The labels as `(name, value)`, sorted by name in byte order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.pairs
-            .iter()
-            .map(|l| (l.name.as_str(), l.value.as_str()))
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone + '_ {
+        self.raw().map(|(_, n, v)| (n, v))
+    }
+
+    /// The labels as `(name's interned number, name, value)`, sorted by name in byte
+    /// order; the number is `None` for names past the interner's cap (see [`NameId`]).
+    /// For code that looks up many labels by name: comparing numbers reads no bytes.
+    #[inline]
+    pub fn iter_with_ids(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (Option<NameId>, &str, &str)> + Clone + '_ {
+        self.raw()
+            .map(|(fold, n, v)| (fold.map(|f| NameId(f.id())), n, v))
     }
 
     /// The label names, sorted in byte order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.pairs.iter().map(|l| l.name.as_str())
+        self.raw().map(|(_, n, _)| n)
     }
 
     /// Alertmanager's fingerprint of this set, over every label including empty values.
     #[inline]
     pub fn fingerprint(&self) -> Fingerprint {
-        self.pairs
-            .iter()
-            .fold(FingerprintBuilder::default(), |b, l| {
-                b.label(&l.name, l.fold, &l.value)
+        self.raw()
+            .fold(FingerprintBuilder::default(), |b, (fold, n, v)| {
+                b.label(n, fold, v)
             })
             .finish()
     }
@@ -228,62 +410,62 @@ impl LabelSet {
     /// The fingerprint Alertmanager's API gives an alert posted with these labels: labels
     /// with empty values are dropped first (`removeEmptyLabels` in `api/v2`).
     pub fn fingerprint_without_empty(&self) -> Fingerprint {
-        self.pairs
-            .iter()
-            .filter(|l| !l.value.is_empty())
-            .fold(FingerprintBuilder::default(), |b, l| {
-                b.label(&l.name, l.fold, &l.value)
+        self.raw()
+            .filter(|(_, _, v)| !v.is_empty())
+            .fold(FingerprintBuilder::default(), |b, (fold, n, v)| {
+                b.label(n, fold, v)
             })
             .finish()
     }
 
     /// A copy without the labels whose value is empty.
     pub fn without_empty(&self) -> LabelSet {
-        LabelSet {
-            pairs: self
-                .pairs
-                .iter()
-                .filter(|l| !l.value.is_empty())
-                .cloned()
-                .collect(),
+        if self.iter().all(|(_, v)| !v.is_empty()) {
+            return self.clone();
         }
+        self.subset(|_, _, v| !v.is_empty())
     }
 
     /// The labels present in both sets with the same value.
     pub fn intersection(&self, other: &LabelSet) -> LabelSet {
-        LabelSet {
-            pairs: self
-                .pairs
-                .iter()
-                .filter(|l| other.get(&l.name) == Some(l.value.as_str()))
-                .cloned()
-                .collect(),
-        }
+        self.subset(|_, n, v| other.get(n) == Some(v))
     }
 
-    /// Labels of `other` override those of `self`.
-    pub fn merge(&self, other: &LabelSet) -> LabelSet {
-        let mut out = self.clone();
-        for l in &other.pairs {
-            match out.search(&l.name) {
-                Ok(i) => out.pairs[i].value.clone_from(&l.value),
-                Err(i) => out.pairs.insert(i, l.clone()),
-            }
+    /// Labels of `other` override those of `self`. Fails only when the result would
+    /// exceed a set's 4 GiB.
+    pub fn merge(&self, other: &LabelSet) -> Result<LabelSet> {
+        // Both are sorted: merge them, taking `other`'s value on equal names.
+        let mut out: Vec<(Option<&'static NameFold>, &str, &str)> =
+            Vec::with_capacity(self.len() + other.len());
+        let (mut a, mut b) = (self.raw().peekable(), other.raw().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (Some(x), Some(y)) => match x.1.as_bytes().cmp(y.1.as_bytes()) {
+                    std::cmp::Ordering::Less => a.next(),
+                    std::cmp::Ordering::Greater => b.next(),
+                    std::cmp::Ordering::Equal => {
+                        a.next();
+                        b.next()
+                    }
+                },
+            };
+            out.extend(next);
         }
-        out
+        pack(out.into_iter())
     }
 
     /// The labels whose names are in `names` (missing ones are simply absent).
     pub fn project<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> LabelSet {
-        let mut out = LabelSet::new();
+        let mut wanted = vec![false; self.len()];
         for name in names {
-            if let Ok(i) = self.search(name)
-                && let Err(at) = out.search(name)
-            {
-                out.pairs.insert(at, self.pairs[i].clone());
+            if let Ok(i) = self.search(name) {
+                wanted[i] = true;
             }
         }
-        out
+        self.subset(|i, _, _| wanted[i])
     }
 
     /// The set as an ordered map.
@@ -319,19 +501,48 @@ impl TryFrom<BTreeMap<String, String>> for LabelSet {
             validate_label_name(name)?;
         }
         // BTreeMap<String, _> iterates in byte order of the keys already.
-        Ok(LabelSet {
-            pairs: map.into_iter().map(|(n, v)| Label::new(n, v)).collect(),
-        })
+        pack(
+            map.iter()
+                .map(|(n, v)| (name_fold(n), n.as_str(), v.as_str())),
+        )
     }
 }
 
 impl Serialize for LabelSet {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.pairs.len()))?;
-        for l in &self.pairs {
-            map.serialize_entry(&l.name, &l.value)?;
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (n, v) in self.iter() {
+            map.serialize_entry(n, v)?;
         }
         map.end()
+    }
+}
+
+/// Deserialises a string by appending it to a buffer: reading a set allocates no string
+/// per label.
+struct AppendStr<'s>(&'s mut String);
+
+impl<'de> DeserializeSeed<'de> for AppendStr<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for AppendStr<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(), E> {
+        self.0.push_str(v);
+        Ok(())
     }
 }
 
@@ -354,18 +565,33 @@ impl<'de> Deserialize<'de> for LabelSet {
                 self,
                 mut access: A,
             ) -> std::result::Result<LabelSet, A::Error> {
-                let mut pairs: Vec<Label> = Vec::with_capacity(access.size_hint().unwrap_or(8));
-                while let Some((name, value)) = access.next_entry::<String, String>()? {
-                    validate_label_name(&name).map_err(serde::de::Error::custom)?;
-                    pairs.push(Label::new(name, value));
+                // Names and values as read, in input order, then packed sorted.
+                let mut text = String::new();
+                let mut spans: Vec<(usize, usize, usize)> =
+                    Vec::with_capacity(access.size_hint().unwrap_or(8));
+                loop {
+                    let start = text.len();
+                    if access.next_key_seed(AppendStr(&mut text))?.is_none() {
+                        break;
+                    }
+                    let name_end = text.len();
+                    access.next_value_seed(AppendStr(&mut text))?;
+                    let name = text.get(start..name_end).unwrap_or("");
+                    validate_label_name(name).map_err(serde::de::Error::custom)?;
+                    spans.push((start, name_end, text.len()));
                 }
-                pairs.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-                if let Some(w) = pairs.windows(2).find(|w| w[0].name == w[1].name) {
+                let name = |&(s, e, _): &(usize, usize, usize)| text.get(s..e).unwrap_or("");
+                spans.sort_unstable_by(|a, b| name(a).as_bytes().cmp(name(b).as_bytes()));
+                if let Some(w) = spans.windows(2).find(|w| name(&w[0]) == name(&w[1])) {
                     return Err(serde::de::Error::custom(Error::DuplicateLabelName {
-                        name: w[0].name.clone(),
+                        name: name(&w[0]).to_owned(),
                     }));
                 }
-                Ok(LabelSet { pairs })
+                pack(spans.iter().map(|span @ &(_, e, end)| {
+                    let n = name(span);
+                    (name_fold(n), n, text.get(e..end).unwrap_or(""))
+                }))
+                .map_err(serde::de::Error::custom)
             }
         }
 
@@ -456,11 +682,127 @@ mod tests {
         let a = LabelSet::from_pairs([("a", "1"), ("b", "2"), ("c", "3")]).expect("valid");
         let b = LabelSet::from_pairs([("a", "1"), ("b", "x")]).expect("valid");
         assert_eq!(a.intersection(&b).to_map().len(), 1);
-        assert_eq!(a.merge(&b).get("b"), Some("x"));
+        assert_eq!(a.merge(&b).expect("small").get("b"), Some("x"));
         assert_eq!(
             a.project(["c", "zz", "a", "c"]).to_string(),
             r#"{a="1", c="3"}"#
         );
         assert_eq!(a.get_or_empty("missing"), "");
+    }
+
+    use proptest::prelude::*;
+
+    fn model_ops() -> impl Strategy<Value = Vec<(bool, String, String)>> {
+        proptest::collection::vec((any::<bool>(), "[a-e]{1,3}", ".{0,6}"), 0..24)
+    }
+
+    proptest! {
+        /// Inserts and removes agree with a map, and the packed layout reads back what
+        /// went in (names, values, order, fingerprint).
+        #[test]
+        fn behaves_like_a_sorted_map(ops in model_ops()) {
+            let mut set = LabelSet::new();
+            let mut model = BTreeMap::new();
+            for (insert, name, value) in ops {
+                if insert {
+                    prop_assert_eq!(
+                        set.insert(name.clone(), value.clone()).expect("valid"),
+                        model.insert(name, value)
+                    );
+                } else {
+                    prop_assert_eq!(set.remove(&name), model.remove(&name));
+                }
+                prop_assert_eq!(set.to_map(), model.clone());
+                let rebuilt = LabelSet::try_from(model.clone()).expect("valid");
+                prop_assert_eq!(&set, &rebuilt);
+                prop_assert_eq!(set.fingerprint(), rebuilt.fingerprint());
+                prop_assert_eq!(
+                    set.fingerprint(),
+                    crate::fingerprint_sorted(model.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+                );
+                for name in ["a", "b", "ab", "zz"] {
+                    prop_assert_eq!(set.get(name), model.get(name).map(String::as_str));
+                }
+            }
+        }
+
+        #[test]
+        fn json_round_trips_any_values(
+            map in proptest::collection::btree_map("[a-zA-Z_][a-zA-Z0-9_]{0,8}", any::<String>(), 0..12)
+        ) {
+            let json = serde_json::to_string(&map).expect("serialise");
+            let set: LabelSet = serde_json::from_str(&json).expect("read");
+            prop_assert_eq!(set.to_map(), map.clone());
+            prop_assert_eq!(serde_json::to_string(&set).expect("serialise"), json);
+        }
+
+        #[test]
+        fn order_is_pairwise(
+            a in proptest::collection::btree_map("[a-c]", "[x-z]{0,2}", 0..4),
+            b in proptest::collection::btree_map("[a-c]", "[x-z]{0,2}", 0..4),
+        ) {
+            let (sa, sb) = (LabelSet::try_from(a.clone()).expect("valid"), LabelSet::try_from(b.clone()).expect("valid"));
+            let pairs = |m: &BTreeMap<String, String>| m.clone().into_iter().collect::<Vec<_>>();
+            prop_assert_eq!(sa.cmp(&sb), pairs(&a).cmp(&pairs(&b)));
+            prop_assert_eq!(sa == sb, a == b);
+        }
+    }
+
+    #[test]
+    fn ids_identify_names() {
+        let set = LabelSet::from_pairs([("zeta", "1"), ("alpha", "2"), ("mu", "")]).expect("valid");
+        let got: Vec<_> = set.iter_with_ids().collect();
+        assert_eq!(got.len(), 3);
+        for (id, name, _) in got {
+            assert_eq!(id, NameId::intern(name));
+            assert!(id.is_some_and(|i| i.index() < crate::fingerprint::MAX_FOLDED_NAMES));
+        }
+        assert_ne!(NameId::intern("alpha"), NameId::intern("zeta"));
+    }
+
+    #[test]
+    fn yaml_and_escaped_json_read_like_strings() {
+        let set: LabelSet =
+            yaml_serde::from_str("b: yes\na: 12\nc: \"x\\ty\"\nd: ~\n").expect("yaml");
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [("a", "12"), ("b", "yes"), ("c", "x\ty"), ("d", "~")]
+        );
+        let set: LabelSet =
+            serde_json::from_str(r#"{"q":"say \"hi\" \u00e9","e":""}"#).expect("json");
+        assert_eq!(set.get("q"), Some("say \"hi\" é"));
+        assert_eq!(set.get("e"), Some(""));
+        let err = serde_json::from_str::<LabelSet>(r#"{"a":1}"#).unwrap_err();
+        assert!(err.to_string().contains("expected a string"), "{err}");
+    }
+
+    #[test]
+    fn project_intersection_merge_and_without_empty() {
+        let a =
+            LabelSet::from_pairs([("a", "1"), ("b", ""), ("c", "3"), ("d", "4")]).expect("valid");
+        let b = LabelSet::from_pairs([("c", "3"), ("d", "x"), ("e", "5")]).expect("valid");
+        assert_eq!(a.project(["d", "a", "q"]).to_string(), r#"{a="1", d="4"}"#);
+        assert_eq!(a.intersection(&b).to_string(), r#"{c="3"}"#);
+        assert_eq!(
+            a.merge(&b).expect("small").to_string(),
+            r#"{a="1", b="", c="3", d="x", e="5"}"#
+        );
+        assert_eq!(a.without_empty().to_string(), r#"{a="1", c="3", d="4"}"#);
+        assert_eq!(
+            a.without_empty().fingerprint(),
+            a.fingerprint_without_empty()
+        );
+    }
+
+    #[test]
+    fn a_set_past_4_gib_is_refused_before_allocating() {
+        let big = "x".repeat(1 << 20);
+        let labels = std::iter::repeat_n((None, "n", big.as_str()), 4097);
+        assert_eq!(
+            pack(labels).err(),
+            Some(Error::LabelSetTooLarge {
+                bytes: 4097 * ((1 << 20) + 1)
+            })
+        );
     }
 }
