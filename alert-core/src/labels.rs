@@ -148,6 +148,98 @@ impl<'a> Iterator for RawIter<'a> {
 
 impl ExactSizeIterator for RawIter<'_> {}
 
+/// Zero bytes after the last value, so that [`ValueRef::head`] can read 32 bytes from
+/// any value's start without a bounds branch.
+const HEAD_PADDING: usize = 32;
+
+/// A label's value, as hot loops read it (see [`LabelSet::values_with_ids`]). The
+/// default is the empty value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValueRef<'a> {
+    /// The set's whole text, padding included.
+    text: &'a str,
+    start: u32,
+    end: u32,
+}
+
+impl<'a> ValueRef<'a> {
+    /// The value.
+    #[inline]
+    pub fn as_str(self) -> &'a str {
+        self.text
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or("")
+    }
+
+    /// The value's length in bytes.
+    #[inline]
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// Whether the value is empty.
+    #[inline]
+    pub fn is_empty(self) -> bool {
+        self.end == self.start
+    }
+
+    /// The value's first 32 bytes as four little-endian words, zero past the value's
+    /// end: a fixed-size view for hashing and comparing short values without branching
+    /// on their length. Values of up to 32 bytes are equal exactly when their lengths
+    /// and heads are.
+    #[inline]
+    pub fn head(self) -> [u64; 4] {
+        let start = self.start as usize;
+        let raw: [u8; 32] = match self
+            .text
+            .as_bytes()
+            .get(start..)
+            .and_then(|b| b.first_chunk::<32>())
+        {
+            Some(b) => *b,
+            None => {
+                // Only sets without padding (none are built) end here.
+                let mut raw = [0u8; 32];
+                let b = self.as_str().as_bytes();
+                let n = b.len().min(32);
+                raw[..n].copy_from_slice(&b[..n]);
+                raw
+            }
+        };
+        let (words, _) = raw.as_chunks::<8>();
+        let mask = &HEAD_MASKS[self.len().min(32)];
+        let mut out = [0u64; 4];
+        for ((o, w), m) in out.iter_mut().zip(words).zip(mask) {
+            *o = u64::from_le_bytes(*w) & m;
+        }
+        out
+    }
+}
+
+/// `HEAD_MASKS[n]` keeps the first `n` bytes of four little-endian words.
+static HEAD_MASKS: [[u64; 4]; 33] = {
+    let mut masks = [[0u64; 4]; 33];
+    let mut n: usize = 0;
+    while n <= 32 {
+        let mut w = 0;
+        while w < 4 {
+            let keep = if n >= (w + 1) * 8 {
+                8
+            } else {
+                n.saturating_sub(w * 8)
+            };
+            masks[n][w] = if keep == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (keep * 8)) - 1
+            };
+            w += 1;
+        }
+        n += 1;
+    }
+    masks
+};
+
 /// Packs labels sorted by name and free of duplicates into a set.
 fn pack<'a, I>(labels: I) -> Result<LabelSet>
 where
@@ -157,7 +249,7 @@ where
     if u32::try_from(bytes).is_err() {
         return Err(Error::LabelSetTooLarge { bytes });
     }
-    let mut text = String::with_capacity(bytes);
+    let mut text = String::with_capacity(bytes + HEAD_PADDING);
     let mut entries = Vec::with_capacity(labels.size_hint().0);
     for (fold, name, value) in labels {
         text.push_str(name);
@@ -168,6 +260,9 @@ where
             value_end: text.len() as u32,
             fold,
         });
+    }
+    if !entries.is_empty() {
+        text.extend(std::iter::repeat_n('\0', HEAD_PADDING));
     }
     Ok(LabelSet {
         entries: entries.into_boxed_slice(),
@@ -376,6 +471,12 @@ impl LabelSet {
         self.entries.is_empty()
     }
 
+    /// The `i`-th label in name order, as `(name, value)`; `None` past the end.
+    #[inline]
+    pub fn get_index(&self, i: usize) -> Option<(&str, &str)> {
+        (i < self.entries.len()).then(|| self.at(i))
+    }
+
     /// The labels as `(name, value)`, sorted by name in byte order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone + '_ {
         self.raw().map(|(_, n, v)| (n, v))
@@ -390,6 +491,26 @@ impl LabelSet {
     ) -> impl ExactSizeIterator<Item = (Option<NameId>, &str, &str)> + Clone + '_ {
         self.raw()
             .map(|(fold, n, v)| (fold.map(|f| NameId(f.id())), n, v))
+    }
+
+    /// The values with their names' interned numbers, in name order, as [`ValueRef`]s:
+    /// what [`LabelSet::iter_with_ids`] gives, without the names, for hot loops. A `None`
+    /// number stands for a name past the interner's cap.
+    #[inline]
+    pub fn values_with_ids(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (Option<NameId>, ValueRef<'_>)> + '_ {
+        let text = &*self.text;
+        self.entries.iter().map(move |e| {
+            (
+                e.fold.map(|f| NameId(f.id())),
+                ValueRef {
+                    text,
+                    start: e.name_end,
+                    end: e.value_end,
+                },
+            )
+        })
     }
 
     /// The label names, sorted in byte order.
@@ -748,12 +869,37 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn heads_are_the_zero_padded_prefix(values in proptest::collection::vec(".{0,40}", 1..6)) {
+            let set = LabelSet::from_pairs(
+                values.iter().enumerate().map(|(i, v)| (format!("l{i}"), v.clone())),
+            ).expect("valid");
+            for ((_, v), (_, want)) in set.values_with_ids().zip(set.iter()) {
+                prop_assert_eq!(v.as_str(), want);
+                prop_assert_eq!(v.len(), want.len());
+                let mut raw = [0u8; 32];
+                let n = want.len().min(32);
+                raw[..n].copy_from_slice(&want.as_bytes()[..n]);
+                let words: Vec<u64> = raw
+                    .chunks(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect();
+                prop_assert_eq!(v.head().to_vec(), words);
+            }
+        }
+    }
+
     #[test]
     fn ids_identify_names() {
         let set = LabelSet::from_pairs([("zeta", "1"), ("alpha", "2"), ("mu", "")]).expect("valid");
         let got: Vec<_> = set.iter_with_ids().collect();
         assert_eq!(got.len(), 3);
-        for (id, name, _) in got {
+        let values: Vec<_> = set.values_with_ids().collect();
+        assert_eq!(set.get_index(1), Some(("mu", "")));
+        assert_eq!(set.get_index(3), None);
+        for ((id, name, value), (id2, value2)) in got.into_iter().zip(values) {
+            assert_eq!((id, value), (id2, value2.as_str()));
             assert_eq!(id, NameId::intern(name));
             assert!(id.is_some_and(|i| i.index() < crate::fingerprint::MAX_FOLDED_NAMES));
         }

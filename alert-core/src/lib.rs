@@ -59,7 +59,7 @@ pub use endpoint::{
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, fingerprint_sorted};
 pub use id::{ConditionId, EndpointId};
-pub use labels::{LabelSet, NameId, is_valid_label_name, validate_label_name};
+pub use labels::{LabelSet, NameId, ValueRef, is_valid_label_name, validate_label_name};
 pub use matcher::{MatchType, Matcher, Matchers, ParserMode, parse_matcher, parse_matchers};
 pub use secret::Secret;
 pub use severity::{SEVERITY_LABEL, Severity};

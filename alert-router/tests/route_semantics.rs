@@ -320,8 +320,9 @@ fn trees_reading_many_label_names_match_every_one() {
 }
 
 mod against_a_plain_reference {
-    //! The compiled tree (flat arena, memo, value cache, one buffer for many alerts)
-    //! against a direct transcription of Alertmanager's recursive `Route.Match`.
+    //! The compiled tree (tests as bits, siblings classified together, the value cache,
+    //! one buffer for many alerts) against a direct transcription of Alertmanager's
+    //! recursive `Route.Match`.
 
     use super::*;
     use alert_router::route::{Route, RouteId};
@@ -362,6 +363,81 @@ route:
 receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: e},
             {name: f}, {name: g}, {name: h}]
 "#;
+
+    /// Matches every alert through one buffer and checks each against the reference.
+    fn agree(t: &RoutingTree, alerts: impl IntoIterator<Item = LabelSet>) {
+        let mut buf = MatchBuffer::new();
+        for l in alerts {
+            let mut expected = Vec::new();
+            reference(t.root(), &l, &mut expected);
+            assert_eq!(t.match_into(&l, &mut buf), &expected[..], "{l}");
+        }
+    }
+
+    #[test]
+    fn a_label_with_more_tests_than_one_chunk_holds() {
+        // 150 equality and 60 regex tests on `l`: four chunks of 64, and the label loop
+        // for trees with several chunks per label.
+        let mut yaml = String::from("route:\n  receiver: default\n  routes:\n");
+        for i in 0..150 {
+            let cont = if i % 3 == 0 { ", continue: true" } else { "" };
+            yaml.push_str(&format!(
+                "    - {{receiver: default, matchers: ['l=\"v{i}\"']{cont}}}\n"
+            ));
+        }
+        for i in 0..60 {
+            yaml.push_str(&format!(
+                "    - {{receiver: default, matchers: ['l=~\"v{i}.*\"', 'm!~\"x{i}|\"'], continue: true}}\n"
+            ));
+        }
+        yaml.push_str("receivers: [{name: default}]\n");
+        let t = tree(&yaml);
+        agree(
+            &t,
+            (0..3000).map(|i| {
+                labels(&[
+                    ("l", &format!("v{}", i % 400)),
+                    ("m", &format!("x{}", i % 70)),
+                ])
+            }),
+        );
+    }
+
+    #[test]
+    fn long_values_and_labels_whose_values_do_not_repeat() {
+        // Values around the cache's 32-byte limit, and a label with more distinct values
+        // than the cache keeps (it stops caching it after its trial).
+        let long = "a".repeat(31);
+        let t = tree(&format!(
+            r#"
+route:
+  receiver: default
+  routes:
+    - {{receiver: default, matchers: ['x="{long}b"'], continue: true}}
+    - {{receiver: default, matchers: ['x="{long}bc"'], continue: true}}
+    - {{receiver: default, matchers: ['x=~"{long}b.+"', 'i=~".*7"']}}
+    - {{receiver: default, matchers: ['i=~"1.*"'], continue: true}}
+    - {{receiver: default, matchers: ['i!="42"', 'x=""']}}
+receivers: [{{name: default}}]
+"#
+        ));
+        let xs = [
+            format!("{long}b"),
+            format!("{long}bc"),
+            format!("{long}bcd"),
+            format!("{long}c"),
+            long.clone(),
+            String::new(),
+        ];
+        agree(
+            &t,
+            (0..12_000).map(|i| {
+                let x = &xs[i % xs.len()];
+                let n = i * 7919 % 10_007;
+                labels(&[("x", x.as_str()), ("i", &n.to_string())])
+            }),
+        );
+    }
 
     proptest! {
         #[test]

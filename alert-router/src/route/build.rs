@@ -1,7 +1,7 @@
 //! Compiling a configuration's route tree: inheritance (Alertmanager 0.25's `NewRoute`),
 //! matchers collected and sorted, keys, and the flat arena the matcher walks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use alert_core::{Duration, MatchType, Matcher, Matchers, ParserMode, parse_matchers};
@@ -9,9 +9,8 @@ use alert_core::{Duration, MatchType, Matcher, Matchers, ParserMode, parse_match
 use crate::config;
 use crate::error::{Error, Result};
 
-use super::compiled_matcher::{TestData, ValueTest};
-use super::label_slots::LabelSlots;
-use super::{HotNode, Node, RouteId, RouteOpts, RoutingTree};
+use super::eval::{Engine, NodeView};
+use super::{Node, RouteId, RouteOpts, RoutingTree};
 
 /// One route as configured, before inheritance: the fields `NewRoute` reads.
 #[derive(Debug, Clone, Default)]
@@ -86,48 +85,10 @@ fn inherit(parent: &RouteOpts, spec: &NodeSpec) -> RouteOpts {
     opts
 }
 
-/// Distinct matchers by (name, type, value), and the label names they read.
-#[derive(Default)]
-struct TestTable {
-    ids: HashMap<(String, MatchType, String), u32>,
-    tests: Vec<(u32, ValueTest)>,
-    names: Vec<Box<str>>,
-    name_ids: HashMap<String, u32>,
-    /// Regex matchers so far, per label slot.
-    bits: Vec<u32>,
-    data: TestData,
-}
-
-impl TestTable {
-    fn id(&mut self, m: &Matcher) -> u32 {
-        let key = (m.name().to_owned(), m.match_type(), m.value().to_owned());
-        if let Some(&id) = self.ids.get(&key) {
-            return id;
-        }
-        let slot = match self.name_ids.get(m.name()) {
-            Some(&s) => s,
-            None => {
-                let s = self.names.len() as u32;
-                self.names.push(m.name().into());
-                self.bits.push(0);
-                self.name_ids.insert(m.name().to_owned(), s);
-                s
-            }
-        };
-        let id = self.tests.len() as u32;
-        let test = ValueTest::compile(m, &mut self.data, &mut self.bits[slot as usize]);
-        self.tests.push((slot, test));
-        self.ids.insert(key, id);
-        id
-    }
-}
-
 pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
     struct Builder {
         nodes: Vec<Node>,
         children_of: Vec<Vec<u32>>,
-        tests_of: Vec<Vec<u32>>,
-        table: TestTable,
     }
 
     impl Builder {
@@ -157,9 +118,6 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
             } else {
                 format!("{key}/{matchers}")
             };
-            // Evaluate equality tests first: they are the cheapest and most selective.
-            let mut tests: Vec<u32> = matchers.iter().map(|m| self.table.id(m)).collect();
-            tests.sort_by_key(|&t| self.table.tests[t as usize].1.cost());
             self.nodes.push(Node {
                 opts,
                 matchers,
@@ -171,7 +129,6 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
                 depth,
             });
             self.children_of.push(Vec::new());
-            self.tests_of.push(tests);
             for (i, child) in spec.children.iter().enumerate() {
                 let c = self.add(child, Some((id, i)));
                 self.children_of[id as usize].push(c);
@@ -183,52 +140,31 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
     let mut b = Builder {
         nodes: Vec::new(),
         children_of: Vec::new(),
-        tests_of: Vec::new(),
-        table: TestTable::default(),
     };
     b.add(root, None);
-    let mut child_ids = Vec::new();
-    let mut node_tests = Vec::new();
-    let mut hot = Vec::with_capacity(b.nodes.len());
-    for (i, node) in b.nodes.iter_mut().enumerate() {
-        let start = child_ids.len() as u32;
-        child_ids.extend_from_slice(&b.children_of[i]);
-        node.children = (start, child_ids.len() as u32);
-        let tests_start = node_tests.len() as u32;
-        node_tests.extend_from_slice(&b.tests_of[i]);
-        hot.push(HotNode {
-            tests: (tests_start, node_tests.len() as u32),
-            children: node.children,
-            continue_: node.continue_,
-        });
-    }
-    // Labels with regex matchers get value-cache tables, numbered in slot order.
-    let mut cached = 0u32;
-    let cache_label = b
-        .table
-        .bits
+    let views: Vec<NodeView<'_>> = b
+        .nodes
         .iter()
-        .map(|&n| {
-            if n == 0 {
-                u32::MAX
-            } else {
-                cached += 1;
-                cached - 1
-            }
+        .zip(&b.children_of)
+        .map(|(node, children)| NodeView {
+            matchers: node.matchers.as_slice(),
+            children,
+            continue_: node.continue_,
         })
         .collect();
+    let engine = Engine::compile(&views);
+    let mut child_ids = Vec::new();
+    for (node, children) in b.nodes.iter_mut().zip(&b.children_of) {
+        let start = child_ids.len() as u32;
+        child_ids.extend_from_slice(children);
+        node.children = (start, child_ids.len() as u32);
+    }
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     RoutingTree {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        hot,
-        cache_label,
-        cached_labels: cached,
         nodes: b.nodes,
         child_ids,
-        node_tests,
-        tests: b.table.tests,
-        slots: LabelSlots::new(b.table.names),
-        data: b.table.data,
+        engine,
     }
 }
 

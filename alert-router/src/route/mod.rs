@@ -49,27 +49,18 @@
 //! ```
 
 mod build;
-mod compiled_matcher;
+mod eval;
 mod group_key;
-mod label_slots;
 mod short_str;
 mod tree_print;
 mod value_cache;
 
 use alert_core::{Duration, LabelSet, Matchers};
 
-use compiled_matcher::{TestData, ValueTest};
-use label_slots::LabelSlots;
-use value_cache::ValueCache;
+use eval::{Engine, Scratch};
 
 pub(crate) use build::config_matchers;
 pub use tree_print::{matching_tree, routing_tree};
-
-/// How many of the tree's label names are looked up in one pass over the alert's
-/// labels; names beyond this many (rare) are looked up when a matcher needs them.
-const INLINE_SLOTS: usize = 32;
-/// How many of an alert's labels are hashed before they are looked up.
-const BATCH: usize = 16;
 
 /// The index of a route in its [`RoutingTree`], in depth-first pre-order (the root is 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,51 +112,28 @@ struct Node {
     depth: u32,
 }
 
-/// What the matcher reads of a route: 20 bytes, so the walk stays in cache.
-#[derive(Debug, Clone, Copy, Default)]
-struct HotNode {
-    /// Range in `RoutingTree::node_tests`.
-    tests: (u32, u32),
-    /// Range in `RoutingTree::child_ids`.
-    children: (u32, u32),
-    continue_: bool,
-}
-
 /// A route tree compiled for matching. Immutable and `Sync`: share one between threads,
 /// each with its own [`MatchBuffer`].
 #[derive(Debug, Clone)]
 pub struct RoutingTree {
     /// Unique per compiled tree (clones share it): tells a [`MatchBuffer`] whether its
-    /// remembered regex results belong to this tree.
+    /// remembered test results belong to this tree.
     id: u64,
     nodes: Vec<Node>,
-    hot: Vec<HotNode>,
     child_ids: Vec<u32>,
-    node_tests: Vec<u32>,
-    /// Distinct matchers: the slot of the label they test, and how.
-    tests: Vec<(u32, ValueTest)>,
-    slots: LabelSlots,
-    /// The literals and regex matchers of `tests`.
-    data: TestData,
-    /// Per label slot: its table in the value cache, `u32::MAX` when it has no regex.
-    cache_label: Vec<u32>,
-    /// How many labels have value-cache tables.
-    cached_labels: u32,
+    engine: Engine,
 }
 
 /// Reusable storage for [`RoutingTree::match_into`]: the matched routes, the per-alert
-/// memo of regex results, and regex results remembered by label value across alerts.
+/// test results, and test results remembered by label value across alerts.
 /// Allocates only while it grows to the tree's needs. One per thread; it may be used
 /// with several trees.
 #[derive(Debug, Clone, Default)]
 pub struct MatchBuffer {
     routes: Vec<RouteId>,
-    /// `generation << 1 | result` per regex matcher.
-    memo: Vec<u32>,
-    generation: u32,
-    cache: ValueCache,
-    /// The [`RoutingTree::id`] of the tree the cache holds results for (0: none).
-    cache_owner: u64,
+    scratch: Scratch,
+    /// The [`RoutingTree::id`] of the tree `scratch` holds results for (0: none).
+    owner: u64,
 }
 
 impl MatchBuffer {
@@ -302,10 +270,11 @@ impl RoutingTree {
         })
     }
 
-    /// How many distinct matchers the tree evaluates, and how many of those are regex
-    /// matchers (the rest are string comparisons).
+    /// How many distinct tests the tree evaluates, and how many of those are regexes
+    /// (the rest are string comparisons). `!=` and `!~` share the test of `=` and `=~`
+    /// with the same label and value.
     pub fn matcher_counts(&self) -> (usize, usize) {
-        (self.tests.len(), self.data.regexes.len())
+        self.engine.test_counts()
     }
 
     /// The routes `labels` goes to, in Alertmanager's order, written into `buf` (whose
@@ -316,49 +285,11 @@ impl RoutingTree {
     /// A missing label reads as the empty string, as in Alertmanager.
     pub fn match_into<'b>(&self, labels: &LabelSet, buf: &'b mut MatchBuffer) -> &'b [RouteId] {
         buf.routes.clear();
-        if buf.memo.len() < self.data.regexes.len() {
-            buf.memo.resize(self.data.regexes.len(), 0);
+        if buf.owner != self.id {
+            self.engine.reset_scratch(&mut buf.scratch);
+            buf.owner = self.id;
         }
-        if buf.cache_owner != self.id {
-            buf.cache = ValueCache::default();
-            buf.cache_owner = self.id;
-        }
-        buf.cache.reserve(self.cached_labels as usize);
-        buf.generation = buf.generation.wrapping_add(1);
-        if buf.generation >= u32::MAX >> 1 {
-            buf.generation = 1;
-            buf.memo.fill(0);
-        }
-        // The alert's labels are scattered strings: first hash every name (their loads
-        // overlap), then look them up.
-        let mut walk = Walk {
-            tree: self,
-            labels,
-            values: [""; INLINE_SLOTS],
-            memo: &mut buf.memo,
-            generation: buf.generation,
-            cache: &mut buf.cache,
-            entries: [NOT_LOOKED_UP; INLINE_SLOTS],
-            out: &mut buf.routes,
-        };
-        let mut buckets = [0u32; BATCH];
-        let mut start = 0;
-        while start < labels.len() {
-            for (b, (name, _)) in buckets.iter_mut().zip(labels.iter().skip(start)) {
-                *b = self.slots.bucket(name) as u32;
-            }
-            for (&b, (name, value)) in buckets.iter().zip(labels.iter().skip(start)) {
-                if let Some(slot) = self.slots.get_from(b as usize, name)
-                    && let Some(v) = walk.values.get_mut(slot as usize)
-                {
-                    *v = value;
-                }
-            }
-            start += BATCH;
-        }
-        if walk.node_matches(0) {
-            walk.descend(0);
-        }
+        self.engine.run(labels, buf);
         &buf.routes
     }
 
@@ -379,109 +310,5 @@ impl RoutingTree {
     /// Whether route `id`'s own matchers match `labels`.
     pub fn route_matches(&self, id: RouteId, labels: &LabelSet) -> bool {
         self.nodes[id.index()].matchers.matches(labels)
-    }
-}
-
-/// The state of one match: the alert's values by slot and the memo.
-struct Walk<'t, 'l, 'b> {
-    tree: &'t RoutingTree,
-    labels: &'l LabelSet,
-    /// Per label slot: the alert's value, `""` when it lacks the label (as Alertmanager
-    /// reads a missing label).
-    values: [&'l str; INLINE_SLOTS],
-    memo: &'b mut [u32],
-    generation: u32,
-    cache: &'b mut ValueCache,
-    /// Per label slot: its value's cache entry, [`NOT_LOOKED_UP`] or [`UNCACHED`].
-    entries: [u32; INLINE_SLOTS],
-    out: &'b mut Vec<RouteId>,
-}
-
-const NOT_LOOKED_UP: u32 = u32::MAX;
-const UNCACHED: u32 = u32::MAX - 1;
-
-impl Walk<'_, '_, '_> {
-    /// Whether the node's own matchers match (cheapest first, stopping at a failure).
-    #[inline(always)]
-    fn node_matches(&mut self, node: u32) -> bool {
-        let tree = self.tree;
-        let n = &tree.hot[node as usize];
-        for &t in &tree.node_tests[n.tests.0 as usize..n.tests.1 as usize] {
-            if !self.test(t) {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Alertmanager's `Route.Match` for a node whose matchers matched: the matching
-    /// descendants, or the node itself when no child matches, are appended to `out`.
-    /// Children that do not match are rejected here, without a call.
-    fn descend(&mut self, node: u32) {
-        let tree = self.tree;
-        let n = tree.hot[node as usize];
-        let before = self.out.len();
-        for &c in &tree.child_ids[n.children.0 as usize..n.children.1 as usize] {
-            if self.node_matches(c) {
-                self.descend(c);
-                if !tree.hot[c as usize].continue_ {
-                    break;
-                }
-            }
-        }
-        if self.out.len() == before {
-            self.out.push(RouteId(node));
-        }
-    }
-
-    #[inline(always)]
-    fn test(&mut self, t: u32) -> bool {
-        let (slot, test) = &self.tree.tests[t as usize];
-        let value = match self.values.get(*slot as usize) {
-            Some(v) => *v,
-            None => self.labels.get_or_empty(self.tree.slots.name(*slot)),
-        };
-        match *test {
-            ValueTest::Equal(i) => short_str::eq(
-                value.as_bytes(),
-                self.tree.data.literals[i as usize].as_bytes(),
-            ),
-            ValueTest::NotEqual(i) => !short_str::eq(
-                value.as_bytes(),
-                self.tree.data.literals[i as usize].as_bytes(),
-            ),
-            ValueTest::Regex {
-                slot: memo_slot,
-                bit,
-            } => {
-                let matcher = &self.tree.data.regexes[memo_slot as usize];
-                let slot = *slot as usize;
-                let entry = match self.entries.get(slot).copied() {
-                    Some(NOT_LOOKED_UP) => {
-                        let label = self.tree.cache_label[slot];
-                        let e = self.cache.entry(label, value).unwrap_or(UNCACHED);
-                        self.entries[slot] = e;
-                        e
-                    }
-                    Some(e) => e,
-                    None => UNCACHED,
-                };
-                if entry != UNCACHED && bit < value_cache::BITS {
-                    if let Some(result) = self.cache.get(entry, bit) {
-                        return result;
-                    }
-                    let result = matcher.matches(value);
-                    self.cache.set(entry, bit, result);
-                    return result;
-                }
-                let memo = &mut self.memo[memo_slot as usize];
-                if *memo >> 1 == self.generation {
-                    return *memo & 1 == 1;
-                }
-                let result = matcher.matches(value);
-                *memo = self.generation << 1 | u32::from(result);
-                result
-            }
-        }
     }
 }

@@ -1,4 +1,4 @@
-//! Equality and hashing of short byte strings without a call into libc: label names and
+//! Equality of short byte strings without a call into libc: label names and
 //! values are mostly under 32 bytes, where a `memcmp` call costs more than the
 //! comparison (20 to 150 ns a call on the 2-core VMs this runs on).
 
@@ -56,22 +56,6 @@ pub(crate) fn eq(a: &[u8], b: &[u8]) -> bool {
     word8(a, n - 8) == word8(b, n - 8)
 }
 
-/// FxHash of `bytes`, a word at a time, without a call into libc for the tail.
-#[inline(always)]
-pub(crate) fn hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h: u64 = bytes.len() as u64;
-    let mut at = 0;
-    while at + 8 <= bytes.len() {
-        h = (h.rotate_left(5) ^ word8(bytes, at)).wrapping_mul(K);
-        at += 8;
-    }
-    if at < bytes.len() {
-        h = (h.rotate_left(5) ^ word(bytes, at, bytes.len() - at)).wrapping_mul(K);
-    }
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,10 +68,6 @@ mod tests {
             prop_assert!(eq(a.as_bytes(), a.clone().as_bytes()));
         }
 
-        #[test]
-        fn equal_strings_hash_equal(a in ".{0,40}") {
-            prop_assert_eq!(hash(a.as_bytes()), hash(a.clone().as_bytes()));
-        }
     }
 
     #[test]
@@ -96,7 +76,5 @@ mod tests {
         assert!(!eq(b"abcdefghijklmnop", b"abcdefghijklmnoq"));
         assert!(!eq(b"a", b"b"));
         assert!(eq(b"", b""));
-        assert_ne!(hash(b"critical"), hash(b"criticaL"));
-        assert_ne!(hash(b"a"), hash(b"a\0"));
     }
 }

@@ -1,161 +1,222 @@
-//! Regex results remembered across alerts, by label value.
+//! Test results remembered across alerts, by label value.
 //!
 //! Label values repeat: a fleet has a handful of severities, teams, environments and
-//! services. For each label the tree tests with regexes, a small direct-mapped table
-//! keeps, per recently seen value, which of that label's regex matchers have been
-//! evaluated and with what result. A value is hashed once per alert; every regex on that
-//! label then costs a bit test. The table lives in the caller's
+//! services. For each chunk of a label's tests (see [`super::eval`]), a small
+//! direct-mapped table keeps, per recently seen value, which of those tests have been
+//! evaluated and with what result. A value is hashed once per alert and chunk; every test
+//! in the chunk then costs a bit test. The table lives in the caller's
 //! [`MatchBuffer`](super::MatchBuffer): fixed-size entries, values up to
 //! [`MAX_CACHED_LEN`] bytes stored inline, so lookups and replacements never allocate.
 
-use super::short_str;
-
-/// The longest value kept; longer values are evaluated without the cache. With it an
-/// entry is one 64-byte cache line.
-pub(crate) const MAX_CACHED_LEN: usize = 39;
+/// The longest value kept: values are compared by their 32-byte head
+/// ([`alert_core::ValueRef::head`]) and length; longer values are evaluated without the
+/// cache. An entry is one 64-byte cache line.
+pub(crate) const MAX_CACHED_LEN: usize = 32;
 /// Entries per label (a power of two).
-const BUCKETS: usize = 64;
-/// Regex matchers per label that get a bit; more are evaluated without the cache.
-pub(crate) const BITS: u32 = 64;
+const BUCKETS: usize = 256;
 
 #[derive(Debug, Clone)]
 #[repr(C, align(64))]
 struct Entry {
-    hash: u64,
-    /// Which matchers' results are known.
+    head: [u64; 4],
+    /// Which tests' results are known.
     known: u64,
     /// Their results.
     results: u64,
-    /// `u8::MAX` while empty.
-    len: u8,
-    bytes: [u8; MAX_CACHED_LEN],
+    /// `u32::MAX` while empty.
+    len: u32,
 }
 
 const EMPTY: Entry = Entry {
-    hash: 0,
-    len: u8::MAX,
+    head: [0; 4],
     known: 0,
     results: 0,
-    bytes: [0; MAX_CACHED_LEN],
+    len: u32::MAX,
 };
 
 /// Lookups of a label after which its hit rate is judged.
 const TRIAL: u32 = 4096;
 
+/// Per table: lookups and misses during the trial, and whether it is bypassed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Trial {
+    lookups: u32,
+    misses: u32,
+    bypassed: bool,
+}
+
 /// The tables of every cached label, `BUCKETS` entries each.
 ///
 /// A label whose values rarely repeat (instance addresses, customer ids) would only
 /// pay for hashing and copying: after [`TRIAL`] lookups, a label that missed more than
-/// half the time is no longer cached (its regexes are then memoised per alert only).
+/// half the time is no longer cached (its tests are then remembered per alert only).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ValueCache {
     entries: Vec<Entry>,
-    /// Per label: lookups and misses during the trial, and whether it is bypassed.
-    trials: Vec<(u32, u32, bool)>,
+    trials: Vec<Trial>,
+}
+
+/// What [`ValueCache::lookup`] found.
+pub(crate) struct Lookup {
+    /// The entry now holding the value, `None` when the value is not kept.
+    pub(crate) entry: Option<u32>,
+    /// The remembered `[known tests, results]` (`[0, 0]` on a miss).
+    pub(crate) bits: [u64; 2],
 }
 
 impl ValueCache {
-    /// Makes room for `labels` cached labels (allocates only when growing).
-    pub(crate) fn reserve(&mut self, labels: usize) {
-        if self.entries.len() < labels * BUCKETS {
-            self.entries.resize(labels * BUCKETS, EMPTY);
-            self.trials.resize(labels, (0, 0, false));
-        }
-    }
-
-    /// The entry holding `value` for cached label `label`, claimed (and cleared) if
-    /// another value held it; `None` when the value is too long to keep.
-    #[inline]
-    pub(crate) fn entry(&mut self, label: u32, value: &str) -> Option<u32> {
-        let bytes = value.as_bytes();
-        let trial = self.trials.get_mut(label as usize)?;
-        if trial.2 || bytes.len() > MAX_CACHED_LEN {
-            return None;
-        }
-        let h = short_str::hash(bytes);
-        // The high bits: a multiplicative hash mixes them best.
-        let index = label as usize * BUCKETS + (h >> (64 - BUCKETS.trailing_zeros())) as usize;
-        let e = self.entries.get_mut(index)?;
-        let held = e.bytes.get(..usize::from(e.len)).unwrap_or(&[]);
-        let hit = e.hash == h && usize::from(e.len) == bytes.len() && short_str::eq(held, bytes);
-        if trial.0 < TRIAL {
-            trial.0 += 1;
-            trial.1 += u32::from(!hit);
-            if trial.0 == TRIAL && trial.1 > TRIAL / 2 {
-                trial.2 = true;
+    /// Tables for `labels` labels, empty. Labels listed in `never` are never cached.
+    pub(crate) fn new(labels: usize, never: impl IntoIterator<Item = usize>) -> ValueCache {
+        let mut cache = ValueCache {
+            entries: vec![EMPTY; labels * BUCKETS],
+            trials: vec![Trial::default(); labels],
+        };
+        for l in never {
+            if let Some(t) = cache.trials.get_mut(l) {
+                t.bypassed = true;
             }
         }
-        if !hit {
-            e.hash = h;
-            e.len = bytes.len() as u8;
-            e.known = 0;
-            e.results = 0;
-            e.bytes[..bytes.len()].copy_from_slice(bytes);
+        cache
+    }
+
+    /// The entry for the value with head `head` and length `len` in table `label`,
+    /// claimed (and cleared) if another value held it, and what it remembers. Values
+    /// longer than [`MAX_CACHED_LEN`], labels no longer cached and labels without a
+    /// table get no entry.
+    ///
+    #[inline]
+    pub(crate) fn lookup(&mut self, label: u32, head: [u64; 4], len: usize) -> Lookup {
+        const NONE: Lookup = Lookup {
+            entry: None,
+            bits: [0, 0],
+        };
+        let Some(trial) = self.trials.get_mut(label as usize) else {
+            return NONE;
+        };
+        if trial.bypassed || len > MAX_CACHED_LEN {
+            return NONE;
         }
-        Some(index as u32)
+        let h = (head[0]
+            ^ head[1].rotate_left(17)
+            ^ head[2].rotate_left(31)
+            ^ head[3].rotate_left(47)
+            ^ len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // The high bits: a multiplicative hash mixes them best.
+        let index = label as usize * BUCKETS + (h >> (64 - BUCKETS.trailing_zeros())) as usize;
+        let Some(e) = self.entries.get_mut(index) else {
+            return NONE;
+        };
+        let diff = (e.head[0] ^ head[0])
+            | (e.head[1] ^ head[1])
+            | (e.head[2] ^ head[2])
+            | (e.head[3] ^ head[3]);
+        let hit = (diff == 0) & (e.len as usize == len);
+        if trial.lookups < TRIAL {
+            trial.lookups += 1;
+            trial.misses += u32::from(!hit);
+            trial.bypassed = trial.lookups == TRIAL && trial.misses > TRIAL / 2;
+        }
+        if !hit {
+            *e = Entry {
+                head,
+                known: 0,
+                results: 0,
+                len: len as u32,
+            };
+        }
+        Lookup {
+            entry: Some(index as u32),
+            bits: [e.known, e.results],
+        }
     }
 
-    /// The remembered result of matcher `bit` in entry `entry`.
-    #[inline]
-    pub(crate) fn get(&self, entry: u32, bit: u32) -> Option<bool> {
-        let e = &self.entries[entry as usize];
-        (e.known >> bit & 1 == 1).then_some(e.results >> bit & 1 == 1)
+    /// The remembered `[known tests, results]` of entry `entry`.
+    #[cfg(test)]
+    pub(crate) fn bits(&self, entry: u32) -> [u64; 2] {
+        self.entries
+            .get(entry as usize)
+            .map_or([0, 0], |e| [e.known, e.results])
     }
 
-    /// Remembers a result.
+    /// Remembers `[known tests, results]` in entry `entry`.
     #[inline]
-    pub(crate) fn set(&mut self, entry: u32, bit: u32, result: bool) {
-        let e = &mut self.entries[entry as usize];
-        e.known |= 1 << bit;
-        e.results |= u64::from(result) << bit;
+    pub(crate) fn store(&mut self, entry: u32, [known, results]: [u64; 2]) {
+        if let Some(e) = self.entries.get_mut(entry as usize) {
+            e.known = known;
+            e.results = results;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alert_core::LabelSet;
+
+    /// `lookup` for a value, as the tree calls it.
+    fn entry(cache: &mut ValueCache, label: u32, value: &str) -> Option<u32> {
+        let set = LabelSet::from_pairs([("v", value)]).expect("valid");
+        let (_, v) = set.values_with_ids().next().expect("one label");
+        cache.lookup(label, v.head(), v.len()).entry
+    }
 
     #[test]
     fn stops_caching_a_label_whose_values_do_not_repeat() {
-        let mut cache = ValueCache::default();
-        cache.reserve(2);
+        let mut cache = ValueCache::new(2, []);
         for i in 0..TRIAL {
-            assert!(cache.entry(0, &format!("10.0.{i}")).is_some());
-            assert!(cache.entry(1, ["a", "b", "c"][i as usize % 3]).is_some());
+            assert!(entry(&mut cache, 0, &format!("10.0.{i}")).is_some());
+            assert!(entry(&mut cache, 1, ["a", "b", "c"][i as usize % 3]).is_some());
         }
-        assert_eq!(cache.entry(0, "10.0.1"), None);
-        assert!(cache.entry(1, "a").is_some());
+        assert_eq!(entry(&mut cache, 0, "10.0.1"), None);
+        assert!(entry(&mut cache, 1, "a").is_some());
     }
 
     #[test]
     fn remembers_per_value_and_forgets_on_replacement() {
-        let mut cache = ValueCache::default();
-        cache.reserve(2);
-        let a = cache.entry(0, "critical").unwrap();
-        assert_eq!(cache.get(a, 3), None);
-        cache.set(a, 3, true);
-        cache.set(a, 5, false);
-        assert_eq!(cache.entry(0, "critical"), Some(a));
-        assert_eq!(cache.get(a, 3), Some(true));
-        assert_eq!(cache.get(a, 5), Some(false));
+        let mut cache = ValueCache::new(2, []);
+        let a = entry(&mut cache, 0, "critical").unwrap();
+        assert_eq!(cache.bits(a), [0, 0]);
+        cache.store(a, [0b101000, 0b001000]);
+        assert_eq!(entry(&mut cache, 0, "critical"), Some(a));
+        assert_eq!(cache.bits(a), [0b101000, 0b001000]);
         // Another label has its own table.
-        let b = cache.entry(1, "critical").unwrap();
+        let b = entry(&mut cache, 1, "critical").unwrap();
         assert_ne!(a, b);
-        assert_eq!(cache.get(b, 3), None);
-        // Too long to keep.
-        assert_eq!(cache.entry(0, &"x".repeat(MAX_CACHED_LEN + 1)), None);
+        assert_eq!(cache.bits(b), [0, 0]);
+        // Too long to keep; a value that differs only past its length is another value.
+        assert_eq!(entry(&mut cache, 0, &"x".repeat(MAX_CACHED_LEN + 1)), None);
+        assert!(entry(&mut cache, 0, &"x".repeat(MAX_CACHED_LEN)).is_some());
         // Values that share a bucket replace each other.
         let mut other = None;
         for i in 0..10_000 {
             let v = format!("v{i}");
-            if cache.entry(0, &v) == Some(a) {
+            if entry(&mut cache, 0, &v) == Some(a) {
                 other = Some(v);
                 break;
             }
         }
         let other = other.expect("some value shares the bucket");
-        assert_eq!(cache.get(a, 3), None);
-        assert_eq!(cache.entry(0, "critical"), Some(a));
-        assert_eq!(cache.get(a, 3), None, "replaced by {other}");
+        assert_eq!(cache.bits(a), [0, 0]);
+        assert_eq!(entry(&mut cache, 0, "critical"), Some(a));
+        assert_eq!(cache.bits(a), [0, 0], "replaced by {other}");
+    }
+
+    #[test]
+    fn a_value_and_its_prefix_with_trailing_zero_bytes_differ() {
+        let mut cache = ValueCache::new(1, []);
+        let a = entry(&mut cache, 0, "ab").unwrap();
+        cache.store(a, [1, 1]);
+        let b = entry(&mut cache, 0, "ab\0").unwrap();
+        assert_eq!(cache.bits(b), [0, 0]);
+    }
+
+    #[test]
+    fn labels_without_a_table_or_marked_never_get_no_entry() {
+        let mut cache = ValueCache::new(2, [1]);
+        assert!(entry(&mut cache, 0, "a").is_some());
+        assert_eq!(entry(&mut cache, 1, "a"), None);
+        assert_eq!(entry(&mut cache, 2, "a"), None);
+        assert_eq!(entry(&mut cache, 7, "a"), None);
     }
 }
