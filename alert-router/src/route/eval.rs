@@ -25,6 +25,7 @@
 //! a group of up to 64 siblings reads are stored with a bit per sibling.
 
 use std::collections::HashMap;
+use std::hint::select_unpredictable;
 
 use alert_core::fingerprint::MAX_FOLDED_NAMES;
 use alert_core::{LabelSet, MatchType, Matcher, NameId};
@@ -571,10 +572,13 @@ impl Walk<'_, '_, '_> {
         let bits = &*self.bits;
         for ct in &self.e.child_tests[group.tests.0 as usize..group.tests.1 as usize] {
             let [k, v] = bits.get(ct.chunk as usize).copied().unwrap_or([0, 0]);
-            let known = 0u64.wrapping_sub(k >> ct.bit & 1);
-            let result = 0u64.wrapping_sub(v >> ct.bit & 1);
-            failed |= known & ((result & ct.f) | (!result & ct.t));
-            unknown |= !known & (ct.t | ct.f);
+            let known = k >> ct.bit & 1 == 1;
+            let result = v >> ct.bit & 1 == 1;
+            // Which children the result fails. The outcome varies from alert to alert: a
+            // select, not a branch.
+            let against = select_unpredictable(result, ct.f, ct.t);
+            failed |= select_unpredictable(known, against, 0);
+            unknown |= select_unpredictable(known, 0, ct.t | ct.f);
         }
         let all = u64::MAX >> (64 - group.len);
         (all & !failed & !unknown, unknown & !failed)

@@ -12,8 +12,12 @@
 /// ([`alert_core::ValueRef::head`]) and length; longer values are evaluated without the
 /// cache. An entry is one 64-byte cache line.
 pub(crate) const MAX_CACHED_LEN: usize = 32;
-/// Entries per label (a power of two).
-const BUCKETS: usize = 256;
+/// Entries per label at most (a power of two): 32 KiB a label.
+const MAX_BUCKETS: usize = 512;
+/// Entries per label at least.
+const MIN_BUCKETS: usize = 64;
+/// The memory all tables may take together, unless every label has [`MIN_BUCKETS`].
+const BUDGET: usize = 4 << 20;
 
 #[derive(Debug, Clone)]
 #[repr(C, align(64))]
@@ -45,7 +49,9 @@ struct Trial {
     bypassed: bool,
 }
 
-/// The tables of every cached label, `BUCKETS` entries each.
+/// The tables of every cached label, of equal size: as large as [`BUDGET`] allows, from
+/// [`MIN_BUCKETS`] to [`MAX_BUCKETS`] entries (fewer buckets, more values evicting each
+/// other).
 ///
 /// A label whose values rarely repeat (instance addresses, customer ids) would only
 /// pay for hashing and copying: after [`TRIAL`] lookups, a label that missed more than
@@ -54,6 +60,8 @@ struct Trial {
 pub(crate) struct ValueCache {
     entries: Vec<Entry>,
     trials: Vec<Trial>,
+    /// log2 of the entries per label.
+    bits: u32,
 }
 
 /// What [`ValueCache::lookup`] found.
@@ -67,9 +75,17 @@ pub(crate) struct Lookup {
 impl ValueCache {
     /// Tables for `labels` labels, empty. Labels listed in `never` are never cached.
     pub(crate) fn new(labels: usize, never: impl IntoIterator<Item = usize>) -> ValueCache {
+        let fit = BUDGET / std::mem::size_of::<Entry>() / labels.max(1);
+        let buckets = if fit >= MAX_BUCKETS {
+            MAX_BUCKETS
+        } else {
+            // The largest power of two that fits.
+            (fit / 2 + 1).next_power_of_two().max(MIN_BUCKETS)
+        };
         let mut cache = ValueCache {
-            entries: vec![EMPTY; labels * BUCKETS],
+            entries: vec![EMPTY; labels * buckets],
             trials: vec![Trial::default(); labels],
+            bits: buckets.trailing_zeros(),
         };
         for l in never {
             if let Some(t) = cache.trials.get_mut(l) {
@@ -103,7 +119,7 @@ impl ValueCache {
             ^ len as u64)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         // The high bits: a multiplicative hash mixes them best.
-        let index = label as usize * BUCKETS + (h >> (64 - BUCKETS.trailing_zeros())) as usize;
+        let index = ((label as usize) << self.bits) + (h >> (64 - self.bits)) as usize;
         let Some(e) = self.entries.get_mut(index) else {
             return NONE;
         };
@@ -151,6 +167,8 @@ impl ValueCache {
 
 #[cfg(test)]
 mod tests {
+    use std::hint::select_unpredictable;
+
     use super::*;
     use alert_core::LabelSet;
 
@@ -209,6 +227,25 @@ mod tests {
         cache.store(a, [1, 1]);
         let b = entry(&mut cache, 0, "ab\0").unwrap();
         assert_eq!(cache.bits(b), [0, 0]);
+    }
+
+    #[test]
+    fn tables_shrink_to_the_budget() {
+        assert_eq!(ValueCache::new(10, []).bits, MAX_BUCKETS.trailing_zeros());
+        assert_eq!(ValueCache::new(512, []).bits, 7);
+        assert_eq!(
+            ValueCache::new(100_000, []).bits,
+            MIN_BUCKETS.trailing_zeros()
+        );
+        for labels in [1, 3, 100, 129, 300, 1000] {
+            let c = ValueCache::new(labels, []);
+            let buckets = 1usize << c.bits;
+            assert!(buckets.is_power_of_two() && (MIN_BUCKETS..=MAX_BUCKETS).contains(&buckets));
+            assert!(
+                labels * buckets * 64 <= BUDGET || buckets == MIN_BUCKETS,
+                "{labels}"
+            );
+        }
     }
 
     #[test]
