@@ -167,8 +167,6 @@ impl ValueCache {
 
 #[cfg(test)]
 mod tests {
-    use std::hint::select_unpredictable;
-
     use super::*;
     use alert_core::LabelSet;
 
