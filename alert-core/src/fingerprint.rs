@@ -203,6 +203,16 @@ thread_local! {
     static LOCAL_FOLDS: RefCell<FoldMap> = RefCell::new(FoldMap::default());
 }
 
+/// Every interned fold, by its id: lets a label set keep a 4-byte id instead of a pointer.
+static FOLDS_BY_ID: [OnceLock<&'static NameFold>; MAX_FOLDED_NAMES] =
+    [const { OnceLock::new() }; MAX_FOLDED_NAMES];
+
+/// The interned fold numbered `id` ([`NameFold::id`]), if there is one.
+#[inline]
+pub fn fold_by_id(id: u32) -> Option<&'static NameFold> {
+    FOLDS_BY_ID.get(id as usize)?.get().copied()
+}
+
 /// The interned fold of `name`, building it on first use; `None` once the interner is
 /// full.
 pub fn name_fold(name: &str) -> Option<&'static NameFold> {
@@ -225,6 +235,10 @@ pub fn name_fold(name: &str) -> Option<&'static NameFold> {
                     // the whole process, shared by every label set.
                     let fold: &'static NameFold =
                         Box::leak(Box::new(NameFold::new(name, write.len() as u32)));
+                    // Under the write lock: each id is handed out once.
+                    if let Some(slot) = FOLDS_BY_ID.get(fold.id as usize) {
+                        let _ = slot.set(fold);
+                    }
                     write.insert(name.into(), fold);
                     fold
                 }
@@ -261,16 +275,36 @@ impl FingerprintBuilder {
     /// Feeds one label whose name's fold is known (or `None` to hash it byte by byte).
     #[inline(always)]
     pub fn label(self, name: &str, fold: Option<&NameFold>, value: &str) -> Self {
-        let h = match (fold, self.open) {
-            (Some(fold), true) => fold.apply(self.h),
-            (Some(fold), false) => fold.first,
-            (None, open) => {
-                let h = if open { fnv_separator(self.h) } else { self.h };
-                fnv_separator(fnv_bytes(h, name.as_bytes()))
-            }
+        match fold {
+            Some(fold) => self.folded(fold, value.as_bytes()),
+            None => self.bytes(name.as_bytes(), value.as_bytes()),
+        }
+    }
+
+    /// Feeds one label by its name's fold and its value's bytes.
+    #[inline(always)]
+    pub fn folded(self, fold: &NameFold, value: &[u8]) -> Self {
+        let h = if self.open {
+            fold.apply(self.h)
+        } else {
+            fold.first
         };
         FingerprintBuilder {
-            h: fnv_bytes(h, value.as_bytes()),
+            h: fnv_bytes(h, value),
+            open: true,
+        }
+    }
+
+    /// Feeds one label by its name's and value's bytes, hashed byte by byte.
+    #[inline(always)]
+    pub fn bytes(self, name: &[u8], value: &[u8]) -> Self {
+        let h = if self.open {
+            fnv_separator(self.h)
+        } else {
+            self.h
+        };
+        FingerprintBuilder {
+            h: fnv_bytes(fnv_separator(fnv_bytes(h, name)), value),
             open: true,
         }
     }
@@ -338,6 +372,13 @@ mod tests {
                 })
                 .finish();
             prop_assert_eq!(slow, fast);
+        }
+
+        #[test]
+        fn every_interned_fold_is_found_by_its_id(name in "[a-zA-Z_][a-zA-Z0-9_]{0,40}") {
+            let interned = name_fold(&name).expect("interner has room in tests");
+            let by_id = fold_by_id(interned.id()).expect("registered");
+            prop_assert!(std::ptr::eq(interned, by_id));
         }
 
         #[test]

@@ -12,7 +12,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
-use crate::fingerprint::{Fingerprint, FingerprintBuilder, NameFold, name_fold};
+use crate::fingerprint::{Fingerprint, FingerprintBuilder, fold_by_id, name_fold};
 
 /// Whether `name` is a valid Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
 ///
@@ -60,8 +60,8 @@ pub fn validate_label_name(name: &str) -> Result<()> {
 ///
 /// # Layout
 /// A set is two allocations, whatever its size: the names and values concatenated in
-/// order (`name0 value0 name1 value1 …`) and, per label, where its name and value end
-/// (16 bytes a label). An alert's labels therefore sit together in memory, which is what
+/// order (`name0 value0 name1 value1 …`, then 32 zero bytes) and, per label, where its
+/// name and value end and its name's interned number (12 bytes a label). An alert's labels therefore sit together in memory, which is what
 /// makes matching millions of them fast. Sets are built once and read many times;
 /// [`LabelSet::insert`] and [`LabelSet::remove`] rebuild the set (linear in its size).
 /// Names and values together may take up to 4 GiB.
@@ -74,12 +74,22 @@ pub struct LabelSet {
 }
 
 /// Where one label ends in [`LabelSet::text`] (its name starts where the previous
-/// label's value ends), and its name's interned fingerprint fold.
+/// label's value ends), and its name's interned number ([`NO_ID`] for none).
 #[derive(Clone, Copy)]
 struct Entry {
     name_end: u32,
     value_end: u32,
-    fold: Option<&'static NameFold>,
+    id: u32,
+}
+
+/// [`Entry::id`] of a name past the interner's cap.
+const NO_ID: u32 = u32::MAX;
+
+impl Entry {
+    #[inline]
+    fn name_id(&self) -> Option<NameId> {
+        (self.id != NO_ID).then_some(NameId(self.id))
+    }
 }
 
 /// A label name's number in the process-wide name interner (the one that keeps each
@@ -114,7 +124,7 @@ impl NameId {
     }
 }
 
-/// The labels of a [`LabelSet`] in name order: `(fold, name, value)`.
+/// The labels of a [`LabelSet`] in name order: `(name's number, name, value)`.
 #[derive(Clone)]
 struct RawIter<'a> {
     entries: std::slice::Iter<'a, Entry>,
@@ -123,7 +133,7 @@ struct RawIter<'a> {
 }
 
 impl<'a> Iterator for RawIter<'a> {
-    type Item = (Option<&'static NameFold>, &'a str, &'a str);
+    type Item = (Option<NameId>, &'a str, &'a str);
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
@@ -137,7 +147,7 @@ impl<'a> Iterator for RawIter<'a> {
             .get(e.name_end as usize..e.value_end as usize)
             .unwrap_or("");
         self.start = e.value_end;
-        Some((e.fold, name, value))
+        Some((e.name_id(), name, value))
     }
 
     #[inline]
@@ -243,7 +253,7 @@ static HEAD_MASKS: [[u64; 4]; 33] = {
 /// Packs labels sorted by name and free of duplicates into a set.
 fn pack<'a, I>(labels: I) -> Result<LabelSet>
 where
-    I: Iterator<Item = (Option<&'static NameFold>, &'a str, &'a str)> + Clone,
+    I: Iterator<Item = (Option<NameId>, &'a str, &'a str)> + Clone,
 {
     let bytes: usize = labels.clone().map(|(_, n, v)| n.len() + v.len()).sum();
     if u32::try_from(bytes).is_err() {
@@ -251,14 +261,14 @@ where
     }
     let mut text = String::with_capacity(bytes + HEAD_PADDING);
     let mut entries = Vec::with_capacity(labels.size_hint().0);
-    for (fold, name, value) in labels {
+    for (id, name, value) in labels {
         text.push_str(name);
         let name_end = text.len() as u32;
         text.push_str(value);
         entries.push(Entry {
             name_end,
             value_end: text.len() as u32,
-            fold,
+            id: id.map_or(NO_ID, |i| i.0),
         });
     }
     if !entries.is_empty() {
@@ -272,7 +282,7 @@ where
 
 impl PartialEq for LabelSet {
     fn eq(&self, other: &Self) -> bool {
-        // The text and the ends determine the labels (folds follow from the names).
+        // The text and the ends determine the labels (ids follow from the names).
         self.text == other.text
             && self.entries.len() == other.entries.len()
             && self
@@ -344,7 +354,7 @@ impl LabelSet {
         pack(
             sorted
                 .into_iter()
-                .map(|(n, v)| (name_fold(n), n.as_str(), v.as_str())),
+                .map(|(n, v)| (NameId::intern(n), n.as_str(), v.as_str())),
         )
     }
 
@@ -389,7 +399,7 @@ impl LabelSet {
             Err(i) => (i, None),
         };
         let skip = usize::from(previous.is_some());
-        let new = (name_fold(&name), name.as_str(), value.as_str());
+        let new = (NameId::intern(&name), name.as_str(), value.as_str());
         let set = pack(
             self.raw()
                 .take(at)
@@ -419,7 +429,7 @@ impl LabelSet {
             .collect();
         let labels = kept.iter().map(|&i| {
             let (n, v) = self.at(i);
-            (self.entries[i].fold, n, v)
+            (self.entries[i].name_id(), n, v)
         });
         pack(labels).unwrap_or_default()
     }
@@ -490,7 +500,6 @@ impl LabelSet {
         &self,
     ) -> impl ExactSizeIterator<Item = (Option<NameId>, &str, &str)> + Clone + '_ {
         self.raw()
-            .map(|(fold, n, v)| (fold.map(|f| NameId(f.id())), n, v))
     }
 
     /// The values with their names' interned numbers, in name order, as [`ValueRef`]s:
@@ -503,7 +512,7 @@ impl LabelSet {
         let text = &*self.text;
         self.entries.iter().map(move |e| {
             (
-                e.fold.map(|f| NameId(f.id())),
+                e.name_id(),
                 ValueRef {
                     text,
                     start: e.name_end,
@@ -521,22 +530,34 @@ impl LabelSet {
     /// Alertmanager's fingerprint of this set, over every label including empty values.
     #[inline]
     pub fn fingerprint(&self) -> Fingerprint {
-        self.raw()
-            .fold(FingerprintBuilder::default(), |b, (fold, n, v)| {
-                b.label(n, fold, v)
-            })
-            .finish()
+        self.fingerprint_where(|_| true)
     }
 
     /// The fingerprint Alertmanager's API gives an alert posted with these labels: labels
     /// with empty values are dropped first (`removeEmptyLabels` in `api/v2`).
     pub fn fingerprint_without_empty(&self) -> Fingerprint {
-        self.raw()
-            .filter(|(_, _, v)| !v.is_empty())
-            .fold(FingerprintBuilder::default(), |b, (fold, n, v)| {
-                b.label(n, fold, v)
-            })
-            .finish()
+        self.fingerprint_where(|value| !value.is_empty())
+    }
+
+    /// The fingerprint of the labels whose value passes `keep`; names are fed through
+    /// their interned folds.
+    #[inline(always)]
+    fn fingerprint_where(&self, keep: impl Fn(&[u8]) -> bool) -> Fingerprint {
+        let bytes = self.text.as_bytes();
+        let mut b = FingerprintBuilder::default();
+        let mut start = 0usize;
+        for e in self.entries.iter() {
+            let (name_end, value_end) = (e.name_end as usize, e.value_end as usize);
+            let value = bytes.get(name_end..value_end).unwrap_or(&[]);
+            if keep(value) {
+                b = match fold_by_id(e.id) {
+                    Some(fold) => b.folded(fold, value),
+                    None => b.bytes(bytes.get(start..name_end).unwrap_or(&[]), value),
+                };
+            }
+            start = value_end;
+        }
+        b.finish()
     }
 
     /// A copy without the labels whose value is empty.
@@ -556,7 +577,7 @@ impl LabelSet {
     /// exceed a set's 4 GiB.
     pub fn merge(&self, other: &LabelSet) -> Result<LabelSet> {
         // Both are sorted: merge them, taking `other`'s value on equal names.
-        let mut out: Vec<(Option<&'static NameFold>, &str, &str)> =
+        let mut out: Vec<(Option<NameId>, &str, &str)> =
             Vec::with_capacity(self.len() + other.len());
         let (mut a, mut b) = (self.raw().peekable(), other.raw().peekable());
         loop {
@@ -624,7 +645,7 @@ impl TryFrom<BTreeMap<String, String>> for LabelSet {
         // BTreeMap<String, _> iterates in byte order of the keys already.
         pack(
             map.iter()
-                .map(|(n, v)| (name_fold(n), n.as_str(), v.as_str())),
+                .map(|(n, v)| (NameId::intern(n), n.as_str(), v.as_str())),
         )
     }
 }
@@ -637,6 +658,50 @@ impl Serialize for LabelSet {
         }
         map.end()
     }
+}
+
+/// Scratch buffers the deserialiser keeps bigger than this are dropped after use.
+const MAX_KEPT_SCRATCH: usize = 1 << 16;
+
+/// Where the labels name and value end, by position in the scratch text.
+type Spans = Vec<(usize, usize, usize)>;
+
+thread_local! {
+    /// The deserialiser's scratch text and spans.
+    static SCRATCH: std::cell::RefCell<(String, Spans)> = const {
+        std::cell::RefCell::new((String::new(), Vec::new()))
+    };
+}
+
+/// Reads a map of labels into `text` and `spans` (both empty), then packs it.
+fn read_labels<'de, A: MapAccess<'de>>(
+    access: &mut A,
+    text: &mut String,
+    spans: &mut Spans,
+) -> std::result::Result<LabelSet, A::Error> {
+    loop {
+        let start = text.len();
+        if access.next_key_seed(AppendStr(text))?.is_none() {
+            break;
+        }
+        let name_end = text.len();
+        access.next_value_seed(AppendStr(text))?;
+        let name = text.get(start..name_end).unwrap_or("");
+        validate_label_name(name).map_err(serde::de::Error::custom)?;
+        spans.push((start, name_end, text.len()));
+    }
+    let name = |&(s, e, _): &(usize, usize, usize)| text.get(s..e).unwrap_or("");
+    spans.sort_unstable_by(|a, b| name(a).as_bytes().cmp(name(b).as_bytes()));
+    if let Some(w) = spans.windows(2).find(|w| name(&w[0]) == name(&w[1])) {
+        return Err(serde::de::Error::custom(Error::DuplicateLabelName {
+            name: name(&w[0]).to_owned(),
+        }));
+    }
+    pack(spans.iter().map(|span @ &(_, e, end)| {
+        let n = name(span);
+        (NameId::intern(n), n, text.get(e..end).unwrap_or(""))
+    }))
+    .map_err(serde::de::Error::custom)
 }
 
 /// Deserialises a string by appending it to a buffer: reading a set allocates no string
@@ -686,33 +751,23 @@ impl<'de> Deserialize<'de> for LabelSet {
                 self,
                 mut access: A,
             ) -> std::result::Result<LabelSet, A::Error> {
-                // Names and values as read, in input order, then packed sorted.
-                let mut text = String::new();
-                let mut spans: Vec<(usize, usize, usize)> =
-                    Vec::with_capacity(access.size_hint().unwrap_or(8));
-                loop {
-                    let start = text.len();
-                    if access.next_key_seed(AppendStr(&mut text))?.is_none() {
-                        break;
+                // Names and values as read, in input order, then packed sorted. The
+                // buffers are the thread's, reused: reading a set allocates only the
+                // set, so consecutive sets sit next to each other in memory.
+                SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+                    Ok(mut scratch) => {
+                        let (text, spans) = &mut *scratch;
+                        text.clear();
+                        spans.clear();
+                        let set = read_labels(&mut access, text, spans);
+                        if text.capacity() > MAX_KEPT_SCRATCH {
+                            *text = String::new();
+                        }
+                        set
                     }
-                    let name_end = text.len();
-                    access.next_value_seed(AppendStr(&mut text))?;
-                    let name = text.get(start..name_end).unwrap_or("");
-                    validate_label_name(name).map_err(serde::de::Error::custom)?;
-                    spans.push((start, name_end, text.len()));
-                }
-                let name = |&(s, e, _): &(usize, usize, usize)| text.get(s..e).unwrap_or("");
-                spans.sort_unstable_by(|a, b| name(a).as_bytes().cmp(name(b).as_bytes()));
-                if let Some(w) = spans.windows(2).find(|w| name(&w[0]) == name(&w[1])) {
-                    return Err(serde::de::Error::custom(Error::DuplicateLabelName {
-                        name: name(&w[0]).to_owned(),
-                    }));
-                }
-                pack(spans.iter().map(|span @ &(_, e, end)| {
-                    let n = name(span);
-                    (name_fold(n), n, text.get(e..end).unwrap_or(""))
-                }))
-                .map_err(serde::de::Error::custom)
+                    // Only if a set were read while reading a set: fresh buffers.
+                    Err(_) => read_labels(&mut access, &mut String::new(), &mut Vec::new()),
+                })
             }
         }
 
