@@ -112,7 +112,9 @@ impl Gap {
                 self.min_chars == 0 || enough(middle.chars().take(self.min_chars).count())
             }
             GapChars::AnyButNewline => {
-                !middle.contains('\n')
+                // A loop, not `contains`: values are short and a call into the C
+                // library's `memchr` costs more than the scan.
+                !middle.bytes().any(|b| b == b'\n')
                     && (self.min_chars == 0 || enough(middle.chars().take(self.min_chars).count()))
             }
             GapChars::Ascii(set) => {
@@ -331,10 +333,23 @@ impl FastPath {
         };
         let (first, rest) = items.split_first()?;
         let (last, body) = rest.split_last()?;
-        let begin = matches!(first.kind, NodeKind::Assertion(Assertion::BeginText));
-        let end = matches!(last.kind, NodeKind::Assertion(Assertion::EndText));
-        if !begin || !end {
+        let begin = |n: &Node| matches!(n.kind, NodeKind::Assertion(Assertion::BeginText));
+        let end = |n: &Node| matches!(n.kind, NodeKind::Assertion(Assertion::EndText));
+        if !begin(first) || !end(last) {
             return None;
+        }
+        // `match_re` values arrive anchored already (`^(?:^(?:v)$)$` once the matcher
+        // anchors them again): more anchors at the very edges change nothing.
+        let mut body = body;
+        while let Some((first, rest)) = body.split_first()
+            && begin(first)
+        {
+            body = rest;
+        }
+        while let Some((last, rest)) = body.split_last()
+            && end(last)
+        {
+            body = rest;
         }
         let sequences = expand_all(body)?;
         let alternatives: Vec<Alternative> = sequences
@@ -504,13 +519,21 @@ mod tests {
             "colou?r",
             r"host-\d+\.example\.com:9100",
             "[a-z0-9_]+",
+            // `match_re` values, anchored by the configuration before the matcher.
+            "^(?:critical|page)$",
+            r"^(?:10\.0\..*)$",
+            "^(?:.+)$",
+            "^x",
+            "^^x$$",
         ] {
             assert!(pattern(p).fast.is_some(), "no fast path for {p:?}");
         }
         for p in [
             r"host-\d+\.example\.com:9100:\d+",
             "a)|(b",
-            "^x",
+            "x|^y",
+            "a^x",
+            "(?m)^x",
             r"\bx",
             "(?i)é",
         ] {
@@ -560,6 +583,10 @@ mod tests {
                 "host-1x.example.com:9100",
                 false,
             ),
+            ("^(?:critical|page)$", "page", true),
+            ("^(?:critical|page)$", "pager", false),
+            ("^^x$$", "x", true),
+            ("^(?:.+)$", "", false),
         ];
         for &(p, v, want) in cases {
             assert_eq!(pattern(p).is_match(v), want, "{p:?} on {v:?}");
@@ -570,7 +597,13 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
         #[test]
-        fn fast_path_agrees_with_regex(p in fast_path_pattern(), values in prop::collection::vec(fast_path_value(), 1..12)) {
+        fn fast_path_agrees_with_regex(
+            p in fast_path_pattern(),
+            anchored in any::<bool>(),
+            values in prop::collection::vec(fast_path_value(), 1..12),
+        ) {
+            // Half the time as `match_re` gives it: anchored before the matcher anchors it.
+            let p = if anchored { format!("^(?:{p})$") } else { p };
             let compiled = pattern(&p);
             for v in &values {
                 prop_assert_eq!(compiled.is_match(v), compiled.regex_is_match(v), "pattern {:?} value {:?}", p, v);

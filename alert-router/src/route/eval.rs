@@ -551,8 +551,14 @@ impl Walk<'_, '_, '_> {
                     if undecided >> j & 1 == 1 && !self.check(child) {
                         continue;
                     }
-                    self.descend(child);
-                    if !e.shape[child as usize].continue_ {
+                    let cs = &e.shape[child as usize];
+                    if cs.groups.0 == cs.groups.1 {
+                        // A leaf: it matched, so it is the route.
+                        self.out.push(RouteId(cs.route));
+                    } else {
+                        self.descend(child);
+                    }
+                    if !cs.continue_ {
                         break 'groups;
                     }
                 }
