@@ -31,7 +31,7 @@ use alert_core::fingerprint::MAX_FOLDED_NAMES;
 use alert_core::{LabelSet, MatchType, Matcher, NameId};
 
 use super::short_str;
-use super::value_cache::{Lookup, ValueCache};
+use super::value_cache::ValueCache;
 use super::{MatchBuffer, RouteId};
 
 /// Label slots whose labels' positions are kept per alert; values of later slots (rare:
@@ -45,7 +45,10 @@ const MAX_CACHED_CHUNKS: usize = 512;
 /// No slot: a label the tree does not read.
 const NO_SLOT: u32 = u32::MAX;
 /// A chunk whose value the cache does not keep.
-const UNCACHED: u32 = u32::MAX;
+pub(crate) const UNCACHED: u32 = u32::MAX;
+/// Up to this many chunks, every chunk is reset before each alert instead of those the
+/// last alert fetched.
+const FEW_CHUNKS: usize = 64;
 
 /// One requirement: test `bit` of `chunk` must be `want`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,14 +370,24 @@ impl Engine {
     /// `buf.routes`.
     pub(crate) fn run(&self, labels: &LabelSet, buf: &mut MatchBuffer) {
         let s = &mut buf.scratch;
-        for &c in &s.fetched {
-            if let (Some(b), Some(empty)) = (s.bits.get_mut(c as usize), self.empty.get(c as usize))
-            {
-                *b = *empty;
+        // Set the chunks the last alert fetched back to a missing label's results: all
+        // of them at once when there are few (a copy is cheaper than the bookkeeping).
+        let few = self.empty.len() <= FEW_CHUNKS;
+        if few {
+            if s.bits.len() == self.empty.len() {
+                s.bits.copy_from_slice(&self.empty);
             }
+        } else {
+            for &c in &s.fetched {
+                if let (Some(b), Some(empty)) =
+                    (s.bits.get_mut(c as usize), self.empty.get(c as usize))
+                {
+                    *b = *empty;
+                }
+            }
+            s.fetched.clear();
+            s.fetched.reserve(labels.len());
         }
-        s.fetched.clear();
-        s.fetched.reserve(labels.len());
         // Per inline slot, the position of its label; one more for the labels the tree
         // does not read and slots past the inline ones.
         let mut index = [BY_NAME; INLINE_SLOTS + 1];
@@ -396,20 +409,19 @@ impl Engine {
                 if let Some(p) = index.get_mut(c.min(INLINE_SLOTS)) {
                     *p = u16::try_from(i).unwrap_or(BY_NAME);
                 }
-                let found = if value.is_empty() {
+                let (entry, bits) = if value.is_empty() {
                     // Reads like a missing label, whose results `empty` holds.
-                    Lookup {
-                        entry: None,
-                        bits: self.empty.get(c).copied().unwrap_or([0, 0]),
-                    }
+                    (UNCACHED, self.empty.get(c).copied().unwrap_or([0, 0]))
                 } else {
                     s.cache.lookup(c as u32, value.head(), value.len())
                 };
                 if let (Some(b), Some(e)) = (s.bits.get_mut(c), s.entry.get_mut(c)) {
-                    *b = found.bits;
-                    *e = found.entry.unwrap_or(UNCACHED);
+                    *b = bits;
+                    *e = entry;
                 }
-                s.fetched.push(c as u32);
+                if !few {
+                    s.fetched.push(c as u32);
+                }
             }
         }
         let mut walk = Walk {
@@ -455,19 +467,16 @@ impl Engine {
             }
             let head = value.head();
             for c in first..end {
-                let found = if c < cached {
+                let (entry, bits) = if c < cached {
                     s.cache.lookup(c, head, value.len())
                 } else {
-                    Lookup {
-                        entry: None,
-                        bits: [0, 0],
-                    }
+                    (UNCACHED, [0, 0])
                 };
                 if let (Some(b), Some(e)) =
                     (s.bits.get_mut(c as usize), s.entry.get_mut(c as usize))
                 {
-                    *b = found.bits;
-                    *e = found.entry.unwrap_or(UNCACHED);
+                    *b = bits;
+                    *e = entry;
                 }
                 s.fetched.push(c);
             }

@@ -8,6 +8,8 @@
 //! [`MatchBuffer`](super::MatchBuffer): fixed-size entries, values up to
 //! [`MAX_CACHED_LEN`] bytes stored inline, so lookups and replacements never allocate.
 
+use super::eval::UNCACHED;
+
 /// The longest value kept: values are compared by their 32-byte head
 /// ([`alert_core::ValueRef::head`]) and length; longer values are evaluated without the
 /// cache. An entry is one 64-byte cache line.
@@ -64,14 +66,6 @@ pub(crate) struct ValueCache {
     bits: u32,
 }
 
-/// What [`ValueCache::lookup`] found.
-pub(crate) struct Lookup {
-    /// The entry now holding the value, `None` when the value is not kept.
-    pub(crate) entry: Option<u32>,
-    /// The remembered `[known tests, results]` (`[0, 0]` on a miss).
-    pub(crate) bits: [u64; 2],
-}
-
 impl ValueCache {
     /// Tables for `labels` labels, empty. Labels listed in `never` are never cached.
     pub(crate) fn new(labels: usize, never: impl IntoIterator<Item = usize>) -> ValueCache {
@@ -96,16 +90,13 @@ impl ValueCache {
     }
 
     /// The entry for the value with head `head` and length `len` in table `label`,
-    /// claimed (and cleared) if another value held it, and what it remembers. Values
-    /// longer than [`MAX_CACHED_LEN`], labels no longer cached and labels without a
-    /// table get no entry.
+    /// claimed (and cleared) if another value held it, and what it remembers
+    /// (`[known tests, results]`). Values longer than [`MAX_CACHED_LEN`], labels no
+    /// longer cached and labels without a table get no entry ([`UNCACHED`], `[0, 0]`).
     ///
     #[inline]
-    pub(crate) fn lookup(&mut self, label: u32, head: [u64; 4], len: usize) -> Lookup {
-        const NONE: Lookup = Lookup {
-            entry: None,
-            bits: [0, 0],
-        };
+    pub(crate) fn lookup(&mut self, label: u32, head: [u64; 4], len: usize) -> (u32, [u64; 2]) {
+        const NONE: (u32, [u64; 2]) = (UNCACHED, [0, 0]);
         let Some(trial) = self.trials.get_mut(label as usize) else {
             return NONE;
         };
@@ -141,10 +132,7 @@ impl ValueCache {
                 len: len as u32,
             };
         }
-        Lookup {
-            entry: Some(index as u32),
-            bits: [e.known, e.results],
-        }
+        (index as u32, [e.known, e.results])
     }
 
     /// The remembered `[known tests, results]` of entry `entry`.
@@ -174,7 +162,8 @@ mod tests {
     fn entry(cache: &mut ValueCache, label: u32, value: &str) -> Option<u32> {
         let set = LabelSet::from_pairs([("v", value)]).expect("valid");
         let (_, v) = set.values_with_ids().next().expect("one label");
-        cache.lookup(label, v.head(), v.len()).entry
+        let (entry, _) = cache.lookup(label, v.head(), v.len());
+        (entry != UNCACHED).then_some(entry)
     }
 
     #[test]
