@@ -11,8 +11,9 @@
 //! 1. the alert's labels are sorted into the tree's label slots by their interned name
 //!    numbers ([`NameId`]), without reading a name's bytes, and each value's chunks are
 //!    fetched from the caller's [`ValueCache`]: the results remembered for that value
-//!    across alerts (one hash of the value, one compare). A label the alert lacks reads
-//!    as `""`, whose results are computed once, when the tree is compiled;
+//!    across alerts (a hash of the value's 32-byte head and a compare). A label the
+//!    alert lacks, or whose value is empty, reads as `""`, whose results are computed
+//!    once, when the tree is compiled;
 //! 2. the walk is Alertmanager's `Route.Match` (depth first, children in order,
 //!    `continue`, a matching child shadows its parent), but a node's children are checked
 //!    together and without branches: one pass over the tests they read gives the children
