@@ -404,6 +404,33 @@ receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: 
     }
 
     #[test]
+    fn trees_reading_more_than_64_label_names() {
+        // More chunks than the fixed-size per-alert state holds: the general label loop,
+        // which resets only the chunks the previous alert fetched.
+        let mut yaml = String::from("route:\n  receiver: default\n  routes:\n");
+        for i in 0..80 {
+            let cont = if i % 4 == 0 { ", continue: true" } else { "" };
+            yaml.push_str(&format!(
+                "    - {{receiver: default, matchers: ['l{i}=~\"v.*\"', 'l{}!=\"v1\"']{cont}}}\n",
+                (i + 1) % 80
+            ));
+        }
+        yaml.push_str("receivers: [{name: default}]\n");
+        let t = tree(&yaml);
+        agree(
+            &t,
+            (0..2000).map(|i| {
+                let a = format!("l{}", i % 80);
+                let b = format!("l{}", (i * 7 + 1) % 80);
+                labels(&[
+                    (a.as_str(), ["v1", "v2", "w"][i % 3]),
+                    (b.as_str(), ["v1", "x"][i % 2]),
+                ])
+            }),
+        );
+    }
+
+    #[test]
     fn long_values_and_labels_whose_values_do_not_repeat() {
         // Values around the cache's 32-byte limit, and a label with more distinct values
         // than the cache keeps (it stops caching it after its trial).

@@ -47,9 +47,6 @@ const MAX_CACHED_CHUNKS: usize = 512;
 const NO_SLOT: u32 = u32::MAX;
 /// A chunk whose value the cache does not keep.
 pub(crate) const UNCACHED: u32 = u32::MAX;
-/// Up to this many chunks, every chunk is reset before each alert instead of those the
-/// last alert fetched.
-const FEW_CHUNKS: usize = 64;
 
 /// One requirement: test `bit` of `chunk` must be `want`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,10 +154,46 @@ pub(crate) struct Engine {
 /// Per-alert state of one chunk: which tests are known, and their results.
 pub(crate) type Bits = [u64; 2];
 
+/// Trees with at most this many chunks (the spare one included) keep the per-alert
+/// chunk state in a fixed-size array, indexed without bounds checks.
+const FEW_CHUNKS: usize = 64;
+
+/// The per-alert chunk state, as the walk reads it.
+trait ChunkBits {
+    fn get(&self, c: u32) -> Bits;
+    fn get_mut(&mut self, c: u32) -> Option<&mut Bits>;
+}
+
+/// A tree with few chunks: every chunk id is below [`FEW_CHUNKS`].
+impl ChunkBits for [Bits; FEW_CHUNKS] {
+    #[inline(always)]
+    fn get(&self, c: u32) -> Bits {
+        self[c as usize % FEW_CHUNKS]
+    }
+
+    #[inline(always)]
+    fn get_mut(&mut self, c: u32) -> Option<&mut Bits> {
+        Some(&mut self[c as usize % FEW_CHUNKS])
+    }
+}
+
+impl ChunkBits for [Bits] {
+    #[inline(always)]
+    fn get(&self, c: u32) -> Bits {
+        <[Bits]>::get(self, c as usize).copied().unwrap_or([0, 0])
+    }
+
+    #[inline(always)]
+    fn get_mut(&mut self, c: u32) -> Option<&mut Bits> {
+        <[Bits]>::get_mut(self, c as usize)
+    }
+}
+
 /// What a [`MatchBuffer`] keeps for the engine between alerts.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
-    /// Per chunk: known tests and results for the current alert.
+    /// Per chunk: known tests and results for the current alert (at least
+    /// [`FEW_CHUNKS`] long).
     bits: Vec<Bits>,
     /// Per chunk fetched for the current alert: its cache entry, or [`UNCACHED`].
     entry: Vec<u32>,
@@ -362,6 +395,9 @@ impl Engine {
     /// Prepares `scratch` for this engine (after it served another one, or none).
     pub(crate) fn reset_scratch(&self, scratch: &mut Scratch) {
         scratch.bits.clone_from(&self.empty);
+        if scratch.bits.len() < FEW_CHUNKS {
+            scratch.bits.resize(FEW_CHUNKS, [0, 0]);
+        }
         scratch.entry = vec![UNCACHED; self.empty.len()];
         scratch.fetched.clear();
         scratch.cache = ValueCache::new(self.cached_chunks(), []);
@@ -371,12 +407,12 @@ impl Engine {
     /// `buf.routes`.
     pub(crate) fn run(&self, labels: &LabelSet, buf: &mut MatchBuffer) {
         let s = &mut buf.scratch;
+        let few = self.empty.len() <= FEW_CHUNKS;
         // Set the chunks the last alert fetched back to a missing label's results: all
         // of them at once when there are few (a copy is cheaper than the bookkeeping).
-        let few = self.empty.len() <= FEW_CHUNKS;
         if few {
-            if s.bits.len() == self.empty.len() {
-                s.bits.copy_from_slice(&self.empty);
+            if let Some(b) = s.bits.get_mut(..self.empty.len()) {
+                b.copy_from_slice(&self.empty);
             }
         } else {
             for &c in &s.fetched {
@@ -386,62 +422,104 @@ impl Engine {
                     *b = *empty;
                 }
             }
-            s.fetched.clear();
-            s.fetched.reserve(labels.len());
         }
+        s.fetched.clear();
         // Per inline slot, the position of its label; one more for the labels the tree
         // does not read and slots past the inline ones.
         let mut index = [BY_NAME; INLINE_SLOTS + 1];
-        if self.direct.is_empty() {
-            self.sort_labels(labels, s, &mut index);
-        } else {
-            let spare = self.chunk_slot.len();
-            for (i, (id, value)) in labels.values_with_ids().enumerate() {
-                let c = match id {
-                    Some(id) => self
-                        .direct
-                        .get(id.index())
-                        .map_or(spare, |&c| usize::from(c)),
-                    None => spare,
-                };
-                if c == spare {
-                    continue;
-                }
-                if let Some(p) = index.get_mut(c.min(INLINE_SLOTS)) {
-                    *p = u16::try_from(i).unwrap_or(BY_NAME);
-                }
-                let (entry, bits) = if value.is_empty() {
-                    // Reads like a missing label, whose results `empty` holds.
-                    (UNCACHED, self.empty.get(c).copied().unwrap_or([0, 0]))
-                } else {
-                    s.cache.lookup(c as u32, value.head(), value.len())
-                };
-                if let (Some(b), Some(e)) = (s.bits.get_mut(c), s.entry.get_mut(c)) {
-                    *b = bits;
-                    *e = entry;
-                }
-                if !few {
-                    s.fetched.push(c as u32);
-                }
+        let Scratch {
+            bits,
+            entry,
+            fetched,
+            cache,
+        } = s;
+        match bits.first_chunk_mut::<FEW_CHUNKS>() {
+            Some(fixed) if few && !self.direct.is_empty() => {
+                self.sort_direct(labels, fixed, entry, cache, &mut index);
+                self.walk(labels, index, fixed, entry, cache, &mut buf.routes);
+            }
+            _ => {
+                self.sort_labels(labels, bits, entry, fetched, cache, &mut index);
+                self.walk(labels, index, &mut bits[..], entry, cache, &mut buf.routes);
             }
         }
+    }
+
+    /// Matches from the root with the chunks fetched.
+    #[inline(always)]
+    fn walk<B: ChunkBits + ?Sized>(
+        &self,
+        labels: &LabelSet,
+        index: [u16; INLINE_SLOTS + 1],
+        bits: &mut B,
+        entry: &[u32],
+        cache: &mut ValueCache,
+        out: &mut Vec<RouteId>,
+    ) {
         let mut walk = Walk {
             e: self,
             labels,
             index,
-            bits: &mut s.bits,
-            entry: &s.entry,
-            cache: &mut s.cache,
-            out: &mut buf.routes,
+            bits,
+            entry,
+            cache,
+            out,
         };
         if walk.check(0) {
             walk.descend(0);
         }
     }
 
-    /// The label loop for trees with several chunks per slot or names the interner had
-    /// no room for.
-    fn sort_labels(&self, labels: &LabelSet, s: &mut Scratch, index: &mut [u16; INLINE_SLOTS + 1]) {
+    /// The label loop of trees with few chunks, one a slot, and every name interned:
+    /// a table from name number to chunk, no bookkeeping of what was fetched.
+    #[inline(always)]
+    fn sort_direct(
+        &self,
+        labels: &LabelSet,
+        bits: &mut [Bits; FEW_CHUNKS],
+        entry: &mut [u32],
+        cache: &mut ValueCache,
+        index: &mut [u16; INLINE_SLOTS + 1],
+    ) {
+        let spare = self.chunk_slot.len();
+        for (i, (id, value)) in labels.values_with_ids().enumerate() {
+            let c = match id {
+                Some(id) => self
+                    .direct
+                    .get(id.index())
+                    .map_or(spare, |&c| usize::from(c)),
+                None => spare,
+            };
+            if c == spare {
+                continue;
+            }
+            if let Some(p) = index.get_mut(c.min(INLINE_SLOTS)) {
+                *p = u16::try_from(i).unwrap_or(BY_NAME);
+            }
+            let (e, b) = if value.is_empty() {
+                // Reads like a missing label, whose results `empty` holds.
+                (UNCACHED, self.empty.get(c).copied().unwrap_or([0, 0]))
+            } else {
+                cache.lookup(c as u32, value.head(), value.len())
+            };
+            bits[c % FEW_CHUNKS] = b;
+            if let Some(slot) = entry.get_mut(c) {
+                *slot = e;
+            }
+        }
+    }
+
+    /// The label loop for other trees: several chunks per slot, names the interner had
+    /// no room for, or many chunks (only those fetched are reset for the next alert).
+    fn sort_labels(
+        &self,
+        labels: &LabelSet,
+        bits: &mut [Bits],
+        entry: &mut [u32],
+        fetched: &mut Vec<u32>,
+        cache: &mut ValueCache,
+        index: &mut [u16; INLINE_SLOTS + 1],
+    ) {
         let cached = self.cached_chunks() as u32;
         // Names past the interner's cap are compared by their bytes.
         let mut names = (!self.uninterned.is_empty()).then(|| labels.names());
@@ -468,37 +546,37 @@ impl Engine {
             }
             let head = value.head();
             for c in first..end {
-                let (entry, bits) = if c < cached {
-                    s.cache.lookup(c, head, value.len())
+                let (e, b) = if c < cached {
+                    cache.lookup(c, head, value.len())
                 } else {
                     (UNCACHED, [0, 0])
                 };
-                if let (Some(b), Some(e)) =
-                    (s.bits.get_mut(c as usize), s.entry.get_mut(c as usize))
+                if let (Some(bits), Some(entry)) =
+                    (bits.get_mut(c as usize), entry.get_mut(c as usize))
                 {
-                    *b = bits;
-                    *e = entry;
+                    *bits = b;
+                    *entry = e;
                 }
-                s.fetched.push(c);
+                fetched.push(c);
             }
         }
     }
 }
 
 /// The state of one match.
-struct Walk<'e, 'l, 'b> {
+struct Walk<'e, 'l, 'b, B: ChunkBits + ?Sized> {
     e: &'e Engine,
     labels: &'l LabelSet,
     /// Per inline slot, the position of its label in the alert (only read for chunks
     /// fetched this alert), or [`BY_NAME`].
     index: [u16; INLINE_SLOTS + 1],
-    bits: &'b mut [Bits],
+    bits: &'b mut B,
     entry: &'b [u32],
     cache: &'b mut ValueCache,
     out: &'b mut Vec<RouteId>,
 }
 
-impl Walk<'_, '_, '_> {
+impl<B: ChunkBits + ?Sized> Walk<'_, '_, '_, B> {
     /// The alert's value of the label in `slot` (`""` when it has none).
     #[inline]
     fn value(&self, slot: u32) -> &str {
@@ -516,18 +594,19 @@ impl Walk<'_, '_, '_> {
     /// The result of test `bit` of chunk `c`, evaluating (and remembering) it if unknown.
     #[inline]
     fn result(&mut self, c: u32, bit: u8) -> bool {
-        let [known, results] = self.bits[c as usize];
+        let [known, results] = self.bits.get(c);
         if known >> bit & 1 == 1 {
             return results >> bit & 1 == 1;
         }
         let t = (self.e.chunk_first_test[c as usize] + u32::from(bit)) as usize;
         let r = self.e.tests[t].eval(self.value(self.e.chunk_slot[c as usize]));
-        let b = &mut self.bits[c as usize];
-        b[0] |= 1 << bit;
-        b[1] |= u64::from(r) << bit;
-        let i = self.entry[c as usize];
-        if i != UNCACHED {
-            self.cache.store(i, *b);
+        if let Some(b) = self.bits.get_mut(c) {
+            b[0] |= 1 << bit;
+            b[1] |= u64::from(r) << bit;
+            let i = self.entry.get(c as usize).copied().unwrap_or(UNCACHED);
+            if i != UNCACHED {
+                self.cache.store(i, *b);
+            }
         }
         r
     }
@@ -585,11 +664,11 @@ impl Walk<'_, '_, '_> {
     fn classify(&self, group: &Group) -> (u64, u64) {
         let mut failed = 0u64;
         let mut unknown = 0u64;
-        let bits = &*self.bits;
         for ct in &self.e.child_tests[group.tests.0 as usize..group.tests.1 as usize] {
-            let [k, v] = bits.get(ct.chunk as usize).copied().unwrap_or([0, 0]);
-            let known = k >> ct.bit & 1 == 1;
-            let result = v >> ct.bit & 1 == 1;
+            let [k, v] = self.bits.get(ct.chunk);
+            let mask = 1u64 << ct.bit;
+            let known = k & mask != 0;
+            let result = v & mask != 0;
             // Which children the result fails. The outcome varies from alert to alert: a
             // select, not a branch.
             let against = select_unpredictable(result, ct.f, ct.t);
