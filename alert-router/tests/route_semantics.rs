@@ -404,6 +404,36 @@ receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: 
     }
 
     #[test]
+    fn dispatch_by_a_labels_value() {
+        // Runs of siblings each needing one value of a label (checked as runs), broken by
+        // other tests, negated runs, `continue`, more than 64 siblings.
+        let mut yaml = String::from("route:\n  receiver: default\n  routes:\n");
+        for i in 0..150 {
+            let m = match i % 37 {
+                5 => format!("'t=~\"v{i}|w{i}\"', 'e!=\"\"'"),
+                11 | 12 | 13 | 14 => format!("'u!=\"v{i}\"'"),
+                20 => "'t=~\".+\"'".to_owned(),
+                _ => format!("'t=\"v{i}\"'"),
+            };
+            let cont = if i % 9 == 0 { ", continue: true" } else { "" };
+            yaml.push_str(&format!(
+                "    - {{receiver: default, matchers: [{m}]{cont}}}\n"
+            ));
+        }
+        yaml.push_str("receivers: [{name: default}]\n");
+        let t = tree(&yaml);
+        agree(
+            &t,
+            (0..3000).map(|i| {
+                let v = format!("{}{}", ["v", "w", "x"][i % 3], (i * 13) % 160);
+                let u = format!("v{}", (i * 7) % 40);
+                let e = ["", "prod"][i % 2];
+                labels(&[("t", v.as_str()), ("u", u.as_str()), ("e", e)])
+            }),
+        );
+    }
+
+    #[test]
     fn trees_reading_more_than_64_label_names() {
         // More chunks than the fixed-size per-alert state holds: the general label loop,
         // which resets only the chunks the previous alert fetched.

@@ -66,6 +66,22 @@ struct ChildTest {
     bit: u32,
 }
 
+/// Consecutive tests of one chunk that consecutive children each need, one apiece, with
+/// the same wanted result: the usual dispatch by a label's value (`team="a"`,
+/// `team="b"`, …). Checked with a few word operations instead of a test at a time.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    chunk: u32,
+    /// The first test's bit in the chunk.
+    lo: u32,
+    /// The first child's bit in the group.
+    child_lo: u32,
+    /// `len` low bits set.
+    mask: u64,
+    /// `mask` when the tests must be true, 0 when they must be false.
+    want: u64,
+}
+
 /// Up to 64 consecutive children of a node, and the tests they read.
 #[derive(Debug, Clone, Copy)]
 struct Group {
@@ -73,6 +89,55 @@ struct Group {
     len: u32,
     /// Range in `Engine::child_tests`.
     tests: (u32, u32),
+    /// Range in `Engine::runs`.
+    runs: (u32, u32),
+}
+
+/// The shortest run of tests kept as a [`Run`].
+const MIN_RUN: usize = 3;
+
+/// Splits a group's tests into runs and the tests left over.
+fn find_runs(tests: Vec<ChildTest>) -> (Vec<Run>, Vec<ChildTest>) {
+    // A candidate: one child, one wanted result.
+    let single = |t: &ChildTest| match (t.t.count_ones(), t.f.count_ones()) {
+        (1, 0) => Some((t.t.trailing_zeros(), true)),
+        (0, 1) => Some((t.f.trailing_zeros(), false)),
+        _ => None,
+    };
+    let (mut candidates, mut rest): (Vec<ChildTest>, Vec<ChildTest>) =
+        tests.into_iter().partition(|t| single(t).is_some());
+    candidates.sort_by_key(|t| (t.chunk, t.bit));
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < candidates.len() {
+        let (child, want) = single(&candidates[i]).unwrap_or((0, true));
+        let mut j = i + 1;
+        while j < candidates.len() {
+            let (prev, next) = (&candidates[j - 1], &candidates[j]);
+            let continues = next.chunk == prev.chunk
+                && next.bit == prev.bit + 1
+                && single(next) == Some((child + (j - i) as u32, want));
+            if !continues {
+                break;
+            }
+            j += 1;
+        }
+        let len = j - i;
+        if len >= MIN_RUN {
+            let mask = u64::MAX >> (64 - len);
+            runs.push(Run {
+                chunk: candidates[i].chunk,
+                lo: candidates[i].bit,
+                child_lo: child,
+                mask,
+                want: if want { mask } else { 0 },
+            });
+        } else {
+            rest.extend_from_slice(&candidates[i..j]);
+        }
+        i = j;
+    }
+    (runs, rest)
 }
 
 /// A positive test on a label's value.
@@ -139,6 +204,7 @@ pub(crate) struct Engine {
     shape: Vec<Shape>,
     groups: Vec<Group>,
     child_tests: Vec<ChildTest>,
+    runs: Vec<Run>,
     all_reqs: Vec<Req>,
     /// Per slot: its chunks (consecutive).
     slot_chunks: Vec<(u32, u32)>,
@@ -360,11 +426,15 @@ impl Engine {
                         }
                     }
                 }
+                let (runs, tests) = find_runs(tests);
+                let runs_start = e.runs.len() as u32;
+                e.runs.extend(runs);
                 e.child_tests.extend(tests);
                 e.groups.push(Group {
                     first: next + (g * 64) as u32,
                     len: chunk_of_kids.len() as u32,
                     tests: (tests_start, e.child_tests.len() as u32),
+                    runs: (runs_start, e.runs.len() as u32),
                 });
             }
             e.shape[h] = Shape {
@@ -675,7 +745,60 @@ impl<B: ChunkBits + ?Sized> Walk<'_, '_, '_, B> {
             failed |= select_unpredictable(known, against, 0);
             unknown |= select_unpredictable(known, 0, ct.t | ct.f);
         }
+        for run in &self.e.runs[group.runs.0 as usize..group.runs.1 as usize] {
+            let [k, v] = self.bits.get(run.chunk);
+            let known = k >> run.lo & run.mask;
+            let result = v >> run.lo & run.mask;
+            failed |= (known & (result ^ run.want)) << run.child_lo;
+            unknown |= (!known & run.mask) << run.child_lo;
+        }
         let all = u64::MAX >> (64 - group.len);
         (all & !failed & !unknown, unknown & !failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(chunk: u32, bit: u32, child: u32, want: bool) -> ChildTest {
+        let (t, f) = if want {
+            (1 << child, 0)
+        } else {
+            (0, 1 << child)
+        };
+        ChildTest { t, f, chunk, bit }
+    }
+
+    #[test]
+    fn runs_are_consecutive_tests_of_consecutive_children() {
+        let tests = vec![
+            // A run of four on chunk 0, out of order.
+            single(0, 3, 5, true),
+            single(0, 1, 3, true),
+            single(0, 2, 4, true),
+            single(0, 4, 6, true),
+            // Two only: left as tests.
+            single(1, 0, 0, true),
+            single(1, 1, 1, true),
+            // A negated run of three.
+            single(2, 7, 10, false),
+            single(2, 8, 11, false),
+            single(2, 9, 12, false),
+            // Shared by two children: never in a run.
+            ChildTest {
+                t: 0b11,
+                f: 0,
+                chunk: 3,
+                bit: 0,
+            },
+        ];
+        let (runs, rest) = find_runs(tests);
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[0].chunk, runs[0].lo, runs[0].child_lo), (0, 1, 3));
+        assert_eq!((runs[0].mask, runs[0].want), (0b1111, 0b1111));
+        assert_eq!((runs[1].chunk, runs[1].lo, runs[1].child_lo), (2, 7, 10));
+        assert_eq!((runs[1].mask, runs[1].want), (0b111, 0));
+        assert_eq!(rest.len(), 3);
     }
 }
