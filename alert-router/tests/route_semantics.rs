@@ -411,7 +411,7 @@ receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: 
         for i in 0..150 {
             let m = match i % 37 {
                 5 => format!("'t=~\"v{i}|w{i}\"', 'e!=\"\"'"),
-                11 | 12 | 13 | 14 => format!("'u!=\"v{i}\"'"),
+                11..=14 => format!("'u!=\"v{i}\"'"),
                 20 => "'t=~\".+\"'".to_owned(),
                 _ => format!("'t=\"v{i}\"'"),
             };
