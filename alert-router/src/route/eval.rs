@@ -40,8 +40,8 @@ use super::{MatchBuffer, RouteId};
 const INLINE_SLOTS: usize = 32;
 /// A label position not kept: look the value up by name.
 const BY_NAME: u16 = u16::MAX;
-/// Chunks that get a table in the value cache (4 KiB each); tests in later chunks are
-/// remembered per alert only.
+/// Chunks that get a table in the value cache (the tables share a memory budget, see
+/// [`ValueCache::new`]); tests in later chunks are remembered per alert only.
 const MAX_CACHED_CHUNKS: usize = 512;
 /// No slot: a label the tree does not read.
 const NO_SLOT: u32 = u32::MAX;
@@ -265,7 +265,7 @@ pub(crate) struct Scratch {
     entry: Vec<u32>,
     /// Chunks fetched for the current alert (set back to `empty` before the next one).
     fetched: Vec<u32>,
-    pub(crate) cache: ValueCache,
+    cache: ValueCache,
 }
 
 impl Engine {
