@@ -470,7 +470,7 @@ impl Engine {
         }
         scratch.entry = vec![UNCACHED; self.empty.len()];
         scratch.fetched.clear();
-        scratch.cache = ValueCache::new(self.cached_chunks(), []);
+        scratch.cache = ValueCache::new(self.cached_chunks());
     }
 
     /// Alertmanager's `Route.Match` from the root: the matched routes are appended to

@@ -67,8 +67,8 @@ pub(crate) struct ValueCache {
 }
 
 impl ValueCache {
-    /// Tables for `labels` labels, empty. Labels listed in `never` are never cached.
-    pub(crate) fn new(labels: usize, never: impl IntoIterator<Item = usize>) -> ValueCache {
+    /// Empty tables for `labels` labels.
+    pub(crate) fn new(labels: usize) -> ValueCache {
         let fit = BUDGET / std::mem::size_of::<Entry>() / labels.max(1);
         let buckets = if fit >= MAX_BUCKETS {
             MAX_BUCKETS
@@ -76,17 +76,11 @@ impl ValueCache {
             // The largest power of two that fits.
             (fit / 2 + 1).next_power_of_two().max(MIN_BUCKETS)
         };
-        let mut cache = ValueCache {
+        ValueCache {
             entries: vec![EMPTY; labels * buckets],
             trials: vec![Trial::default(); labels],
             bits: buckets.trailing_zeros(),
-        };
-        for l in never {
-            if let Some(t) = cache.trials.get_mut(l) {
-                t.bypassed = true;
-            }
         }
-        cache
     }
 
     /// The entry for the value with head `head` and length `len` in table `label`,
@@ -168,7 +162,7 @@ mod tests {
 
     #[test]
     fn stops_caching_a_label_whose_values_do_not_repeat() {
-        let mut cache = ValueCache::new(2, []);
+        let mut cache = ValueCache::new(2);
         for i in 0..TRIAL {
             assert!(entry(&mut cache, 0, &format!("10.0.{i}")).is_some());
             assert!(entry(&mut cache, 1, ["a", "b", "c"][i as usize % 3]).is_some());
@@ -179,7 +173,7 @@ mod tests {
 
     #[test]
     fn remembers_per_value_and_forgets_on_replacement() {
-        let mut cache = ValueCache::new(2, []);
+        let mut cache = ValueCache::new(2);
         let a = entry(&mut cache, 0, "critical").unwrap();
         assert_eq!(cache.bits(a), [0, 0]);
         cache.store(a, [0b101000, 0b001000]);
@@ -209,7 +203,7 @@ mod tests {
 
     #[test]
     fn a_value_and_its_prefix_with_trailing_zero_bytes_differ() {
-        let mut cache = ValueCache::new(1, []);
+        let mut cache = ValueCache::new(1);
         let a = entry(&mut cache, 0, "ab").unwrap();
         cache.store(a, [1, 1]);
         let b = entry(&mut cache, 0, "ab\0").unwrap();
@@ -218,14 +212,11 @@ mod tests {
 
     #[test]
     fn tables_shrink_to_the_budget() {
-        assert_eq!(ValueCache::new(10, []).bits, MAX_BUCKETS.trailing_zeros());
-        assert_eq!(ValueCache::new(512, []).bits, 7);
-        assert_eq!(
-            ValueCache::new(100_000, []).bits,
-            MIN_BUCKETS.trailing_zeros()
-        );
+        assert_eq!(ValueCache::new(10).bits, MAX_BUCKETS.trailing_zeros());
+        assert_eq!(ValueCache::new(512).bits, 7);
+        assert_eq!(ValueCache::new(100_000).bits, MIN_BUCKETS.trailing_zeros());
         for labels in [1, 3, 100, 129, 300, 1000] {
-            let c = ValueCache::new(labels, []);
+            let c = ValueCache::new(labels);
             let buckets = 1usize << c.bits;
             assert!(buckets.is_power_of_two() && (MIN_BUCKETS..=MAX_BUCKETS).contains(&buckets));
             assert!(
@@ -236,10 +227,10 @@ mod tests {
     }
 
     #[test]
-    fn labels_without_a_table_or_marked_never_get_no_entry() {
-        let mut cache = ValueCache::new(2, [1]);
+    fn labels_without_a_table_get_no_entry() {
+        let mut cache = ValueCache::new(2);
         assert!(entry(&mut cache, 0, "a").is_some());
-        assert_eq!(entry(&mut cache, 1, "a"), None);
+        assert!(entry(&mut cache, 1, "a").is_some());
         assert_eq!(entry(&mut cache, 2, "a"), None);
         assert_eq!(entry(&mut cache, 7, "a"), None);
     }
