@@ -31,7 +31,6 @@ use std::hint::select_unpredictable;
 use alert_core::fingerprint::MAX_FOLDED_NAMES;
 use alert_core::{LabelSet, MatchType, Matcher, NameId};
 
-use super::short_str;
 use super::value_cache::ValueCache;
 use super::{MatchBuffer, RouteId};
 
@@ -140,22 +139,36 @@ fn find_runs(tests: Vec<ChildTest>) -> (Vec<Run>, Vec<ChildTest>) {
     (runs, rest)
 }
 
-/// A positive test on a label's value.
+/// A positive test on a label's value (`=` or `=~`): the first matcher seen with that
+/// label, kind and value, flipped back when that matcher was the negation (`!=`, `!~`).
 #[derive(Debug, Clone)]
-enum Test {
-    /// `value == literal`.
-    Equal(Box<str>),
-    /// `matcher.matches(value) != flip` (a `!~` matcher with `flip` is `=~`).
-    Regex { matcher: Matcher, flip: bool },
+struct Test {
+    matcher: Matcher,
+    flip: bool,
 }
 
 impl Test {
+    fn new(matcher: &Matcher) -> Test {
+        let flip = matches!(
+            matcher.match_type(),
+            MatchType::NotEqual | MatchType::NotRegexp
+        );
+        Test {
+            matcher: matcher.clone(),
+            flip,
+        }
+    }
+
+    fn is_regex(&self) -> bool {
+        matches!(
+            self.matcher.match_type(),
+            MatchType::Regexp | MatchType::NotRegexp
+        )
+    }
+
     #[inline]
     fn eval(&self, value: &str) -> bool {
-        match self {
-            Test::Equal(lit) => short_str::eq(value.as_bytes(), lit.as_bytes()),
-            Test::Regex { matcher, flip } => matcher.matches(value) != *flip,
-        }
+        self.matcher.matches(value) != self.flip
     }
 }
 
@@ -171,11 +184,11 @@ struct Shape {
     continue_: bool,
 }
 
-/// One label's distinct tests, in order of first use: the kind (`=` or `=~`) and a
-/// matcher with that kind (or its negation) and value.
+/// One label's distinct tests, in order of first use: a matcher of each kind (`=` or
+/// `=~`, or its negation) and value, indexed by kind and value.
 struct SlotTests<'a> {
     name: &'a str,
-    tests: Vec<(MatchType, &'a Matcher)>,
+    tests: Vec<&'a Matcher>,
     index: HashMap<(MatchType, &'a str), usize>,
 }
 
@@ -295,7 +308,7 @@ impl Engine {
                 });
                 let slot = &mut slots[s];
                 let t = *slot.index.entry((kind, m.value())).or_insert_with(|| {
-                    slot.tests.push((kind, m));
+                    slot.tests.push(m);
                     slot.tests.len() - 1
                 });
                 own.push((s, t, want));
@@ -328,22 +341,14 @@ impl Engine {
                 None => e.uninterned.push(((*name).into(), new as u32)),
             }
             let first_chunk = e.chunk_slot.len() as u32;
-            for (i, &(kind, matcher)) in tests.iter().enumerate() {
+            for (i, &matcher) in tests.iter().enumerate() {
                 if i % 64 == 0 {
                     e.chunk_slot.push(new as u32);
                     e.chunk_first_test.push(e.tests.len() as u32);
                 }
                 test_pos[old].push(((e.chunk_slot.len() - 1) as u32, (i % 64) as u8));
-                let test = match kind {
-                    MatchType::Equal => Test::Equal(matcher.value().into()),
-                    _ => {
-                        e.regex_count += 1;
-                        Test::Regex {
-                            matcher: matcher.clone(),
-                            flip: matcher.match_type() == MatchType::NotRegexp,
-                        }
-                    }
-                };
+                let test = Test::new(matcher);
+                e.regex_count += usize::from(test.is_regex());
                 if i % 64 == 0 {
                     e.empty.push([0, 0]);
                 }
@@ -378,7 +383,7 @@ impl Engine {
                         let (chunk, bit) = test_pos[s][t];
                         let test = (e.chunk_first_test[chunk as usize] + u32::from(bit)) as usize;
                         let req = Req { chunk, bit, want };
-                        (matches!(e.tests[test], Test::Regex { .. }), req)
+                        (e.tests[test].is_regex(), req)
                     })
                     .collect();
                 // Equality first: cheap and selective.

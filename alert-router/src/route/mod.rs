@@ -53,7 +53,6 @@
 mod build;
 mod eval;
 mod group_key;
-mod short_str;
 mod tree_print;
 mod value_cache;
 
