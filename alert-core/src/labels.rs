@@ -522,6 +522,19 @@ impl LabelSet {
         })
     }
 
+    /// The value of the `i`-th label in name order, as a [`ValueRef`] (`None` past the
+    /// last label): the position-based read hot loops use after
+    /// [`LabelSet::values_with_ids`], without reading the name.
+    #[inline]
+    pub fn value_at(&self, i: usize) -> Option<ValueRef<'_>> {
+        let e = self.entries.get(i)?;
+        Some(ValueRef {
+            text: &self.text,
+            start: e.name_end,
+            end: e.value_end,
+        })
+    }
+
     /// The label names, sorted in byte order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.raw().map(|(_, n, _)| n)
@@ -942,6 +955,10 @@ mod tests {
                     .collect();
                 prop_assert_eq!(v.head().to_vec(), words);
             }
+            for (i, (_, want)) in set.iter().enumerate() {
+                prop_assert_eq!(set.value_at(i).map(ValueRef::as_str), Some(want));
+            }
+            prop_assert!(set.value_at(set.len()).is_none());
         }
     }
 

@@ -496,6 +496,59 @@ receivers: [{{name: default}}]
         );
     }
 
+    #[test]
+    fn labels_read_only_below_some_routes() {
+        // `d`, `e` and `f` are read only below `team` routes: their values are looked up
+        // when the walk first needs them. Empty and missing values, values that repeat
+        // and values that do not, one buffer for all alerts.
+        let t = tree(
+            r#"
+route:
+  receiver: default
+  routes:
+    - {receiver: default, matchers: ['sev=~"crit|page"'], continue: true}
+    - receiver: default
+      matchers: ['team="a"']
+      routes:
+        - receiver: default
+          matchers: ['d=~"x.*"', 'sev!="info"']
+          routes:
+            - {receiver: default, matchers: ['e=""'], continue: true}
+            - {receiver: default, matchers: ['f=~".*7"']}
+            - {receiver: default, matchers: ['e!~"1|2"']}
+        - {receiver: default, matchers: ['d="y"'], continue: true}
+        - {receiver: default, matchers: ['e="1"', 'd!=""']}
+    - receiver: default
+      matchers: ['team=~"b|c"']
+      routes:
+        - {receiver: default, matchers: ['f!~"1.*"', 'e=~"2|3"']}
+        - {receiver: default, matchers: ['d=~"y|"']}
+receivers: [{name: default}]
+"#,
+        );
+        agree(
+            &t,
+            (0..6000).map(|i| {
+                let mut pairs = vec![
+                    ("team", ["a", "b", "c", "d", ""][i % 5].to_owned()),
+                    ("sev", ["crit", "info", "warn"][i % 3].to_owned()),
+                ];
+                if i % 7 != 0 {
+                    pairs.push(("d", ["x1", "y", "", "x"][(i / 5) % 4].to_owned()));
+                }
+                if i % 4 != 1 {
+                    pairs.push(("e", ["1", "2", "3", ""][(i / 3) % 4].to_owned()));
+                }
+                if i % 2 == 0 {
+                    pairs.push(("f", (i * 7919 % 10_007).to_string()));
+                }
+                let pairs: Vec<(&str, &str)> =
+                    pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
+                labels(&pairs)
+            }),
+        );
+    }
+
     proptest! {
         #[test]
         fn compiled_matching_equals_the_reference(

@@ -13,7 +13,8 @@
 //!    fetched from the caller's [`ValueCache`]: the results remembered for that value
 //!    across alerts (a hash of the value's 32-byte head and a compare). A label the
 //!    alert lacks, or whose value is empty, reads as `""`, whose results are computed
-//!    once, when the tree is compiled;
+//!    once, when the tree is compiled. Labels read only below some route's matchers
+//!    (not where every alert gets) are looked up when the walk first needs them;
 //! 2. the walk is Alertmanager's `Route.Match` (depth first, children in order,
 //!    `continue`, a matching child shadows its parent), but a node's children are checked
 //!    together and without branches: one pass over the tests they read gives the children
@@ -29,16 +30,11 @@ use std::collections::HashMap;
 use std::hint::select_unpredictable;
 
 use alert_core::fingerprint::MAX_FOLDED_NAMES;
-use alert_core::{LabelSet, MatchType, Matcher, NameId};
+use alert_core::{LabelSet, MatchType, Matcher, NameId, ValueRef};
 
 use super::value_cache::ValueCache;
 use super::{MatchBuffer, RouteId};
 
-/// Label slots whose labels' positions are kept per alert; values of later slots (rare:
-/// a tree reading more than this many label names) are looked up by name when needed.
-const INLINE_SLOTS: usize = 32;
-/// A label position not kept: look the value up by name.
-const BY_NAME: u16 = u16::MAX;
 /// Chunks that get a table in the value cache (the tables share a memory budget, see
 /// [`ValueCache::new`]); tests in later chunks are remembered per alert only.
 const MAX_CACHED_CHUNKS: usize = 512;
@@ -208,7 +204,6 @@ pub(crate) struct Engine {
     slot_of_id: Vec<u32>,
     /// Names the interner had no room for, with their slots (normally empty).
     uninterned: Vec<(Box<str>, u32)>,
-    slot_names: Vec<Box<str>>,
     /// Per chunk: its slot, and the index in `tests` of its bit 0.
     chunk_slot: Vec<u32>,
     chunk_first_test: Vec<u32>,
@@ -224,47 +219,132 @@ pub(crate) struct Engine {
     /// Per chunk: the results of its tests on `""` (a missing label), all known; and
     /// `[0, 0]` for the spare chunk at the end.
     empty: Vec<Bits>,
-    /// When every slot has one chunk (slot `i` is chunk `i`) and every name is
-    /// interned: per [`NameId`] index, the slot of that name or the spare chunk. The
-    /// label loop then runs without branches. Empty otherwise.
+    /// `empty`, padded with `[0, 0]`, when it has at most [`SMALL_RESET`] chunks.
+    empty_small: Option<Box<[Bits; SMALL_RESET]>>,
+    /// When every slot has one chunk (slot `i` is chunk `i`), the chunks (the spare one
+    /// included) are at most [`FEW_CHUNKS`] and every name is interned: per [`NameId`]
+    /// index, the slot of that name or the spare chunk. Empty otherwise.
     direct: Vec<u16>,
+    /// With `direct`: the chunks (a bit each) whose values are looked up in the cache
+    /// only when the walk first needs one of their tests. Labels read near the top of
+    /// the tree are needed by almost every alert and are looked up in the label loop;
+    /// the others (read only below some route's matchers) would mostly be looked up for
+    /// nothing.
+    lazy: u64,
 }
 
 /// Per-alert state of one chunk: which tests are known, and their results.
 pub(crate) type Bits = [u64; 2];
 
-/// Trees with at most this many chunks (the spare one included) keep the per-alert
-/// chunk state in a fixed-size array, indexed without bounds checks.
+/// Trees with at most this many chunks (the spare one included), one a slot, keep the
+/// per-alert state in fixed-size arrays, indexed without bounds checks.
 const FEW_CHUNKS: usize = 64;
+/// Trees with at most this many chunks reset the per-alert state with one fixed-size
+/// copy (a copy the compiler inlines; a copy of the exact length calls `memmove`).
+const SMALL_RESET: usize = 16;
 
-/// The per-alert chunk state, as the walk reads it.
-trait ChunkBits {
-    fn get(&self, c: u32) -> Bits;
-    fn get_mut(&mut self, c: u32) -> Option<&mut Bits>;
+/// The per-alert state, as the walk reads and completes it.
+trait AlertState {
+    /// Chunk `c`'s known tests and their results.
+    fn bits(&self, c: u32) -> Bits;
+    fn bits_mut(&mut self, c: u32) -> Option<&mut Bits>;
+    /// Chunk `c`'s value-cache entry, or [`UNCACHED`]: only meaningful for chunks whose
+    /// value was looked up for this alert.
+    fn entry(&self, c: u32) -> u32;
+    fn set_entry(&mut self, c: u32, entry: u32);
+    /// The position in the alert of the label read by `slot`: only meaningful when
+    /// the alert has that label.
+    fn label(&self, slot: u32) -> usize;
+    /// Whether chunk `c`'s label is in the alert but its value not yet looked up in
+    /// the cache (see [`Engine::lazy`]); the lookup is then due, so the mark is cleared.
+    fn take_pending(&mut self, c: u32) -> bool;
 }
 
-/// A tree with few chunks: every chunk id is below [`FEW_CHUNKS`].
-impl ChunkBits for [Bits; FEW_CHUNKS] {
+/// The state of a tree with few chunks, one a slot (slot `i` is chunk `i`).
+struct FewState<'s> {
+    bits: &'s mut [Bits; FEW_CHUNKS],
+    entry: &'s mut [u32; FEW_CHUNKS],
+    label: &'s mut [u32; FEW_CHUNKS],
+    /// Lazy chunks whose label the alert has, not yet looked up: a bit per chunk.
+    pending: u64,
+}
+
+impl AlertState for FewState<'_> {
     #[inline(always)]
-    fn get(&self, c: u32) -> Bits {
-        self[c as usize % FEW_CHUNKS]
+    fn bits(&self, c: u32) -> Bits {
+        self.bits[c as usize % FEW_CHUNKS]
     }
 
     #[inline(always)]
-    fn get_mut(&mut self, c: u32) -> Option<&mut Bits> {
-        Some(&mut self[c as usize % FEW_CHUNKS])
+    fn bits_mut(&mut self, c: u32) -> Option<&mut Bits> {
+        Some(&mut self.bits[c as usize % FEW_CHUNKS])
+    }
+
+    #[inline(always)]
+    fn entry(&self, c: u32) -> u32 {
+        self.entry[c as usize % FEW_CHUNKS]
+    }
+
+    #[inline(always)]
+    fn set_entry(&mut self, c: u32, entry: u32) {
+        self.entry[c as usize % FEW_CHUNKS] = entry;
+    }
+
+    #[inline(always)]
+    fn label(&self, slot: u32) -> usize {
+        self.label[slot as usize % FEW_CHUNKS] as usize
+    }
+
+    #[inline(always)]
+    fn take_pending(&mut self, c: u32) -> bool {
+        let bit = 1u64 << (c % 64);
+        let pending = self.pending & bit != 0;
+        self.pending &= !bit;
+        pending
     }
 }
 
-impl ChunkBits for [Bits] {
+/// The state of any other tree.
+struct ManyState<'s> {
+    bits: &'s mut [Bits],
+    entry: &'s mut [u32],
+    /// Per slot.
+    label: &'s mut [u32],
+}
+
+impl AlertState for ManyState<'_> {
     #[inline(always)]
-    fn get(&self, c: u32) -> Bits {
-        <[Bits]>::get(self, c as usize).copied().unwrap_or([0, 0])
+    fn bits(&self, c: u32) -> Bits {
+        self.bits.get(c as usize).copied().unwrap_or([0, 0])
     }
 
     #[inline(always)]
-    fn get_mut(&mut self, c: u32) -> Option<&mut Bits> {
-        <[Bits]>::get_mut(self, c as usize)
+    fn bits_mut(&mut self, c: u32) -> Option<&mut Bits> {
+        self.bits.get_mut(c as usize)
+    }
+
+    #[inline(always)]
+    fn entry(&self, c: u32) -> u32 {
+        self.entry.get(c as usize).copied().unwrap_or(UNCACHED)
+    }
+
+    #[inline(always)]
+    fn set_entry(&mut self, c: u32, entry: u32) {
+        if let Some(e) = self.entry.get_mut(c as usize) {
+            *e = entry;
+        }
+    }
+
+    #[inline(always)]
+    fn label(&self, slot: u32) -> usize {
+        self.label
+            .get(slot as usize)
+            .map_or(usize::MAX, |&i| i as usize)
+    }
+
+    #[inline(always)]
+    fn take_pending(&mut self, _: u32) -> bool {
+        false
     }
 }
 
@@ -274,9 +354,14 @@ pub(crate) struct Scratch {
     /// Per chunk: known tests and results for the current alert (at least
     /// [`FEW_CHUNKS`] long).
     bits: Vec<Bits>,
-    /// Per chunk fetched for the current alert: its cache entry, or [`UNCACHED`].
+    /// Per chunk looked up for the current alert: its cache entry, or [`UNCACHED`]
+    /// (at least [`FEW_CHUNKS`] long).
     entry: Vec<u32>,
-    /// Chunks fetched for the current alert (set back to `empty` before the next one).
+    /// Per slot whose label the current alert has: that label's position in the alert
+    /// (at least [`FEW_CHUNKS`] long).
+    label: Vec<u32>,
+    /// Chunks looked up for the current alert, in trees without a fixed-size state (set
+    /// back to `empty` before the next one).
     fetched: Vec<u32>,
     cache: ValueCache,
 }
@@ -330,7 +415,6 @@ impl Engine {
         let mut test_pos: Vec<Vec<(u32, u8)>> = vec![Vec::new(); slots.len()];
         for (new, &old) in order.iter().enumerate() {
             let SlotTests { name, tests, .. } = &slots[old];
-            e.slot_names.push((*name).into());
             match NameId::intern(name) {
                 Some(id) => {
                     if e.slot_of_id.len() <= id.index() {
@@ -361,7 +445,15 @@ impl Engine {
             e.slot_chunks.push((first_chunk, e.chunk_slot.len() as u32));
         }
         e.empty.push([0, 0]);
-        if e.uninterned.is_empty() && e.slot_chunks.iter().all(|&(a, b)| b == a + 1) {
+        if e.empty.len() <= SMALL_RESET {
+            let mut small = Box::new([[0, 0]; SMALL_RESET]);
+            small[..e.empty.len()].copy_from_slice(&e.empty);
+            e.empty_small = Some(small);
+        }
+        if e.uninterned.is_empty()
+            && e.empty.len() <= FEW_CHUNKS
+            && e.slot_chunks.iter().all(|&(a, b)| b == a + 1)
+        {
             // Every name is interned: fewer than MAX_FOLDED_NAMES slots, so chunks (one a
             // slot) and the spare fit in u16.
             let spare = e.chunk_slot.len() as u16;
@@ -454,7 +546,46 @@ impl Engine {
                 queue.push_back(k);
             }
         }
+        if !e.direct.is_empty() {
+            let eager = e.eager_chunks();
+            e.lazy = (0..e.chunk_slot.len())
+                .filter(|&c| !eager[c])
+                .fold(0, |m, c| m | 1 << (c % 64));
+        }
         e
+    }
+
+    /// The chunks read where every alert gets to: by the root, by the children of the
+    /// root, and likewise below children without matchers (hubs).
+    fn eager_chunks(&self) -> Vec<bool> {
+        let mut eager = vec![false; self.chunk_slot.len()];
+        let mut mark = |c: u32| {
+            if let Some(m) = eager.get_mut(c as usize) {
+                *m = true;
+            }
+        };
+        let mut hubs = vec![0u32];
+        while let Some(h) = hubs.pop() {
+            let shape = self.shape[h as usize];
+            for r in &self.all_reqs[shape.reqs.0 as usize..shape.reqs.1 as usize] {
+                mark(r.chunk);
+            }
+            for g in &self.groups[shape.groups.0 as usize..shape.groups.1 as usize] {
+                for ct in &self.child_tests[g.tests.0 as usize..g.tests.1 as usize] {
+                    mark(ct.chunk);
+                }
+                for run in &self.runs[g.runs.0 as usize..g.runs.1 as usize] {
+                    mark(run.chunk);
+                }
+                for child in g.first..g.first + g.len {
+                    let (a, b) = self.shape[child as usize].reqs;
+                    if a == b {
+                        hubs.push(child);
+                    }
+                }
+            }
+        }
+        eager
     }
 
     /// How many distinct positive tests the tree evaluates, and how many are regexes.
@@ -469,11 +600,11 @@ impl Engine {
 
     /// Prepares `scratch` for this engine (after it served another one, or none).
     pub(crate) fn reset_scratch(&self, scratch: &mut Scratch) {
+        let n = self.empty.len().max(FEW_CHUNKS);
         scratch.bits.clone_from(&self.empty);
-        if scratch.bits.len() < FEW_CHUNKS {
-            scratch.bits.resize(FEW_CHUNKS, [0, 0]);
-        }
-        scratch.entry = vec![UNCACHED; self.empty.len()];
+        scratch.bits.resize(n, [0, 0]);
+        scratch.entry = vec![UNCACHED; n];
+        scratch.label = vec![0; self.slot_chunks.len().max(FEW_CHUNKS)];
         scratch.fetched.clear();
         scratch.cache = ValueCache::new(self.cached_chunks());
     }
@@ -481,62 +612,68 @@ impl Engine {
     /// Alertmanager's `Route.Match` from the root: the matched routes are appended to
     /// `buf.routes`.
     pub(crate) fn run(&self, labels: &LabelSet, buf: &mut MatchBuffer) {
-        let s = &mut buf.scratch;
-        let few = self.empty.len() <= FEW_CHUNKS;
-        // Set the chunks the last alert fetched back to a missing label's results: all
-        // of them at once when there are few (a copy is cheaper than the bookkeeping).
-        if few {
-            if let Some(b) = s.bits.get_mut(..self.empty.len()) {
-                b.copy_from_slice(&self.empty);
-            }
-        } else {
-            for &c in &s.fetched {
-                if let (Some(b), Some(empty)) =
-                    (s.bits.get_mut(c as usize), self.empty.get(c as usize))
-                {
-                    *b = *empty;
-                }
-            }
-        }
-        s.fetched.clear();
-        // Per inline slot, the position of its label; one more for the labels the tree
-        // does not read and slots past the inline ones.
-        let mut index = [BY_NAME; INLINE_SLOTS + 1];
         let Scratch {
             bits,
             entry,
+            label,
             fetched,
             cache,
-        } = s;
-        match bits.first_chunk_mut::<FEW_CHUNKS>() {
-            Some(fixed) if few && !self.direct.is_empty() => {
-                self.sort_direct(labels, fixed, entry, cache, &mut index);
-                self.walk(labels, index, fixed, entry, cache, &mut buf.routes);
+        } = &mut buf.scratch;
+        let fixed = (
+            bits.first_chunk_mut::<FEW_CHUNKS>(),
+            entry.first_chunk_mut::<FEW_CHUNKS>(),
+            label.first_chunk_mut::<FEW_CHUNKS>(),
+        );
+        match fixed {
+            (Some(bits), Some(entry), Some(label)) if !self.direct.is_empty() => {
+                // Every chunk back to a missing label's results, in one copy.
+                match (&self.empty_small, bits.first_chunk_mut::<SMALL_RESET>()) {
+                    (Some(small), Some(b)) => *b = **small,
+                    _ => {
+                        if let Some(b) = bits.get_mut(..self.empty.len()) {
+                            b.copy_from_slice(&self.empty);
+                        }
+                    }
+                }
+                let mut st = FewState {
+                    bits,
+                    entry,
+                    label,
+                    pending: 0,
+                };
+                self.sort_direct(labels, &mut st, cache);
+                self.walk(labels, &mut st, cache, &mut buf.routes);
             }
             _ => {
-                self.sort_labels(labels, bits, entry, fetched, cache, &mut index);
-                self.walk(labels, index, &mut bits[..], entry, cache, &mut buf.routes);
+                // Only the chunks the last alert looked up.
+                for &c in fetched.iter() {
+                    if let (Some(b), Some(empty)) =
+                        (bits.get_mut(c as usize), self.empty.get(c as usize))
+                    {
+                        *b = *empty;
+                    }
+                }
+                fetched.clear();
+                let mut st = ManyState { bits, entry, label };
+                self.sort_labels(labels, &mut st, fetched, cache);
+                self.walk(labels, &mut st, cache, &mut buf.routes);
             }
         }
     }
 
-    /// Matches from the root with the chunks fetched.
+    /// Matches from the root with the alert's labels sorted into slots.
     #[inline(always)]
-    fn walk<B: ChunkBits + ?Sized>(
+    fn walk<S: AlertState>(
         &self,
         labels: &LabelSet,
-        index: [u16; INLINE_SLOTS + 1],
-        bits: &mut B,
-        entry: &[u32],
+        st: &mut S,
         cache: &mut ValueCache,
         out: &mut Vec<RouteId>,
     ) {
         let mut walk = Walk {
             e: self,
             labels,
-            index,
-            bits,
-            entry,
+            st,
             cache,
             out,
         };
@@ -546,54 +683,42 @@ impl Engine {
     }
 
     /// The label loop of trees with few chunks, one a slot, and every name interned:
-    /// a table from name number to chunk, no bookkeeping of what was fetched.
+    /// a table from name number to chunk, no bookkeeping of what was looked up.
     #[inline(always)]
-    fn sort_direct(
-        &self,
-        labels: &LabelSet,
-        bits: &mut [Bits; FEW_CHUNKS],
-        entry: &mut [u32],
-        cache: &mut ValueCache,
-        index: &mut [u16; INLINE_SLOTS + 1],
-    ) {
+    fn sort_direct(&self, labels: &LabelSet, st: &mut FewState<'_>, cache: &mut ValueCache) {
         let spare = self.chunk_slot.len();
         for (i, (id, value)) in labels.values_with_ids().enumerate() {
-            let c = match id {
-                Some(id) => self
-                    .direct
-                    .get(id.index())
-                    .map_or(spare, |&c| usize::from(c)),
-                None => spare,
-            };
+            let c = id
+                .and_then(|id| self.direct.get(id.index()))
+                .map_or(spare, |&c| usize::from(c));
             if c == spare {
                 continue;
             }
-            if let Some(p) = index.get_mut(c.min(INLINE_SLOTS)) {
-                *p = u16::try_from(i).unwrap_or(BY_NAME);
+            let k = c % FEW_CHUNKS;
+            st.label[k] = i as u32;
+            if value.is_empty() {
+                // Reads like a missing label, whose results the chunk already holds.
+                continue;
             }
-            let (e, b) = if value.is_empty() {
-                // Reads like a missing label, whose results `empty` holds.
-                (UNCACHED, self.empty.get(c).copied().unwrap_or([0, 0]))
-            } else {
-                cache.lookup(c as u32, value.head(), value.len())
-            };
-            bits[c % FEW_CHUNKS] = b;
-            if let Some(slot) = entry.get_mut(c) {
-                *slot = e;
+            if self.lazy >> k & 1 == 1 {
+                st.bits[k] = [0, 0];
+                st.pending |= 1 << k;
+                continue;
             }
+            let (e, b) = cache.lookup(c as u32, value.head(), value.len());
+            st.bits[k] = b;
+            st.entry[k] = e;
         }
     }
 
     /// The label loop for other trees: several chunks per slot, names the interner had
-    /// no room for, or many chunks (only those fetched are reset for the next alert).
+    /// no room for, or many chunks (only those looked up are reset for the next alert).
     fn sort_labels(
         &self,
         labels: &LabelSet,
-        bits: &mut [Bits],
-        entry: &mut [u32],
+        st: &mut ManyState<'_>,
         fetched: &mut Vec<u32>,
         cache: &mut ValueCache,
-        index: &mut [u16; INLINE_SLOTS + 1],
     ) {
         let cached = self.cached_chunks() as u32;
         // Names past the interner's cap are compared by their bytes.
@@ -612,8 +737,8 @@ impl Engine {
             let Some(&(first, end)) = self.slot_chunks.get(slot as usize) else {
                 continue;
             };
-            if let Some(p) = index.get_mut((slot as usize).min(INLINE_SLOTS)) {
-                *p = u16::try_from(i).unwrap_or(BY_NAME);
+            if let Some(p) = st.label.get_mut(slot as usize) {
+                *p = i as u32;
             }
             if value.is_empty() {
                 // Reads like a missing label: `empty` already holds its results.
@@ -626,12 +751,10 @@ impl Engine {
                 } else {
                     (UNCACHED, [0, 0])
                 };
-                if let (Some(bits), Some(entry)) =
-                    (bits.get_mut(c as usize), entry.get_mut(c as usize))
-                {
+                if let Some(bits) = st.bits_mut(c) {
                     *bits = b;
-                    *entry = e;
                 }
+                st.set_entry(c, e);
                 fetched.push(c);
             }
         }
@@ -639,48 +762,63 @@ impl Engine {
 }
 
 /// The state of one match.
-struct Walk<'e, 'l, 'b, B: ChunkBits + ?Sized> {
+struct Walk<'e, 'l, 'b, S: AlertState> {
     e: &'e Engine,
     labels: &'l LabelSet,
-    /// Per inline slot, the position of its label in the alert (only read for chunks
-    /// fetched this alert), or [`BY_NAME`].
-    index: [u16; INLINE_SLOTS + 1],
-    bits: &'b mut B,
-    entry: &'b [u32],
+    st: &'b mut S,
     cache: &'b mut ValueCache,
     out: &'b mut Vec<RouteId>,
 }
 
-impl<B: ChunkBits + ?Sized> Walk<'_, '_, '_, B> {
-    /// The alert's value of the label in `slot` (`""` when it has none).
+impl<S: AlertState> Walk<'_, '_, '_, S> {
+    /// The alert's value of the label in `slot` (only asked for slots whose label the
+    /// alert has: the other slots' tests are all known).
     #[inline]
     fn value(&self, slot: u32) -> &str {
-        let kept = self
-            .index
-            .get(slot as usize)
-            .filter(|&&i| (slot as usize) < INLINE_SLOTS && i != BY_NAME)
-            .and_then(|&i| self.labels.get_index(usize::from(i)));
-        match kept {
-            Some((_, v)) => v,
-            None => self.labels.get_or_empty(&self.e.slot_names[slot as usize]),
+        self.labels
+            .value_at(self.st.label(slot))
+            .map_or("", ValueRef::as_str)
+    }
+
+    /// Looks chunk `c`'s value up in the cache (a lazy chunk, first needed now).
+    #[inline(never)]
+    fn fetch(&mut self, c: u32) {
+        let Some(value) = self
+            .labels
+            .value_at(self.st.label(self.e.chunk_slot[c as usize]))
+        else {
+            return;
+        };
+        let (e, b) = self.cache.lookup(c, value.head(), value.len());
+        if let Some(bits) = self.st.bits_mut(c) {
+            *bits = b;
         }
+        self.st.set_entry(c, e);
     }
 
     /// The result of test `bit` of chunk `c`, evaluating (and remembering) it if unknown.
     #[inline]
     fn result(&mut self, c: u32, bit: u8) -> bool {
-        let [known, results] = self.bits.get(c);
+        let [known, results] = self.st.bits(c);
         if known >> bit & 1 == 1 {
             return results >> bit & 1 == 1;
         }
+        if self.st.take_pending(c) {
+            self.fetch(c);
+            let [known, results] = self.st.bits(c);
+            if known >> bit & 1 == 1 {
+                return results >> bit & 1 == 1;
+            }
+        }
         let t = (self.e.chunk_first_test[c as usize] + u32::from(bit)) as usize;
         let r = self.e.tests[t].eval(self.value(self.e.chunk_slot[c as usize]));
-        if let Some(b) = self.bits.get_mut(c) {
+        if let Some(b) = self.st.bits_mut(c) {
             b[0] |= 1 << bit;
             b[1] |= u64::from(r) << bit;
-            let i = self.entry.get(c as usize).copied().unwrap_or(UNCACHED);
+            let b = *b;
+            let i = self.st.entry(c);
             if i != UNCACHED {
-                self.cache.store(i, *b);
+                self.cache.store(i, b);
             }
         }
         r
@@ -740,7 +878,7 @@ impl<B: ChunkBits + ?Sized> Walk<'_, '_, '_, B> {
         let mut failed = 0u64;
         let mut unknown = 0u64;
         for ct in &self.e.child_tests[group.tests.0 as usize..group.tests.1 as usize] {
-            let [k, v] = self.bits.get(ct.chunk);
+            let [k, v] = self.st.bits(ct.chunk);
             let mask = 1u64 << ct.bit;
             let known = k & mask != 0;
             let result = v & mask != 0;
@@ -751,7 +889,7 @@ impl<B: ChunkBits + ?Sized> Walk<'_, '_, '_, B> {
             unknown |= select_unpredictable(known, 0, ct.t | ct.f);
         }
         for run in &self.e.runs[group.runs.0 as usize..group.runs.1 as usize] {
-            let [k, v] = self.bits.get(run.chunk);
+            let [k, v] = self.st.bits(run.chunk);
             let known = k >> run.lo & run.mask;
             let result = v >> run.lo & run.mask;
             failed |= (known & (result ^ run.want)) << run.child_lo;
@@ -773,6 +911,43 @@ mod tests {
             (0, 1 << child)
         };
         ChildTest { t, f, chunk, bit }
+    }
+
+    fn m(t: MatchType, name: &str, value: &str) -> Matcher {
+        Matcher::new(t, name, value).expect("valid matcher")
+    }
+
+    #[test]
+    fn labels_read_where_every_alert_gets_are_eager() {
+        use MatchType::{Equal, NotEqual, Regexp};
+        // Pre-order: 0 root; 1 {sev}; 2 {} (a hub); 3 {team} under 2; 4 {team}; 5 {d, e}
+        // under 4; 6 {f} under 5.
+        let nodes = [
+            (vec![], vec![1, 2, 4]),
+            (vec![m(Regexp, "sev", "crit|page")], vec![]),
+            (vec![], vec![3]),
+            (vec![m(Equal, "team", "a")], vec![]),
+            (vec![m(Equal, "team", "b")], vec![5]),
+            (vec![m(Regexp, "d", "x.*"), m(NotEqual, "e", "")], vec![6]),
+            (vec![m(Equal, "f", "1")], vec![]),
+        ];
+        let views: Vec<NodeView<'_>> = nodes
+            .iter()
+            .map(|(matchers, children)| NodeView {
+                matchers,
+                children,
+                continue_: false,
+            })
+            .collect();
+        let e = Engine::compile(&views);
+        assert!(!e.direct.is_empty());
+        let slot = |name: &str| {
+            let id = NameId::intern(name).expect("interned");
+            e.slot_of_id[id.index()]
+        };
+        let lazy = |name: &str| e.lazy >> slot(name) & 1 == 1;
+        assert!(!lazy("sev") && !lazy("team"));
+        assert!(lazy("d") && lazy("e") && lazy("f"));
     }
 
     #[test]
