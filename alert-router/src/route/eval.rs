@@ -642,7 +642,7 @@ impl Engine {
                     pending: 0,
                 };
                 self.sort_direct(labels, &mut st, cache);
-                self.walk(labels, &mut st, cache, &mut buf.routes);
+                self.walk(labels, st, cache, &mut buf.routes);
             }
             _ => {
                 // Only the chunks the last alert looked up.
@@ -656,7 +656,7 @@ impl Engine {
                 fetched.clear();
                 let mut st = ManyState { bits, entry, label };
                 self.sort_labels(labels, &mut st, fetched, cache);
-                self.walk(labels, &mut st, cache, &mut buf.routes);
+                self.walk(labels, st, cache, &mut buf.routes);
             }
         }
     }
@@ -666,7 +666,7 @@ impl Engine {
     fn walk<S: AlertState>(
         &self,
         labels: &LabelSet,
-        st: &mut S,
+        st: S,
         cache: &mut ValueCache,
         out: &mut Vec<RouteId>,
     ) {
@@ -765,7 +765,7 @@ impl Engine {
 struct Walk<'e, 'l, 'b, S: AlertState> {
     e: &'e Engine,
     labels: &'l LabelSet,
-    st: &'b mut S,
+    st: S,
     cache: &'b mut ValueCache,
     out: &'b mut Vec<RouteId>,
 }
