@@ -1,6 +1,7 @@
 //! Stores against the model: whatever notifications arrive, every store answers a query
 //! (through all its pages) exactly as the pure model does — `merge_notifications`, then
 //! the query's range, matchers and order.
+#![cfg(any(feature = "sqlite", feature = "loki"))]
 
 use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Timestamp};
 use alert_history::{EpisodeQuery, HistoryStore, Notification, TimeRange, merge_notifications};
@@ -107,6 +108,7 @@ fn check(store: &dyn HistoryStore, raw: &[Raw], from: i64, len: i64, kind: u8, l
     assert_eq!(all_pages(store, query), expected);
 }
 
+#[cfg(feature = "sqlite")]
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -134,6 +136,7 @@ proptest! {
     }
 }
 
+#[cfg(feature = "sqlite")]
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
