@@ -219,8 +219,6 @@ pub(crate) struct Engine {
     /// Per chunk: the results of its tests on `""` (a missing label), all known; and
     /// `[0, 0]` for the spare chunk at the end.
     empty: Vec<Bits>,
-    /// `empty`, padded with `[0, 0]`, when it has at most [`SMALL_RESET`] chunks.
-    empty_small: Option<Box<[Bits; SMALL_RESET]>>,
     /// When every slot has one chunk (slot `i` is chunk `i`), the chunks (the spare one
     /// included) are at most [`FEW_CHUNKS`] and every name is interned: per [`NameId`]
     /// index, the slot of that name or the spare chunk. Empty otherwise.
@@ -239,9 +237,6 @@ pub(crate) type Bits = [u64; 2];
 /// Trees with at most this many chunks (the spare one included), one a slot, keep the
 /// per-alert state in fixed-size arrays, indexed without bounds checks.
 const FEW_CHUNKS: usize = 64;
-/// Trees with at most this many chunks reset the per-alert state with one fixed-size
-/// copy (a copy the compiler inlines; a copy of the exact length calls `memmove`).
-const SMALL_RESET: usize = 16;
 
 /// The per-alert state, as the walk reads and completes it.
 trait AlertState {
@@ -445,11 +440,6 @@ impl Engine {
             e.slot_chunks.push((first_chunk, e.chunk_slot.len() as u32));
         }
         e.empty.push([0, 0]);
-        if e.empty.len() <= SMALL_RESET {
-            let mut small = Box::new([[0, 0]; SMALL_RESET]);
-            small[..e.empty.len()].copy_from_slice(&e.empty);
-            e.empty_small = Some(small);
-        }
         if e.uninterned.is_empty()
             && e.empty.len() <= FEW_CHUNKS
             && e.slot_chunks.iter().all(|&(a, b)| b == a + 1)
@@ -627,13 +617,8 @@ impl Engine {
         match fixed {
             (Some(bits), Some(entry), Some(label)) if !self.direct.is_empty() => {
                 // Every chunk back to a missing label's results, in one copy.
-                match (&self.empty_small, bits.first_chunk_mut::<SMALL_RESET>()) {
-                    (Some(small), Some(b)) => *b = **small,
-                    _ => {
-                        if let Some(b) = bits.get_mut(..self.empty.len()) {
-                            b.copy_from_slice(&self.empty);
-                        }
-                    }
+                if let Some(b) = bits.get_mut(..self.empty.len()) {
+                    b.copy_from_slice(&self.empty);
                 }
                 let mut st = FewState {
                     bits,
