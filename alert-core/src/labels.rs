@@ -203,7 +203,7 @@ impl<'a> ValueRef<'a> {
         let raw: [u8; 32] = match self
             .text
             .as_bytes()
-            .get(start..)
+            .get(start..start + 32)
             .and_then(|b| b.first_chunk::<32>())
         {
             Some(b) => *b,

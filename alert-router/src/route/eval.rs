@@ -690,7 +690,7 @@ impl Engine {
                 st.pending |= 1 << k;
                 continue;
             }
-            let (e, b) = cache.lookup(c as u32, value.head(), value.len());
+            let (e, b) = cache.lookup_eager(c as u32, value.head(), value.len());
             st.bits[k] = b;
             st.entry[k] = e;
         }

@@ -33,6 +33,32 @@ struct Entry {
     len: u32,
 }
 
+/// The bucket of a value in table `label` of tables of `2^bits` entries.
+#[inline(always)]
+fn bucket(bits: u32, label: u32, head: [u64; 4], len: usize) -> usize {
+    let h = (head[0]
+        ^ head[1].rotate_left(17)
+        ^ head[2].rotate_left(31)
+        ^ head[3].rotate_left(47)
+        ^ len as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // The high bits: a multiplicative hash mixes them best.
+    ((label as usize) << bits) + (h >> (64 - bits)) as usize
+}
+
+impl Entry {
+    /// Whether the entry holds the value with head `head` and length `len` (never a
+    /// value longer than [`MAX_CACHED_LEN`]: no entry holds one).
+    #[inline(always)]
+    fn holds(&self, head: [u64; 4], len: usize) -> bool {
+        let diff = (self.head[0] ^ head[0])
+            | (self.head[1] ^ head[1])
+            | (self.head[2] ^ head[2])
+            | (self.head[3] ^ head[3]);
+        (diff == 0) & (self.len as usize == len)
+    }
+}
+
 const EMPTY: Entry = Entry {
     head: [0; 4],
     known: 0,
@@ -97,22 +123,11 @@ impl ValueCache {
         if trial.bypassed || len > MAX_CACHED_LEN {
             return NONE;
         }
-        let h = (head[0]
-            ^ head[1].rotate_left(17)
-            ^ head[2].rotate_left(31)
-            ^ head[3].rotate_left(47)
-            ^ len as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        // The high bits: a multiplicative hash mixes them best.
-        let index = ((label as usize) << self.bits) + (h >> (64 - self.bits)) as usize;
+        let index = bucket(self.bits, label, head, len);
         let Some(e) = self.entries.get_mut(index) else {
             return NONE;
         };
-        let diff = (e.head[0] ^ head[0])
-            | (e.head[1] ^ head[1])
-            | (e.head[2] ^ head[2])
-            | (e.head[3] ^ head[3]);
-        let hit = (diff == 0) & (e.len as usize == len);
+        let hit = e.holds(head, len);
         if trial.lookups < TRIAL {
             trial.lookups += 1;
             trial.misses += u32::from(!hit);
@@ -127,6 +142,36 @@ impl ValueCache {
             };
         }
         (index as u32, [e.known, e.results])
+    }
+
+    /// [`ValueCache::lookup`] for a label the label loop looks up for every alert (one
+    /// read where every alert gets): without the trial. Such a label whose values do not
+    /// repeat only costs a replaced entry per alert, and its tests are evaluated per
+    /// alert either way.
+    #[inline(always)]
+    pub(crate) fn lookup_eager(
+        &mut self,
+        label: u32,
+        head: [u64; 4],
+        len: usize,
+    ) -> (u32, [u64; 2]) {
+        let index = bucket(self.bits, label, head, len);
+        let Some(e) = self.entries.get_mut(index) else {
+            return (UNCACHED, [0, 0]);
+        };
+        if e.holds(head, len) {
+            return (index as u32, [e.known, e.results]);
+        }
+        if len > MAX_CACHED_LEN {
+            return (UNCACHED, [0, 0]);
+        }
+        *e = Entry {
+            head,
+            known: 0,
+            results: 0,
+            len: len as u32,
+        };
+        (index as u32, [0, 0])
     }
 
     /// The remembered `[known tests, results]` of entry `entry`.
@@ -169,6 +214,39 @@ mod tests {
         }
         assert_eq!(entry(&mut cache, 0, "10.0.1"), None);
         assert!(entry(&mut cache, 1, "a").is_some());
+    }
+
+    /// `lookup_eager` for a value.
+    fn eager(cache: &mut ValueCache, label: u32, value: &str) -> (Option<u32>, [u64; 2]) {
+        let set = LabelSet::from_pairs([("v", value)]).expect("valid");
+        let (_, v) = set.values_with_ids().next().expect("one label");
+        let (entry, bits) = cache.lookup_eager(label, v.head(), v.len());
+        ((entry != UNCACHED).then_some(entry), bits)
+    }
+
+    #[test]
+    fn eager_lookups_share_the_entries_and_are_never_bypassed() {
+        let mut cache = ValueCache::new(2);
+        // Past a trial's worth of values that never repeat, still cached.
+        for i in 0..2 * TRIAL {
+            assert!(eager(&mut cache, 0, &format!("10.0.{i}")).0.is_some());
+        }
+        let (a, bits) = eager(&mut cache, 0, "critical");
+        let a = a.expect("an entry");
+        assert_eq!(bits, [0, 0]);
+        cache.store(a, [0b11, 0b01]);
+        assert_eq!(eager(&mut cache, 0, "critical"), (Some(a), [0b11, 0b01]));
+        // The trial-keeping lookup finds the same entry.
+        assert_eq!(entry(&mut cache, 0, "critical"), Some(a));
+        assert_eq!(cache.bits(a), [0b11, 0b01]);
+        // Too long to keep, and never mistaken for a kept value with its head.
+        let long = "x".repeat(MAX_CACHED_LEN + 1);
+        assert_eq!(eager(&mut cache, 0, &long), (None, [0, 0]));
+        let (b, _) = eager(&mut cache, 0, &"x".repeat(MAX_CACHED_LEN));
+        cache.store(b.expect("an entry"), [1, 1]);
+        assert_eq!(eager(&mut cache, 0, &long), (None, [0, 0]));
+        // No table, no entry.
+        assert_eq!(eager(&mut cache, 5, "critical"), (None, [0, 0]));
     }
 
     #[test]
