@@ -61,6 +61,15 @@ struct ChildTest {
     bit: u32,
 }
 
+/// A [`ChildTest`] as the walk reads it: the test's bit as a mask.
+#[derive(Debug, Clone, Copy)]
+struct GroupTest {
+    t: u64,
+    f: u64,
+    mask: u64,
+    chunk: u32,
+}
+
 /// Consecutive tests of one chunk that consecutive children each need, one apiece, with
 /// the same wanted result: the usual dispatch by a label's value (`team="a"`,
 /// `team="b"`, …). Checked with a few word operations instead of a test at a time.
@@ -211,7 +220,7 @@ pub(crate) struct Engine {
     regex_count: usize,
     shape: Vec<Shape>,
     groups: Vec<Group>,
-    child_tests: Vec<ChildTest>,
+    child_tests: Vec<GroupTest>,
     runs: Vec<Run>,
     all_reqs: Vec<Req>,
     /// Per slot: its chunks (consecutive).
@@ -516,7 +525,12 @@ impl Engine {
                 let (runs, tests) = find_runs(tests);
                 let runs_start = e.runs.len() as u32;
                 e.runs.extend(runs);
-                e.child_tests.extend(tests);
+                e.child_tests.extend(tests.iter().map(|ct| GroupTest {
+                    t: ct.t,
+                    f: ct.f,
+                    mask: 1 << (ct.bit % 64),
+                    chunk: ct.chunk,
+                }));
                 e.groups.push(Group {
                     first: next + (g * 64) as u32,
                     len: chunk_of_kids.len() as u32,
@@ -864,9 +878,8 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
         let mut unknown = 0u64;
         for ct in &self.e.child_tests[group.tests.0 as usize..group.tests.1 as usize] {
             let [k, v] = self.st.bits(ct.chunk);
-            let mask = 1u64 << ct.bit;
-            let known = k & mask != 0;
-            let result = v & mask != 0;
+            let known = k & ct.mask != 0;
+            let result = v & ct.mask != 0;
             // Which children the result fails. The outcome varies from alert to alert: a
             // select, not a branch.
             let against = select_unpredictable(result, ct.f, ct.t);
