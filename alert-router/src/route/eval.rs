@@ -232,6 +232,8 @@ pub(crate) struct Engine {
     /// included) are at most [`FEW_CHUNKS`] and every name is interned: per [`NameId`]
     /// index, the slot of that name or the spare chunk. Empty otherwise.
     direct: Vec<u16>,
+    /// With `direct`: `empty` as the fixed-size state's chunks.
+    few_missing: Vec<FewChunk>,
     /// With `direct`: the chunks (a bit each) whose values are looked up in the cache
     /// only when the walk first needs one of their tests. Labels read near the top of
     /// the tree are needed by almost every alert and are looked up in the label loop;
@@ -264,11 +266,29 @@ trait AlertState {
     fn take_pending(&mut self, c: u32) -> bool;
 }
 
-/// The state of a tree with few chunks, one a slot (slot `i` is chunk `i`).
+/// One chunk's per-alert state in a tree with few chunks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FewChunk {
+    bits: Bits,
+    /// Its value-cache entry (see [`AlertState::entry`]).
+    entry: u32,
+    /// The position of its label (see [`AlertState::label`]).
+    label: u32,
+}
+
+/// A missing label's state for a chunk whose tests give `bits` on `""`.
+const fn missing(bits: Bits) -> FewChunk {
+    FewChunk {
+        bits,
+        entry: UNCACHED,
+        label: 0,
+    }
+}
+
+/// The state of a tree with few chunks, one a slot (slot `i` is chunk `i`): one array,
+/// so the label loop and the walk keep one pointer to it.
 struct FewState<'s> {
-    bits: &'s mut [Bits; FEW_CHUNKS],
-    entry: &'s mut [u32; FEW_CHUNKS],
-    label: &'s mut [u32; FEW_CHUNKS],
+    chunks: &'s mut [FewChunk; FEW_CHUNKS],
     /// Lazy chunks whose label the alert has, not yet looked up: a bit per chunk.
     pending: u64,
 }
@@ -276,27 +296,27 @@ struct FewState<'s> {
 impl AlertState for FewState<'_> {
     #[inline(always)]
     fn bits(&self, c: u32) -> Bits {
-        self.bits[c as usize % FEW_CHUNKS]
+        self.chunks[c as usize % FEW_CHUNKS].bits
     }
 
     #[inline(always)]
     fn bits_mut(&mut self, c: u32) -> Option<&mut Bits> {
-        Some(&mut self.bits[c as usize % FEW_CHUNKS])
+        Some(&mut self.chunks[c as usize % FEW_CHUNKS].bits)
     }
 
     #[inline(always)]
     fn entry(&self, c: u32) -> u32 {
-        self.entry[c as usize % FEW_CHUNKS]
+        self.chunks[c as usize % FEW_CHUNKS].entry
     }
 
     #[inline(always)]
     fn set_entry(&mut self, c: u32, entry: u32) {
-        self.entry[c as usize % FEW_CHUNKS] = entry;
+        self.chunks[c as usize % FEW_CHUNKS].entry = entry;
     }
 
     #[inline(always)]
     fn label(&self, slot: u32) -> usize {
-        self.label[slot as usize % FEW_CHUNKS] as usize
+        self.chunks[slot as usize % FEW_CHUNKS].label as usize
     }
 
     #[inline(always)]
@@ -367,6 +387,8 @@ pub(crate) struct Scratch {
     /// Chunks looked up for the current alert, in trees without a fixed-size state (set
     /// back to `empty` before the next one).
     fetched: Vec<u32>,
+    /// The state of trees with few chunks ([`FEW_CHUNKS`] long).
+    few: Vec<FewChunk>,
     cache: ValueCache,
 }
 
@@ -551,6 +573,7 @@ impl Engine {
             }
         }
         if !e.direct.is_empty() {
+            e.few_missing = e.empty.iter().map(|&b| missing(b)).collect();
             let eager = e.eager_chunks();
             e.lazy = (0..e.chunk_slot.len())
                 .filter(|&c| !eager[c])
@@ -610,6 +633,7 @@ impl Engine {
         scratch.entry = vec![UNCACHED; n];
         scratch.label = vec![0; self.slot_chunks.len().max(FEW_CHUNKS)];
         scratch.fetched.clear();
+        scratch.few = vec![missing([0, 0]); FEW_CHUNKS];
         scratch.cache = ValueCache::new(self.cached_chunks());
     }
 
@@ -621,25 +645,16 @@ impl Engine {
             entry,
             label,
             fetched,
+            few,
             cache,
         } = &mut buf.scratch;
-        let fixed = (
-            bits.first_chunk_mut::<FEW_CHUNKS>(),
-            entry.first_chunk_mut::<FEW_CHUNKS>(),
-            label.first_chunk_mut::<FEW_CHUNKS>(),
-        );
-        match fixed {
-            (Some(bits), Some(entry), Some(label)) if !self.direct.is_empty() => {
-                // Every chunk back to a missing label's results, in one copy.
-                if let Some(b) = bits.get_mut(..self.empty.len()) {
-                    b.copy_from_slice(&self.empty);
+        match few.first_chunk_mut::<FEW_CHUNKS>() {
+            Some(chunks) if !self.direct.is_empty() => {
+                // Every chunk back to a missing label's state, in one copy.
+                if let Some(c) = chunks.get_mut(..self.few_missing.len()) {
+                    c.copy_from_slice(&self.few_missing);
                 }
-                let mut st = FewState {
-                    bits,
-                    entry,
-                    label,
-                    pending: 0,
-                };
+                let mut st = FewState { chunks, pending: 0 };
                 self.sort_direct(labels, &mut st, cache);
                 self.walk(labels, st, cache, &mut buf.routes);
             }
@@ -694,19 +709,20 @@ impl Engine {
                 continue;
             }
             let k = c % FEW_CHUNKS;
-            st.label[k] = i as u32;
+            let chunk = &mut st.chunks[k];
+            chunk.label = i as u32;
             if value.is_empty() {
                 // Reads like a missing label, whose results the chunk already holds.
                 continue;
             }
             if self.lazy >> k & 1 == 1 {
-                st.bits[k] = [0, 0];
+                chunk.bits = [0, 0];
                 st.pending |= 1 << k;
                 continue;
             }
             let (e, b) = cache.lookup_eager(c as u32, value.head(), value.len());
-            st.bits[k] = b;
-            st.entry[k] = e;
+            chunk.bits = b;
+            chunk.entry = e;
         }
     }
 
