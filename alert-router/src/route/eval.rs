@@ -375,19 +375,17 @@ impl AlertState for ManyState<'_> {
 /// What a [`MatchBuffer`] keeps for the engine between alerts.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
-    /// Per chunk: known tests and results for the current alert (at least
-    /// [`FEW_CHUNKS`] long).
+    /// Trees without the fixed-size state ([`ManyState`]): per chunk, known tests and
+    /// results for the current alert.
     bits: Vec<Bits>,
-    /// Per chunk looked up for the current alert: its cache entry, or [`UNCACHED`]
-    /// (at least [`FEW_CHUNKS`] long).
+    /// Per chunk looked up for the current alert: its cache entry, or [`UNCACHED`].
     entry: Vec<u32>,
-    /// Per slot whose label the current alert has: that label's position in the alert
-    /// (at least [`FEW_CHUNKS`] long).
+    /// Per slot whose label the current alert has: that label's position in the alert.
     label: Vec<u32>,
-    /// Chunks looked up for the current alert, in trees without a fixed-size state (set
-    /// back to `empty` before the next one).
+    /// Chunks looked up for the current alert (set back to `empty` before the next
+    /// one).
     fetched: Vec<u32>,
-    /// The state of trees with few chunks ([`FEW_CHUNKS`] long).
+    /// Trees with few chunks, one a slot ([`FewState`]): [`FEW_CHUNKS`] chunks' state.
     few: Vec<FewChunk>,
     cache: ValueCache,
 }
@@ -627,13 +625,18 @@ impl Engine {
 
     /// Prepares `scratch` for this engine (after it served another one, or none).
     pub(crate) fn reset_scratch(&self, scratch: &mut Scratch) {
-        let n = self.empty.len().max(FEW_CHUNKS);
-        scratch.bits.clone_from(&self.empty);
-        scratch.bits.resize(n, [0, 0]);
-        scratch.entry = vec![UNCACHED; n];
-        scratch.label = vec![0; self.slot_chunks.len().max(FEW_CHUNKS)];
         scratch.fetched.clear();
-        scratch.few = vec![missing([0, 0]); FEW_CHUNKS];
+        if self.direct.is_empty() {
+            scratch.bits.clone_from(&self.empty);
+            scratch.entry = vec![UNCACHED; self.empty.len()];
+            scratch.label = vec![0; self.slot_chunks.len()];
+            scratch.few = Vec::new();
+        } else {
+            scratch.bits = Vec::new();
+            scratch.entry = Vec::new();
+            scratch.label = Vec::new();
+            scratch.few = vec![missing([0, 0]); FEW_CHUNKS];
+        }
         scratch.cache = ValueCache::new(self.cached_chunks());
     }
 

@@ -47,6 +47,17 @@ fn bucket(bits: u32, label: u32, head: [u64; 4], len: usize) -> usize {
 }
 
 impl Entry {
+    /// An entry for the value with head `head` and length `len`, nothing known yet.
+    #[inline(always)]
+    fn claimed(head: [u64; 4], len: usize) -> Entry {
+        Entry {
+            head,
+            known: 0,
+            results: 0,
+            len: len as u32,
+        }
+    }
+
     /// Whether the entry holds the value with head `head` and length `len` (never a
     /// value longer than [`MAX_CACHED_LEN`]: no entry holds one).
     #[inline(always)]
@@ -84,6 +95,7 @@ struct Trial {
 /// A label whose values rarely repeat (instance addresses, customer ids) would only
 /// pay for hashing and copying: after [`TRIAL`] lookups, a label that missed more than
 /// half the time is no longer cached (its tests are then remembered per alert only).
+/// Labels looked up for every alert skip the trial ([`ValueCache::lookup_eager`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ValueCache {
     entries: Vec<Entry>,
@@ -134,12 +146,7 @@ impl ValueCache {
             trial.bypassed = trial.lookups == TRIAL && trial.misses > TRIAL / 2;
         }
         if !hit {
-            *e = Entry {
-                head,
-                known: 0,
-                results: 0,
-                len: len as u32,
-            };
+            *e = Entry::claimed(head, len);
         }
         (index as u32, [e.known, e.results])
     }
@@ -165,12 +172,7 @@ impl ValueCache {
         if len > MAX_CACHED_LEN {
             return (UNCACHED, [0, 0]);
         }
-        *e = Entry {
-            head,
-            known: 0,
-            results: 0,
-            len: len as u32,
-        };
+        *e = Entry::claimed(head, len);
         (index as u32, [0, 0])
     }
 
