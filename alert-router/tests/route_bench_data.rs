@@ -12,8 +12,14 @@ use alert_router::config::Config;
 use alert_router::route::{MatchBuffer, RoutingTree};
 use alert_testkit::{Alertmanager, WebhookSink, amtool};
 
+/// The generator: `BENCH_DATA_GENERATOR` (as for the benches), else the one in the
+/// `shared` directory beside the checkout.
 fn generator() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench-data/gen_routing.py")
+    std::env::var_os("BENCH_DATA_GENERATOR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench-data/gen_routing.py")
+        })
 }
 
 /// Generates the data (the generator's default seed) with `n` alerts into `dir`.
@@ -27,7 +33,11 @@ fn generate(dir: &Path, n: usize) -> (String, Vec<LabelSet>) {
         .stdout(std::process::Stdio::null())
         .status()
         .expect("python3 runs the bench-data generator");
-    assert!(status.success(), "gen_routing.py failed");
+    assert!(
+        status.success(),
+        "{} failed ({status}); set BENCH_DATA_GENERATOR to its path",
+        generator().display()
+    );
     let yaml = std::fs::read_to_string(dir.join("config.yml")).unwrap();
     let alerts = std::fs::read_to_string(dir.join("alerts.jsonl"))
         .unwrap()
