@@ -338,14 +338,7 @@ pub fn condition_kind() -> impl Strategy<Value = ConditionKind> {
     // Percentages with up to four decimals, as people write them. (serde_json's default
     // float reader may be one ULP off for long fractions; such thresholds are not real.)
     let percent = (0u32..=1_000_000).prop_map(|n| f64::from(n) / 10_000.0);
-    let op = prop::sample::select(vec![
-        CompareOp::Gt,
-        CompareOp::Ge,
-        CompareOp::Lt,
-        CompareOp::Le,
-        CompareOp::Eq,
-        CompareOp::Ne,
-    ]);
+    let op = prop::sample::select(CompareOp::ALL.to_vec());
     prop_oneof![
         Just(ConditionKind::External),
         ("[a-z_]{1,10} [<>] [0-9]{1,3}", duration(0)).prop_map(|(query, for_duration)| {

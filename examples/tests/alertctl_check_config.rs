@@ -133,15 +133,21 @@ fn valid_files_print_amtools_summary() {
     assert_eq!(run.stdout.matches("SUCCESS").count(), 3, "{}", run.stdout);
 }
 
-#[test]
-fn invalid_files_fail_with_alertmanagers_message() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let valid = dir.path().join("valid.yml");
+/// Writes the smallest valid configuration into `dir`, as `valid.yml`.
+fn write_valid(dir: &std::path::Path) -> std::path::PathBuf {
+    let valid = dir.join("valid.yml");
     fs::write(
         &valid,
         "route: {receiver: default}\nreceivers: [{name: default}]\n",
     )
     .expect("config written");
+    valid
+}
+
+#[test]
+fn invalid_files_fail_with_alertmanagers_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let valid = write_valid(dir.path());
     let mut paths = Vec::new();
     for (name, text) in INVALID {
         let path = dir.path().join(name);
@@ -166,12 +172,7 @@ fn invalid_files_fail_with_alertmanagers_message() {
 #[test]
 fn missing_files_and_directories_are_refused_before_checking() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let valid = dir.path().join("valid.yml");
-    fs::write(
-        &valid,
-        "route: {receiver: default}\nreceivers: [{name: default}]\n",
-    )
-    .expect("config written");
+    let valid = write_valid(dir.path());
     let missing = dir.path().join("missing.yml");
 
     let run = both(&[&valid, &missing]);

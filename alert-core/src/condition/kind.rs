@@ -283,6 +283,16 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// Every operator, in declaration order.
+    pub const ALL: [CompareOp; 6] = [
+        CompareOp::Gt,
+        CompareOp::Ge,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Eq,
+        CompareOp::Ne,
+    ];
+
     /// The PromQL operator.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -664,14 +674,7 @@ mod tests {
 
     #[test]
     fn operators_read_as_promql() {
-        for op in [
-            CompareOp::Gt,
-            CompareOp::Ge,
-            CompareOp::Lt,
-            CompareOp::Le,
-            CompareOp::Eq,
-            CompareOp::Ne,
-        ] {
+        for op in CompareOp::ALL {
             let json = serde_json::to_string(&op).expect("ser");
             assert_eq!(json, format!("\"{op}\""));
             assert_eq!(serde_json::from_str::<CompareOp>(&json).expect("de"), op);
