@@ -246,7 +246,7 @@ pub(crate) struct Engine {
 pub(crate) type Bits = [u64; 2];
 
 /// Trees with at most this many chunks (the spare one included), one a slot, keep the
-/// per-alert state in fixed-size arrays, indexed without bounds checks.
+/// per-alert state in one fixed-size array ([`FewState`]), indexed without bounds checks.
 const FEW_CHUNKS: usize = 64;
 
 /// The per-alert state, as the walk reads and completes it.
