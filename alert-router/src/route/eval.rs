@@ -240,7 +240,13 @@ pub(crate) struct Engine {
     /// the others (read only below some route's matchers) would mostly be looked up for
     /// nothing.
     lazy: u64,
+    /// With `direct` and at most [`SMALL_CHUNKS`] chunks: their missing-label bits,
+    /// padded with `[0, 0]`.
+    small_missing: Option<[Bits; SMALL_CHUNKS]>,
 }
+
+/// Trees with this many chunks at most reset their bits in one fixed-length copy.
+const SMALL_CHUNKS: usize = 16;
 
 /// Per-alert state of one chunk: which tests are known, and their results.
 pub(crate) type Bits = [u64; 2];
@@ -266,7 +272,8 @@ trait AlertState {
     fn take_pending(&mut self, c: u32) -> bool;
 }
 
-/// One chunk's per-alert state in a tree with few chunks.
+/// One chunk's per-alert state in a tree with few chunks. Between alerts, small trees
+/// reset only `bits`: `entry` and `label` are written for this alert before they are read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FewChunk {
     bits: Bits,
@@ -572,6 +579,13 @@ impl Engine {
         }
         if !e.direct.is_empty() {
             e.few_missing = e.empty.iter().map(|&b| missing(b)).collect();
+            if e.empty.len() <= SMALL_CHUNKS {
+                let mut small = [[0, 0]; SMALL_CHUNKS];
+                for (s, b) in small.iter_mut().zip(&e.empty) {
+                    *s = *b;
+                }
+                e.small_missing = Some(small);
+            }
             let eager = e.eager_chunks();
             e.lazy = (0..e.chunk_slot.len())
                 .filter(|&c| !eager[c])
@@ -654,7 +668,11 @@ impl Engine {
         match few.first_chunk_mut::<FEW_CHUNKS>() {
             Some(chunks) if !self.direct.is_empty() => {
                 // Every chunk back to a missing label's state, in one copy.
-                if let Some(c) = chunks.get_mut(..self.few_missing.len()) {
+                if let Some(small) = &self.small_missing {
+                    for (c, b) in chunks.iter_mut().zip(small) {
+                        c.bits = *b;
+                    }
+                } else if let Some(c) = chunks.get_mut(..self.few_missing.len()) {
                     c.copy_from_slice(&self.few_missing);
                 }
                 let mut st = FewState { chunks, pending: 0 };
@@ -805,6 +823,9 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
             .labels
             .value_at(self.st.label(self.e.chunk_slot[c as usize]))
         else {
+            // Not reached: a pending chunk's label is in the alert. Its tests are then
+            // evaluated on `""` and remembered for this alert only.
+            self.st.set_entry(c, UNCACHED);
             return;
         };
         let (e, b) = self.cache.lookup(c, value.head(), value.len());
