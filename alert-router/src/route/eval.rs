@@ -712,7 +712,9 @@ impl Engine {
             cache,
             out,
         };
-        if walk.check(0) {
+        // Alertmanager's root has no matchers: checked only if this one has.
+        let (first, end) = self.shape.first().map_or((0, 0), |s| s.reqs);
+        if first == end || walk.check(0) {
             walk.descend(0);
         }
     }
