@@ -667,7 +667,8 @@ impl Engine {
         } = &mut buf.scratch;
         match few.first_chunk_mut::<FEW_CHUNKS>() {
             Some(chunks) if !self.direct.is_empty() => {
-                // Every chunk back to a missing label's state, in one copy.
+                // Every chunk back to a missing label's state, in one copy (in small
+                // trees, only the bits: see `FewChunk`).
                 if let Some(small) = &self.small_missing {
                     for (c, b) in chunks.iter_mut().zip(small) {
                         c.bits = *b;
