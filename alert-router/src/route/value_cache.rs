@@ -16,8 +16,6 @@ use super::eval::UNCACHED;
 pub(crate) const MAX_CACHED_LEN: usize = 32;
 /// Entries per label at most (a power of two): 32 KiB a label.
 const MAX_BUCKETS: usize = 512;
-/// log2 of [`MAX_BUCKETS`].
-const FULL_BITS: u32 = MAX_BUCKETS.trailing_zeros();
 /// Entries per label at least.
 const MIN_BUCKETS: usize = 64;
 /// The memory all tables may take together, unless every label has [`MIN_BUCKETS`].
@@ -164,13 +162,7 @@ impl ValueCache {
         head: [u64; 4],
         len: usize,
     ) -> (u32, [u64; 2]) {
-        // Trees that look labels up eagerly have few enough labels for full tables: the
-        // shifts are then constants.
-        let index = if self.bits == FULL_BITS {
-            bucket(FULL_BITS, label, head, len)
-        } else {
-            bucket(self.bits, label, head, len)
-        };
+        let index = bucket(self.bits, label, head, len);
         let Some(e) = self.entries.get_mut(index) else {
             return (UNCACHED, [0, 0]);
         };
