@@ -374,24 +374,32 @@ receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: 
         }
     }
 
+    /// A root with receiver `default` whose children are the given flow-style routes.
+    fn flat_tree(children: impl IntoIterator<Item = String>) -> RoutingTree {
+        let mut yaml = String::from("route:\n  receiver: default\n  routes:\n");
+        for child in children {
+            yaml.push_str(&format!("    - {child}\n"));
+        }
+        yaml.push_str("receivers: [{name: default}]\n");
+        tree(&yaml)
+    }
+
     #[test]
     fn a_label_with_more_tests_than_one_chunk_holds() {
         // 150 equality and 60 regex tests on `l`: four chunks of 64, and the label loop
         // for trees with several chunks per label.
-        let mut yaml = String::from("route:\n  receiver: default\n  routes:\n");
-        for i in 0..150 {
-            let cont = if i % 3 == 0 { ", continue: true" } else { "" };
-            yaml.push_str(&format!(
-                "    - {{receiver: default, matchers: ['l=\"v{i}\"']{cont}}}\n"
-            ));
-        }
-        for i in 0..60 {
-            yaml.push_str(&format!(
-                "    - {{receiver: default, matchers: ['l=~\"v{i}.*\"', 'm!~\"x{i}|\"'], continue: true}}\n"
-            ));
-        }
-        yaml.push_str("receivers: [{name: default}]\n");
-        let t = tree(&yaml);
+        let t = flat_tree(
+            (0..150)
+                .map(|i| {
+                    let cont = if i % 3 == 0 { ", continue: true" } else { "" };
+                    format!("{{receiver: default, matchers: ['l=\"v{i}\"']{cont}}}")
+                })
+                .chain((0..60).map(|i| {
+                    format!(
+                        "{{receiver: default, matchers: ['l=~\"v{i}.*\"', 'm!~\"x{i}|\"'], continue: true}}"
+                    )
+                })),
+        );
         agree(
             &t,
             (0..3000).map(|i| {
@@ -407,8 +415,7 @@ receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: 
     fn dispatch_by_a_labels_value() {
         // Runs of siblings each needing one value of a label (checked as runs), broken by
         // other tests, negated runs, `continue`, more than 64 siblings.
-        let mut yaml = String::from("route:\n  receiver: default\n  routes:\n");
-        for i in 0..150 {
+        let t = flat_tree((0..150).map(|i| {
             let m = match i % 37 {
                 5 => format!("'t=~\"v{i}|w{i}\"', 'e!=\"\"'"),
                 11..=14 => format!("'u!=\"v{i}\"'"),
@@ -416,12 +423,8 @@ receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: 
                 _ => format!("'t=\"v{i}\"'"),
             };
             let cont = if i % 9 == 0 { ", continue: true" } else { "" };
-            yaml.push_str(&format!(
-                "    - {{receiver: default, matchers: [{m}]{cont}}}\n"
-            ));
-        }
-        yaml.push_str("receivers: [{name: default}]\n");
-        let t = tree(&yaml);
+            format!("{{receiver: default, matchers: [{m}]{cont}}}")
+        }));
         agree(
             &t,
             (0..3000).map(|i| {
@@ -437,16 +440,13 @@ receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: 
     fn trees_reading_more_than_64_label_names() {
         // More chunks than the fixed-size per-alert state holds: the general label loop,
         // which resets only the chunks the previous alert fetched.
-        let mut yaml = String::from("route:\n  receiver: default\n  routes:\n");
-        for i in 0..80 {
+        let t = flat_tree((0..80).map(|i| {
             let cont = if i % 4 == 0 { ", continue: true" } else { "" };
-            yaml.push_str(&format!(
-                "    - {{receiver: default, matchers: ['l{i}=~\"v.*\"', 'l{}!=\"v1\"']{cont}}}\n",
+            format!(
+                "{{receiver: default, matchers: ['l{i}=~\"v.*\"', 'l{}!=\"v1\"']{cont}}}",
                 (i + 1) % 80
-            ));
-        }
-        yaml.push_str("receivers: [{name: default}]\n");
-        let t = tree(&yaml);
+            )
+        }));
         agree(
             &t,
             (0..2000).map(|i| {
