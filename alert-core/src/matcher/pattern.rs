@@ -168,21 +168,28 @@ struct Gap {
 impl Gap {
     #[inline]
     fn accepts(self, middle: &str) -> bool {
-        let enough = |count: usize| count >= self.min_chars;
         match self.chars {
-            GapChars::Any => {
-                self.min_chars == 0 || enough(middle.chars().take(self.min_chars).count())
-            }
+            GapChars::Any => self.enough_chars(middle),
             GapChars::AnyButNewline => {
                 // Not `contains`: values are short and a call into the C library's
                 // `memchr` costs more than a few word operations.
-                !has_newline(middle.as_bytes())
-                    && (self.min_chars == 0 || enough(middle.chars().take(self.min_chars).count()))
+                !has_newline(middle.as_bytes()) && self.enough_chars(middle)
             }
             GapChars::Ascii(set) => {
                 // All ASCII, so bytes are characters.
-                enough(middle.len()) && middle.bytes().all(|b| b < 128 && set & (1u128 << b) != 0)
+                middle.len() >= self.min_chars
+                    && middle.bytes().all(|b| b < 128 && set & (1u128 << b) != 0)
             }
+        }
+    }
+
+    /// Whether `middle` has at least `min_chars` characters: `.*` and `.+` (zero or
+    /// one) by its length alone.
+    #[inline]
+    fn enough_chars(self, middle: &str) -> bool {
+        match self.min_chars {
+            0 | 1 => middle.len() >= self.min_chars,
+            n => middle.len() >= n && middle.chars().take(n).count() == n,
         }
     }
 
