@@ -87,7 +87,7 @@ struct Run {
 }
 
 /// Up to 64 consecutive children of a node, and the tests they read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Group {
     first: u32,
     len: u32,
@@ -95,6 +95,19 @@ struct Group {
     tests: (u32, u32),
     /// Range in `Engine::runs`.
     runs: (u32, u32),
+    /// The children without children of their own (a bit each).
+    leaves: u64,
+    /// The children without `continue` (a bit each).
+    stops: u64,
+}
+
+/// A bit per node of `nodes` (at most 64) for which `keep` holds.
+fn bits_of(nodes: &[u32], keep: impl Fn(u32) -> bool) -> u64 {
+    nodes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &k)| keep(k))
+        .fold(0, |m, (j, _)| m | 1 << j)
 }
 
 /// The shortest run of tests kept as a [`Run`].
@@ -184,9 +197,11 @@ struct Shape {
     route: u32,
     /// Range in `Engine::groups`.
     groups: (u32, u32),
+    /// A copy of the first of them (`len` 0 for a leaf): the walk reads it with the
+    /// node, one load less on its way.
+    first: Group,
     /// Range in `Engine::all_reqs`: every requirement, cheapest first.
     reqs: (u32, u32),
-    continue_: bool,
 }
 
 /// One label's distinct tests, in order of first use: a matcher of each kind (`=` or
@@ -563,13 +578,19 @@ impl Engine {
                     len: chunk_of_kids.len() as u32,
                     tests: (tests_start, e.child_tests.len() as u32),
                     runs: (runs_start, e.runs.len() as u32),
+                    leaves: bits_of(chunk_of_kids, |k| nodes[k as usize].children.is_empty()),
+                    stops: bits_of(chunk_of_kids, |k| !nodes[k as usize].continue_),
                 });
             }
             e.shape[h] = Shape {
                 route,
                 groups: (groups_start, e.groups.len() as u32),
+                first: e
+                    .groups
+                    .get(groups_start as usize)
+                    .copied()
+                    .unwrap_or_default(),
                 reqs: (reqs_start, e.all_reqs.len() as u32),
-                continue_: nodes[route as usize].continue_,
             };
             for &k in kids {
                 hot_of[k as usize] = next;
@@ -882,10 +903,15 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
     /// `Route.Match` below node `h`, whose own requirements hold.
     fn descend(&mut self, h: u32) {
         let e = self.e;
-        let shape = e.shape[h as usize];
+        let shape = &e.shape[h as usize];
         let before = self.out.len();
-        if shape.groups.0 < shape.groups.1 {
-            'groups: for g in &e.groups[shape.groups.0 as usize..shape.groups.1 as usize] {
+        if shape.first.len > 0 {
+            let mut g = &shape.first;
+            let mut more = e
+                .groups
+                .get(shape.groups.0 as usize + 1..shape.groups.1 as usize)
+                .unwrap_or_default();
+            'groups: loop {
                 let (pass, undecided) = self.classify(g);
                 let mut candidates = pass | undecided;
                 while candidates != 0 {
@@ -895,16 +921,19 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
                     if undecided >> j & 1 == 1 && !self.check(child) {
                         continue;
                     }
-                    let cs = &e.shape[child as usize];
-                    if cs.groups.0 == cs.groups.1 {
+                    if g.leaves >> j & 1 == 1 {
                         // A leaf: it matched, so it is the route.
-                        self.out.push(RouteId(cs.route));
+                        self.out.push(RouteId(e.shape[child as usize].route));
                     } else {
                         self.descend(child);
                     }
-                    if !cs.continue_ {
+                    if g.stops >> j & 1 == 1 {
                         break 'groups;
                     }
+                }
+                match more.split_first() {
+                    Some((next, rest)) => (g, more) = (next, rest),
+                    None => break,
                 }
             }
         }
