@@ -746,6 +746,7 @@ impl Engine {
     #[inline(always)]
     fn sort_direct(&self, labels: &LabelSet, st: &mut FewState<'_>, cache: &mut ValueCache) {
         let spare = self.chunk_slot.len();
+        let mut tables = cache.eager();
         for (i, (id, value)) in labels.values_with_ids().enumerate() {
             let c = id
                 .and_then(|id| self.direct.get(id.index()))
@@ -765,7 +766,7 @@ impl Engine {
                 st.pending |= 1 << k;
                 continue;
             }
-            let (e, b) = cache.lookup_eager(c as u32, value.head(), value.len());
+            let (e, b) = tables.lookup(c as u32, value.head(), value.len());
             chunk.bits = b;
             chunk.entry = e;
         }

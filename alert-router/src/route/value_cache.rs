@@ -77,6 +77,36 @@ const EMPTY: Entry = Entry {
     len: u32::MAX,
 };
 
+/// The entries and their tables' size, taken out of a [`ValueCache`] once per alert:
+/// the label loop then keeps them in registers (an entry it replaces cannot change
+/// them), instead of reading them again from the cache after every label.
+pub(crate) struct EagerTables<'c> {
+    entries: &'c mut [Entry],
+    bits: u32,
+}
+
+impl EagerTables<'_> {
+    /// [`ValueCache::lookup`] for a label the label loop looks up for every alert (one
+    /// read where every alert gets): without the trial. Such a label whose values do not
+    /// repeat only costs a replaced entry per alert, and its tests are evaluated per
+    /// alert either way.
+    #[inline(always)]
+    pub(crate) fn lookup(&mut self, label: u32, head: [u64; 4], len: usize) -> (u32, [u64; 2]) {
+        let index = bucket(self.bits, label, head, len);
+        let Some(e) = self.entries.get_mut(index) else {
+            return (UNCACHED, [0, 0]);
+        };
+        if e.holds(head, len) {
+            return (index as u32, [e.known, e.results]);
+        }
+        if len > MAX_CACHED_LEN {
+            return (UNCACHED, [0, 0]);
+        }
+        *e = Entry::claimed(head, len);
+        (index as u32, [0, 0])
+    }
+}
+
 /// Lookups of a label after which its hit rate is judged.
 const TRIAL: u32 = 4096;
 
@@ -95,7 +125,7 @@ struct Trial {
 /// A label whose values rarely repeat (instance addresses, customer ids) would only
 /// pay for hashing and copying: after [`TRIAL`] lookups, a label that missed more than
 /// half the time is no longer cached (its tests are then remembered per alert only).
-/// Labels looked up for every alert skip the trial ([`ValueCache::lookup_eager`]).
+/// Labels looked up for every alert skip the trial ([`EagerTables::lookup`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ValueCache {
     entries: Vec<Entry>,
@@ -151,29 +181,24 @@ impl ValueCache {
         (index as u32, [e.known, e.results])
     }
 
-    /// [`ValueCache::lookup`] for a label the label loop looks up for every alert (one
-    /// read where every alert gets): without the trial. Such a label whose values do not
-    /// repeat only costs a replaced entry per alert, and its tests are evaluated per
-    /// alert either way.
+    /// The tables as the label loop reads them: see [`EagerTables`].
     #[inline(always)]
+    pub(crate) fn eager(&mut self) -> EagerTables<'_> {
+        EagerTables {
+            entries: &mut self.entries,
+            bits: self.bits,
+        }
+    }
+
+    /// [`EagerTables::lookup`], for tests.
+    #[cfg(test)]
     pub(crate) fn lookup_eager(
         &mut self,
         label: u32,
         head: [u64; 4],
         len: usize,
     ) -> (u32, [u64; 2]) {
-        let index = bucket(self.bits, label, head, len);
-        let Some(e) = self.entries.get_mut(index) else {
-            return (UNCACHED, [0, 0]);
-        };
-        if e.holds(head, len) {
-            return (index as u32, [e.known, e.results]);
-        }
-        if len > MAX_CACHED_LEN {
-            return (UNCACHED, [0, 0]);
-        }
-        *e = Entry::claimed(head, len);
-        (index as u32, [0, 0])
+        self.eager().lookup(label, head, len)
     }
 
     /// The remembered `[known tests, results]` of entry `entry`.
