@@ -908,10 +908,7 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
         let before = self.out.len();
         if shape.first.len > 0 {
             let mut g = &shape.first;
-            let mut more = e
-                .groups
-                .get(shape.groups.0 as usize + 1..shape.groups.1 as usize)
-                .unwrap_or_default();
+            let mut next = shape.groups.0 + 1;
             'groups: loop {
                 let (pass, undecided) = self.classify(g);
                 let mut candidates = pass | undecided;
@@ -932,9 +929,13 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
                         break 'groups;
                     }
                 }
-                match more.split_first() {
-                    Some((next, rest)) => (g, more) = (next, rest),
-                    None => break,
+                // More than 64 children: the next group.
+                match e.groups.get(next as usize) {
+                    Some(more) if next < shape.groups.1 => {
+                        g = more;
+                        next += 1;
+                    }
+                    _ => break,
                 }
             }
         }
