@@ -13,8 +13,8 @@
 //! name numbers, each value's test results are fetched from a cache in the caller's
 //! [`MatchBuffer`] that remembers them per label value across alerts, and a node's
 //! children are classified together without branches. On the benchmark data (224
-//! routes, 100,000 alerts) a match takes about 140 ns on a 2-core EPYC VM (135–138 ns
-//! with `route-throughput`, 141–142 ns in the `router` criterion bench, both in
+//! routes, 100,000 alerts) a match takes about 128 ns on a 2-core EPYC VM (124–126 ns
+//! with `route-throughput`, 127.5–128.3 ns in the `router` criterion bench, both in
 //! `alert-benches`);
 //! Alertmanager 0.25's Go router takes about 1.3 µs there.
 //!
