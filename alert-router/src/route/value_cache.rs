@@ -190,17 +190,6 @@ impl ValueCache {
         }
     }
 
-    /// [`EagerTables::lookup`], for tests.
-    #[cfg(test)]
-    pub(crate) fn lookup_eager(
-        &mut self,
-        label: u32,
-        head: [u64; 4],
-        len: usize,
-    ) -> (u32, [u64; 2]) {
-        self.eager().lookup(label, head, len)
-    }
-
     /// The remembered `[known tests, results]` of entry `entry`.
     #[cfg(test)]
     pub(crate) fn bits(&self, entry: u32) -> [u64; 2] {
@@ -243,11 +232,11 @@ mod tests {
         assert!(entry(&mut cache, 1, "a").is_some());
     }
 
-    /// `lookup_eager` for a value.
+    /// [`EagerTables::lookup`] for a value.
     fn eager(cache: &mut ValueCache, label: u32, value: &str) -> (Option<u32>, [u64; 2]) {
         let set = LabelSet::from_pairs([("v", value)]).expect("valid");
         let (_, v) = set.values_with_ids().next().expect("one label");
-        let (entry, bits) = cache.lookup_eager(label, v.head(), v.len());
+        let (entry, bits) = cache.eager().lookup(label, v.head(), v.len());
         ((entry != UNCACHED).then_some(entry), bits)
     }
 
