@@ -1,6 +1,6 @@
-//! Ids of conditions and endpoints.
+//! Ids of conditions, SLOs and endpoints.
 //!
-//! Both kinds of id end up in label values (`alert_condition_id="cpu-high"`), in
+//! Every kind of id ends up in label values (`alert_condition_id="cpu-high"`), in
 //! Alertmanager receiver names and in error paths (`endpoints[ops-slack].slack.api_url`),
 //! so they are kept short and plain: 1 to 128 bytes of `A-Z a-z 0-9 _ . -`, starting
 //! with a letter or digit. UUIDs and Opni's short UUIDs fit.
@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{Error, Result};
 use crate::field_path::FieldPath;
 
-/// The longest condition or endpoint id, in bytes.
+/// The longest condition, SLO or endpoint id, in bytes.
 pub const MAX_ID_LEN: usize = 128;
 
 /// What an id must look like, as error messages say it.
@@ -92,9 +92,10 @@ where
     deserializer.deserialize_str(ValidatedStr { expecting, parse })
 }
 
-/// Defines a validated id newtype; the two id types differ only in name and docs.
+/// Defines a validated id newtype; the id types differ only in name and docs. `$a` is
+/// the article before `$what` in what the reader expects (`a condition id`, `an SLO id`).
 macro_rules! validated_id {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $a:literal, $what:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(String);
@@ -175,7 +176,7 @@ macro_rules! validated_id {
             fn deserialize<D: Deserializer<'de>>(
                 deserializer: D,
             ) -> std::result::Result<Self, D::Error> {
-                deserialize_validated(deserializer, concat!("a ", $what, " id"), |s| $name::new(s))
+                deserialize_validated(deserializer, concat!($a, " ", $what, " id"), |s| $name::new(s))
             }
         }
     };
@@ -196,7 +197,27 @@ validated_id!(
     /// # Ok::<(), alert_core::Error>(())
     /// ```
     ConditionId,
+    "a",
     "condition"
+);
+
+validated_id!(
+    /// The id of a [`crate::Slo`], unique among the SLOs of a spec and different from
+    /// every condition id there.
+    ///
+    /// Like a condition's id, it is the value of the [`crate::CONDITION_ID_LABEL`] label
+    /// on the SLO's alerts, which the router matches on.
+    ///
+    /// ```
+    /// use alert_core::SloId;
+    /// let id: SloId = "api-availability".parse()?;
+    /// assert_eq!(id.as_str(), "api-availability");
+    /// assert!(SloId::new("api availability").is_err());
+    /// # Ok::<(), alert_core::Error>(())
+    /// ```
+    SloId,
+    "an",
+    "SLO"
 );
 
 validated_id!(
@@ -211,6 +232,7 @@ validated_id!(
     /// # Ok::<(), alert_core::Error>(())
     /// ```
     EndpointId,
+    "an",
     "endpoint"
 );
 
@@ -235,6 +257,7 @@ mod tests {
                 Ok(ok)
             );
             assert!(EndpointId::new(ok).is_ok(), "{ok}");
+            assert!(SloId::new(ok).is_ok(), "{ok}");
         }
         for bad in ["-a", "_a", ".a", "a b", "a/b", "é", "a|b", &"a".repeat(129)] {
             let err = ConditionId::new(bad).unwrap_err();
@@ -253,6 +276,14 @@ mod tests {
                 field: "endpoint id".into()
             }
         );
+        assert_eq!(
+            SloId::new("a b").unwrap_err(),
+            Error::InvalidField {
+                field: "SLO id".into(),
+                value: "a b".into(),
+                expected: ID_FORM.into()
+            }
+        );
     }
 
     #[test]
@@ -261,5 +292,11 @@ mod tests {
         assert_eq!(serde_json::to_string(&id).expect("ser"), "\"pager\"");
         let err = serde_json::from_str::<EndpointId>("\"a b\"").unwrap_err();
         assert!(err.to_string().starts_with("endpoint id: "), "{err}");
+        let err = serde_json::from_str::<SloId>("1").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid type: integer `1`, expected an SLO id"),
+            "{err}"
+        );
     }
 }

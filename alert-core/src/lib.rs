@@ -2,8 +2,9 @@
 //!
 //! Label sets and their fingerprints, matchers in both of Alertmanager's grammars,
 //! alerts, silences, the webhook payload (version 4), Go-style durations and timestamps,
-//! and the alerting domain model (severities, tenants, conditions, endpoints). Each item
-//! behaves as Alertmanager 0.25 does. This crate is pure: no I/O, no async runtime.
+//! and the alerting domain model (severities, tenants, conditions, SLOs, endpoints).
+//! Each item behaves as Alertmanager 0.25 does. This crate is pure: no I/O, no async
+//! runtime.
 //!
 //! ```
 //! use alert_core::{Duration, LabelSet};
@@ -35,6 +36,7 @@ pub mod matcher;
 pub mod secret;
 pub mod severity;
 pub mod silence;
+pub mod slo;
 pub mod spec;
 #[cfg(any(test, feature = "proptest-strategies"))]
 pub mod strategies;
@@ -58,12 +60,13 @@ pub use endpoint::{
 };
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, fingerprint_sorted};
-pub use id::{ConditionId, EndpointId};
+pub use id::{ConditionId, EndpointId, SloId};
 pub use labels::{LabelSet, NameId, ValueRef, is_valid_label_name, validate_label_name};
 pub use matcher::{MatchType, Matcher, Matchers, ParserMode, parse_matcher, parse_matchers};
 pub use secret::Secret;
 pub use severity::{SEVERITY_LABEL, Severity};
 pub use silence::{Silence, SilenceState, SilenceStatus};
+pub use slo::{SLO_LABEL_PREFIX, Sli, Slo, WINDOW_PLACEHOLDER};
 pub use spec::AlertingSpec;
 pub use tenant::TenantId;
 pub use timestamp::Timestamp;

@@ -1,28 +1,34 @@
 //! Proptest strategies for valid domain values: endpoints of every kind, conditions,
-//! throttles and label sets, for the property tests of this crate and of the crates
-//! built on it (feature `proptest-strategies`).
+//! SLOs, whole specs, throttles and label sets, for the property tests of this crate and
+//! of the crates built on it (feature `proptest-strategies`).
 //!
 //! Every generated secret contains [`MARK`] and no other generated text does, so a test
 //! can tell whether a secret leaked.
 //!
 //! ```
-//! use alert_core::strategies::{condition, endpoint};
+//! use alert_core::strategies::{condition, endpoint, slo, spec};
 //! use proptest::prelude::*;
 //!
-//! proptest!(ProptestConfig::with_cases(8), |(e in endpoint(), c in condition())| {
+//! proptest!(ProptestConfig::with_cases(8), |(e in endpoint(), c in condition(), s in slo())| {
 //!     prop_assert_eq!(e.validate(), Ok(()));
 //!     prop_assert_eq!(c.validate(), Ok(()));
+//!     prop_assert_eq!(s.validate(), Ok(()));
+//! });
+//! proptest!(ProptestConfig::with_cases(8), |(spec in spec())| {
+//!     prop_assert_eq!(spec.validate(), Ok(()));
 //! });
 //! ```
 
+use alert_core::slo::{MAX_WINDOW, MIN_WINDOW};
 use alert_core::{
-    AgentDisconnectCondition, AlertCondition, AlertEndpoint, AttachedEndpoint, BasicAuth,
-    CompareOp, ComponentHealthCondition, ConditionId, ConditionKind, CpuCondition, DiscordEndpoint,
-    Duration, EmailEndpoint, EndpointId, EndpointKind, FilesystemCondition, HttpClientOptions,
-    KubeObjectKind, KubeStateCondition, LabelSet, MemoryCondition, Message, MsTeamsEndpoint,
-    OpsGenieEndpoint, OpsGenieResponder, PagerDutyEndpoint, PrometheusCondition, PushoverEndpoint,
-    Secret, Severity, SlackEndpoint, TelegramEndpoint, TelegramParseMode, TenantId, Throttle,
-    TlsOptions, VictorOpsEndpoint, WebexEndpoint, WebhookEndpoint,
+    AgentDisconnectCondition, AlertCondition, AlertEndpoint, AlertingSpec, AttachedEndpoint,
+    BasicAuth, CompareOp, ComponentHealthCondition, ConditionId, ConditionKind, CpuCondition,
+    DiscordEndpoint, Duration, EmailEndpoint, EndpointId, EndpointKind, FilesystemCondition,
+    HttpClientOptions, KubeObjectKind, KubeStateCondition, LabelSet, MemoryCondition, Message,
+    MsTeamsEndpoint, OpsGenieEndpoint, OpsGenieResponder, PagerDutyEndpoint, PrometheusCondition,
+    PushoverEndpoint, Secret, Severity, SlackEndpoint, Sli, Slo, SloId, TelegramEndpoint,
+    TelegramParseMode, TenantId, Throttle, TlsOptions, VictorOpsEndpoint, WINDOW_PLACEHOLDER,
+    WebexEndpoint, WebhookEndpoint,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -465,6 +471,107 @@ pub fn condition() -> impl Strategy<Value = AlertCondition> {
                 }
             },
         )
+}
+
+/// A valid SLI in either form, its queries PromQL templates holding
+/// [`WINDOW_PLACEHOLDER`] (once or twice).
+pub fn sli() -> impl Strategy<Value = Sli> {
+    let rate = r#"[a-z_]{1,10}(\{code!~"5\.\."\})?"#
+        .prop_map(|metric| format!("sum(rate({metric}[{WINDOW_PLACEHOLDER}]))"));
+    prop_oneof![
+        (rate.clone(), rate.clone()).prop_map(|(good, total)| Sli::Events { good, total }),
+        (rate.clone(), rate)
+            .prop_map(|(errors, total)| Sli::ErrorRatio(format!("{errors} / {total}"))),
+    ]
+}
+
+/// A valid SLO with attached endpoints.
+pub fn slo() -> impl Strategy<Value = Slo> {
+    // Objectives with up to four decimals, strictly between 0 and 100.
+    let objective = (1u32..1_000_000).prop_map(|n| f64::from(n) / 10_000.0);
+    let window = (MIN_WINDOW.as_secs()..=MAX_WINDOW.as_secs())
+        .prop_map(|s| Duration::from_secs(s).unwrap_or(MIN_WINDOW));
+    (
+        (
+            id(),
+            "\\PC{0,10}",
+            "\\PC{0,10}",
+            "[a-zA-Z0-9_-]{1,12}",
+            prop::sample::select(Severity::ALL.to_vec()),
+        ),
+        (objective, window, labels("l_"), labels("a_"), sli()),
+        (
+            prop::collection::btree_map(id(), throttle(), 0..4),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (id, name, description, tenant, severity),
+                (objective, window, labels, annotations, sli),
+                (attached, disabled),
+            )| Slo {
+                id: SloId::new(id).expect("valid id"),
+                name,
+                description,
+                tenant: TenantId::new(tenant).expect("valid tenant"),
+                objective,
+                window,
+                severity,
+                labels,
+                annotations,
+                sli,
+                endpoints: attached
+                    .into_iter()
+                    .map(|(id, throttle)| AttachedEndpoint {
+                        id: EndpointId::new(id).expect("valid"),
+                        throttle,
+                    })
+                    .collect(),
+                disabled,
+            },
+        )
+}
+
+/// Points `attached` at `endpoints`, in order, dropping attachments beyond their number,
+/// so that every reference resolves and none repeats.
+fn attach_existing(attached: &mut Vec<AttachedEndpoint>, endpoints: &[AlertEndpoint]) {
+    attached.truncate(endpoints.len());
+    for (a, e) in attached.iter_mut().zip(endpoints) {
+        a.id = e.id.clone();
+    }
+}
+
+/// A valid spec: endpoints, conditions and SLOs with unique ids (no SLO sharing a
+/// condition's), every attachment naming an endpoint of the spec.
+pub fn spec() -> impl Strategy<Value = AlertingSpec> {
+    (
+        vec(endpoint(), 0..4),
+        vec(condition(), 0..4),
+        vec(slo(), 0..4),
+    )
+        .prop_map(|(es, cs, ss)| {
+            let mut spec = AlertingSpec::default();
+            for e in es {
+                if spec.endpoint(e.id.as_str()).is_none() {
+                    spec.endpoints.push(e);
+                }
+            }
+            for mut c in cs {
+                if spec.condition(c.id.as_str()).is_none() {
+                    attach_existing(&mut c.endpoints, &spec.endpoints);
+                    spec.conditions.push(c);
+                }
+            }
+            for mut s in ss {
+                let id = s.id.as_str();
+                if spec.slo(id).is_none() && spec.condition(id).is_none() {
+                    attach_existing(&mut s.endpoints, &spec.endpoints);
+                    spec.slos.push(s);
+                }
+            }
+            spec
+        })
 }
 
 /// Regex patterns built from the pieces the matcher's literal fast paths handle and

@@ -147,7 +147,7 @@ proptest! {
             }
             conditions.push(c);
         }
-        let spec = AlertingSpec { endpoints, conditions };
+        let spec = AlertingSpec { endpoints, conditions, slos: Vec::new() };
         prop_assert_eq!(spec.validate(), Ok(()));
         let yaml = yaml_serde::to_string(&spec).expect("yaml");
         let back: AlertingSpec = yaml_serde::from_str(&yaml).map_err(|err| TestCaseError::fail(format!("{err}\n{yaml}")))?;

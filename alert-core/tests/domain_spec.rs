@@ -3,7 +3,7 @@
 
 use alert_core::{
     AlertCondition, AlertEndpoint, AlertingSpec, CONDITION_ID_LABEL, CompareOp, ConditionKind,
-    Duration, EndpointKind, Error, KubeObjectKind, Severity, TenantId, Throttle,
+    Duration, EndpointKind, Error, KubeObjectKind, Severity, Sli, Slo, TenantId, Throttle,
 };
 
 /// The spec shape from the router's CLI, extended with every condition kind.
@@ -89,6 +89,45 @@ conditions:
     tenant: cluster-a
     kube_state: {object_kind: pod, namespace: shop, name: checkout-0, expected_state: Running, for: 10m}
     disabled: true
+"##;
+
+/// SLOs in both SLI forms, beside the endpoints and a condition they share a spec with.
+const SLO_SPEC: &str = r##"
+endpoints:
+  - id: ops-slack
+    slack: {api_url: "https://hooks.slack.com/services/T/B/X", channel: "#ops"}
+  - id: pager
+    pagerduty: {routing_key: "abc"}
+conditions:
+  - id: cpu-high
+    tenant: cluster-a
+    cpu: {threshold_percent: 90, for: 5m}
+    endpoints: [ops-slack]
+slos:
+  - id: api-availability
+    tenant: cluster-a
+    name: API availability
+    description: Requests answered without a server error
+    objective: 99.9
+    window: 30d
+    severity: critical
+    labels: {team: api}
+    annotations: {runbook_url: "https://runbooks.example.org/api"}
+    sli:
+      good: sum(rate(http_requests_total{code!~"5.."}[{{.window}}]))
+      total: sum(rate(http_requests_total[{{.window}}]))
+    endpoints: [ops-slack, {id: pager, group_wait: 30s}]
+    disabled: false
+  - id: checkout-latency
+    tenant: cluster-b
+    objective: 99
+    window: 28d
+    sli:
+      error_ratio: |
+        sum(rate(checkout_duration_seconds_count[{{.window}}]))
+          - sum(rate(checkout_duration_seconds_bucket{le="0.5"}[{{.window}}]))
+        /
+        sum(rate(checkout_duration_seconds_count[{{.window}}]))
 "##;
 
 fn d(s: &str) -> Duration {
@@ -204,6 +243,85 @@ fn round_trips_through_yaml_and_json() {
 }
 
 #[test]
+fn reads_slos() {
+    let spec = yaml_spec(SLO_SPEC).expect("the SLO spec is valid");
+    assert_eq!(spec.slos.len(), 2);
+    let api = spec.slo("api-availability").expect("api-availability");
+    assert_eq!(api.tenant.as_str(), "cluster-a");
+    assert_eq!(api.display_name(), "API availability");
+    assert_eq!(api.objective, 99.9);
+    assert_eq!(api.window, d("30d"));
+    assert_eq!(api.severity, Severity::Critical);
+    assert!(api.is_enabled());
+    assert_eq!(
+        api.annotations.get("runbook_url"),
+        Some("https://runbooks.example.org/api")
+    );
+    assert_eq!(
+        api.sli,
+        Sli::Events {
+            good: r#"sum(rate(http_requests_total{code!~"5.."}[{{.window}}]))"#.into(),
+            total: "sum(rate(http_requests_total[{{.window}}]))".into(),
+        }
+    );
+    assert_eq!(api.endpoints[1].throttle.group_wait, Some(d("30s")));
+    assert_eq!(
+        api.alert_labels().to_string(),
+        r#"{alert_condition_id="api-availability", severity="critical", team="api"}"#
+    );
+
+    let checkout = spec.slo("checkout-latency").expect("checkout-latency");
+    assert_eq!(checkout.window, d("4w"));
+    assert_eq!(checkout.severity, Severity::Warning);
+    assert!((checkout.error_budget() - 0.01).abs() < 1e-12);
+    let Sli::ErrorRatio(query) = &checkout.sli else {
+        panic!("error_ratio form: {:?}", checkout.sli)
+    };
+    assert!(query.ends_with("[{{.window}}]))\n"), "{query:?}");
+    assert_eq!(
+        checkout.sli.error_ratio_query("1h"),
+        "(sum(rate(checkout_duration_seconds_count[1h]))\n  \
+         - sum(rate(checkout_duration_seconds_bucket{le=\"0.5\"}[1h]))\n/\n\
+         sum(rate(checkout_duration_seconds_count[1h])))"
+    );
+
+    let tenants: Vec<&str> = spec.tenants().into_iter().map(TenantId::as_str).collect();
+    assert_eq!(tenants, ["cluster-a", "cluster-b"]);
+    let slack = "ops-slack".parse().expect("id");
+    let using: Vec<&str> = spec.slos_using(&slack).map(|s| s.id.as_str()).collect();
+    assert_eq!(using, ["api-availability"]);
+    assert_eq!(spec.conditions_using(&slack).count(), 1);
+
+    let yaml = yaml_serde::to_string(&spec).expect("to yaml");
+    assert_eq!(yaml_spec(&yaml).expect("re-read yaml"), spec, "{yaml}");
+    let json = serde_json::to_string(&spec).expect("to json");
+    assert_eq!(
+        serde_json::from_str::<AlertingSpec>(&json).expect("re-read json"),
+        spec
+    );
+    // Defaults are left out: the 30d window, `disabled: false`.
+    let api = serde_json::to_value(api).expect("json");
+    assert!(
+        api.get("window").is_none() && api.get("disabled").is_none(),
+        "{api}"
+    );
+    assert_eq!(
+        serde_json::to_value(checkout).expect("json")["window"],
+        serde_json::json!("4w")
+    );
+    let read_alone: Slo = serde_json::from_value(api).expect("an SLO reads alone");
+    assert_eq!(&read_alone, spec.slo("api-availability").expect("api"));
+}
+
+#[test]
+fn specs_without_slos_write_no_slos_key() {
+    let spec = yaml_spec(SPEC).expect("valid");
+    assert!(spec.slos.is_empty());
+    assert!(!yaml_serde::to_string(&spec).expect("yaml").contains("slos"));
+    assert!(!serde_json::to_string(&spec).expect("json").contains("slos"));
+}
+
+#[test]
 fn attachments_serialise_compactly() {
     let spec = yaml_spec(SPEC).expect("valid");
     let routed = serde_json::to_value(spec.condition("routed-only").expect("c")).expect("json");
@@ -231,6 +349,7 @@ fn spec_error(yaml: &str) -> String {
 #[test]
 fn every_validation_error_names_its_field_path() {
     let slack = r#"slack: {api_url: "https://hooks.slack.com/x"}"#;
+    let slo = "tenant: t, objective: 99.5, sli: {error_ratio: 'e[{{.window}}]'}";
     let cases: Vec<(String, &str)> = vec![
         // Endpoints.
         (
@@ -408,6 +527,91 @@ fn every_validation_error_names_its_field_path() {
             "conditions: [{id: c}, {id: c}]".into(),
             "conditions[c].id: ids unique among conditions",
         ),
+        // SLOs.
+        (format!("slos: [{{id: 'a b', {slo}}}]"), "slos[a b].id:"),
+        ("slos: [{objective: 99, sli: {error_ratio: 'e[{{.window}}]'}}]".into(), "slos[].id: missing required value"),
+        (
+            "slos: [{id: s, objective: 99, sli: {error_ratio: 'e[{{.window}}]'}}]".into(),
+            "slos[s].tenant: missing required value",
+        ),
+        (
+            "slos: [{id: s, tenant: 'a|b', objective: 99, sli: {error_ratio: 'e[{{.window}}]'}}]".into(),
+            "slos[s].tenant: tenant ID contains unsupported character '|'",
+        ),
+        (
+            "slos: [{id: s, tenant: t, sli: {error_ratio: 'e[{{.window}}]'}}]".into(),
+            "slos[s].objective: missing required value",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 100, sli: {error_ratio: 'e[{{.window}}]'}}]".into(),
+            "slos[s].objective: a percentage strictly between 0 and 100",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: .nan, sli: {error_ratio: 'e[{{.window}}]'}}]".into(),
+            "slos[s].objective: a percentage strictly between 0 and 100",
+        ),
+        (
+            format!("slos: [{{id: s, {slo}, window: 1d}}]"),
+            "slos[s].window: a window from 1w to 90d",
+        ),
+        (
+            format!("slos: [{{id: s, {slo}, window: 91d}}]"),
+            "slos[s].window: a window from 1w to 90d",
+        ),
+        (
+            format!("slos: [{{id: s, {slo}, labels: {{alert_condition_id: x}}}}]"),
+            "slos[s].labels[alert_condition_id]:",
+        ),
+        (
+            format!("slos: [{{id: s, {slo}, labels: {{severity: page}}}}]"),
+            "slos[s].labels[severity]:",
+        ),
+        (
+            format!("slos: [{{id: s, {slo}, labels: {{slo_window: 5m}}}}]"),
+            "slos[s].labels[slo_window]: no label starting with slo_",
+        ),
+        ("slos: [{id: s, tenant: t, objective: 99}]".into(), "slos[s].sli: missing required value"),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, sli: {}}]".into(),
+            "slos[s].sli: exactly one form: good and total, or error_ratio",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, sli: {good: 'g[{{.window}}]', total: 't[{{.window}}]', error_ratio: 'e[{{.window}}]'}}]".into(),
+            "slos[s].sli: exactly one form: good and total, or error_ratio",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, sli: {good: 'g[{{.window}}]'}}]".into(),
+            "slos[s].sli.total: missing required value",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, sli: {good: 'g[{{.window}}]', total: ' '}}]".into(),
+            "slos[s].sli.total: missing required value",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, sli: {error_ratio: 'rate(e[5m])'}}]".into(),
+            "slos[s].sli.error_ratio: a PromQL template holding {{.window}}",
+        ),
+        (format!("slos: [{{id: s, {slo}, endpoints: ['a b']}}]"), "slos[s].endpoints[0].id:"),
+        (
+            format!("endpoints: [{{id: p, {slack}}}]\nslos: [{{id: s, {slo}, endpoints: [p, p]}}]"),
+            "slos[s].endpoints[1].id: each endpoint attached once",
+        ),
+        (
+            format!("endpoints: [{{id: p, {slack}}}]\nslos: [{{id: s, {slo}, endpoints: [{{id: p, group_interval: 0s}}]}}]"),
+            "slos[s].endpoints[0].group_interval: group_interval cannot be zero",
+        ),
+        (
+            format!("slos: [{{id: s, {slo}, endpoints: [nope]}}]"),
+            "slos[s].endpoints[0].id: the id of an endpoint in endpoints",
+        ),
+        (
+            format!("slos: [{{id: s, {slo}}}, {{id: s, {slo}}}]"),
+            "slos[s].id: ids unique among slos",
+        ),
+        (
+            format!("conditions: [{{id: s}}]\nslos: [{{id: s, {slo}}}]"),
+            "slos[s].id: an id no condition has",
+        ),
     ];
     for (yaml, path) in cases {
         let err = spec_error(&yaml);
@@ -471,7 +675,27 @@ fn structural_errors_name_the_field_in_yaml() {
         ),
         (
             "conditionz: []",
-            "unknown field `conditionz`, expected `endpoints` or `conditions`",
+            "unknown field `conditionz`, expected one of `endpoints`, `conditions`, `slos`",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, target: 99, sli: {error_ratio: 'e[{{.window}}]'}}]",
+            "slos[0]: unknown field `target`, expected one of `id`, `name`",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, sli: {error_query: 'e[{{.window}}]'}}]",
+            "slos[0].sli: unknown field `error_query`, expected one of `good`, `total`, `error_ratio`",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: high, sli: {error_ratio: 'e[{{.window}}]'}}]",
+            "slos[0].objective: invalid type: string \"high\", expected f64",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, window: month, sli: {error_ratio: 'e[{{.window}}]'}}]",
+            "not a valid duration string: \"month\"",
+        ),
+        (
+            "slos: [{id: s, tenant: t, objective: 99, severity: page, sli: {error_ratio: 'e[{{.window}}]'}}]",
+            "slos[0].severity: unknown variant `page`",
         ),
     ];
     for (yaml, want) in cases {

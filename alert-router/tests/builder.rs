@@ -281,6 +281,7 @@ fn three_tenants() -> AlertingSpec {
             condition("c1", Some("cluster-c"), &["only-b"]),
             condition("u1", None, &["shared"]),
         ],
+        slos: Vec::new(),
     }
 }
 
@@ -429,6 +430,7 @@ fn the_layout_keeps_the_base_and_puts_our_routes_first() {
     let spec = AlertingSpec {
         endpoints: vec![hook("ep")],
         conditions: vec![condition("cpu", Some("a"), &["ep"])],
+        slos: Vec::new(),
     };
     let built = Builder::from_spec(spec.clone(), options.clone()).expect("builds");
     let config = Config::from_yaml(&built.tenants().next().expect("one").yaml).expect("reads");
@@ -488,6 +490,7 @@ fn msteams_is_refused_naming_the_endpoint_only_when_used() {
     let mut spec = AlertingSpec {
         endpoints: vec![hook("ep"), teams.clone()],
         conditions: vec![condition("cpu", None, &["ep"])],
+        slos: Vec::new(),
     };
     // Unused: no receiver is written for it, so nothing to refuse.
     let mut builder = Builder::from_spec(spec.clone(), BuildOptions::default()).expect("builds");
@@ -559,6 +562,7 @@ fn name_collisions_with_the_base_name_both_sides() {
     let spec = AlertingSpec {
         endpoints: vec![hook("ops-slack")],
         conditions: vec![condition("cpu", None, &["ops-slack"])],
+        slos: Vec::new(),
     };
     let err = Builder::from_spec(spec, options).expect_err("collides");
     assert!(matches!(err, Error::NameCollision { .. }));

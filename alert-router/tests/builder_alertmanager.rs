@@ -287,6 +287,7 @@ fn notifications_reach_the_history_webhook_every_endpoint_and_the_base() {
             condition("disk", "t1", vec![attached("yes", "0s")]),
             condition("other", "t2", vec![attached("hook-a", "0s")]),
         ],
+        slos: Vec::new(),
     };
     let builder = Builder::from_spec(spec.clone(), options).expect("builds");
     let t1 = builder
@@ -480,6 +481,7 @@ fn yaml_1_1_specials_survive_a_trip_through_alertmanager() {
     let spec = AlertingSpec {
         endpoints,
         conditions,
+        slos: Vec::new(),
     };
     let builder = Builder::from_spec(spec.clone(), options).expect("builds");
     let tenant = builder

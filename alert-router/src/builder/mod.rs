@@ -351,6 +351,7 @@ impl Builder {
         let AlertingSpec {
             endpoints,
             conditions,
+            slos: _,
         } = spec;
         let receivers = par_map(&endpoints, |e| render_endpoint(&layout, &options, e));
         let routes = par_map(&conditions, |c| render_condition(&layout, &options, c));

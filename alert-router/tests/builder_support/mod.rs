@@ -275,6 +275,7 @@ pub fn spec() -> impl Strategy<Value = AlertingSpec> {
             AlertingSpec {
                 endpoints,
                 conditions,
+                slos: Vec::new(),
             }
         })
 }

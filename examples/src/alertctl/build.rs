@@ -202,6 +202,7 @@ fn read_spec(path: &Path) -> Result<(AlertingSpec, BuildOptions), String> {
     let spec = AlertingSpec {
         endpoints: file.endpoints,
         conditions: file.conditions,
+        slos: Vec::new(),
     };
     spec.validate().map_err(|e| format!("{shown}: {e}"))?;
     let mut options = BuildOptions {
