@@ -1,8 +1,10 @@
-//! Stands in for nothing: finds the real Alertmanager 0.25 binaries installed on this machine.
+//! Stands in for nothing: finds the real Alertmanager 0.25 and etcd 3.4 binaries
+//! installed on this machine.
 //!
 //! Debian installs the daemon as `prometheus-alertmanager` (upstream calls it
-//! `alertmanager`) and the CLI as `amtool`. A test that needs one and cannot find it
-//! fails with [`INSTALL_HINT`]; it never passes silently.
+//! `alertmanager`) and the CLI as `amtool`; etcd as `etcd` (package `etcd-server`) and
+//! `etcdctl` (package `etcd-client`). A test that needs one and cannot find it fails with
+//! [`INSTALL_HINT`] or [`ETCD_INSTALL_HINT`]; it never passes silently.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,10 @@ use std::path::{Path, PathBuf};
 /// How to get the binaries, shown whenever one is missing.
 pub const INSTALL_HINT: &str = "install Alertmanager 0.25 with `apt-get install -y prometheus-alertmanager` \
      (Debian; it brings `amtool` too), or point ALERTMANAGER_BIN / AMTOOL_BIN at the binaries";
+
+/// How to get etcd, shown whenever `etcd` or `etcdctl` is missing.
+pub const ETCD_INSTALL_HINT: &str = "install etcd 3.4 with `apt-get install -y etcd-server etcd-client` \
+     (Debian), or point ETCD_BIN / ETCDCTL_BIN at the binaries";
 
 /// The Alertmanager daemon: `$ALERTMANAGER_BIN`, else `alertmanager`, else
 /// `prometheus-alertmanager` on `PATH`.
@@ -28,6 +34,22 @@ pub fn amtool_bin() -> PathBuf {
     find_amtool().unwrap_or_else(|why| panic!("{why}; {INSTALL_HINT}"))
 }
 
+/// The etcd server: `$ETCD_BIN`, else `etcd` on `PATH`.
+///
+/// # Panics
+/// When none is found, with [`ETCD_INSTALL_HINT`].
+pub fn etcd_bin() -> PathBuf {
+    find_etcd().unwrap_or_else(|why| panic!("{why}; {ETCD_INSTALL_HINT}"))
+}
+
+/// `etcdctl`: `$ETCDCTL_BIN`, else `etcdctl` on `PATH`.
+///
+/// # Panics
+/// When none is found, with [`ETCD_INSTALL_HINT`].
+pub fn etcdctl_bin() -> PathBuf {
+    find_etcdctl().unwrap_or_else(|why| panic!("{why}; {ETCD_INSTALL_HINT}"))
+}
+
 /// Like [`alertmanager_bin`], but says why instead of panicking.
 pub fn find_alertmanager() -> Result<PathBuf, String> {
     find(
@@ -39,6 +61,16 @@ pub fn find_alertmanager() -> Result<PathBuf, String> {
 /// Like [`amtool_bin`], but says why instead of panicking.
 pub fn find_amtool() -> Result<PathBuf, String> {
     find("AMTOOL_BIN", &["amtool"])
+}
+
+/// Like [`etcd_bin`], but says why instead of panicking.
+pub fn find_etcd() -> Result<PathBuf, String> {
+    find("ETCD_BIN", &["etcd"])
+}
+
+/// Like [`etcdctl_bin`], but says why instead of panicking.
+pub fn find_etcdctl() -> Result<PathBuf, String> {
+    find("ETCDCTL_BIN", &["etcdctl"])
 }
 
 fn find(var: &str, names: &[&str]) -> Result<PathBuf, String> {

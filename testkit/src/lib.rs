@@ -1,5 +1,6 @@
 //! Test machinery every crate's integration tests share: REAL Alertmanager 0.25
-//! processes on free loopback ports, a webhook sink, `amtool`, and a small HTTP client.
+//! processes on free loopback ports, a webhook sink, `amtool`, REAL etcd 3.4 members and
+//! clusters ([`Etcd`], [`EtcdCluster`]), and a small HTTP client.
 //!
 //! Alertmanager is the judge: tests start the real daemon (Debian's
 //! `prometheus-alertmanager`) rather than a mock. A test that needs it and cannot find it
@@ -38,6 +39,7 @@ pub mod amtool;
 pub mod binaries;
 pub mod cluster;
 pub mod cortex;
+pub mod etcd;
 pub mod http;
 pub mod loki;
 pub mod poll;
@@ -47,8 +49,11 @@ pub mod webhook_sink;
 
 pub use alertmanager::{Alertmanager, AlertmanagerBuilder, MINIMAL_CONFIG};
 pub use amtool::{AmtoolOutput, amtool};
-pub use binaries::{INSTALL_HINT, alertmanager_bin, amtool_bin};
+pub use binaries::{
+    ETCD_INSTALL_HINT, INSTALL_HINT, alertmanager_bin, amtool_bin, etcd_bin, etcdctl_bin,
+};
 pub use cluster::Cluster;
+pub use etcd::{Etcd, EtcdBuilder, EtcdCluster};
 pub use http::HttpResponse;
 pub use poll::{poll_until, wait_until};
 pub use ports::{free_port, free_tcp_udp_port};
