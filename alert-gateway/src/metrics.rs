@@ -1,0 +1,164 @@
+//! The gateway's own metrics, rendered in Prometheus' text format at `/metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Histogram bucket bounds in seconds (store latency).
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (bound, count) in BUCKETS.iter().zip(self.counts.iter_mut()) {
+            if seconds <= *bound {
+                *count += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += seconds;
+    }
+}
+
+/// Counters, gauges and histograms of one gateway process.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    store: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
+    watchers: AtomicI64,
+    revision: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a request by method, matched route and status.
+    pub fn request(&self, method: &str, route: &str, status: u16) {
+        let mut requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        *requests
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
+    }
+
+    /// Records the latency of one store call (`op`: get, list, txn, ...; `outcome`: ok
+    /// or error).
+    pub fn store_call(&self, op: &'static str, outcome: &'static str, took: Duration) {
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        store
+            .entry((op, outcome))
+            .or_default()
+            .observe(took.as_secs_f64());
+    }
+
+    /// One more (or, with `-1`, one fewer) open watch.
+    pub fn watchers(&self, delta: i64) {
+        self.watchers.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// The newest store revision seen.
+    pub fn revision(&self, revision: u64) {
+        self.revision.fetch_max(revision, Ordering::Relaxed);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP alert_gateway_http_requests_total HTTP requests by method, route and status code.\n");
+        out.push_str("# TYPE alert_gateway_http_requests_total counter\n");
+        for ((method, route, code), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "alert_gateway_http_requests_total{{method=\"{method}\",route=\"{}\",code=\"{code}\"}} {n}",
+                escape(route)
+            );
+        }
+        out.push_str("# HELP alert_gateway_store_duration_seconds Latency of store calls by operation and outcome.\n");
+        out.push_str("# TYPE alert_gateway_store_duration_seconds histogram\n");
+        for ((op, outcome), h) in self.store.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
+                let _ = writeln!(
+                    out,
+                    "alert_gateway_store_duration_seconds_bucket{{op=\"{op}\",outcome=\"{outcome}\",le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "alert_gateway_store_duration_seconds_bucket{{op=\"{op}\",outcome=\"{outcome}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "alert_gateway_store_duration_seconds_sum{{op=\"{op}\",outcome=\"{outcome}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "alert_gateway_store_duration_seconds_count{{op=\"{op}\",outcome=\"{outcome}\"}} {}",
+                h.count
+            );
+        }
+        out.push_str(
+            "# HELP alert_gateway_store_watchers Open watches of the store served over HTTP.\n",
+        );
+        out.push_str("# TYPE alert_gateway_store_watchers gauge\n");
+        let _ = writeln!(
+            out,
+            "alert_gateway_store_watchers {}",
+            self.watchers.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP alert_gateway_store_revision The newest store revision this process has seen.\n");
+        out.push_str("# TYPE alert_gateway_store_revision gauge\n");
+        let _ = writeln!(
+            out,
+            "alert_gateway_store_revision {}",
+            self.revision.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histograms() {
+        let m = Metrics::default();
+        m.request("GET", "/api/v1/conditions/{id}", 404);
+        m.request("GET", "/api/v1/conditions/{id}", 404);
+        m.store_call("txn", "ok", Duration::from_millis(3));
+        m.revision(7);
+        m.revision(5);
+        let text = m.render();
+        assert!(text.contains(
+            "alert_gateway_http_requests_total{method=\"GET\",route=\"/api/v1/conditions/{id}\",code=\"404\"} 2"
+        ));
+        assert!(text.contains(
+            "alert_gateway_store_duration_seconds_bucket{op=\"txn\",outcome=\"ok\",le=\"0.005\"} 1"
+        ));
+        assert!(text.contains(
+            "alert_gateway_store_duration_seconds_bucket{op=\"txn\",outcome=\"ok\",le=\"0.0025\"} 0"
+        ));
+        assert!(text.contains("alert_gateway_store_revision 7\n"));
+    }
+}
