@@ -21,8 +21,8 @@ use crate::alerting::{AlertPolicy, AlertTracker, PostableAlert};
 use crate::error::Result;
 use crate::evaluation::Engine;
 use crate::history::StateHistory;
-use crate::leader::{LeaderElection, LocalLease};
 use crate::snapshot::{Change, Snapshot};
+use alert_coordination::{LeaderElection, LocalLease};
 
 /// Where alerts go.
 #[async_trait]
@@ -163,13 +163,17 @@ impl Evaluator {
         let now = snapshot.evaluated_at();
         self.history.prune(now);
         report.alerts = self.tracker.observe(snapshot);
-        report.leader = self.leader.is_leader(&self.candidate).await;
-        if !report.leader {
-            self.unsent.clear();
-        } else if let Some(sink) = &self.sink {
+        let term = self.leader.lead(&self.candidate).await;
+        report.leader = term.is_some();
+        if let (Some(term), Some(sink)) = (term, &self.sink) {
             let mut batch = std::mem::take(&mut self.unsent);
             batch.extend(report.alerts.iter().cloned());
-            if !batch.is_empty()
+            // The fence: judging and posting take time; post only if no newer term has
+            // begun meanwhile (a paused leader resuming must not post stale alerts).
+            if !batch.is_empty() && !self.leader.holds(&self.candidate, term).await {
+                report.leader = false;
+                self.unsent.clear();
+            } else if !batch.is_empty()
                 && let Err(e) = sink.post(&batch).await
             {
                 report.post_error = Some(e.to_string());
@@ -178,6 +182,8 @@ impl Evaluator {
                     .filter(|a| a.is_resolved_at(now))
                     .collect();
             }
+        } else if term.is_none() {
+            self.unsent.clear();
         }
         self.pass += 1;
         self.publish.send_replace(Some(Arc::new(Published {

@@ -44,7 +44,8 @@
 //!
 //! Feature `runtime` (tokio): [`evaluation`] (timeouts, bounded concurrency, bulkheads),
 //! [`source_cache`] (TTL and coalescing), [`evaluator`] (interval passes, alerts),
-//! [`leader`]. Feature `http` (reqwest, rustls, `alert-cortex-adapter`): the HTTP,
+//! leader election ([`LeaderElection`], [`LocalLease`], from `alert-coordination`).
+//! Feature `http` (reqwest, rustls, `alert-cortex-adapter`): the HTTP,
 //! Prometheus and remote-graph sensors in [`builtin`], and the Alertmanager-alerts sensor
 //! and the alert sink ([`alertmanager_sink`]) over `alert-cortex-adapter`'s client (HA
 //! members, Cortex/Mimir tenants). Both are on by default.
@@ -76,8 +77,6 @@ pub mod evaluation;
 #[cfg(feature = "runtime")]
 pub mod evaluator;
 #[cfg(feature = "runtime")]
-pub mod leader;
-#[cfg(feature = "runtime")]
 pub mod source_cache;
 
 pub use aggregation::{
@@ -100,13 +99,13 @@ pub use snapshot::{Change, Snapshot};
 pub use state::State;
 pub use status::{Level, Message, Reading, Status};
 
+#[cfg(feature = "runtime")]
+pub use alert_coordination::{LeaderElection, LocalLease};
 #[cfg(feature = "http")]
 pub use alertmanager_sink::AlertmanagerSink;
 #[cfg(feature = "runtime")]
 pub use evaluation::{DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine, EvaluationOptions};
 #[cfg(feature = "runtime")]
 pub use evaluator::{AlertSink, Evaluator, PassReport, Published};
-#[cfg(feature = "runtime")]
-pub use leader::{LeaderElection, LocalLease};
 #[cfg(feature = "runtime")]
 pub use source_cache::{Cached, SharedCache, SourceCache};

@@ -9,8 +9,8 @@ use std::time::Duration;
 use alert_core::LabelSet;
 use alert_health_graph::{
     AlertPolicy, AlertSink, AlertmanagerSink, AlertmanagerTarget, Engine, Error, Evaluator,
-    GraphBuilder, Kind, LocalLease, NodeSpec, PostableAlert, Reading, Result, Sensor, SensorSet,
-    State,
+    GraphBuilder, Kind, LeaderElection, LocalLease, NodeSpec, PostableAlert, Reading, Result,
+    Sensor, SensorSet, State,
 };
 use alert_testkit::{Alertmanager, MINIMAL_CONFIG, wait_until};
 use async_trait::async_trait;
@@ -235,4 +235,38 @@ async fn run_publishes_every_interval_until_shutdown() {
     assert_eq!(passes, [1, 2, 3]);
     let _ = stop.send(());
     task.await.expect("stops cleanly");
+}
+
+/// An election in which the candidate leads in term 1, but term 2 begins before it acts:
+/// what a leader paused between judging and posting sees.
+struct SupersededMidPass;
+
+#[async_trait]
+impl LeaderElection for SupersededMidPass {
+    async fn lead(&self, _candidate: &str) -> Option<u64> {
+        Some(1)
+    }
+
+    async fn holds(&self, _candidate: &str, _term: u64) -> bool {
+        false
+    }
+
+    async fn resign(&self, _candidate: &str) {}
+}
+
+#[tokio::test]
+async fn a_leader_whose_term_was_superseded_does_not_post() {
+    let switch = Arc::new(Switch(Mutex::new(State::Failing)));
+    let sink = Arc::new(Recording::default());
+    let mut ev = Evaluator::new(engine(switch), policy())
+        .with_sink(sink.clone())
+        .with_leader(Arc::new(SupersededMidPass), "a");
+    let report = ev.pass().await;
+    assert!(!report.alerts.is_empty(), "there was something to post");
+    assert!(!report.leader, "the fence check demoted it");
+    assert_eq!(
+        sink.count(),
+        0,
+        "nothing was posted on behalf of a stale term"
+    );
 }
