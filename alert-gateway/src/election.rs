@@ -36,8 +36,12 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use alert_coordination::LeaderElection;
+use async_trait::async_trait;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -108,8 +112,8 @@ impl Elector {
         Ok(Some(Leadership::start(self.clone(), state.term, started)))
     }
 
-    /// Waits until this candidate leads, retrying every `ttl / 3` (store errors are
-    /// logged and retried).
+    /// Waits until this candidate leads, retrying every `ttl / 3` or 250 ms, whichever is
+    /// shorter (store errors are logged and retried).
     pub async fn campaign(&self) -> Result<Leadership, StoreError> {
         loop {
             match self.try_acquire().await {
@@ -123,8 +127,14 @@ impl Elector {
                     tracing::warn!(election = %self.election, error = %e, "campaign: store unavailable, retrying");
                 }
             }
-            sleep(self.ttl / 3).await;
+            sleep(self.retry_interval()).await;
         }
+    }
+
+    /// How often a follower asks again: a third of the lease, at most 250 ms, so that a
+    /// lapsed lease is taken over quickly.
+    fn retry_interval(&self) -> Duration {
+        (self.ttl / 3).min(Duration::from_millis(250))
     }
 }
 
@@ -248,6 +258,78 @@ where
     }
 }
 
+/// An election kept in the gateway's store, as the shared [`LeaderElection`] trait, so
+/// that a health-graph evaluator (or anything else written against the trait) elects
+/// across processes with the store's terms.
+#[derive(Debug)]
+pub struct StoreLease {
+    store: SharedStore,
+    election: String,
+    ttl: Duration,
+    terms: Mutex<HashMap<String, u64>>,
+}
+
+impl StoreLease {
+    /// The election `election` in `store`, with leases of `ttl`.
+    pub fn new(
+        store: SharedStore,
+        election: &str,
+        ttl: Duration,
+    ) -> Result<StoreLease, StoreError> {
+        check_election_name(election)?;
+        Ok(StoreLease {
+            store,
+            election: election.to_owned(),
+            ttl: ttl.max(MIN_TTL),
+            terms: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+#[async_trait]
+impl LeaderElection for StoreLease {
+    async fn lead(&self, candidate: &str) -> Option<u64> {
+        match self
+            .store
+            .acquire(&self.election, candidate, self.ttl)
+            .await
+        {
+            Ok(state) if state.acquired => {
+                self.terms
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(candidate.to_owned(), state.term);
+                Some(state.term)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(election = %self.election, error = %e, "cannot reach the election; not leading");
+                None
+            }
+        }
+    }
+
+    async fn holds(&self, candidate: &str, term: u64) -> bool {
+        matches!(
+            self.store.acquire(&self.election, candidate, self.ttl).await,
+            Ok(state) if state.acquired && state.term == term
+        )
+    }
+
+    async fn resign(&self, candidate: &str) {
+        let term = self
+            .terms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(candidate);
+        if let Some(term) = term
+            && let Err(e) = self.store.release(&self.election, candidate, term).await
+        {
+            tracing::warn!(election = %self.election, error = %e, "resign failed; the lease will lapse");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +408,24 @@ mod tests {
             .await
             .expect("a notices within one renewal");
         assert!(!lead.is_current());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_shared_trait_elects_through_the_store() {
+        let (store, _dir) = store();
+        let a = StoreLease::new(Arc::clone(&store), "evaluator", Duration::from_secs(5)).unwrap();
+        let b = StoreLease::new(store, "evaluator", Duration::from_secs(5)).unwrap();
+        let term = a.lead("a").await.expect("a leads");
+        assert_eq!(
+            b.lead("b").await,
+            None,
+            "one store, one leader across instances"
+        );
+        assert!(a.holds("a", term).await);
+        a.resign("a").await;
+        let next = b.lead("b").await.expect("b leads after a resigned");
+        assert!(next > term);
+        assert!(!a.holds("a", term).await, "a's term is superseded");
     }
 
     #[test]
