@@ -480,4 +480,33 @@ mod etcd {
         );
         drop(replicas);
     }
+
+    #[test]
+    fn without_quorum_writes_answer_503_and_resume_with_it() {
+        let mut cluster = EtcdCluster::start(3);
+        let gw = GatewayProcess::start(&format!("etcd:{}", cluster.endpoints().join(",")));
+        let first = put_condition(&gw.base, "before", "1", None).expect("a write with quorum");
+        cluster.kill(0);
+        cluster.kill(1);
+        let started = Instant::now();
+        let refused = put_condition(&gw.base, "during", "1", None);
+        let took = started.elapsed();
+        assert_eq!(
+            refused,
+            Err(503),
+            "no quorum: 503, not a hang or a false acknowledgement"
+        );
+        assert!(took < Duration::from_secs(14), "answered in {took:?}");
+        cluster.restart(0);
+        cluster.restart(1);
+        let resumed = wait_for(Duration::from_secs(30), || {
+            put_condition(&gw.base, "after", "1", None).ok()
+        });
+        assert!(
+            resumed.is_some(),
+            "writes resume once the cluster has quorum again"
+        );
+        let (_, etag) = get_condition(&gw.base, "before").expect("the acknowledged write is there");
+        assert_eq!(etag, first);
+    }
 }

@@ -691,7 +691,13 @@ mod tests {
         };
         assert!(Txn::new(vec![put.clone()]).check().is_ok());
         let twice = Txn::new(vec![put.clone(), put.clone()]);
-        assert!(twice.check().unwrap_err().to_string().contains("written twice"));
+        assert!(
+            twice
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("written twice")
+        );
         let check_and_put = Txn::new(vec![
             Op::Check {
                 key,
@@ -700,6 +706,34 @@ mod tests {
             put,
         ]);
         assert!(check_and_put.check().is_ok());
+    }
+
+    #[tokio::test]
+    async fn bad_store_urls_are_refused_with_the_reason() {
+        for (url, expected) in [
+            (
+                "mysql://h/db",
+                "expected sqlite:PATH, etcd:URL[,URL...] or http(s)://HOST:PORT",
+            ),
+            ("sqlite:", "sqlite: needs a file path"),
+            ("http://", "store \"http://\""),
+            ("https://user:pw@", "store \"https://<secret>@\""),
+            ("", "expected sqlite:PATH"),
+        ] {
+            let err = open(url, None).await.unwrap_err().to_string();
+            assert!(err.contains(expected), "{url:?}: {err}");
+            assert!(
+                !err.contains("pw"),
+                "{url:?}: a password is never shown: {err}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let under_a_file = format!("sqlite:{}/gateway.db", file.display());
+        let err = open(&under_a_file, None).await.unwrap_err();
+        assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+        assert!(err.to_string().contains("a-file"), "names the path: {err}");
     }
 
     #[test]

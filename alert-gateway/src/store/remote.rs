@@ -49,15 +49,15 @@ fn unavailable(e: reqwest::Error) -> StoreError {
 impl RemoteStore {
     /// A store at `base` (`http://host:port`), sending `token` as a bearer token.
     pub fn new(base: &str, token: Option<String>) -> Result<RemoteStore, StoreError> {
-        let base = base.trim_end_matches('/').to_owned();
-        let parsed = reqwest::Url::parse(&base)
-            .map_err(|e| StoreError::Invalid(format!("store {:?}: {e}", redact_url(&base))))?;
+        let shown = redact_url(base);
+        let parsed = reqwest::Url::parse(base)
+            .map_err(|e| StoreError::Invalid(format!("store {shown:?}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(StoreError::Invalid(format!(
-                "store {:?}: expected http(s)://HOST:PORT",
-                redact_url(&base)
+                "store {shown:?}: expected http(s)://HOST:PORT"
             )));
         }
+        let base = base.trim_end_matches('/').to_owned();
         let client = Client::builder()
             .timeout(CALL_TIMEOUT)
             .connect_timeout(Duration::from_secs(3))
