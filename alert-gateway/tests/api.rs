@@ -642,3 +642,51 @@ async fn an_oversized_declared_body_is_refused_before_it_is_read() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"errorType\":\"too_large\""), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("g.db")).unwrap());
+    let app = router(store, ApiOptions::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let options = ServeOptions {
+        header_timeout: Duration::from_millis(500),
+        body_timeout: Duration::from_millis(500),
+        max_connections: 64,
+    };
+    tokio::spawn(serve(listener, app, options, stopped));
+
+    let closed_after = |request: &'static [u8]| {
+        move || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(request).unwrap();
+            let started = Instant::now();
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf);
+            (
+                started.elapsed(),
+                String::from_utf8_lossy(&buf).into_owned(),
+            )
+        }
+    };
+    // Nothing sent; half the headers; a body that never comes.
+    for request in [
+        &b""[..],
+        b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n",
+        b"PUT /api/v1/endpoints/a HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    ] {
+        let (took, answer) = tokio::task::spawn_blocking(closed_after(request)).await.unwrap();
+        assert!(took < Duration::from_secs(5), "closed after {took:?}: {answer:?}");
+    }
+    // Health still answers.
+    let r = reqwest::get(format!("http://{addr}/-/healthy"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
