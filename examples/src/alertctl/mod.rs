@@ -3,6 +3,7 @@
 //! ```text
 //! alertctl fingerprint [--strip-empty] [--alerts FILE|-] [name=value ...]
 //! alertctl matchers parse [--parser classic|utf8|fallback] [--] MATCHERS
+//! alertctl gateway spec apply -f SPEC.yaml [--dry-run] [--gateway.url URL]
 //! ```
 //!
 //! Each command is one module here: a clap `Args` type that implements [`Run`]. Adding a
@@ -34,6 +35,7 @@ pub mod config_sync;
 pub mod connection;
 pub mod date_format;
 pub mod fingerprint;
+pub mod gateway;
 pub mod matchers;
 pub mod routes;
 pub mod silence;
@@ -78,6 +80,9 @@ commands! {
     Config(routes::ConfigArgs),
     /// Validate alertmanager config files (amtool's `check-config`).
     CheckConfig(check_config::CheckConfigArgs),
+    /// Configuration as code against an alert-gateway: apply and print its spec, list,
+    /// show and delete its conditions.
+    Gateway(gateway::GatewayArgs),
 }
 
 /// The command line.
