@@ -198,28 +198,15 @@ mod etcd {
     use super::*;
     use alert_testkit::etcd::EtcdCluster;
 
-    /// A candidate process (the `candidate` example) whose output lines are collected.
+    /// A candidate process (`gateway-candidate`) whose output lines are collected.
     struct Candidate {
         child: Child,
         lines: Arc<Mutex<Vec<(Instant, String)>>>,
     }
 
-    fn candidate_bin() -> std::path::PathBuf {
-        // Examples are built next to the test binaries' directory.
-        let exe = std::env::current_exe().unwrap();
-        let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-        let bin = dir.join("examples").join("candidate");
-        assert!(
-            bin.exists(),
-            "{} is missing: build the examples (cargo test and cargo nextest do)",
-            bin.display()
-        );
-        bin
-    }
-
     impl Candidate {
         fn start(store: &str, holder: &str, ttl_ms: u64) -> Candidate {
-            let mut child = Command::new(candidate_bin())
+            let mut child = Command::new(env!("CARGO_BIN_EXE_gateway-candidate"))
                 .args([
                     "--store",
                     store,

@@ -1,5 +1,5 @@
-//! A leader-election candidate process, for the gateway's fencing tests (and to watch an
-//! election by hand): campaigns in `--election` on `--store`, and while it leads writes a
+//! `gateway-candidate`: a leader-election candidate process, for the gateway's fencing
+//! tests and to watch an election by hand: campaigns in `--election` on `--store`, and while it leads writes a
 //! fenced counter to `conditions/<--key>` every `--every-ms`. It prints one line per
 //! step on standard output: `LEADING <term>`, `WROTE <term> <seq> <revision>`,
 //! `FENCED <term>`, `LOST <term>`.
@@ -8,7 +8,7 @@
 //! that check and its write would: the store's fence is what must stop a stale write.
 //!
 //! ```sh
-//! cargo run -p alert-gateway --example candidate -- --store sqlite:/tmp/g.db --holder a
+//! cargo run -p alert-gateway --bin gateway-candidate -- --store sqlite:/tmp/g.db --holder a
 //! ```
 
 use std::io::Write;
