@@ -34,7 +34,7 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -115,6 +115,7 @@ pub fn router(store: SharedStore, options: ApiOptions) -> Router {
         inner: store,
         metrics: Arc::clone(&options.metrics),
     });
+    let body_limit = DefaultBodyLimit::max(options.max_body_bytes);
     let state = Arc::new(AppState {
         plane: DataPlane::new(Arc::clone(&measured)),
         store: measured,
@@ -159,6 +160,7 @@ pub fn router(store: SharedStore, options: ApiOptions) -> Router {
         .route("/-/ready", get(ready))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(body_limit)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         .with_state(state)
 }

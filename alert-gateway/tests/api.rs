@@ -690,3 +690,19 @@ async fn slow_clients_are_cut_off() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_up_to_the_configured_limit_are_accepted() {
+    // Larger than axum's own 2 MiB default: the configured limit is what counts.
+    let gw = Gateway::start_with(|o| o.max_body_bytes = 8 * 1024 * 1024).await;
+    let conditions: Vec<Value> = (0..12_000)
+        .map(|i| json!({"id": format!("c-{i}"), "prometheus": {"query": format!("up{{job=\"j{i}\"}} == 0")},
+                        "description": "x".repeat(200)}))
+        .collect();
+    let body = json!({"conditions": conditions});
+    assert!(body.to_string().len() > 3 * 1024 * 1024);
+    let r = gw.put("/api/v1/spec", body).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let plan: Value = r.json().await.unwrap();
+    assert_eq!(plan["created"].as_array().unwrap().len(), 12_000);
+}
