@@ -39,7 +39,7 @@ fn condition(i: usize) -> Value {
         "id": format!("c-{i}"),
         "name": format!("Target {i} down"),
         "tenant": format!("cluster-{}", i % 50),
-        "severity": if i % 3 == 0 { "critical" } else { "warning" },
+        "severity": if i.is_multiple_of(3) { "critical" } else { "warning" },
         "labels": {"team": format!("team-{}", i % 20)},
         "prometheus": {"query": format!("up{{job=\"job-{i}\"}} == 0"), "for": "5m"},
         "endpoints": ["pager"],
