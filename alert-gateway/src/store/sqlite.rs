@@ -10,7 +10,9 @@
 //! migrated forward on open; a file from a newer version is refused.
 //!
 //! Leases use the wall clock (milliseconds since the epoch), so candidates sharing the
-//! file through one data plane agree on expiry.
+//! file (through one data plane, or as processes on one host) agree on expiry. Watchers
+//! wake on this process's commits at once and poll the file every second for other
+//! processes' writes.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -528,6 +530,10 @@ fn changes_after(
     Ok((events, cap.is_some()))
 }
 
+/// How often a watcher re-reads the file without a notification (changes written by
+/// another process sharing the file).
+const CROSS_PROCESS_POLL: Duration = Duration::from_secs(1);
+
 /// How many changes a watcher reads from the file at a time.
 const WATCH_BATCH: usize = 512;
 
@@ -603,6 +609,9 @@ impl ConfigStore for SqliteStore {
                         committed.borrow_and_update();
                     }
                     () = sender.closed() => return,
+                    // Another process writing the same file does not notify this one:
+                    // look again now and then.
+                    () = tokio::time::sleep(CROSS_PROCESS_POLL) => {}
                 }
             }
         });
@@ -721,6 +730,41 @@ impl ConfigStore for SqliteStore {
 mod tests {
     use super::*;
     use crate::store::Expect;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_watch_sees_writes_of_another_process_on_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let here = SqliteStore::open(&path).unwrap();
+        let there = SqliteStore::open(&path).unwrap(); // as another process would
+        let mut watch = here.watch(0).await.unwrap();
+        // A local write first: once its event arrives, the watcher waits for more.
+        let local = Key::new(Kind::Slo, "local").unwrap();
+        here.txn(Txn::new(vec![Op::Put {
+            key: local.clone(),
+            value: "0".into(),
+            expect: Expect::Absent,
+        }]))
+        .await
+        .unwrap();
+        let first = watch.next().await.unwrap().unwrap();
+        assert_eq!(first.key, local);
+        let key = Key::new(Kind::Slo, "s").unwrap();
+        let r = there
+            .txn(Txn::new(vec![Op::Put {
+                key: key.clone(),
+                value: "1".into(),
+                expect: Expect::Absent,
+            }]))
+            .await
+            .unwrap();
+        let event = tokio::time::timeout(Duration::from_secs(5), watch.next())
+            .await
+            .expect("seen within the poll interval")
+            .unwrap()
+            .unwrap();
+        assert_eq!((event.revision, event.key), (r, key));
+    }
 
     crate::store_conformance!(async {
         let dir = tempfile::tempdir().unwrap();
