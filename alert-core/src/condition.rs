@@ -341,17 +341,7 @@ impl AlertCondition {
     /// The labels the condition's alerts carry: its labels plus
     /// [`CONDITION_ID_LABEL`] and [`SEVERITY_LABEL`].
     pub fn alert_labels(&self) -> LabelSet {
-        let mut labels = self.labels.clone();
-        // Both names are valid label names, so inserting cannot fail; validation keeps
-        // them out of `self.labels`, and the condition's own values win regardless.
-        let fixed = [
-            (CONDITION_ID_LABEL, self.id.as_str()),
-            (SEVERITY_LABEL, self.severity.as_str()),
-        ];
-        for (name, value) in fixed {
-            let _ = labels.insert(name, value);
-        }
-        labels
+        with_routing_labels(&self.labels, self.id.as_str(), self.severity)
     }
 
     /// The annotations the condition's alerts carry: its annotations plus the title in
@@ -369,6 +359,21 @@ impl AlertCondition {
         }
         annotations
     }
+}
+
+/// `labels` plus [`CONDITION_ID_LABEL`]`=id` and [`SEVERITY_LABEL`]: what the alerts of
+/// a condition or an SLO carry, and what their routes match.
+pub(crate) fn with_routing_labels(labels: &LabelSet, id: &str, severity: Severity) -> LabelSet {
+    let mut labels = labels.clone();
+    // Both names are valid label names, so inserting cannot fail; validation keeps them
+    // out of the object's own labels, and these values win regardless.
+    for (name, value) in [
+        (CONDITION_ID_LABEL, id),
+        (SEVERITY_LABEL, severity.as_str()),
+    ] {
+        let _ = labels.insert(name, value);
+    }
+    labels
 }
 
 impl Serialize for AlertCondition {

@@ -353,17 +353,7 @@ impl Slo {
     /// The labels the SLO's alerts carry: its labels plus [`CONDITION_ID_LABEL`] (the
     /// SLO's id, on which they route as a condition's alerts do) and [`SEVERITY_LABEL`].
     pub fn alert_labels(&self) -> LabelSet {
-        let mut labels = self.labels.clone();
-        // Both names are valid label names, so inserting cannot fail; validation keeps
-        // them out of `self.labels`, and the SLO's own values win regardless.
-        let fixed = [
-            (CONDITION_ID_LABEL, self.id.as_str()),
-            (SEVERITY_LABEL, self.severity.as_str()),
-        ];
-        for (name, value) in fixed {
-            let _ = labels.insert(name, value);
-        }
-        labels
+        crate::condition::with_routing_labels(&self.labels, self.id.as_str(), self.severity)
     }
 }
 

@@ -641,65 +641,34 @@ macro_rules! store_conformance {
             #[allow(unused_imports)]
             use super::*;
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn create_get_list_delete() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::create_get_list_delete(&*store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn compare_and_set() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::compare_and_set(&*store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn transactions_are_atomic() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::transactions_are_atomic(&*store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn refuses_malformed() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::refuses_malformed(&*store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn list_at_revision() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::list_at_revision(&*store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn watch_replays_then_follows() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::watch_replays_then_follows(&*store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn watch_reports_compaction() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::watch_reports_compaction(&*store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn leases_and_terms() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::leases_and_terms(&*store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn fenced_writes() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::fenced_writes(&*store).await;
-            }
+            $crate::__store_conformance_case!(create_get_list_delete, $factory);
+            $crate::__store_conformance_case!(compare_and_set, $factory);
+            $crate::__store_conformance_case!(transactions_are_atomic, $factory);
+            $crate::__store_conformance_case!(refuses_malformed, $factory);
+            $crate::__store_conformance_case!(list_at_revision, $factory);
+            $crate::__store_conformance_case!(watch_replays_then_follows, $factory);
+            $crate::__store_conformance_case!(watch_reports_compaction, $factory);
+            $crate::__store_conformance_case!(leases_and_terms, $factory);
+            $crate::__store_conformance_case!(fenced_writes, $factory);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn no_lost_updates() {
                 let (store, _guard) = $factory.await;
                 $crate::store::conformance::no_lost_updates(store).await;
             }
+        }
+    };
+}
+
+/// One test of [`store_conformance!`] (an implementation detail of that macro).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_conformance_case {
+    ($name:ident, $factory:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let (store, _guard) = $factory.await;
+            $crate::store::conformance::$name(&*store).await;
         }
     };
 }
