@@ -30,5 +30,6 @@ pub mod config;
 pub mod error;
 pub mod inhibit;
 pub mod route;
+pub mod rules;
 pub mod time_interval_eval;
 pub mod validate;

@@ -50,6 +50,28 @@ pub fn etcdctl_bin() -> PathBuf {
     find_etcdctl().unwrap_or_else(|why| panic!("{why}; {ETCD_INSTALL_HINT}"))
 }
 
+/// How to get Prometheus 2.42 and `promtool`, shown whenever one is missing.
+pub const PROMETHEUS_INSTALL_HINT: &str = "install Prometheus 2.42 with `apt-get install -y prometheus` \
+     (Debian; it brings `promtool` too), or point PROMETHEUS_BIN / PROMTOOL_BIN at the binaries";
+
+/// The Prometheus server: `$PROMETHEUS_BIN`, else `prometheus` on `PATH`.
+///
+/// # Panics
+/// When none is found, with [`PROMETHEUS_INSTALL_HINT`].
+pub fn prometheus_bin() -> PathBuf {
+    find("PROMETHEUS_BIN", &["prometheus"])
+        .unwrap_or_else(|why| panic!("{why}; {PROMETHEUS_INSTALL_HINT}"))
+}
+
+/// `promtool`: `$PROMTOOL_BIN`, else `promtool` on `PATH`.
+///
+/// # Panics
+/// When none is found, with [`PROMETHEUS_INSTALL_HINT`].
+pub fn promtool_bin() -> PathBuf {
+    find("PROMTOOL_BIN", &["promtool"])
+        .unwrap_or_else(|why| panic!("{why}; {PROMETHEUS_INSTALL_HINT}"))
+}
+
 /// Like [`alertmanager_bin`], but says why instead of panicking.
 pub fn find_alertmanager() -> Result<PathBuf, String> {
     find(
