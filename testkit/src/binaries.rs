@@ -72,6 +72,40 @@ pub fn promtool_bin() -> PathBuf {
         .unwrap_or_else(|why| panic!("{why}; {PROMETHEUS_INSTALL_HINT}"))
 }
 
+/// How to get kubectl 1.20, shown whenever it is missing.
+pub const KUBECTL_INSTALL_HINT: &str = "run scripts/setup, which unpacks Debian's kubernetes-client 1.20 \
+     into /opt/kubernetes-client (`apt-get download kubernetes-client` and `dpkg-deb -x`), or point \
+     KUBECTL_BIN at a kubectl 1.20";
+
+/// Where scripts/setup unpacks Debian's kubectl.
+const KUBECTL_UNPACKED: &str = "/opt/kubernetes-client/usr/bin/kubectl";
+
+/// kubectl 1.20: `$KUBECTL_BIN`, else Debian's build unpacked by scripts/setup, else
+/// `kubectl` on `PATH` if it is a 1.20 (another version's output differs).
+///
+/// # Panics
+/// When none is found, with [`KUBECTL_INSTALL_HINT`].
+pub fn kubectl_bin() -> PathBuf {
+    if let Some(value) = env::var_os("KUBECTL_BIN").filter(|v| !v.is_empty()) {
+        return PathBuf::from(value);
+    }
+    let unpacked = PathBuf::from(KUBECTL_UNPACKED);
+    if is_executable(&unpacked) {
+        return unpacked;
+    }
+    if let Ok(path) = find("KUBECTL_BIN", &["kubectl"]) {
+        let version = std::process::Command::new(&path)
+            .args(["version", "--client", "--short"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if version.contains("v1.20.") {
+            return path;
+        }
+    }
+    panic!("no kubectl 1.20 found; {KUBECTL_INSTALL_HINT}")
+}
+
 /// Like [`alertmanager_bin`], but says why instead of panicking.
 pub fn find_alertmanager() -> Result<PathBuf, String> {
     find(

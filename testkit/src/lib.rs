@@ -41,6 +41,7 @@ pub mod cluster;
 pub mod cortex;
 pub mod etcd;
 pub mod http;
+pub mod kube;
 pub mod loki;
 pub mod poll;
 pub mod ports;
@@ -50,8 +51,8 @@ pub mod webhook_sink;
 pub use alertmanager::{Alertmanager, AlertmanagerBuilder, MINIMAL_CONFIG};
 pub use amtool::{AmtoolOutput, amtool};
 pub use binaries::{
-    ETCD_INSTALL_HINT, INSTALL_HINT, PROMETHEUS_INSTALL_HINT, alertmanager_bin, amtool_bin,
-    etcd_bin, etcdctl_bin, prometheus_bin, promtool_bin,
+    ETCD_INSTALL_HINT, INSTALL_HINT, KUBECTL_INSTALL_HINT, PROMETHEUS_INSTALL_HINT,
+    alertmanager_bin, amtool_bin, etcd_bin, etcdctl_bin, kubectl_bin, prometheus_bin, promtool_bin,
 };
 pub use cluster::Cluster;
 pub use etcd::{Etcd, EtcdBuilder, EtcdCluster};
