@@ -11,7 +11,8 @@
 //! - [`data_plane`]: typed, validated objects and atomic spec imports (pure planning,
 //!   one transaction);
 //! - [`api`]: the data plane's HTTP API; [`server`]: serving it with timeouts and limits;
-//! - [`logging`]: logfmt or JSON logs.
+//! - [`logging`]: logfmt or JSON logs;
+//! - [`kube_events`]: notifications as Kubernetes Events, for the emitter (part 3).
 //!
 //! ```
 //! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -45,6 +46,7 @@ pub mod api;
 pub mod data_plane;
 pub mod election;
 pub mod error;
+pub mod kube_events;
 pub mod logging;
 pub mod metrics;
 pub mod server;
