@@ -106,20 +106,29 @@ pub const ROUTES: &str = "\
   POST   /api/v1/store/compact                 {\"revision\": REV}
   POST   /api/v1/store/leases/{election}       take or renew a lease {\"holder\", \"ttl_ms\"}
   DELETE /api/v1/store/leases/{election}?holder=&term=   release it
+  POST   /api/v1/emitter/webhook               (emitter) Alertmanager's webhook: cache it, write Kubernetes Events
+  GET    /api/v1/messages[?tenant=&condition=&since=&limit=]   (emitter) recent notifications of every replica
   GET    /metrics                              Prometheus metrics
   GET    /-/healthy, /-/ready                  liveness, readiness (no token needed)";
 
-/// The data plane's routes over `store`.
+/// The data plane's routes over `store`, served with [`guarded`]'s checks, metrics and
+/// health routes.
 pub fn router(store: SharedStore, options: ApiOptions) -> Router {
+    let routes = data_plane_routes(Arc::clone(&store), &options);
+    guarded(routes, options, Some(store))
+}
+
+/// The data plane's own routes (objects, spec, status, the raw store), without the
+/// checks of [`guarded`].
+pub fn data_plane_routes(store: SharedStore, options: &ApiOptions) -> Router {
     let measured: SharedStore = Arc::new(Measured {
         inner: store,
         metrics: Arc::clone(&options.metrics),
     });
-    let body_limit = DefaultBodyLimit::max(options.max_body_bytes);
     let state = Arc::new(AppState {
         plane: DataPlane::new(Arc::clone(&measured)),
         store: measured,
-        options,
+        options: options.clone(),
     });
     Router::new()
         .route("/api/v1/endpoints", get(list_endpoints))
@@ -155,18 +164,37 @@ pub fn router(store: SharedStore, options: ApiOptions) -> Router {
             "/api/v1/store/leases/{election}",
             post(store_acquire).delete(store_release),
         )
-        .route("/metrics", get(metrics))
-        .route("/-/healthy", get(|| async { "OK\n" }))
-        .route("/-/ready", get(ready))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(body_limit)
-        .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         .with_state(state)
 }
 
+/// What the checks in front of every route need.
+struct GuardState {
+    options: ApiOptions,
+    store: Option<SharedStore>,
+}
+
+/// `app` behind the gateway's checks: bearer auth (all but `/-/healthy` and `/-/ready`),
+/// the body limit (a declared `Content-Length` over it is refused before the body is
+/// read), request counting; plus `/metrics`, `/-/healthy`, `/-/ready` (the store
+/// answers, when there is one) and JSON 404/405 answers.
+pub fn guarded(app: Router, options: ApiOptions, store: Option<SharedStore>) -> Router {
+    let body_limit = DefaultBodyLimit::max(options.max_body_bytes);
+    let state = Arc::new(GuardState { options, store });
+    app.merge(
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route("/-/healthy", get(|| async { "OK\n" }))
+            .route("/-/ready", get(ready))
+            .with_state(Arc::clone(&state)),
+    )
+    .fallback(not_found)
+    .method_not_allowed_fallback(method_not_allowed)
+    .layer(body_limit)
+    .layer(middleware::from_fn_with_state(state, guard))
+}
+
 /// Authentication, the declared body size, and request counting, before any handler.
-async fn guard(State(state): State<Shared>, request: Request, next: Next) -> Response {
+async fn guard(State(state): State<Arc<GuardState>>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let route = request
         .extensions()
@@ -750,8 +778,11 @@ async fn status(State(state): State<Shared>) -> Response {
     }
 }
 
-async fn ready(State(state): State<Shared>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(5), state.store.revision()).await {
+async fn ready(State(state): State<Arc<GuardState>>) -> Response {
+    let Some(store) = &state.store else {
+        return (StatusCode::OK, "OK\n").into_response();
+    };
+    match tokio::time::timeout(Duration::from_secs(5), store.revision()).await {
         Ok(Ok(_)) => (StatusCode::OK, "OK\n").into_response(),
         Ok(Err(e)) => error_response(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -766,7 +797,7 @@ async fn ready(State(state): State<Shared>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Shared>) -> Response {
+async fn metrics(State(state): State<Arc<GuardState>>) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -45,6 +45,7 @@
 pub mod api;
 pub mod data_plane;
 pub mod election;
+pub mod emitter;
 pub mod error;
 pub mod kube_events;
 pub mod logging;

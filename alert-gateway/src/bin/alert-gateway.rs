@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use alert_core::Secret;
 use alert_gateway::api::{self, ApiOptions};
+use alert_gateway::emitter::{self, EmitterOptions};
+use alert_gateway::kube_events::{EventRecorder, ObjectReference, Reporter};
 use alert_gateway::logging::{self, LogFormat};
 use alert_gateway::metrics::Metrics;
 use alert_gateway::server::{self, ServeOptions};
@@ -18,7 +21,7 @@ use clap::Parser;
 const TARGETS: [&str; 4] = ["data-plane", "control-plane", "evaluator", "emitter"];
 
 /// The deployments this version can run.
-const AVAILABLE: [&str; 1] = ["data-plane"];
+const AVAILABLE: [&str; 2] = ["data-plane", "emitter"];
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +59,55 @@ struct Args {
     /// The largest request body, in bytes.
     #[arg(long = "web.max-body-bytes", default_value_t = api::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// The emitter's name among its replicas (message ids, the Events' reportingInstance);
+    /// default: the host name.
+    #[arg(long = "emitter.replica")]
+    emitter_replica: Option<String>,
+    /// Notifications the emitter keeps per tenant.
+    #[arg(long = "emitter.messages-per-tenant", default_value_t = emitter::DEFAULT_PER_TENANT)]
+    messages_per_tenant: usize,
+    /// The other emitter replicas (base URLs), asked when messages are read, so that a
+    /// read through any replica sees every message.
+    #[arg(long = "emitter.peers", value_delimiter = ',')]
+    emitter_peers: Vec<String>,
+    /// The Kubernetes API server the emitter writes Events to (none: no Events).
+    #[arg(long = "kube.url")]
+    kube_url: Option<String>,
+    /// A file holding the bearer token for --kube.url.
+    #[arg(long = "kube.token-file")]
+    kube_token_file: Option<PathBuf>,
+    /// The object the Events are about: API_VERSION,KIND,NAMESPACE,NAME (an empty
+    /// namespace for a cluster-scoped object).
+    #[arg(long = "emitter.regarding", default_value = "v1,Namespace,,default")]
+    emitter_regarding: String,
+}
+
+fn regarding(spec: &str) -> Result<ObjectReference, String> {
+    let parts: Vec<&str> = spec.split(',').collect();
+    let [api_version, kind, namespace, name] = parts.as_slice() else {
+        return Err(format!(
+            "--emitter.regarding {spec:?}: expected API_VERSION,KIND,NAMESPACE,NAME"
+        ));
+    };
+    if api_version.is_empty() || kind.is_empty() || name.is_empty() {
+        return Err(format!(
+            "--emitter.regarding {spec:?}: API_VERSION, KIND and NAME must not be empty"
+        ));
+    }
+    Ok(ObjectReference {
+        api_version: (*api_version).to_owned(),
+        kind: (*kind).to_owned(),
+        namespace: (*namespace).to_owned(),
+        name: (*name).to_owned(),
+    })
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "alert-gateway".to_owned())
 }
 
 /// Reads a credential file as Alertmanager's HTTP client does: surrounding whitespace
@@ -150,21 +202,57 @@ async fn run(args: Args) -> Result<(), String> {
         let _ = shutdown_tx.send(true);
     });
 
+    let metrics = Arc::new(Metrics::default());
+    let options = ApiOptions {
+        token: token.clone(),
+        max_body_bytes: args.max_body_bytes,
+        metrics,
+    };
+    let mut routes = axum::Router::new();
     if targets.contains(&"data-plane") {
         tokio::spawn(compact_periodically(
             Arc::clone(&store),
             args.retain_revisions,
         ));
+        routes = routes.merge(api::data_plane_routes(Arc::clone(&store), &options));
     }
-    let metrics = Arc::new(Metrics::default());
-    let app = api::router(
-        store,
-        ApiOptions {
-            token,
+    if targets.contains(&"emitter") {
+        let replica = args.emitter_replica.clone().unwrap_or_else(host_name);
+        let events = match &args.kube_url {
+            None => None,
+            Some(url) => {
+                let kube_token = args
+                    .kube_token_file
+                    .as_ref()
+                    .map(|p| read_token(p, "kube.token-file"))
+                    .transpose()?
+                    .map(Secret::new);
+                let reporter = Reporter {
+                    controller: "alert-gateway.io/emitter".to_owned(),
+                    instance: replica.clone(),
+                };
+                Some(
+                    EventRecorder::new(
+                        url,
+                        kube_token,
+                        regarding(&args.emitter_regarding)?,
+                        reporter,
+                    )
+                    .map_err(|e| e.to_string())?,
+                )
+            }
+        };
+        routes = routes.merge(emitter::router(EmitterOptions {
+            replica,
+            per_tenant: args.messages_per_tenant,
+            peers: args.emitter_peers.clone(),
+            peer_token: token,
+            events,
             max_body_bytes: args.max_body_bytes,
-            metrics,
-        },
-    );
+        }));
+    }
+    let ready_store = targets.contains(&"data-plane").then(|| Arc::clone(&store));
+    let app = api::guarded(routes, options, ready_store);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", args.listen))?;
