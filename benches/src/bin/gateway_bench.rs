@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 #[derive(Parser)]
 #[command(about = "Times the gateway's data plane over HTTP on loopback")]
 struct Args {
-    /// The store: sqlite (embedded, WAL, synchronous=FULL) or etcd (3 real members).
+    /// The store: sqlite (embedded, WAL, synchronous=FULL) or etcd (3 real members); or
+    /// `emitter` to time the emitter's webhook instead.
     #[arg(long, default_value = "sqlite")]
     store: String,
     /// How many condition PUTs to time.
@@ -32,6 +33,65 @@ struct Args {
     /// How many watched writes to time.
     #[arg(long, default_value_t = 500)]
     watched: usize,
+    /// How many notifications to post to the emitter (`--store emitter`).
+    #[arg(long, default_value_t = 50_000)]
+    notifications: usize,
+    /// How many concurrent senders post them.
+    #[arg(long, default_value_t = 16)]
+    senders: usize,
+}
+
+/// Notifications per second into the emitter's message cache over loopback HTTP.
+async fn emitter_throughput(args: &Args) {
+    use alert_gateway::api::guarded;
+    use alert_gateway::emitter::{self, EmitterOptions};
+    let app = guarded(
+        emitter::router(EmitterOptions::default()),
+        ApiOptions::default(),
+        None,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(serve(listener, app, ServeOptions::default(), stopped));
+    let url = format!("{base}/api/v1/emitter/webhook");
+    let per_sender = args.notifications / args.senders.max(1);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..args.senders)
+        .map(|s| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                for i in 0..per_sender {
+                    let body = format!(
+                        r#"{{"receiver":"r","status":"firing","alerts":[{{"status":"firing","labels":{{"alertname":"A{i}","tenant":"t{s}","alert_condition_id":"c{}"}},"annotations":{{"summary":"s"}},"startsAt":"2026-12-07T00:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":""}}],"groupKey":"{{}}:{{}}","version":"4"}}"#,
+                        i % 50
+                    );
+                    let r = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("the emitter answers");
+                    assert!(r.status().is_success());
+                    let _ = r.bytes().await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("a sender");
+    }
+    let took = started.elapsed();
+    let total = per_sender * args.senders;
+    println!(
+        "emitter: {total} notifications from {} senders in {took:.3?} = {:.0}/s",
+        args.senders,
+        total as f64 / took.as_secs_f64()
+    );
 }
 
 fn condition(i: usize) -> Value {
@@ -256,6 +316,7 @@ fn main() {
                 Arc::new(SqliteStore::open(&dir.path().join("gateway.db")).expect("a store"));
             runtime.block_on(run(args, store, "SQLite (WAL, synchronous=FULL)"));
         }
+        "emitter" => runtime.block_on(emitter_throughput(&args)),
         "etcd" => {
             // A 10,000-condition import is one transaction: etcd's default limits (128
             // operations, 1.5 MiB a request) must be raised for it, as an operator would.
@@ -277,7 +338,7 @@ fn main() {
             });
         }
         other => {
-            eprintln!("gateway-bench: --store {other:?}: expected sqlite or etcd");
+            eprintln!("gateway-bench: --store {other:?}: expected sqlite, etcd or emitter");
             std::process::exit(2);
         }
     }
