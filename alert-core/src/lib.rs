@@ -2,7 +2,8 @@
 //!
 //! Label sets and their fingerprints, matchers in both of Alertmanager's grammars,
 //! alerts, silences, the webhook payload (version 4), Go-style durations and timestamps,
-//! and the alerting domain model (severities, tenants, conditions, SLOs, endpoints).
+//! and the alerting domain model (severities, tenants, conditions, SLOs, endpoints), and
+//! [`redact`]ion of credentials in text that is shown.
 //! Each item behaves as Alertmanager 0.25 does. This crate is pure: no I/O, no async
 //! runtime.
 //!
@@ -33,6 +34,7 @@ pub mod go_quote;
 pub mod id;
 pub mod labels;
 pub mod matcher;
+pub mod redact;
 pub mod secret;
 pub mod severity;
 pub mod silence;
@@ -63,6 +65,7 @@ pub use fingerprint::{Fingerprint, fingerprint_sorted};
 pub use id::{ConditionId, EndpointId, SloId};
 pub use labels::{LabelSet, NameId, ValueRef, is_valid_label_name, validate_label_name};
 pub use matcher::{MatchType, Matcher, Matchers, ParserMode, parse_matcher, parse_matchers};
+pub use redact::{redact_secrets, redact_unexpected_values, redact_urls};
 pub use secret::Secret;
 pub use severity::{SEVERITY_LABEL, Severity};
 pub use silence::{Silence, SilenceState, SilenceStatus};

@@ -65,7 +65,8 @@ impl AlertmanagerSink {
     }
 
     /// The members that did not accept the last post that succeeded, each as
-    /// `member: error` (empty when every member accepted it).
+    /// `member: error` with URLs without credentials (empty when every member accepted
+    /// it).
     pub fn failed_members(&self) -> Vec<String> {
         self.failed
             .lock()
@@ -94,7 +95,11 @@ impl AlertSink for AlertmanagerSink {
             .post_alerts(&api)
             .await
             .map_err(|e| request_error(&self.target, e))?;
-        let failed = posted.failed.iter().map(ToString::to_string).collect();
+        let failed = posted
+            .failed
+            .iter()
+            .map(|f| alert_core::redact_urls(&f.to_string()))
+            .collect();
         *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = failed;
         Ok(())
     }

@@ -301,7 +301,7 @@ impl AlertmanagerTarget {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(unexpected(
                     "url",
-                    url,
+                    &alert_core::redact_urls(url),
                     "an http:// or https:// base URL such as http://127.0.0.1:9093",
                 ));
             }
@@ -377,7 +377,13 @@ impl AlertmanagerTarget {
 
 impl fmt::Display for AlertmanagerTarget {
     /// `alertmanager at URL`, `mimir tenant T at URL, URL`, `alertmanager /{tenant}/am
-    /// tenant T at URL`.
+    /// tenant T at URL`; each URL without credentials (`http://<secret>@am:9093`).
+    ///
+    /// ```
+    /// use alert_health_graph::AlertmanagerTarget;
+    /// let t = AlertmanagerTarget::new(["http://admin:pw@am-0:9093", "http://am-1:9093/?token=t"]);
+    /// assert_eq!(t.to_string(), "alertmanager at http://<secret>@am-0:9093, http://am-1:9093/?token=<secret>");
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.backend.as_str())?;
         if let Some(template) = &self.path_template {
@@ -389,7 +395,7 @@ impl fmt::Display for AlertmanagerTarget {
         if let Some(tenant) = &self.tenant {
             write!(f, " tenant {tenant}")?;
         }
-        write!(f, " at {}", self.urls.join(", "))
+        write!(f, " at {}", alert_core::redact_urls(&self.urls.join(", ")))
     }
 }
 
@@ -507,14 +513,17 @@ mod client {
         Addressing, AlertmanagerClient, Backoff, Cluster, Flavor, Quorum as AdapterQuorum,
     };
 
+    use alert_core::redact_urls;
+
     use super::{AlertmanagerTarget, Backend, DEFAULT_PREFIX, Quorum};
     use crate::error::{Error, Result};
 
-    /// An error of `alert-cortex-adapter` while talking to `target`.
+    /// An error of `alert-cortex-adapter` while talking to `target`, its URLs without
+    /// credentials.
     pub(crate) fn request_error(target: &str, e: alert_cortex_adapter::Error) -> Error {
         Error::Request {
-            target: target.to_owned(),
-            reason: e.to_string(),
+            target: redact_urls(target),
+            reason: redact_urls(&e.to_string()),
         }
     }
 
@@ -527,13 +536,13 @@ mod client {
                 reason,
             } => Error::InvalidField {
                 field: what.to_owned(),
-                value,
-                expected: format!("a valid {what} ({reason})"),
+                value: redact_urls(&value),
+                expected: format!("a valid {what} ({})", redact_urls(&reason)),
             },
             other => Error::InvalidField {
                 field: "alertmanager".to_owned(),
                 value: String::new(),
-                expected: other.to_string(),
+                expected: redact_urls(&other.to_string()),
             },
         }
     }
@@ -582,6 +591,8 @@ mod client {
                 .iter()
                 .map(|url| {
                     let mut builder = AlertmanagerClient::builder(url.as_str())
+                        // Members are named in messages: without credentials.
+                        .name(redact_urls(url.trim_end_matches('/')))
                         .addressing(addressing.clone())
                         .timeout(self.request_timeout.to_std())
                         .backoff(Backoff {

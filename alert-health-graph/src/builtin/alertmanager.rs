@@ -32,11 +32,14 @@
 //! to ten alerts with their `summary` (or `description`) annotation. A read that fails
 //! (no quorum, an answer other than 2xx such as Alertmanager's 400 for a bad filter) makes
 //! the sensor Unknown with the client's error, which names the request and the server's
-//! message.
+//! message. URLs in messages never show credentials (`http://<secret>@am:9093`, see
+//! [`AlertmanagerTarget`]'s `Display`).
 
 use std::sync::Arc;
 
-use alert_core::{Duration, Matchers, ParserMode, SEVERITY_LABEL, Severity, parse_matcher};
+use alert_core::{
+    Duration, Matchers, ParserMode, SEVERITY_LABEL, Severity, parse_matcher, redact_urls,
+};
 use alert_cortex_adapter::{AlertQuery, Cluster, GettableAlert, Partial};
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -128,11 +131,11 @@ impl AlertmanagerAlerts {
         let failed: Vec<String> = read.failed.iter().map(ToString::to_string).collect();
         reading.with_message(
             Level::Warn,
-            format!(
+            redact_urls(&format!(
                 "{} of {members} members did not answer: {}",
                 read.failed.len(),
                 failed.join("; ")
-            ),
+            )),
         )
     }
 }

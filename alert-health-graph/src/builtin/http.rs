@@ -14,10 +14,13 @@
 //! unexpected status → Failing `HTTP 503, expected 200`; body not matching → Failing
 //! `body does not match /…/`; slower than `latency_warn` → Degraded `HTTP 200 in 812ms,
 //! above 500ms`; otherwise Passing `HTTP 200 in 12ms`.
+//!
+//! Messages name the URL without credentials: `user:password@` (sent as basic
+//! authentication) and the values of secret query parameters show as `<secret>`.
 
 use std::sync::Arc;
 
-use alert_core::Duration;
+use alert_core::{Duration, redact_urls};
 use async_trait::async_trait;
 use regex::Regex;
 use serde::Deserialize;
@@ -58,6 +61,8 @@ struct Params {
 pub struct HttpCheck {
     client: reqwest::Client,
     url: reqwest::Url,
+    /// The URL as messages show it, without credentials.
+    shown: String,
     method: reqwest::Method,
     expect: Vec<u16>,
     latency_warn: Option<Duration>,
@@ -82,7 +87,7 @@ impl Sensor for HttpCheck {
                     format!(
                         "{} {}: {}",
                         self.method,
-                        self.url,
+                        self.shown,
                         super::request_error_text(e)
                     ),
                 ));
@@ -97,7 +102,7 @@ impl Sensor for HttpCheck {
                         State::Failing,
                         format!(
                             "reading the body of {}: {}",
-                            self.url,
+                            self.shown,
                             super::request_error_text(e)
                         ),
                     ));
@@ -159,11 +164,13 @@ impl Instrumentor for HttpInstrumentor {
 
     fn instrument(&self, _: &Registry, kind: &Kind, r: &Request<'_>) -> Result<Vec<Component>> {
         let p: Params = r.parse(kind)?;
+        let shown = redact_urls(&p.url);
         let url = reqwest::Url::parse(&p.url)
-            .map_err(|e| r.error(kind, format!("url {:?}: {e}", p.url)))?;
+            .map_err(|e| r.error(kind, format!("url {shown:?}: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(r.error(kind, format!("url {:?}: expected http or https", p.url)));
+            return Err(r.error(kind, format!("url {shown:?}: expected http or https")));
         }
+        let shown = redact_urls(url.as_str());
         let method = match &p.method {
             None => reqwest::Method::GET,
             Some(m) => reqwest::Method::from_bytes(m.to_ascii_uppercase().as_bytes())
@@ -189,6 +196,7 @@ impl Instrumentor for HttpInstrumentor {
             sensor: Arc::new(HttpCheck {
                 client: self.sources.client.clone(),
                 url,
+                shown,
                 method,
                 expect,
                 latency_warn: p.latency_warn,

@@ -11,6 +11,11 @@
 //!
 //! Sensors that read a shared upstream (Alertmanager, Prometheus, remote graphs) go
 //! through one [`Sources`] cache, so N sensors on one upstream make one call per TTL.
+//!
+//! Readings and errors name URLs without credentials: `user:password@` and the values of
+//! secret query parameters (`token`, `api_key`, …) show as `<secret>`
+//! ([`alert_core::redact_urls`]), so no visualiser (console, JSON, status pages, the
+//! server's API) can show them. A URL's userinfo is still sent, as basic authentication.
 
 use std::sync::Arc;
 
@@ -67,10 +72,12 @@ impl Sources {
         ttl: alert_core::Duration,
     ) -> crate::Result<crate::source_cache::Cached<Arc<serde_json::Value>>> {
         let client = self.client.clone();
+        // Errors name the URL without its credentials.
+        let shown = alert_core::redact_urls(&url);
         self.json
             .get(&key, ttl.to_std(), async move {
                 let request_error = |e: reqwest::Error| crate::Error::Request {
-                    target: url.clone(),
+                    target: shown.clone(),
                     reason: request_error_text(e),
                 };
                 let response = client
@@ -83,13 +90,13 @@ impl Sources {
                 let body = response.text().await.map_err(request_error)?;
                 if !status.is_success() {
                     return Err(crate::Error::UnexpectedResponse {
-                        target: url.clone(),
+                        target: shown.clone(),
                         reason: format!("HTTP {}: {}", status.as_u16(), body.trim()),
                     });
                 }
                 serde_json::from_str(&body).map(Arc::new).map_err(|e| {
                     crate::Error::UnexpectedResponse {
-                        target: url.clone(),
+                        target: shown.clone(),
                         reason: format!("not JSON: {e}"),
                     }
                 })

@@ -22,7 +22,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use alert_core::Duration;
+use alert_core::{Duration, redact_urls};
 use async_trait::async_trait;
 use serde::Deserialize;
 
@@ -253,7 +253,7 @@ impl Sensor for PrometheusThreshold {
             )
             .await?;
         let unexpected = |reason: String| Error::UnexpectedResponse {
-            target: self.url.clone(),
+            target: redact_urls(&self.url),
             reason,
         };
         let response = QueryResponse::deserialize(&*got.value)
@@ -305,7 +305,7 @@ impl Instrumentor for PrometheusInstrumentor {
     fn instrument(&self, _: &Registry, kind: &Kind, r: &Request<'_>) -> Result<Vec<Component>> {
         let p: Params = r.parse(kind)?;
         let base = reqwest::Url::parse(&p.url)
-            .map_err(|e| r.error(kind, format!("url {:?}: {e}", p.url)))?;
+            .map_err(|e| r.error(kind, format!("url {:?}: {e}", redact_urls(&p.url))))?;
         if p.query.trim().is_empty() {
             return Err(r.error(kind, "query: missing required value"));
         }

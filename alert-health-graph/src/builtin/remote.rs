@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use alert_core::Duration;
+use alert_core::{Duration, redact_urls};
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
@@ -84,7 +84,7 @@ fn find_full<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
 impl RemoteGraph {
     fn judge(&self, doc: &Value) -> Result<Reading> {
         let unexpected = |reason: String| Error::UnexpectedResponse {
-            target: self.url.clone(),
+            target: redact_urls(&self.url),
             reason,
         };
         match &self.node {
@@ -161,7 +161,8 @@ impl Instrumentor for RemoteInstrumentor {
 
     fn instrument(&self, _: &Registry, kind: &Kind, r: &Request<'_>) -> Result<Vec<Component>> {
         let p: Params = r.parse(kind)?;
-        reqwest::Url::parse(&p.url).map_err(|e| r.error(kind, format!("url {:?}: {e}", p.url)))?;
+        reqwest::Url::parse(&p.url)
+            .map_err(|e| r.error(kind, format!("url {:?}: {e}", redact_urls(&p.url))))?;
         Ok(vec![Component::Sensor {
             name: r.name.to_owned(),
             kind: kind.clone(),

@@ -10,6 +10,11 @@
 //!
 //! As in amtool, a first argument that is not a matcher (label) is taken as the
 //! alertname; `query` without a state flag shows active alerts only.
+//!
+//! Errors and warnings name the Alertmanager without the credentials of
+//! `--alertmanager.url` (see [`crate::alertctl::connection`]). `-o extended` prints each
+//! alert's generator URL as it is, because that is the alert's own data and amtool
+//! prints the same.
 
 use std::io::Write;
 

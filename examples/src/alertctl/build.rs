@@ -39,7 +39,13 @@
 //! configuration is read back with the router's reader before it is written.
 //!
 //! Errors name the file (the spec, or the base configuration) and the path inside it:
-//! `alertctl: error: spec.yaml: conditions[cpu-high].endpoints[0].id: ...`.
+//! `alertctl: error: spec.yaml: conditions[cpu-high].endpoints[0].id: ...`. They never
+//! show a secret: the spec's type errors leave the value out (`endpoints[0].pagerduty:
+//! invalid type: string, expected struct PagerDutyEndpoint at line 2 column 28`),
+//! endpoint errors show `<secret>` for secret fields and URLs without credentials. The
+//! base configuration's errors are Alertmanager's words without the values its YAML
+//! decoder quotes (``cannot unmarshal !!str into config.plain``, where `amtool
+//! check-config`, and so `alertctl check-config`, print ``!!str `SECRET-...` ``).
 //!
 //! ```
 //! use clap::Parser;
@@ -68,7 +74,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use alert_core::{AlertCondition, AlertEndpoint, AlertingSpec, Duration};
+use alert_core::{AlertCondition, AlertEndpoint, AlertingSpec, Duration, redact_unexpected_values};
 use alert_router::builder::{BuildOptions, Builder, HistoryWebhook, TenantConfig, TenantKey};
 use alert_router::config::Config;
 use serde::de::{self, MapAccess, Visitor};
@@ -198,7 +204,10 @@ pub fn file_name(tenant: &TenantKey) -> String {
 fn read_spec(path: &Path) -> Result<(AlertingSpec, BuildOptions), String> {
     let shown = path.display();
     let text = fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
-    let file: SpecFile = yaml_serde::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
+    // Endpoints carry credentials: a type error names the field, the type and the line,
+    // never the value (`invalid type: string, expected struct PagerDutyEndpoint`).
+    let file: SpecFile = yaml_serde::from_str(&text)
+        .map_err(|e| format!("{shown}: {}", redact_unexpected_values(&e.to_string())))?;
     let spec = AlertingSpec {
         endpoints: file.endpoints,
         conditions: file.conditions,
@@ -216,8 +225,10 @@ fn read_spec(path: &Path) -> Result<(AlertingSpec, BuildOptions), String> {
         let base_path = path.parent().unwrap_or(Path::new("")).join(&base);
         let base_text = fs::read_to_string(&base_path)
             .map_err(|e| format!("{shown}: base_config: {}: {e}", base_path.display()))?;
-        let config =
-            Config::from_yaml(&base_text).map_err(|e| format!("{}: {e}", base_path.display()))?;
+        let config = Config::from_yaml(&base_text).map_err(|e| {
+            let e = redact_unexpected_values(&e.to_string());
+            format!("{}: {e}", base_path.display())
+        })?;
         options.base = Some(config);
     }
     Ok((spec, options))

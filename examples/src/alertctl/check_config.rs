@@ -13,6 +13,11 @@
 //! files named by a configuration are not parsed (Go templates); amtool's line for them
 //! reads `  SUCCESS`.
 //!
+//! Alertmanager's message is kept as amtool prints it, also where its YAML decoder quotes
+//! the start of a value that may be a secret (``cannot unmarshal !!str `SECRET-...` into
+//! config.plain``, cut at seven characters): this is the one place alertctl prints such
+//! a value, because amtool prints the same. `config build` leaves it out.
+//!
 //! ```
 //! use clap::Parser;
 //! use alert_examples::alertctl::Cli;

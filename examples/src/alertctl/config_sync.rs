@@ -21,11 +21,19 @@
 //!
 //! The table printed has one line per tenant: `Tenant  State  Sync ID  Latency  Error`.
 //! The exit status is 1 when a tenant failed.
+//!
+//! A backend's error body is shown in the `Error` column, but never a secret that was
+//! posted: a backend or a proxy before it may echo the configuration it refused. Every
+//! credential of the posted configurations (the values of Alertmanager's secret fields,
+//! [`SECRET_KEYS`], and the passwords of URLs) is replaced by `<secret>` wherever the
+//! error shows it, also JSON- or percent-escaped; URLs lose their credentials; and the
+//! text is cut at [`ERROR_SHOWN_MAX`] bytes ([`shown_error`]).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use alert_core::{redact_secrets, redact_urls};
 use alert_cortex_adapter::{
     ConfigBackend, CortexBackend, DesiredConfig, FileReloadBackend, FileTarget, SyncOptions,
     SyncReport, Syncer, TenantState,
@@ -129,6 +137,7 @@ fn duration(flag: &str, value: &str) -> Result<Duration, String> {
 
 fn execute(args: &SyncArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), String> {
     let built = build(&args.spec)?;
+    let secrets = posted_secrets(built.iter().map(|b| b.yaml.as_str()));
     let options = SyncOptions {
         concurrency: args.concurrency.max(1),
         live_timeout: duration("live-timeout", &args.live_timeout)?,
@@ -233,7 +242,7 @@ fn execute(args: &SyncArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             run_sync(&runtime, backend, options, &[desired])
         }
     };
-    out.write_all(format_report(&report).as_bytes())
+    out.write_all(format_report(&report, &secrets).as_bytes())
         .map_err(|e| e.to_string())?;
     let failed = report.in_state(TenantState::Failed).count();
     if failed > 0 {
@@ -255,8 +264,9 @@ fn run_sync<B: ConfigBackend>(
     runtime.block_on(syncer.sync(desired))
 }
 
-/// The report as a table: `Tenant  State  Sync ID  Latency  Error`.
-pub fn format_report(report: &SyncReport) -> String {
+/// The report as a table: `Tenant  State  Sync ID  Latency  Error`, each error as
+/// [`shown_error`] shows it with the `secrets` that were posted.
+pub fn format_report(report: &SyncReport, secrets: &[String]) -> String {
     let mut lines = vec!["Tenant\tState\tSync ID\tLatency\tError\t".to_owned()];
     for t in &report.tenants {
         let state = match t.state {
@@ -276,7 +286,7 @@ pub fn format_report(report: &SyncReport) -> String {
         let error = t
             .last_error
             .as_ref()
-            .map(|e| e.to_string().replace(['\t', '\n'], " "))
+            .map(|e| shown_error(&e.to_string(), secrets))
             .unwrap_or_default();
         lines.push(format!(
             "{}\t{state}\t{}\t{latency}\t{error}\t",
@@ -285,4 +295,112 @@ pub fn format_report(report: &SyncReport) -> String {
         ));
     }
     align(&lines)
+}
+
+/// The keys of Alertmanager 0.25's configuration whose values are credentials (its
+/// `Secret` and `SecretURL` fields), at any depth.
+pub const SECRET_KEYS: [&str; 22] = [
+    "password",
+    "bearer_token",
+    "credentials",
+    "client_secret",
+    "smtp_auth_password",
+    "smtp_auth_secret",
+    "slack_api_url",
+    "opsgenie_api_key",
+    "wechat_api_secret",
+    "victorops_api_key",
+    "auth_password",
+    "auth_secret",
+    "routing_key",
+    "service_key",
+    "api_url",
+    "api_key",
+    "api_secret",
+    "user_key",
+    "token",
+    "bot_token",
+    "webhook_url",
+    "secret_key",
+];
+
+/// The most of an error the table shows, in bytes.
+pub const ERROR_SHOWN_MAX: usize = 512;
+
+/// Every credential in the Alertmanager configurations `configs`: the string values of
+/// [`SECRET_KEYS`] and the passwords (or lone user names) in URLs.
+///
+/// ```
+/// use alert_examples::alertctl::config_sync::posted_secrets;
+/// let yaml = "global: {slack_api_url: 'https://hooks.slack.com/x'}\nreceivers:\n- name: a\n  webhook_configs: [{url: 'http://u:pw@h/'}]\n";
+/// assert_eq!(posted_secrets([yaml]), ["https://hooks.slack.com/x", "pw"]);
+/// ```
+pub fn posted_secrets<'a>(configs: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    fn walk(value: &yaml_serde::Value, secret: bool, found: &mut Vec<String>) {
+        match value {
+            yaml_serde::Value::String(s) => {
+                if secret {
+                    found.push(s.clone());
+                } else if let Some(userinfo) = url_userinfo(s) {
+                    let password = userinfo.split_once(':').map_or(userinfo, |(_, p)| p);
+                    found.push(password.to_owned());
+                }
+            }
+            yaml_serde::Value::Sequence(items) => {
+                items.iter().for_each(|v| walk(v, secret, found));
+            }
+            yaml_serde::Value::Mapping(map) => {
+                for (k, v) in map {
+                    let key = k.as_str().is_some_and(|k| SECRET_KEYS.contains(&k));
+                    walk(v, key, found);
+                }
+            }
+            yaml_serde::Value::Tagged(t) => walk(&t.value, secret, found),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for config in configs {
+        // A configuration that does not parse cannot be searched; the router built it,
+        // so it does.
+        if let Ok(value) = yaml_serde::from_str::<yaml_serde::Value>(config) {
+            walk(&value, false, &mut found);
+        }
+    }
+    found.retain(|s| !s.is_empty());
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The `user:password` of a URL, when it has one.
+fn url_userinfo(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    authority.rfind('@').map(|at| &authority[..at])
+}
+
+/// A backend's error as `config sync` shows it: every one of `secrets` (what was
+/// posted) replaced by `<secret>`, URLs without credentials, on one line, at most
+/// [`ERROR_SHOWN_MAX`] bytes.
+///
+/// ```
+/// use alert_examples::alertctl::config_sync::shown_error;
+/// let echoed = "POST http://u:p@c/api/v1/alerts: HTTP 400: bad:\n  routing_key: r-key-1\n";
+/// assert_eq!(
+///     shown_error(echoed, &["r-key-1".to_owned()]),
+///     "POST http://<secret>@c/api/v1/alerts: HTTP 400: bad:   routing_key: <secret>"
+/// );
+/// ```
+pub fn shown_error(text: &str, secrets: &[String]) -> String {
+    let redacted = redact_urls(&redact_secrets(text, secrets.iter().map(String::as_str)));
+    let line = redacted.trim().replace(['\t', '\n', '\r'], " ");
+    if line.len() <= ERROR_SHOWN_MAX {
+        return line;
+    }
+    let mut cut = ERROR_SHOWN_MAX;
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} more bytes)", &line[..cut], line.len() - cut)
 }

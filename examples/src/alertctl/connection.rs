@@ -5,10 +5,16 @@
 //! `--alertmanager.url` may be repeated or hold several comma-separated URLs: they are
 //! the members of one HA Alertmanager. Reads then go to all of them and are merged;
 //! alerts are posted to all; a silence is created on one.
+//!
+//! A URL's `user:password@` is sent as basic authentication and never printed: members
+//! are named, and errors and warnings show URLs, with `<secret>` in its place and in
+//! place of the values of secret query parameters (`token`, `api_key`, …, see
+//! [`alert_core::redact::is_secret_param`]).
 
 use std::io::Write;
 use std::time::Duration;
 
+use alert_core::redact_urls;
 use alert_cortex_adapter::{
     Addressing, AlertmanagerClient, Backoff, Cluster, DEFAULT_PREFIX, Flavor, MemberFailure,
 };
@@ -91,7 +97,8 @@ impl ConnectionArgs {
         Ok(d.to_std())
     }
 
-    /// A client per URL, with the backend's addressing.
+    /// A client per URL, with the backend's addressing, named by its URL without
+    /// credentials.
     pub fn clients(&self) -> Result<Vec<AlertmanagerClient>, String> {
         let addressing = self.addressing()?;
         let timeout = self.timeout()?;
@@ -107,6 +114,7 @@ impl ConnectionArgs {
         urls.into_iter()
             .map(|url| {
                 AlertmanagerClient::builder(url)
+                    .name(redact_urls(url.trim_end_matches('/')))
                     .addressing(addressing.clone())
                     .timeout(timeout)
                     .backoff(Backoff {
@@ -114,7 +122,7 @@ impl ConnectionArgs {
                         ..Backoff::default()
                     })
                     .build()
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| redact_urls(&e.to_string()))
             })
             .collect()
     }
@@ -147,14 +155,12 @@ pub struct OutputArgs {
     pub date_format: String,
 }
 
-/// Tells the user, on stderr, which HA members did not answer.
+/// Tells the user, on stderr, which HA members did not answer (URLs without
+/// credentials).
 pub fn warn_partial(err: &mut dyn Write, failed: &[MemberFailure]) {
     for f in failed {
-        let _ = writeln!(
-            err,
-            "alertctl: warning: {} did not answer: {}",
-            f.member, f.error
-        );
+        let text = format!("{} did not answer: {}", f.member, f.error);
+        let _ = writeln!(err, "alertctl: warning: {}", redact_urls(&text));
     }
 }
 

@@ -12,6 +12,13 @@
 //! to `err`, and return the exit status; failures are reported amtool's way,
 //! `alertctl: error: <message>` with status 1 (see [`fail`]).
 //!
+//! Credentials are never printed: every URL in an error or warning shows `<secret>` in
+//! place of its `user:password@` and of the values of secret query parameters
+//! ([`alert_core::redact_urls`]), and `config build`/`config sync` never echo a value
+//! that may be a secret (see their modules). amtool 0.25 drops the userinfo from the
+//! URLs in its errors instead; alertctl's errors word transport failures differently
+//! anyway (`GET <url>: <reason>`), so they say `<secret>` where something was removed.
+//!
 //! ```
 //! use clap::Parser;
 //! use alert_examples::alertctl::Cli;
@@ -106,7 +113,16 @@ impl Cli {
 }
 
 /// Reports a failure amtool's way: `alertctl: error: <message>` on `err`; returns 1.
+/// URLs in the message are shown with their credentials redacted.
+///
+/// ```
+/// let mut err = Vec::new();
+/// assert_eq!(alert_examples::alertctl::fail(&mut err, "GET http://u:pw@am:9093/api/v2/alerts: refused"), 1);
+/// assert_eq!(String::from_utf8(err)?, "alertctl: error: GET http://<secret>@am:9093/api/v2/alerts: refused\n");
+/// # Ok::<(), std::string::FromUtf8Error>(())
+/// ```
 pub fn fail(err: &mut dyn Write, message: impl Display) -> i32 {
+    let message = alert_core::redact_urls(&message.to_string());
     // Nothing more can be done if the error stream itself is gone.
     let _ = writeln!(err, "alertctl: error: {message}");
     1

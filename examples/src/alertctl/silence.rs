@@ -366,6 +366,7 @@ async fn import(
             }
             Err(e) => {
                 failures += 1;
+                let e = alert_core::redact_urls(&e.to_string());
                 let _ = writeln!(err, "Error importing silence id {original}: {e}");
             }
         }
