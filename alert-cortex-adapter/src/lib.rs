@@ -12,6 +12,9 @@
 //!   silences created on one and optionally awaited on the others;
 //! - [`Syncer`] over a [`ConfigBackend`] ([`FileReloadBackend`], [`CortexBackend`]), with
 //!   one [`syncer::conformance`] suite: the control plane's reconcile task.
+//! - [`RuleBackend`] ([`PrometheusRules`]: rule files plus `/-/reload`; [`RulerApi`]:
+//!   Cortex's and Mimir's ruler configuration API), with one [`ruler::conformance`]
+//!   suite: where each tenant's Prometheus rules go.
 //!
 //! This crate translates; it does not decide. What a configuration contains is
 //! `alert-router`'s business, what an alert or silence means is `alert-core`'s.
@@ -36,6 +39,7 @@ pub mod cluster;
 pub mod config_live;
 pub mod error;
 pub mod merge;
+pub mod ruler;
 pub mod status;
 pub mod syncer;
 pub mod tenant_config;
@@ -49,6 +53,7 @@ pub use backoff::Backoff;
 pub use client::{AlertmanagerClient, ClientBuilder, DEFAULT_TIMEOUT};
 pub use cluster::{Cluster, Partial, Quorum};
 pub use error::{Error, MemberFailure, Result};
+pub use ruler::{Applied, PrometheusRules, RuleBackend, RulerApi};
 pub use status::{
     AlertmanagerStatus, ClusterState, ClusterStatus, PeerStatus, RunningConfig, VersionInfo,
 };

@@ -21,8 +21,30 @@
 //! endpoint sends a request to its own process only (no merging), so a client reading
 //! across endpoints merges, as it must with vanilla HA.
 //!
+//! The ruler's configuration API, per tenant (401 `no org id` without the header), under
+//! Cortex's paths `/api/v1/rules` and `/api/prom/rules` (its legacy prefix) and Mimir's
+//! `/prometheus/config/v1/rules`, each answering as its product does (Cortex's
+//! `pkg/ruler/api.go` and Mimir's, read for this fixture): `POST …/{namespace}` with ONE
+//! rule group as YAML answers 202 `{"status":"success",…}`, or 400 with `unable to decode
+//! rule group` (Cortex: `unable to decoded rule group`) for YAML that does not decode,
+//! `invalid rules configuration: …` (Cortex: `invalid rules config: …`) for a group
+//! without a name or rules, the rule errors of Prometheus' `rulefmt` (here from the real
+//! `promtool check rules`, without line and column, rules numbered from 0 as Cortex
+//! numbers them; Mimir joins several with `, `, Cortex shows the first), or the
+//! `per-user rules per rule group limit (limit: n actual: m) exceeded` and `per-user rule
+//! groups limit …` errors; `GET …/rules` and `GET …/rules/{namespace}` answer a YAML map
+//! namespace → groups, and, when there is none, Cortex 404 `no rule groups found` where
+//! Mimir answers 200 `{}`; `GET …/{namespace}/{groupName}` the group or 404 `group does
+//! not exist`; `DELETE …/{namespace}/{groupName}` 202 or 404 `group does not exist`;
+//! `DELETE …/{namespace}` 202 or 404 `group namespace does not exist`. Groups are kept as
+//! `rulefmt` keeps them (`name`, `interval`, and per rule `record`/`alert`, `expr`, `for`,
+//! `keep_firing_for`, `labels`, `annotations`; unknown keys are dropped) and listed by
+//! name. Stored is not evaluated: no ruler runs the rules.
+//!
 //! What it leaves out: sharding and the ring, the distributor's quorum merge, the
-//! fallback configuration, the Grafana-compatibility API, `/multitenant_alertmanager/*`.
+//! fallback configuration, the Grafana-compatibility API, `/multitenant_alertmanager/*`,
+//! rule evaluation and the Prometheus-style `<prometheus-http-prefix>/api/v1/rules` of
+//! loaded rules, protected namespaces, federated (`source_tenants`) groups.
 //!
 //! ```no_run
 //! use alert_testkit::cortex::CortexFixture;
@@ -43,7 +65,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, OriginalUri, State};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Path as UrlPath, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -51,6 +73,7 @@ use yaml_serde::{Mapping, Value};
 
 use crate::alertmanager::Alertmanager;
 use crate::amtool::amtool;
+use crate::binaries::promtool_bin;
 use crate::cluster::Cluster;
 use crate::http::{HttpResponse, agent};
 use crate::poll::poll_until;
@@ -74,6 +97,10 @@ pub struct CortexConfig {
     pub max_template_size_bytes: usize,
     /// `-alertmanager.max-recv-msg-size` (Cortex: 16 MiB); larger bodies get 413.
     pub max_recv_msg_size: usize,
+    /// `ruler_max_rules_per_rule_group` (0 = no limit).
+    pub ruler_max_rules_per_rule_group: usize,
+    /// `ruler_max_rule_groups_per_tenant` (0 = no limit).
+    pub ruler_max_rule_groups_per_tenant: usize,
 }
 
 impl Default for CortexConfig {
@@ -86,6 +113,8 @@ impl Default for CortexConfig {
             max_templates_count: 0,
             max_template_size_bytes: 0,
             max_recv_msg_size: 16 << 20,
+            ruler_max_rules_per_rule_group: 0,
+            ruler_max_rule_groups_per_tenant: 0,
         }
     }
 }
@@ -133,9 +162,14 @@ struct Running {
     config: StoredConfig,
 }
 
+/// One tenant's rule groups: namespace → group name → group (as `rulefmt` keeps it).
+type RuleNamespaces = BTreeMap<String, BTreeMap<String, Value>>;
+
 struct Shared {
     config: CortexConfig,
     store: Mutex<BTreeMap<String, StoredConfig>>,
+    /// The ruler's store: tenant → namespace → group name → group.
+    rules: Mutex<BTreeMap<String, RuleNamespaces>>,
     /// Base URLs of each running tenant's Alertmanagers, one per replica.
     urls: Mutex<HashMap<String, Vec<String>>>,
     requests: Mutex<Vec<CortexRequest>>,
@@ -184,6 +218,7 @@ impl CortexFixture {
         let shared = Arc::new(Shared {
             config,
             store: Mutex::new(BTreeMap::new()),
+            rules: Mutex::new(BTreeMap::new()),
             urls: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
@@ -251,6 +286,27 @@ impl CortexFixture {
             .count()
     }
 
+    /// The rule groups stored for `tenant`: namespace → group names, sorted.
+    pub fn rule_groups(&self, tenant: &str) -> BTreeMap<String, Vec<String>> {
+        lock(&self.shared.rules)
+            .get(tenant)
+            .map(|namespaces| {
+                namespaces
+                    .iter()
+                    .map(|(ns, groups)| (ns.clone(), groups.keys().cloned().collect()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many POST and DELETE requests reached the ruler API (any flavour's path).
+    pub fn rule_writes(&self) -> usize {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| is_ruler_path(&r.path) && (r.method == "POST" || r.method == "DELETE"))
+            .count()
+    }
+
     /// Waits (up to 60 s) until `tenant` runs its stored configuration.
     ///
     /// # Panics
@@ -272,6 +328,16 @@ impl CortexFixture {
         self.request("GET", tenant, path, b"")
     }
 
+    /// `POST path` on replica 0 with a YAML body, as `tenant`.
+    pub fn post(&self, tenant: &str, path: &str, yaml: &str) -> HttpResponse {
+        self.request("POST", tenant, path, yaml.as_bytes())
+    }
+
+    /// `DELETE path` on replica 0, as `tenant`.
+    pub fn delete(&self, tenant: &str, path: &str) -> HttpResponse {
+        self.request("DELETE", tenant, path, b"")
+    }
+
     fn request(&self, method: &str, tenant: &str, path: &str, body: &[u8]) -> HttpResponse {
         let url = format!("{}{path}", self.url());
         let agent = agent();
@@ -281,6 +347,7 @@ impl CortexFixture {
                 .header("X-Scope-OrgID", tenant)
                 .header("Content-Type", "application/yaml")
                 .send(body),
+            "DELETE" => agent.delete(&url).header("X-Scope-OrgID", tenant).call(),
             _ => agent.get(&url).header("X-Scope-OrgID", tenant).call(),
         };
         let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
@@ -305,11 +372,14 @@ impl Drop for CortexFixture {
 fn start_endpoint(shared: Arc<Shared>, replica: usize) -> Endpoint {
     let state = Arc::new(Replica { shared, replica });
     let prefix = state.shared.config.prefix.trim_end_matches('/').to_owned();
-    let app = Router::new()
-        .route(
-            "/api/v1/alerts",
-            get(get_config).post(set_config).delete(delete_config),
-        )
+    let mut app = Router::new().route(
+        "/api/v1/alerts",
+        get(get_config).post(set_config).delete(delete_config),
+    );
+    for (base, flavor) in RULER_PATHS {
+        app = ruler_routes(app, base, flavor);
+    }
+    let app = app
         .route(&format!("{prefix}/{{*rest}}"), any(proxy))
         .route("/ready", get(|| async { "ready\n" }))
         .layer(DefaultBodyLimit::disable())
@@ -781,6 +851,535 @@ fn start_backing(replicas: usize, cfg: &StoredConfig) -> Backing {
     backing
 }
 
+/// Which product a ruler path answers as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RulerFlavor {
+    Cortex,
+    Mimir,
+}
+
+/// The ruler configuration API's base paths: Cortex's, Cortex's legacy one (under
+/// `-http.prefix`, `/api/prom`), Mimir's (under `-http.prometheus-http-prefix`).
+const RULER_PATHS: [(&str, RulerFlavor); 3] = [
+    ("/api/v1/rules", RulerFlavor::Cortex),
+    ("/api/prom/rules", RulerFlavor::Cortex),
+    ("/prometheus/config/v1/rules", RulerFlavor::Mimir),
+];
+
+fn is_ruler_path(path: &str) -> bool {
+    RULER_PATHS.iter().any(|(base, _)| {
+        path.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+impl RulerFlavor {
+    fn of(mimir: bool) -> RulerFlavor {
+        if mimir {
+            RulerFlavor::Mimir
+        } else {
+            RulerFlavor::Cortex
+        }
+    }
+
+    /// `ErrBadRuleGroup` (Cortex's spelling keeps its typo).
+    fn undecodable(self) -> &'static str {
+        match self {
+            RulerFlavor::Cortex => "unable to decoded rule group",
+            RulerFlavor::Mimir => "unable to decode rule group",
+        }
+    }
+
+    /// The prefix of the group-level errors of `ValidateRuleGroup`.
+    fn invalid(self) -> &'static str {
+        match self {
+            RulerFlavor::Cortex => "invalid rules config",
+            RulerFlavor::Mimir => "invalid rules configuration",
+        }
+    }
+}
+
+fn ruler_routes(
+    app: Router<Arc<Replica>>,
+    base: &str,
+    flavor: RulerFlavor,
+) -> Router<Arc<Replica>> {
+    let namespace = format!("{base}/{{namespace}}");
+    let group = format!("{base}/{{namespace}}/{{group}}");
+    match flavor {
+        RulerFlavor::Cortex => app
+            .route(base, get(list_rules::<false>))
+            .route(
+                &namespace,
+                get(list_namespace::<false>)
+                    .post(set_rule_group::<false>)
+                    .delete(delete_namespace::<false>),
+            )
+            .route(
+                &group,
+                get(get_rule_group::<false>).delete(delete_rule_group::<false>),
+            ),
+        RulerFlavor::Mimir => app
+            .route(base, get(list_rules::<true>))
+            .route(
+                &namespace,
+                get(list_namespace::<true>)
+                    .post(set_rule_group::<true>)
+                    .delete(delete_namespace::<true>),
+            )
+            .route(
+                &group,
+                get(get_rule_group::<true>).delete(delete_rule_group::<true>),
+            ),
+    }
+}
+
+async fn list_rules<const MIMIR: bool>(
+    State(r): State<Arc<Replica>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let flavor = RulerFlavor::of(MIMIR);
+    ruler(
+        r,
+        Method::GET,
+        uri.path(),
+        &headers,
+        move |shared, tenant| list_groups(shared, flavor, tenant, None),
+    )
+    .await
+}
+
+async fn list_namespace<const MIMIR: bool>(
+    State(r): State<Arc<Replica>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    UrlPath(namespace): UrlPath<String>,
+) -> Response {
+    let flavor = RulerFlavor::of(MIMIR);
+    ruler(
+        r,
+        Method::GET,
+        uri.path(),
+        &headers,
+        move |shared, tenant| list_groups(shared, flavor, tenant, Some(&namespace)),
+    )
+    .await
+}
+
+async fn get_rule_group<const MIMIR: bool>(
+    State(r): State<Arc<Replica>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    UrlPath((namespace, group)): UrlPath<(String, String)>,
+) -> Response {
+    ruler(
+        r,
+        Method::GET,
+        uri.path(),
+        &headers,
+        move |shared, tenant| match lock(&shared.rules)
+            .get(tenant)
+            .and_then(|n| n.get(&namespace))
+            .and_then(|groups| groups.get(&group))
+        {
+            Some(g) => yaml_response(g),
+            None => error(StatusCode::NOT_FOUND, "group does not exist"),
+        },
+    )
+    .await
+}
+
+async fn set_rule_group<const MIMIR: bool>(
+    State(r): State<Arc<Replica>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    UrlPath(namespace): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    let flavor = RulerFlavor::of(MIMIR);
+    ruler(
+        r,
+        Method::POST,
+        uri.path(),
+        &headers,
+        move |shared, tenant| store_rule_group(shared, flavor, tenant, &namespace, &body),
+    )
+    .await
+}
+
+async fn delete_rule_group<const MIMIR: bool>(
+    State(r): State<Arc<Replica>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    UrlPath((namespace, group)): UrlPath<(String, String)>,
+) -> Response {
+    ruler(
+        r,
+        Method::DELETE,
+        uri.path(),
+        &headers,
+        move |shared, tenant| {
+            let mut rules = lock(&shared.rules);
+            let removed = rules
+                .get_mut(tenant)
+                .and_then(|n| n.get_mut(&namespace))
+                .and_then(|groups| groups.remove(&group));
+            if removed.is_none() {
+                return error(StatusCode::NOT_FOUND, "group does not exist");
+            }
+            prune_rules(&mut rules, tenant);
+            accepted()
+        },
+    )
+    .await
+}
+
+async fn delete_namespace<const MIMIR: bool>(
+    State(r): State<Arc<Replica>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    UrlPath(namespace): UrlPath<String>,
+) -> Response {
+    ruler(
+        r,
+        Method::DELETE,
+        uri.path(),
+        &headers,
+        move |shared, tenant| {
+            let mut rules = lock(&shared.rules);
+            let removed = rules.get_mut(tenant).and_then(|n| n.remove(&namespace));
+            if removed.is_none() {
+                return error(StatusCode::NOT_FOUND, "group namespace does not exist");
+            }
+            prune_rules(&mut rules, tenant);
+            accepted()
+        },
+    )
+    .await
+}
+
+/// The tenant header checked as for the Alertmanager API, then `op` on a blocking thread
+/// (a POST runs `promtool`), and the request recorded.
+async fn ruler<F>(
+    r: Arc<Replica>,
+    method: Method,
+    path: &str,
+    headers: &HeaderMap,
+    op: F,
+) -> Response
+where
+    F: FnOnce(&Shared, &str) -> Response + Send + 'static,
+{
+    let (org, resp) = match org_id(headers) {
+        Err((status, message)) => (None, error(status, message)),
+        Ok(tenant) => {
+            let shared = Arc::clone(&r.shared);
+            let t = tenant.clone();
+            let resp = tokio::task::spawn_blocking(move || op(&shared, &t))
+                .await
+                .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
+            (Some(tenant), resp)
+        }
+    };
+    r.record(&method, path, org.as_deref(), resp.status());
+    resp
+}
+
+/// Drops a tenant's empty namespaces, and the tenant once it has none.
+fn prune_rules(rules: &mut BTreeMap<String, RuleNamespaces>, tenant: &str) {
+    if let Some(namespaces) = rules.get_mut(tenant) {
+        namespaces.retain(|_, groups| !groups.is_empty());
+        if namespaces.is_empty() {
+            rules.remove(tenant);
+        }
+    }
+}
+
+/// `respondAccepted`: 202 and the Prometheus API's success envelope.
+fn accepted() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        [("content-type", "application/json")],
+        r#"{"status":"success","data":null,"errorType":"","error":""}"#,
+    )
+        .into_response()
+}
+
+/// `marshalAndSend`: 200 and YAML.
+fn yaml_response(value: &Value) -> Response {
+    (
+        StatusCode::OK,
+        [("content-type", "application/yaml")],
+        yaml_serde::to_string(value).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// `ListRules`: namespace → groups, of one namespace or all.
+fn list_groups(
+    shared: &Shared,
+    flavor: RulerFlavor,
+    tenant: &str,
+    namespace: Option<&str>,
+) -> Response {
+    let rules = lock(&shared.rules);
+    let mut out = Mapping::new();
+    for (ns, groups) in rules.get(tenant).into_iter().flatten() {
+        if namespace.is_none_or(|wanted| wanted == ns) {
+            out.insert(
+                Value::String(ns.clone()),
+                Value::Sequence(groups.values().cloned().collect()),
+            );
+        }
+    }
+    if out.is_empty() && flavor == RulerFlavor::Cortex {
+        return error(StatusCode::NOT_FOUND, "no rule groups found");
+    }
+    yaml_response(&Value::Mapping(out))
+}
+
+/// `CreateRuleGroup`, in its order: decode, validate, the two limits, store.
+fn store_rule_group(
+    shared: &Shared,
+    flavor: RulerFlavor,
+    tenant: &str,
+    namespace: &str,
+    body: &[u8],
+) -> Response {
+    let bad = |message: String| error(StatusCode::BAD_REQUEST, message);
+    let Some((name, group, rule_count)) = decode_rule_group(body) else {
+        return bad(flavor.undecodable().to_owned());
+    };
+    if name.is_empty() {
+        return bad(format!(
+            "{}: rule group name must not be empty",
+            flavor.invalid()
+        ));
+    }
+    if rule_count == 0 {
+        return bad(format!(
+            "{}: rule group '{name}' has no rules",
+            flavor.invalid()
+        ));
+    }
+    match check_rules(&group) {
+        Ok(()) => {}
+        Err(RuleCheck::Undecodable) => return bad(flavor.undecodable().to_owned()),
+        Err(RuleCheck::Invalid(errors)) => {
+            return bad(match flavor {
+                RulerFlavor::Mimir => errors.join(", "),
+                RulerFlavor::Cortex => errors.into_iter().next().unwrap_or_default(),
+            });
+        }
+    }
+    let limits = &shared.config;
+    let max_rules = limits.ruler_max_rules_per_rule_group;
+    if max_rules > 0 && rule_count > max_rules {
+        return bad(format!(
+            "per-user rules per rule group limit (limit: {max_rules} actual: {rule_count}) exceeded"
+        ));
+    }
+    let mut rules = lock(&shared.rules);
+    let max_groups = limits.ruler_max_rule_groups_per_tenant;
+    if max_groups > 0 {
+        // As both products count: the groups stored plus one, also when replacing one.
+        let stored: usize = rules
+            .get(tenant)
+            .map(|n| n.values().map(BTreeMap::len).sum())
+            .unwrap_or(0);
+        if stored + 1 > max_groups {
+            return bad(format!(
+                "per-user rule groups limit (limit: {max_groups} actual: {}) exceeded",
+                stored + 1
+            ));
+        }
+    }
+    rules
+        .entry(tenant.to_owned())
+        .or_default()
+        .entry(namespace.to_owned())
+        .or_default()
+        .insert(name, group);
+    accepted()
+}
+
+/// A body as `yaml.Unmarshal` into `rulefmt.RuleGroup` reads it: the group's name, the
+/// group as `rulefmt` keeps it (known keys only, `for: 0s` dropped as `omitempty` drops
+/// it) and the number of rules; `None` when it does not decode.
+fn decode_rule_group(body: &[u8]) -> Option<(String, Value, usize)> {
+    let text = std::str::from_utf8(body).ok()?;
+    let value: Value = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        yaml_serde::from_str(text).ok()?
+    };
+    let map = match value {
+        Value::Null => Mapping::new(),
+        Value::Mapping(m) => m,
+        _ => return None,
+    };
+    let name = scalar(map.get("name"))?.unwrap_or_default();
+    let mut group = Mapping::new();
+    group.insert("name".into(), Value::String(name.clone()));
+    if let Some(interval) = scalar(map.get("interval"))? {
+        group.insert("interval".into(), Value::String(interval));
+    }
+    let rules = match map.get("rules") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(rules)) => rules
+            .iter()
+            .map(decode_rule)
+            .collect::<Option<Vec<Value>>>()?,
+        Some(_) => return None,
+    };
+    let count = rules.len();
+    group.insert("rules".into(), Value::Sequence(rules));
+    Some((name, Value::Mapping(group), count))
+}
+
+fn decode_rule(rule: &Value) -> Option<Value> {
+    let map = match rule {
+        Value::Mapping(m) => m,
+        Value::Null => &Mapping::new(),
+        _ => return None,
+    };
+    let mut out = Mapping::new();
+    for key in ["record", "alert", "expr", "for", "keep_firing_for"] {
+        let Some(v) = scalar(map.get(key))? else {
+            continue;
+        };
+        let keep = match key {
+            "expr" => true,
+            // `model.Duration` with `omitempty`: zero is left out.
+            "for" | "keep_firing_for" => !is_zero_duration(&v),
+            _ => !v.is_empty(),
+        };
+        if keep {
+            out.insert(key.into(), Value::String(v));
+        }
+    }
+    for key in ["labels", "annotations"] {
+        match map.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::Mapping(m)) => {
+                let mut strings = Mapping::new();
+                for (k, v) in m {
+                    strings.insert(
+                        Value::String(scalar(Some(k))?.unwrap_or_default()),
+                        Value::String(scalar(Some(v))?.unwrap_or_default()),
+                    );
+                }
+                if !strings.is_empty() {
+                    out.insert(key.into(), Value::Mapping(strings));
+                }
+            }
+            Some(_) => return None,
+        }
+    }
+    Some(Value::Mapping(out))
+}
+
+/// `0s`, `0`, `0m`, … (and the empty string).
+fn is_zero_duration(d: &str) -> bool {
+    d.chars().filter(char::is_ascii_digit).all(|c| c == '0')
+}
+
+/// A YAML scalar as the text a Go string field gets: `Some(None)` when absent or null,
+/// `None` when it is not a scalar.
+fn scalar(value: Option<&Value>) -> Option<Option<String>> {
+    match value {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(Value::Number(n)) => Some(Some(n.to_string())),
+        Some(Value::Bool(b)) => Some(Some(b.to_string())),
+        Some(_) => None,
+    }
+}
+
+/// Why `promtool` refused a group.
+enum RuleCheck {
+    /// A value did not decode (a duration, say): `ErrBadRuleGroup` in Cortex and Mimir,
+    /// which decode before they validate.
+    Undecodable,
+    /// `rulefmt`'s errors, one per problem.
+    Invalid(Vec<String>),
+}
+
+/// Each rule's `Validate()` (expression, names, labels, annotation templates), by the
+/// real `promtool check rules` on a file holding the group.
+fn check_rules(group: &Value) -> Result<(), RuleCheck> {
+    let invalid = |e: String| RuleCheck::Invalid(vec![e]);
+    let dir = tempfile::tempdir().map_err(|e| invalid(e.to_string()))?;
+    let path = dir.path().join("group.yml");
+    let mut file = Mapping::new();
+    file.insert("groups".into(), Value::Sequence(vec![group.clone()]));
+    let text = yaml_serde::to_string(&Value::Mapping(file)).map_err(|e| invalid(e.to_string()))?;
+    std::fs::write(&path, text).map_err(|e| invalid(e.to_string()))?;
+    let out = std::process::Command::new(promtool_bin())
+        .args(["check", "rules"])
+        .arg(&path)
+        .output()
+        .map_err(|e| invalid(format!("cannot run promtool: {e}")))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let failed = text
+        .split_once("FAILED:")
+        .map_or(text.as_str(), |(_, rest)| rest);
+    if failed.contains("yaml:") || failed.contains("not a valid duration") {
+        return Err(RuleCheck::Undecodable);
+    }
+    let file_prefix = format!("{}: ", path.display());
+    let errors: Vec<String> = failed
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Checking "))
+        .filter(|l| !l.is_empty())
+        .map(|l| cortex_rule_error(l.strip_prefix(&file_prefix).unwrap_or(l)))
+        .collect();
+    Err(RuleCheck::Invalid(errors))
+}
+
+/// A `rulefmt` error as Cortex and Mimir show it for a posted group: without the line and
+/// column (they point into the fixture's file), rules numbered from 0.
+fn cortex_rule_error(line: &str) -> String {
+    let mut rest = line;
+    // `L:C: ` once, or twice for errors with an alternative node.
+    while let Some((pos, after)) = rest.split_once(": ") {
+        let is_position = pos.split_once(':').is_some_and(|(l, c)| {
+            !l.is_empty()
+                && !c.is_empty()
+                && (l.chars().chain(c.chars())).all(|ch| ch.is_ascii_digit())
+        });
+        if !is_position {
+            break;
+        }
+        rest = after;
+    }
+    if let Some(i) = rest.find(", rule ") {
+        let start = i + ", rule ".len();
+        let digits: String = rest[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(n) = digits.parse::<usize>() {
+            return format!(
+                "{}{}{}",
+                &rest[..start],
+                n.saturating_sub(1),
+                &rest[start + digits.len()..]
+            );
+        }
+    }
+    rest.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -837,5 +1436,34 @@ mod tests {
             check_template_name("x/y"),
             Err("invalid template name \"x/y\": the template name cannot contain any path".into())
         );
+    }
+    #[test]
+    fn rule_groups_decode_as_rulefmt_keeps_them() {
+        let (name, group, count) = decode_rule_group(
+            b"name: g\ninterval: 1m\nextra: x\nrules:\n- alert: A\n  expr: up == 0\n  for: 0s\n  labels: {severity: 1}\n  other: y\n- record: r\n  expr: 1\n",
+        )
+        .unwrap();
+        assert_eq!((name.as_str(), count), ("g", 2));
+        assert_eq!(
+            yaml_serde::to_string(&group).unwrap(),
+            "name: g\ninterval: 1m\nrules:\n- alert: A\n  expr: up == 0\n  labels:\n    severity: '1'\n- record: r\n  expr: '1'\n"
+        );
+        assert!(decode_rule_group(b"rules: 5").is_none());
+        assert!(decode_rule_group(b"[1]").is_none());
+        assert_eq!(decode_rule_group(b"").unwrap().2, 0);
+    }
+
+    #[test]
+    fn rule_errors_lose_their_position_and_count_from_zero() {
+        assert_eq!(
+            cortex_rule_error(
+                "5:11: group \"g\", rule 1, \"A\": could not parse expression: 1:6: parse error: unexpected end of input"
+            ),
+            "group \"g\", rule 0, \"A\": could not parse expression: 1:6: parse error: unexpected end of input"
+        );
+        assert_eq!(cortex_rule_error("something else"), "something else");
+        assert!(is_ruler_path("/api/v1/rules"));
+        assert!(is_ruler_path("/prometheus/config/v1/rules/ns/g"));
+        assert!(!is_ruler_path("/api/v1/rulesx"));
     }
 }

@@ -1,6 +1,7 @@
 //! Test machinery every crate's integration tests share: REAL Alertmanager 0.25
 //! processes on free loopback ports, a webhook sink, `amtool`, REAL etcd 3.4 members and
-//! clusters ([`Etcd`], [`EtcdCluster`]), and a small HTTP client.
+//! clusters ([`Etcd`], [`EtcdCluster`]), REAL Prometheus 2.42 processes ([`Prometheus`]),
+//! and a small HTTP client.
 //!
 //! Alertmanager is the judge: tests start the real daemon (Debian's
 //! `prometheus-alertmanager`) rather than a mock. A test that needs it and cannot find it
@@ -45,6 +46,7 @@ pub mod kube;
 pub mod loki;
 pub mod poll;
 pub mod ports;
+pub mod prometheus;
 mod server_thread;
 pub mod webhook_sink;
 
@@ -59,4 +61,5 @@ pub use etcd::{Etcd, EtcdBuilder, EtcdCluster};
 pub use http::HttpResponse;
 pub use poll::{poll_until, wait_until};
 pub use ports::{free_port, free_tcp_udp_port};
+pub use prometheus::{Prometheus, PrometheusBuilder};
 pub use webhook_sink::{ReceivedRequest, WebhookSink};

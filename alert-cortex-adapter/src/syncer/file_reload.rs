@@ -208,7 +208,7 @@ fn bare_file_name(name: &str) -> Result<&str> {
 
 /// Writes `content` to `path` atomically: a temporary file in the same directory,
 /// flushed to disk, renamed over the target.
-async fn write_atomic(path: &Path, content: &str) -> Result<()> {
+pub(crate) async fn write_atomic(path: &Path, content: &str) -> Result<()> {
     use tokio::io::AsyncWriteExt;
     let io = |e: std::io::Error, p: &Path| Error::Io {
         path: p.display().to_string(),

@@ -32,6 +32,7 @@ use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 
 pub use cortex::CortexBackend;
+pub(crate) use file_reload::write_atomic;
 pub use file_reload::{FileReloadBackend, FileTarget};
 
 /// One tenant's desired configuration: the syncer's input.

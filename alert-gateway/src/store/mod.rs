@@ -590,57 +590,8 @@ pub async fn open(url: &str, token: Option<String>) -> Result<SharedStore, Store
 /// assert_eq!(redact_url("etcd:http://h1:2379,http://root:pw@h2:2379"), "etcd:http://h1:2379,http://<secret>@h2:2379");
 /// ```
 pub fn redact_url(url: &str) -> String {
-    const SECRET_PARAMS: [&str; 8] = [
-        "token",
-        "access_token",
-        "password",
-        "passwd",
-        "secret",
-        "api_key",
-        "apikey",
-        "key",
-    ];
-    // Comma lists (etcd endpoints) are redacted URL by URL.
-    if url.contains(',') {
-        return url.split(',').map(redact_url).collect::<Vec<_>>().join(",");
-    }
-    let (head, query) = match url.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (url, None),
-    };
-    let mut out = String::with_capacity(url.len());
-    match head.find("://") {
-        Some(scheme_end) => {
-            let authority_start = scheme_end + 3;
-            let rest = &head[authority_start..];
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let authority = &rest[..authority_end];
-            out.push_str(&head[..authority_start]);
-            match authority.rfind('@') {
-                Some(at) => {
-                    out.push_str("<secret>");
-                    out.push_str(&authority[at..]);
-                }
-                None => out.push_str(authority),
-            }
-            out.push_str(&rest[authority_end..]);
-        }
-        None => out.push_str(head),
-    }
-    if let Some(query) = query {
-        out.push('?');
-        let parts: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((name, _)) if SECRET_PARAMS.contains(&name.to_ascii_lowercase().as_str()) => {
-                    format!("{name}=<secret>")
-                }
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out.push_str(&parts.join("&"));
-    }
-    out
+    // One redaction for the whole family (alertctl, alert-health and the gateway).
+    alert_core::redact_urls(url)
 }
 
 #[cfg(test)]
