@@ -119,6 +119,30 @@ fn put_condition(
     }
 }
 
+/// Writes the counter condition with `If-Match`, stamped with the writer's token.
+fn put_counter(base: &str, value: u64, writer: &str, if_match: u64) -> Result<u64, u16> {
+    let body = json!({
+        "tenant": "cluster-a",
+        "prometheus": {"query": "up == 0"},
+        "annotations": {"counter": value.to_string(), "writer": writer},
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(15)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let answer = agent
+        .put(&format!("{base}/api/v1/conditions/counter"))
+        .header("content-type", "application/json")
+        .header("if-match", &format!("\"{if_match}\""))
+        .send(body.to_string());
+    match answer {
+        Ok(r) if r.status() == 200 || r.status() == 201 => Ok(if_match),
+        Ok(r) => Err(r.status().as_u16()),
+        Err(_) => Err(0),
+    }
+}
+
 fn get_condition(base: &str, id: &str) -> Option<(Value, u64)> {
     let r = ureq::get(&format!("{base}/api/v1/conditions/{id}"))
         .call()
@@ -421,25 +445,30 @@ mod etcd {
                 let done = Arc::clone(&done);
                 std::thread::spawn(move || {
                     let mut retries = 0;
-                    for _ in 0..250 {
+                    for i in 0..250 {
+                        // Each write carries its writer's token, so that a write whose
+                        // answer was lost (a 503 or a dropped connection while etcd
+                        // elects: the outcome is unknown) is recognised by reading back,
+                        // as a careful client of any compare-and-set store must.
+                        let token = format!("w{w}-{i}");
                         loop {
                             let Some((body, etag)) = get_condition(&base, "counter") else {
                                 retries += 1;
                                 std::thread::sleep(Duration::from_millis(20));
                                 continue;
                             };
+                            if body["annotations"]["writer"] == token.as_str() {
+                                break; // the previous attempt was applied
+                            }
                             let n: u64 = body["annotations"]["counter"]
                                 .as_str()
                                 .unwrap()
                                 .parse()
                                 .unwrap();
-                            match put_condition(&base, "counter", &(n + 1).to_string(), Some(etag))
-                            {
+                            match put_counter(&base, n + 1, &token, etag) {
                                 Ok(_) => break,
                                 Err(412) => retries += 1,
                                 Err(_) => {
-                                    // 503 while etcd elects: retry; a retried write that
-                                    // did apply shows up as a 412 on the next round.
                                     retries += 1;
                                     std::thread::sleep(Duration::from_millis(20));
                                 }

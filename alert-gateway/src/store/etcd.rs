@@ -709,8 +709,13 @@ impl EtcdStore {
         loop {
             let remaining = options.deadline.saturating_sub(started.elapsed());
             if remaining.is_zero() {
+                let outcome = if uncertain {
+                    "; an attempt got no answer and may have been applied: read before retrying"
+                } else {
+                    ""
+                };
                 return Err(Failure::Unavailable(format!(
-                    "etcd {what}: no member of {} answered within {:?} ({attempt} attempts; last: {last_error})",
+                    "etcd {what}: no member of {} answered within {:?} ({attempt} attempts; last: {last_error}){outcome}",
                     self.endpoints_text(),
                     options.deadline
                 )));
