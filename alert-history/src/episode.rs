@@ -215,6 +215,38 @@ impl Episode {
     }
 }
 
+/// Checks that every alert's `fingerprint` is the fingerprint of its labels.
+///
+/// Episodes are keyed by fingerprint, so a body that names another alert's fingerprint
+/// would merge into (and could resolve) that alert's episode. Alertmanager computes the
+/// fingerprint from the labels; anything else is refused, naming the alert.
+///
+/// ```
+/// use alert_core::{Alert, Fingerprint, LabelSet, Timestamp};
+/// use alert_history::{check_fingerprints, Notification};
+/// let t: Timestamp = "2024-05-01T10:00:00Z".parse()?;
+/// let alert = Alert::firing(LabelSet::from_pairs([("alertname", "A")])?, t);
+/// let mut n = Notification { alert, receiver: "h".into(), received_at: t };
+/// assert!(check_fingerprints(&[n.clone()]).is_ok());
+/// n.alert.fingerprint = Fingerprint(0xff);
+/// let err = check_fingerprints(&[n]).unwrap_err().to_string();
+/// assert!(err.starts_with("alerts[0].fingerprint: fingerprint 00000000000000ff"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_fingerprints(notifications: &[Notification]) -> crate::Result<()> {
+    for (i, n) in notifications.iter().enumerate() {
+        let computed = n.alert.labels.fingerprint();
+        if n.alert.fingerprint != computed {
+            return Err(crate::Error::FingerprintMismatch {
+                field: format!("alerts[{i}].fingerprint"),
+                given: n.alert.fingerprint.to_string(),
+                computed: computed.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Merges notifications into episodes, returned in key order (fingerprint, then start).
 ///
 /// ```

@@ -115,6 +115,40 @@ pub enum Error {
         /// The shared timestamp.
         timestamp_ns: i128,
     },
+
+    /// A timeline whose segments would list more episode fingerprints than allowed
+    /// (see [`crate::timeline_within`]).
+    #[error(
+        "the timeline would list {listed} episode fingerprints across its segments, more than the {max} allowed: narrow the range or the matchers"
+    )]
+    TimelineTooLarge {
+        /// How many it would list.
+        listed: usize,
+        /// The most allowed.
+        max: usize,
+    },
+
+    /// A webhook alert whose `fingerprint` is not the fingerprint of its labels.
+    #[error(
+        "{field}: fingerprint {given} is not the fingerprint of the alert's labels ({computed})"
+    )]
+    FingerprintMismatch {
+        /// Where the alert was (for example `alerts[3].fingerprint`).
+        field: String,
+        /// The fingerprint the body gave.
+        given: String,
+        /// The fingerprint of its labels.
+        computed: String,
+    },
+
+    /// A credential file that cannot be used.
+    #[error("{path}: {reason}")]
+    CredentialFile {
+        /// The file.
+        path: String,
+        /// What was wrong (unreadable, empty).
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -53,11 +53,11 @@ pub use availability::{
     Heartbeat, HeartbeatGap, HeartbeatLog, HeartbeatPolicy, ServerRun, Unavailable,
     UnavailableCause, runs_around, unavailable_periods,
 };
-pub use episode::{Episode, EpisodeKey, Notification, merge_notifications};
+pub use episode::{Episode, EpisodeKey, Notification, check_fingerprints, merge_notifications};
 pub use error::{Error, Result};
 pub use range::TimeRange;
 pub use store::{
     AppendOutcome, Cursor, EpisodePage, EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT, PurgeOutcome,
     StoreStats,
 };
-pub use timeline::{HealthState, Segment, close_open_episodes, timeline};
+pub use timeline::{HealthState, Segment, close_open_episodes, timeline, timeline_within};

@@ -15,8 +15,11 @@
 //! episode lists united. An episode still open when an unavailable period starts after
 //! its last notification is ended at that period's start and marked inferred
 //! ([`close_open_episodes`]).
+//!
+//! [`timeline`] is a sweep over the sorted boundaries, O(n log n) in the episodes plus
+//! the fingerprints it lists; [`timeline_within`] refuses, before listing them, an
+//! answer that would list more fingerprints than a bound.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use alert_core::{Fingerprint, Severity, Timestamp};
@@ -24,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::availability::Unavailable;
 use crate::episode::Episode;
+use crate::error::{Error, Result};
 use crate::range::TimeRange;
 
 /// The health of an entity at an instant. Ordered from best to worst, so `max` picks
@@ -113,21 +117,29 @@ pub struct Segment {
 /// pipeline was evidently up again and still reporting it.
 pub fn close_open_episodes(episodes: &mut [Episode], unavailable: &[Unavailable]) {
     let mut starts: Vec<Timestamp> = unavailable.iter().map(|u| u.start).collect();
-    starts.sort();
+    starts.sort_unstable();
     for e in episodes.iter_mut().filter(|e| e.is_open()) {
-        let after = e.last_seen.max(e.starts_at);
-        let i = starts.partition_point(|s| *s <= after);
-        if let Some(&start) = starts.get(i) {
+        if let Some(start) = inferred_end(e, &starts) {
             e.ends_at = Some(start);
             e.end_inferred = true;
         }
     }
 }
 
+/// The start of the first of the sorted `starts` after both `episode`'s start and its
+/// last notification.
+fn inferred_end(episode: &Episode, starts: &[Timestamp]) -> Option<Timestamp> {
+    let after = episode.last_seen.max(episode.starts_at);
+    starts.get(starts.partition_point(|s| *s <= after)).copied()
+}
+
 /// The timeline of `range` from an entity's episodes and the unavailable periods.
 ///
 /// Open episodes are first closed with [`close_open_episodes`]; episodes still open run
 /// to the end of the range.
+///
+/// A sweep over the sorted boundaries: O(n log n) in the episodes and periods, plus the
+/// fingerprints listed (see [`timeline_within`] to bound those).
 ///
 /// ```
 /// use alert_core::{Alert, LabelSet, Timestamp};
@@ -152,23 +164,83 @@ pub fn timeline(
     episodes: &[Episode],
     unavailable: &[Unavailable],
 ) -> Vec<Segment> {
-    let mut episodes = episodes.to_vec();
-    close_open_episodes(&mut episodes, unavailable);
+    let items = items(range, episodes, unavailable);
+    let segments = sweep(range, &items);
+    let by_state = segments_by_state(&segments);
+    list_episodes(segments, &items, &by_state)
+}
 
-    struct Item {
-        start: Timestamp,
-        end: Timestamp,
-        state: HealthState,
-        fingerprint: Option<Fingerprint>,
-    }
-    let mut items: Vec<Item> = episodes
+/// [`timeline`], refused with [`Error::TimelineTooLarge`] before any fingerprint is
+/// listed when the segments would list more than `max_listed` fingerprints in all.
+///
+/// A long episode is listed in every segment of its state it overlaps, so a few long
+/// warnings interrupted by many short criticals list each warning many times: the
+/// answer can grow with the square of the episodes even though computing it does not.
+///
+/// ```
+/// use alert_core::{Alert, LabelSet, Timestamp};
+/// use alert_history::{timeline_within, Episode, Notification, TimeRange};
+/// let t = |s: &str| s.parse::<Timestamp>().unwrap();
+/// let episode = |name: &str, at: &str| {
+///     let labels = LabelSet::from_pairs([("alertname", name)]).unwrap();
+///     Episode::from_notification(&Notification {
+///         alert: Alert::firing(labels, t(at)),
+///         receiver: "history".into(),
+///         received_at: t(at),
+///     })
+/// };
+/// let both = [episode("A", "2024-05-01T10:00:00Z"), episode("B", "2024-05-01T10:30:00Z")];
+/// let range = TimeRange::new(t("2024-05-01T09:00:00Z"), t("2024-05-01T11:00:00Z"))?;
+/// assert_eq!(timeline_within(range, &both, &[], 2)?.len(), 2);
+/// assert!(timeline_within(range, &both, &[], 1).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn timeline_within(
+    range: TimeRange,
+    episodes: &[Episode],
+    unavailable: &[Unavailable],
+    max_listed: usize,
+) -> Result<Vec<Segment>> {
+    let items = items(range, episodes, unavailable);
+    let segments = sweep(range, &items);
+    let by_state = segments_by_state(&segments);
+    let listed = items
         .iter()
-        .filter(|e| e.overlaps(&range))
-        .map(|e| Item {
-            start: e.starts_at.max(range.start),
-            end: e.ends_at.map_or(range.end, |end| end.min(range.end)),
-            state: HealthState::from_severity(e.severity.as_deref()),
-            fingerprint: Some(e.fingerprint),
+        .filter(|i| i.fingerprint.is_some())
+        .map(|i| same_state_segments(&segments, &by_state, i).len())
+        .fold(0usize, usize::saturating_add);
+    if listed > max_listed {
+        return Err(Error::TimelineTooLarge {
+            listed,
+            max: max_listed,
+        });
+    }
+    Ok(list_episodes(segments, &items, &by_state))
+}
+
+/// One stretch of one state: an episode or an unavailable period, clipped to the range.
+struct Item {
+    start: Timestamp,
+    end: Timestamp,
+    state: HealthState,
+    fingerprint: Option<Fingerprint>,
+}
+
+/// The episodes (ended as [`close_open_episodes`] ends them) and the unavailable
+/// periods that reach into `range`, clipped to it.
+fn items(range: TimeRange, episodes: &[Episode], unavailable: &[Unavailable]) -> Vec<Item> {
+    let mut starts: Vec<Timestamp> = unavailable.iter().map(|u| u.start).collect();
+    starts.sort_unstable();
+    episodes
+        .iter()
+        .filter_map(|e| {
+            let end = e.ends_at.or_else(|| inferred_end(e, &starts));
+            range.overlaps(e.starts_at, end).then(|| Item {
+                start: e.starts_at.max(range.start),
+                end: end.map_or(range.end, |end| end.min(range.end)),
+                state: HealthState::from_severity(e.severity.as_deref()),
+                fingerprint: Some(e.fingerprint),
+            })
         })
         .chain(unavailable.iter().map(|u| Item {
             start: u.start.max(range.start),
@@ -177,53 +249,111 @@ pub fn timeline(
             fingerprint: None,
         }))
         .filter(|i| i.start < i.end)
-        .collect();
-    items.sort_by_key(|i| i.start);
+        .collect()
+}
 
-    let mut bounds: Vec<Timestamp> = Vec::with_capacity(items.len() * 2 + 2);
-    bounds.push(range.start);
-    bounds.push(range.end);
-    for i in &items {
-        bounds.push(i.start);
-        bounds.push(i.end);
+/// The segments of `range` without their episodes: the worst state at each instant,
+/// equal neighbours merged. Counts of the items in force per state are kept while the
+/// boundaries are visited in order.
+fn sweep(range: TimeRange, items: &[Item]) -> Vec<Segment> {
+    let mut events: Vec<(Timestamp, HealthState, bool)> = Vec::with_capacity(items.len() * 2);
+    for i in items {
+        events.push((i.start, i.state, true));
+        events.push((i.end, i.state, false));
     }
-    bounds.sort();
-    bounds.dedup();
-
+    events.sort_unstable_by_key(|e| e.0);
+    let mut in_force = [0usize; STATES];
     let mut segments: Vec<Segment> = Vec::new();
-    let mut active: Vec<usize> = Vec::new();
+    let mut at = range.start;
     let mut next = 0;
-    for w in bounds.windows(2) {
-        let (from, to) = (w[0], w[1]);
-        active.retain(|&i| items[i].end > from);
-        while next < items.len() && items[next].start <= from {
-            active.push(next);
+    loop {
+        while let Some(&(t, state, starts)) = events.get(next)
+            && t == at
+        {
+            let n = &mut in_force[state as usize];
+            *n = if starts { *n + 1 } else { n.saturating_sub(1) };
             next += 1;
         }
-        let state = active
-            .iter()
-            .map(|&i| items[i].state)
-            .max()
-            .unwrap_or(HealthState::Healthy);
-        let fps: BTreeSet<Fingerprint> = active
-            .iter()
-            .filter(|&&i| items[i].state == state)
-            .filter_map(|&i| items[i].fingerprint)
-            .collect();
+        let state = worst(&in_force);
         match segments.last_mut() {
-            Some(last) if last.state == state => {
-                last.end = to;
-                let mut all: BTreeSet<Fingerprint> = last.episodes.iter().copied().collect();
-                all.extend(fps);
-                last.episodes = all.into_iter().collect();
+            Some(last) if last.state == state => {}
+            last => {
+                if let Some(last) = last {
+                    last.end = at;
+                }
+                segments.push(Segment {
+                    start: at,
+                    end: range.end,
+                    state,
+                    episodes: Vec::new(),
+                });
             }
-            _ => segments.push(Segment {
-                start: from,
-                end: to,
-                state,
-                episodes: fps.into_iter().collect(),
-            }),
         }
+        match events.get(next) {
+            Some(&(t, _, _)) if t < range.end => at = t,
+            _ => return segments,
+        }
+    }
+}
+
+/// How many states there are.
+const STATES: usize = HealthState::Unavailable as usize + 1;
+
+/// The worst state with an item in force; healthy when none is.
+fn worst(in_force: &[usize; STATES]) -> HealthState {
+    const ALL: [HealthState; STATES] = [
+        HealthState::Healthy,
+        HealthState::Info,
+        HealthState::Warning,
+        HealthState::Critical,
+        HealthState::Unavailable,
+    ];
+    ALL.into_iter()
+        .rev()
+        .find(|s| in_force[*s as usize] > 0)
+        .unwrap_or(HealthState::Healthy)
+}
+
+/// For each state, the indices of the segments in it, in order.
+fn segments_by_state(segments: &[Segment]) -> [Vec<usize>; STATES] {
+    let mut by_state: [Vec<usize>; STATES] = Default::default();
+    for (i, s) in segments.iter().enumerate() {
+        by_state[s.state as usize].push(i);
+    }
+    by_state
+}
+
+/// The indices of the segments in `item`'s state that it overlaps (those segments are
+/// disjoint and ordered, so two binary searches find them).
+fn same_state_segments<'a>(
+    segments: &[Segment],
+    by_state: &'a [Vec<usize>; STATES],
+    item: &Item,
+) -> &'a [usize] {
+    let list = &by_state[item.state as usize];
+    let from = list.partition_point(|&s| segments[s].end <= item.start);
+    let to = list.partition_point(|&s| segments[s].start < item.end);
+    &list[from..to.max(from)]
+}
+
+/// Lists each episode in the segments of its own state that it overlaps: exactly the
+/// episodes that put the entity in a segment's state at some instant of it.
+fn list_episodes(
+    mut segments: Vec<Segment>,
+    items: &[Item],
+    by_state: &[Vec<usize>; STATES],
+) -> Vec<Segment> {
+    for item in items {
+        let Some(fp) = item.fingerprint else {
+            continue;
+        };
+        for &s in same_state_segments(&segments, by_state, item) {
+            segments[s].episodes.push(fp);
+        }
+    }
+    for s in &mut segments {
+        s.episodes.sort_unstable();
+        s.episodes.dedup();
     }
     segments
 }
@@ -415,6 +545,157 @@ mod tests {
         );
     }
 
+    /// The timeline as first written: every elementary window between boundaries
+    /// visited with the set of items in force. Quadratic, obviously right; the oracle of
+    /// the sweep.
+    fn reference(
+        range: TimeRange,
+        episodes: &[Episode],
+        unavailable: &[Unavailable],
+    ) -> Vec<Segment> {
+        use std::collections::BTreeSet;
+        let mut episodes = episodes.to_vec();
+        close_open_episodes(&mut episodes, unavailable);
+        let mut items: Vec<Item> = episodes
+            .iter()
+            .filter(|e| e.overlaps(&range))
+            .map(|e| Item {
+                start: e.starts_at.max(range.start),
+                end: e.ends_at.map_or(range.end, |end| end.min(range.end)),
+                state: HealthState::from_severity(e.severity.as_deref()),
+                fingerprint: Some(e.fingerprint),
+            })
+            .chain(unavailable.iter().map(|u| Item {
+                start: u.start.max(range.start),
+                end: u.end.min(range.end),
+                state: HealthState::Unavailable,
+                fingerprint: None,
+            }))
+            .filter(|i| i.start < i.end)
+            .collect();
+        items.sort_by_key(|i| i.start);
+        let mut bounds = vec![range.start, range.end];
+        for i in &items {
+            bounds.push(i.start);
+            bounds.push(i.end);
+        }
+        bounds.sort();
+        bounds.dedup();
+        let mut segments: Vec<Segment> = Vec::new();
+        for w in bounds.windows(2) {
+            let (from, to) = (w[0], w[1]);
+            let active: Vec<&Item> = items
+                .iter()
+                .filter(|i| i.start <= from && i.end > from)
+                .collect();
+            let state = active
+                .iter()
+                .map(|i| i.state)
+                .max()
+                .unwrap_or(HealthState::Healthy);
+            let fps: BTreeSet<Fingerprint> = active
+                .iter()
+                .filter(|i| i.state == state)
+                .filter_map(|i| i.fingerprint)
+                .collect();
+            match segments.last_mut() {
+                Some(last) if last.state == state => {
+                    last.end = to;
+                    let mut all: BTreeSet<Fingerprint> = last.episodes.iter().copied().collect();
+                    all.extend(fps);
+                    last.episodes = all.into_iter().collect();
+                }
+                _ => segments.push(Segment {
+                    start: from,
+                    end: to,
+                    state,
+                    episodes: fps.into_iter().collect(),
+                }),
+            }
+        }
+        segments
+    }
+
+    /// Issue #20's figure: one timeline of 50,000 overlapping episodes, the sweep
+    /// against the quadratic reference (the algorithm before the fix). Run with
+    /// `cargo test --release -p alert-history --lib timeline_figures -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "prints figures; run on a release build"]
+    fn timeline_figures_at_50k_overlapping_episodes() {
+        for n in [7_100usize, 16_700, 50_000] {
+            let eps: Vec<Episode> = (0..n as i64)
+                .map(|i| episode(&format!("A{i}"), "warning", secs(i), None, secs(i)))
+                .collect();
+            let range = TimeRange::new(secs(0), secs(200_000)).expect("valid");
+            let t = std::time::Instant::now();
+            let fast = timeline(range, &eps, &[]);
+            let sweep = t.elapsed();
+            let t = std::time::Instant::now();
+            let slow = reference(range, &eps, &[]);
+            let quadratic = t.elapsed();
+            assert_eq!(fast, slow);
+            eprintln!(
+                "{n} overlapping episodes: sweep {:.1} ms, quadratic reference {:.2} s",
+                sweep.as_secs_f64() * 1000.0,
+                quadratic.as_secs_f64()
+            );
+        }
+    }
+
+    #[test]
+    fn many_overlapping_episodes_make_one_segment_listing_them_all() {
+        let eps: Vec<Episode> = (0..2000)
+            .map(|i| {
+                episode(
+                    &format!("A{i}"),
+                    "warning",
+                    secs(i),
+                    Some(secs(5000 + i)),
+                    secs(i),
+                )
+            })
+            .collect();
+        let range = TimeRange::new(secs(0), secs(10_000)).expect("valid");
+        let segs = timeline(range, &eps, &[]);
+        assert_eq!(segs.len(), 2);
+        assert_eq!(segs[0].episodes.len(), 2000);
+        assert_eq!(segs, reference(range, &eps, &[]));
+    }
+
+    #[test]
+    fn a_bound_on_listed_fingerprints_refuses_before_listing() {
+        // One long warning interrupted by 100 short criticals: listed in 101 segments.
+        let mut eps = vec![episode(
+            "Long",
+            "warning",
+            secs(0),
+            Some(secs(10_000)),
+            secs(0),
+        )];
+        eps.extend((0..100).map(|i| {
+            episode(
+                &format!("C{i}"),
+                "critical",
+                secs(50 + 90 * i),
+                Some(secs(60 + 90 * i)),
+                secs(0),
+            )
+        }));
+        let range = TimeRange::new(secs(0), secs(10_000)).expect("valid");
+        let all = timeline(range, &eps, &[]);
+        let listed: usize = all.iter().map(|s| s.episodes.len()).sum();
+        assert_eq!(listed, 101 + 100);
+        assert_eq!(
+            timeline_within(range, &eps, &[], listed).expect("fits"),
+            all
+        );
+        let err = timeline_within(range, &eps, &[], listed - 1).unwrap_err();
+        assert!(
+            matches!(err, Error::TimelineTooLarge { listed: l, max } if l == listed && max == listed - 1),
+            "{err}"
+        );
+    }
+
     proptest! {
         /// Segments cover the range exactly, neighbours differ, and each segment's state is
         /// the worst state that applies at its start.
@@ -451,6 +732,25 @@ mod tests {
                 let seg = segs.iter().find(|s| s.start <= at && at < s.end).expect("covered");
                 prop_assert_eq!(seg.state, expected, "at {}", p);
             }
+        }
+
+        /// The sweep and the quadratic reference agree, episode lists included, also when
+        /// one alert has several episodes and boundaries coincide.
+        #[test]
+        fn the_sweep_agrees_with_the_reference(
+            raw in proptest::collection::vec((0u8..6, 0i64..50, 1i64..20, 0u8..4, any::<bool>()), 0..30),
+            down in proptest::collection::vec((0i64..50, 1i64..10), 0..3),
+            (from, len) in (0i64..40, 1i64..40),
+        ) {
+            let sev = ["critical", "warning", "info", "other"];
+            let eps: Vec<Episode> = raw.iter().map(|&(name, s, len, v, open)| {
+                episode(&format!("A{name}"), sev[v as usize], secs(s), (!open).then(|| secs(s + len)), secs(s))
+            }).collect();
+            let down: Vec<Unavailable> = down.iter().map(|&(s, len)| Unavailable {
+                start: secs(s), end: secs(s + len), cause: UnavailableCause::ServerDown,
+            }).collect();
+            let range = TimeRange::new(secs(from), secs(from + len)).expect("valid");
+            prop_assert_eq!(timeline(range, &eps, &down), reference(range, &eps, &down));
         }
     }
 }

@@ -7,7 +7,10 @@
 //!   episodes spread over 30 days (200 alert names, 5,000 instances);
 //! - `history/timeline`: one entity's (`instance="node-42"`) 30-day timeline over the
 //!   same store, heartbeats included (query + heartbeats + timeline);
-//! - `history/purge`: a retention purge removing 100,000 of 150,000 episodes.
+//! - `history/purge`: a retention purge removing 100,000 of 150,000 episodes;
+//! - `history/timeline/50k overlapping episodes`: the pure timeline of 50,000 episodes
+//!   all firing at once, half warning and half critical, with an outage in the middle
+//!   (issue #20: 42 s before the sweep).
 //!
 //! The 1,000,000-episode database is generated once into
 //! `target/bench-data/history-1m.db` (deterministic) and reused.
@@ -253,6 +256,39 @@ fn entity_timeline(c: &mut Criterion) {
     group.finish();
 }
 
+fn overlapping_timeline(c: &mut Criterion) {
+    use alert_history::{Episode, Unavailable, UnavailableCause};
+    let episodes: Vec<Episode> = (0..50_000i64)
+        .map(|i| {
+            let severity = if i % 2 == 0 { "warning" } else { "critical" };
+            let labels = LabelSet::from_pairs([
+                ("alertname", format!("A{i}")),
+                ("severity", severity.to_owned()),
+            ])
+            .expect("labels");
+            let at = ts(ANCHOR - DAY + i);
+            Episode::from_notification(&Notification {
+                alert: Alert::firing(labels, at),
+                receiver: "history".into(),
+                received_at: at,
+            })
+        })
+        .collect();
+    let range = TimeRange::new(ts(ANCHOR - DAY), ts(ANCHOR)).expect("range");
+    let down = [Unavailable {
+        start: ts(ANCHOR - DAY / 2),
+        end: ts(ANCHOR - DAY / 2 + 600),
+        cause: UnavailableCause::ServerDown,
+    }];
+    let mut group = c.benchmark_group("history");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(episodes.len() as u64));
+    group.bench_function("timeline/50k overlapping episodes", |b| {
+        b.iter(|| timeline(range, &episodes, &down).len())
+    });
+    group.finish();
+}
+
 fn copy_db(from: &Path, to: &Path) {
     std::fs::copy(from, to).expect("copy database");
 }
@@ -309,5 +345,12 @@ fn purge(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest, query, entity_timeline, purge);
+criterion_group!(
+    benches,
+    ingest,
+    query,
+    entity_timeline,
+    overlapping_timeline,
+    purge
+);
 criterion_main!(benches);

@@ -39,6 +39,8 @@ pub struct Metrics {
     pub last_purge_seconds: AtomicI64,
     /// Episodes removed by retention purges.
     pub purged_episodes: AtomicU64,
+    /// The error of the newest store write, if it failed.
+    write_failure: Mutex<Option<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -54,6 +56,23 @@ impl Metrics {
     /// Counts a failed store operation.
     pub fn store_error(&self, op: &'static str) {
         *lock(&self.store_errors).entry(op).or_default() += 1;
+    }
+
+    /// Records that a store write (a webhook append, a liveness record) succeeded:
+    /// writes work again.
+    pub fn write_succeeded(&self) {
+        *lock(&self.write_failure) = None;
+    }
+
+    /// Records that a store write failed with `error`: until the next success the
+    /// server is not ready.
+    pub fn write_failed(&self, error: &str) {
+        *lock(&self.write_failure) = Some(error.to_owned());
+    }
+
+    /// The error of the newest store write, if it failed.
+    pub fn write_failure(&self) -> Option<String> {
+        lock(&self.write_failure).clone()
     }
 
     /// Records how long a store operation took.
@@ -155,6 +174,15 @@ impl Metrics {
             ),
         );
         section(
+            "alert_history_store_writable",
+            "gauge",
+            "1 when the newest store write succeeded (or none was made yet), 0 when it failed.",
+            gauge(
+                "alert_history_store_writable",
+                u8::from(lock(&self.write_failure).is_none()).to_string(),
+            ),
+        );
+        section(
             "alert_history_last_heartbeat_timestamp_seconds",
             "gauge",
             "When the newest Watchdog heartbeat arrived (0: none since start).",
@@ -234,6 +262,12 @@ mod tests {
         assert!(
             text.contains("alert_history_store_latency_seconds_count{operation=\"append\"} 1\n")
         );
+        assert!(text.contains("alert_history_store_writable 1\n"));
+        m.write_failed("disk full");
+        assert_eq!(m.write_failure().as_deref(), Some("disk full"));
+        assert!(m.render().contains("alert_history_store_writable 0\n"));
+        m.write_succeeded();
+        assert_eq!(m.write_failure(), None);
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let name = line.split(['{', ' ']).next().unwrap_or_default();
             let family = name

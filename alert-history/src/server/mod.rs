@@ -1,5 +1,6 @@
 //! The HTTP side of alert history: Alertmanager's webhook receiver and the history API,
-//! as an [`axum::Router`] over any [`HistoryStore`] (feature `server`).
+//! as an [`axum::Router`] over any [`HistoryStore`] (feature `server`), and [`serve`],
+//! which serves it with the timeouts and limits a server on a network needs.
 //!
 //! An embedding gateway builds the routes with [`router`] and serves or nests them;
 //! the `alert-history-server` binary of `alert-examples` is such a process (flags, the
@@ -7,58 +8,88 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /webhook` | Alertmanager's webhook message; 200 only once stored durably, 4xx with a JSON error (nothing stored) for a bad body, 5xx when the store fails (Alertmanager retries) |
+//! | `POST /webhook` | Alertmanager's webhook message (`Content-Type: application/json`); 200 only once stored durably, 4xx with a JSON error (nothing stored) for a bad body, 5xx when the store fails (Alertmanager retries) |
 //! | `GET /api/v1/episodes?start=&end=&match[]=&limit=&cursor=` | `{"episodes": [...], "next": cursor}` |
 //! | `GET /api/v1/timeline?start=&end=&match[]=` | `{"segments": [{"start", "end", "state", "episodes"}]}` |
 //! | `GET /api/v1/export?start=&end=&match[]=` | JSON lines, one episode a line |
 //! | `GET /metrics` | Prometheus text |
-//! | `GET /-/healthy`, `GET /-/ready` | liveness; readiness (the store answers) |
+//! | `GET /-/healthy`, `GET /-/ready` | liveness; readiness (the store answers reads, and the newest write succeeded) |
 //!
 //! The webhook and the API take an optional bearer token or basic auth
 //! ([`ServerOptions::auth`]); `/metrics` and the health endpoints are open. Errors are
 //! JSON in the shape of Prometheus' API (`{"status": "error", "errorType", "error"}`).
-//! Store calls run on tokio's blocking pool, so the router needs a multi-threaded
-//! tokio runtime.
+//!
+//! No handler does store or CPU-heavy work on the async workers: store calls run on
+//! tokio's blocking pool (so the router needs a multi-threaded tokio runtime), and the
+//! heavy reads (timeline and export: every episode of a range, then the timeline and
+//! the JSON) run there too, at most [`ServerOptions::heavy_reads`] at once, each within
+//! [`ServerOptions::request_timeout`] and [`ServerOptions::max_episodes_per_request`].
+//! Ingest and health are answered while they run.
+//!
+//! Request limits, and what a client gets past them:
+//!
+//! | limit | answer |
+//! |---|---|
+//! | webhook `Content-Type` not JSON | 415 |
+//! | webhook body (declared or sent) over [`ServerOptions::max_body_bytes`] | 413, at once for a declared `Content-Length` |
+//! | webhook body not sent within [`ServerOptions::body_timeout`] | 408 |
+//! | an alert's `fingerprint` is not its labels' | 400 |
+//! | URL over [`MAX_URL_BYTES`] | 414 |
+//! | more than [`ServerOptions::max_episodes_per_request`] episodes, or a timeline listing more than [`ServerOptions::max_timeline_fingerprints`] | 422 |
+//! | all heavy-read slots busy for the whole [`ServerOptions::request_timeout`], or the read took longer | 503 with `Retry-After` |
 
 pub mod auth;
 pub mod clock;
+pub mod fd_limit;
 pub mod metrics;
 pub mod params;
+pub mod parse_errors;
+pub mod serve;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use alert_core::{AlertStatus, MatchType, Matcher, Matchers, WebhookMessage};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::body::Body;
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::BodyExt;
 use serde::Serialize;
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::store::check_representable;
 use crate::{
     Episode, EpisodeQuery, Error, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT,
-    Notification, Segment, TimeRange, Unavailable, timeline, unavailable_periods,
+    Notification, Segment, TimeRange, Unavailable, check_fingerprints, timeline_within,
+    unavailable_periods,
 };
 
 pub use auth::Auth;
 pub use clock::now;
 pub use metrics::Metrics;
 use params::{RangeParams, parse_query_string};
+pub use serve::{ServeOptions, serve};
 
-/// The most episodes a timeline or an export reads.
+/// The most episodes a timeline or an export reads, by default.
 pub const MAX_EPISODES_PER_REQUEST: usize = 200_000;
+
+/// The most episode fingerprints a timeline lists across its segments, by default.
+pub const MAX_TIMELINE_FINGERPRINTS: usize = 1_000_000;
 
 /// The largest webhook body [`ServerOptions::default`] accepts: 4 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// How the server behaves: credentials, the heartbeat, the body limit, and where it
-/// counts.
+/// The longest URL (path and query) answered; longer ones get 414.
+pub const MAX_URL_BYTES: usize = 16 * 1024;
+
+/// How the server behaves: credentials, the heartbeat, the limits of a request, and
+/// where it counts.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Credentials the webhook and the API require (`None`: open).
@@ -70,14 +101,33 @@ pub struct ServerOptions {
     pub policy: HeartbeatPolicy,
     /// The largest webhook body accepted, in bytes (larger bodies get 413).
     pub max_body_bytes: usize,
+    /// How long a client may take to send a webhook body (then 408).
+    pub body_timeout: Duration,
+    /// The most episodes a timeline or an export reads (more: 422).
+    pub max_episodes_per_request: usize,
+    /// The most episode fingerprints a timeline lists across its segments (more: 422).
+    pub max_timeline_fingerprints: usize,
+    /// How long a timeline or an export may take, waiting for a slot included (then
+    /// 503).
+    pub request_timeout: Duration,
+    /// How many timelines and exports run at once; more wait for a slot. The default
+    /// ([`default_heavy_reads`]) leaves half the cores to ingest and health.
+    pub heavy_reads: usize,
     /// The metrics the handlers count into and `/metrics` renders; share the [`Arc`] to
-    /// update the store gauges from outside.
+    /// update the store gauges, or report background writes, from outside.
     pub metrics: Arc<Metrics>,
+}
+
+/// Half the cores this process may use, at least one.
+pub fn default_heavy_reads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 impl Default for ServerOptions {
     /// No auth, `alertname="Watchdog"` as the heartbeat with Alertmanager's default
-    /// intervals, [`DEFAULT_MAX_BODY_BYTES`], fresh metrics.
+    /// intervals, [`DEFAULT_MAX_BODY_BYTES`] sent within 20 s, [`MAX_EPISODES_PER_REQUEST`]
+    /// and [`MAX_TIMELINE_FINGERPRINTS`] within 30 s, [`default_heavy_reads`], fresh
+    /// metrics.
     fn default() -> Self {
         let heartbeat = Matcher::new(MatchType::Equal, "alertname", "Watchdog")
             .map(|m| Matchers::new(vec![m]))
@@ -87,6 +137,11 @@ impl Default for ServerOptions {
             heartbeat,
             policy: HeartbeatPolicy::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: Duration::from_secs(20),
+            max_episodes_per_request: MAX_EPISODES_PER_REQUEST,
+            max_timeline_fingerprints: MAX_TIMELINE_FINGERPRINTS,
+            request_timeout: Duration::from_secs(30),
+            heavy_reads: default_heavy_reads(),
             metrics: Arc::new(Metrics::default()),
         }
     }
@@ -95,11 +150,9 @@ impl Default for ServerOptions {
 /// Everything the handlers share.
 struct AppState {
     store: Arc<dyn HistoryStore>,
-    metrics: Arc<Metrics>,
-    auth: Option<Auth>,
-    heartbeat: Matchers,
-    policy: HeartbeatPolicy,
-    max_body_bytes: usize,
+    options: ServerOptions,
+    /// One permit per heavy read that may run.
+    heavy: Arc<Semaphore>,
 }
 
 /// The routes of the server (see the [module docs](self)) over `store`.
@@ -122,7 +175,9 @@ struct AppState {
 ///    "startsAt":"2024-05-01T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":""}],
 ///   "version":"4"}"#;
 /// tokio::runtime::Runtime::new()?.block_on(async {
-///     let post = Request::post("/webhook").body(Body::from(message))?;
+///     let post = Request::post("/webhook")
+///         .header("content-type", "application/json")
+///         .body(Body::from(message))?;
 ///     let stored = app.clone().oneshot(post).await?;
 ///     assert_eq!(stored.status(), 200);
 ///     let get = Request::get("/api/v1/episodes?start=2024-05-01T09:00:00Z&end=2024-05-01T11:00:00Z&match[]=alertname%3D%22DiskFull%22")
@@ -138,20 +193,14 @@ struct AppState {
 /// # fn main() {}
 /// ```
 pub fn router(store: Arc<dyn HistoryStore>, options: ServerOptions) -> Router {
+    let heavy = Arc::new(Semaphore::new(options.heavy_reads.max(1)));
     let state = Arc::new(AppState {
         store,
-        metrics: options.metrics,
-        auth: options.auth,
-        heartbeat: options.heartbeat,
-        policy: options.policy,
-        max_body_bytes: options.max_body_bytes,
+        options,
+        heavy,
     });
-    let limit = state.max_body_bytes;
     Router::new()
-        .route(
-            "/webhook",
-            post(webhook).layer(DefaultBodyLimit::max(limit)),
-        )
+        .route("/webhook", post(webhook))
         .route("/api/v1/episodes", get(episodes))
         .route("/api/v1/timeline", get(timeline_handler))
         .route("/api/v1/export", get(export))
@@ -166,6 +215,7 @@ pub fn router(store: Arc<dyn HistoryStore>, options: ServerOptions) -> Router {
                 "method not allowed on this endpoint",
             )
         })
+        .layer(axum::middleware::from_fn(refuse_long_urls))
         .with_state(state)
 }
 
@@ -173,6 +223,23 @@ pub fn router(store: Arc<dyn HistoryStore>, options: ServerOptions) -> Router {
 fn error(status: StatusCode, kind: &str, message: impl Into<String>) -> Response {
     let body = json!({"status": "error", "errorType": kind, "error": message.into()});
     (status, axum::Json(body)).into_response()
+}
+
+/// [`error`], and the connection is closed after it (the body was not read).
+fn error_and_close(status: StatusCode, kind: &str, message: impl Into<String>) -> Response {
+    let mut r = error(status, kind, message);
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// 503 that tells the client when to come back.
+fn unavailable_retry(kind: &str, message: impl Into<String>, after: Duration) -> Response {
+    let mut r = error(StatusCode::SERVICE_UNAVAILABLE, kind, message);
+    if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 fn bad_param(e: Error) -> Response {
@@ -192,82 +259,201 @@ fn unauthorized() -> Response {
     r
 }
 
+/// 414 for a URL over [`MAX_URL_BYTES`], before any handler runs.
+async fn refuse_long_urls(request: Request, next: Next) -> Response {
+    let len = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if len > MAX_URL_BYTES {
+        return error(
+            StatusCode::URI_TOO_LONG,
+            "bad_data",
+            format!(
+                "the URL is {len} bytes, more than the {MAX_URL_BYTES} allowed: use fewer or shorter match[] parameters"
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+/// A store call that failed.
+enum StoreFailure {
+    /// The store said no.
+    Store(Error),
+    /// The blocking task panicked or was cancelled.
+    Task(String),
+}
+
+impl StoreFailure {
+    /// Whether the request was at fault (a bad cursor, limit or range) rather than the
+    /// store.
+    fn is_bad_request(&self) -> bool {
+        matches!(
+            self,
+            StoreFailure::Store(
+                Error::InvalidCursor { .. }
+                    | Error::InvalidLimit { .. }
+                    | Error::EmptyRange { .. }
+                    | Error::TimestampOutOfRange { .. }
+            )
+        )
+    }
+
+    fn message(&self) -> String {
+        match self {
+            StoreFailure::Store(e) => e.to_string(),
+            StoreFailure::Task(e) => format!("store task failed: {e}"),
+        }
+    }
+
+    fn response(&self) -> Response {
+        match self {
+            _ if self.is_bad_request() => {
+                error(StatusCode::BAD_REQUEST, "bad_data", self.message())
+            }
+            StoreFailure::Store(_) => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                self.message(),
+            ),
+            StoreFailure::Task(_) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                self.message(),
+            ),
+        }
+    }
+}
+
+/// Counts and logs a failed store operation.
+fn store_failed(state: &AppState, op: &'static str, failure: &StoreFailure) {
+    state.options.metrics.store_error(op);
+    tracing::error!(operation = op, error = %failure.message(), "store failed");
+}
+
 /// Runs a store call on a blocking thread, timing it and counting failures.
+async fn store_call<T: Send + 'static>(
+    state: &Arc<AppState>,
+    op: &'static str,
+    f: impl FnOnce(&dyn HistoryStore) -> crate::Result<T> + Send + 'static,
+) -> Result<T, StoreFailure> {
+    let store = Arc::clone(&state.store);
+    let started = Instant::now();
+    let result = tokio::task::spawn_blocking(move || f(store.as_ref())).await;
+    state
+        .options
+        .metrics
+        .observe_store(op, started.elapsed().as_secs_f64());
+    let failure = match result {
+        Ok(Ok(v)) => return Ok(v),
+        Ok(Err(e)) => StoreFailure::Store(e),
+        Err(join) => StoreFailure::Task(join.to_string()),
+    };
+    store_failed(state, op, &failure);
+    Err(failure)
+}
+
+/// [`store_call`], failures answered.
 async fn with_store<T: Send + 'static>(
     state: &Arc<AppState>,
     op: &'static str,
     f: impl FnOnce(&dyn HistoryStore) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, Response> {
-    let store = Arc::clone(&state.store);
-    let started = Instant::now();
-    let result = tokio::task::spawn_blocking(move || f(store.as_ref())).await;
-    state
-        .metrics
-        .observe_store(op, started.elapsed().as_secs_f64());
-    match result {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => {
-            state.metrics.store_error(op);
-            tracing::error!(operation = op, error = %e, "store failed");
-            let status = match e {
-                Error::InvalidCursor { .. }
-                | Error::InvalidLimit { .. }
-                | Error::EmptyRange { .. }
-                | Error::TimestampOutOfRange { .. } => StatusCode::BAD_REQUEST,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            let kind = if status == StatusCode::BAD_REQUEST {
-                "bad_data"
-            } else {
-                "unavailable"
-            };
-            Err(error(status, kind, e.to_string()))
-        }
-        Err(join) => {
-            state.metrics.store_error(op);
-            Err(error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!("store task failed: {join}"),
-            ))
-        }
-    }
+    store_call(state, op, f).await.map_err(|f| f.response())
 }
 
-async fn webhook(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     let response = webhook_inner(&state, &headers, body).await;
-    state.metrics.webhook_request(response.status().as_u16());
+    state
+        .options
+        .metrics
+        .webhook_request(response.status().as_u16());
     response
 }
 
-async fn webhook_inner(
-    state: &Arc<AppState>,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    if let Some(auth) = &state.auth
+/// Whether `headers` declare a JSON body: `application/json`, parameters (a charset)
+/// allowed, in any case.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The webhook body, read within the body timeout and the size limit.
+async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Response> {
+    let limit = state.options.max_body_bytes;
+    let too_large = |what: String| {
+        error_and_close(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "bad_data",
+            format!("{what} (the limit is {limit} bytes)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(n) = declared
+        && n > limit as u64
+    {
+        return Err(too_large(format!("the declared body is {n} bytes")));
+    }
+    let read = async {
+        let mut body = body;
+        let mut out = Vec::with_capacity(declared.map_or(8192, |n| n as usize));
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                error_and_close(
+                    StatusCode::BAD_REQUEST,
+                    "bad_data",
+                    format!("cannot read the body: {e}"),
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if out.len() + data.len() > limit {
+                    return Err(too_large("the body is larger".into()));
+                }
+                out.extend_from_slice(&data);
+            }
+        }
+        Ok(out)
+    };
+    let timeout = state.options.body_timeout;
+    match tokio::time::timeout(timeout, read).await {
+        Ok(read) => read,
+        Err(_) => Err(error_and_close(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!("the body was not sent within {}s", timeout.as_secs_f64()),
+        )),
+    }
+}
+
+async fn webhook_inner(state: &Arc<AppState>, headers: &HeaderMap, body: Body) -> Response {
+    if let Some(auth) = &state.options.auth
         && !auth.admits(headers)
     {
         return unauthorized();
     }
-    let body = match body {
+    if !is_json(headers) {
+        let given = headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        return error_and_close(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad_data",
+            format!(
+                "Content-Type must be application/json (Alertmanager's webhook), got {}",
+                given.map_or("none".to_owned(), |g| format!("{g:?}"))
+            ),
+        );
+    }
+    let body = match read_body(state, headers, body).await {
         Ok(b) => b,
-        Err(rejection) => {
-            let status = rejection.status();
-            return error(
-                status,
-                "bad_data",
-                format!(
-                    "{} (the limit is {} bytes)",
-                    rejection.body_text(),
-                    state.max_body_bytes
-                ),
-            );
-        }
+        Err(r) => return r,
     };
     let message = match WebhookMessage::from_json(&body) {
         Ok(m) => m,
@@ -275,14 +461,16 @@ async fn webhook_inner(
     };
     let received_at = now();
     let notifications = Notification::from_message(&message, received_at);
-    if let Err(e) = check_representable(&notifications) {
+    if let Err(e) =
+        check_representable(&notifications).and_then(|()| check_fingerprints(&notifications))
+    {
         return error(StatusCode::BAD_REQUEST, "bad_data", e.to_string());
     }
-    let heartbeat = notifications
-        .iter()
-        .any(|n| n.alert.status == AlertStatus::Firing && state.heartbeat.matches(&n.alert.labels));
+    let heartbeat = notifications.iter().any(|n| {
+        n.alert.status == AlertStatus::Firing && state.options.heartbeat.matches(&n.alert.labels)
+    });
     let count = notifications.len();
-    let stored = with_store(state, "append", move |s| {
+    let stored = store_call(state, "append", move |s| {
         s.append(&notifications)?;
         if heartbeat {
             s.record_heartbeat(&Heartbeat::Watchdog { at: received_at })?;
@@ -290,10 +478,14 @@ async fn webhook_inner(
         Ok(())
     })
     .await;
-    if let Err(r) = stored {
-        return r;
+    let m = &state.options.metrics;
+    if let Err(failure) = stored {
+        if !failure.is_bad_request() {
+            m.write_failed(&failure.message());
+        }
+        return failure.response();
     }
-    let m = &state.metrics;
+    m.write_succeeded();
     m.notifications_received
         .fetch_add(count as u64, Ordering::Relaxed);
     m.last_write_seconds
@@ -315,7 +507,7 @@ fn api_params(
     headers: &HeaderMap,
     query: Option<String>,
 ) -> Result<RangeParams, Box<Response>> {
-    if let Some(auth) = &state.auth
+    if let Some(auth) = &state.options.auth
         && !auth.admits(headers)
     {
         return Err(Box::new(unauthorized()));
@@ -355,37 +547,146 @@ async fn episodes(
     }
 }
 
-/// Every episode overlapping `range` that matches `matchers`, up to the request cap.
-fn all_episodes(
-    store: &dyn HistoryStore,
-    range: TimeRange,
-    matchers: Matchers,
-) -> crate::Result<Result<Vec<Episode>, usize>> {
-    let mut query = EpisodeQuery::new(range);
-    query.matchers = matchers;
-    query.limit = MAX_QUERY_LIMIT;
-    let mut out = Vec::new();
-    loop {
-        let page = store.query(&query)?;
-        out.extend(page.episodes);
-        if out.len() > MAX_EPISODES_PER_REQUEST {
-            return Ok(Err(out.len()));
-        }
-        match page.next {
-            Some(c) => query.cursor = Some(c),
-            None => return Ok(Ok(out)),
+/// Why a heavy read stopped before its answer.
+enum Stop {
+    /// The store failed.
+    Store(StoreFailure),
+    /// More episodes than a request may read (this many read so far).
+    TooMany(usize),
+    /// An answer larger than allowed.
+    TooLarge(Error),
+    /// The request's time ran out (or its client went away).
+    OutOfTime,
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Store(StoreFailure::Store(e))
+    }
+}
+
+/// What a heavy read may still spend: checked between units of work (a page of
+/// episodes, the timeline), so a read past its time stops at the next check.
+struct Budget {
+    deadline: Instant,
+    cancelled: Arc<AtomicBool>,
+    max_episodes: usize,
+}
+
+impl Budget {
+    fn check(&self) -> Result<(), Stop> {
+        if self.cancelled.load(Ordering::Relaxed) || Instant::now() >= self.deadline {
+            Err(Stop::OutOfTime)
+        } else {
+            Ok(())
         }
     }
 }
 
-fn too_many(n: usize) -> Response {
-    error(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "too_many",
-        format!(
-            "more than {MAX_EPISODES_PER_REQUEST} episodes ({n} read): narrow the range or the matchers"
+/// Tells the blocking work to stop when the request is answered or dropped first.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs a heavy read on the blocking pool: in one of the [`ServerOptions::heavy_reads`]
+/// slots, within [`ServerOptions::request_timeout`] (waiting for the slot included).
+/// `f` builds the whole response there, JSON included.
+async fn heavy_read(
+    state: &Arc<AppState>,
+    op: &'static str,
+    f: impl FnOnce(&dyn HistoryStore, &Budget) -> Result<Response, Stop> + Send + 'static,
+) -> Response {
+    let timeout = state.options.request_timeout;
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let slot =
+        tokio::time::timeout_at(deadline.into(), Arc::clone(&state.heavy).acquire_owned()).await;
+    let Ok(Ok(permit)) = slot else {
+        return unavailable_retry(
+            "busy",
+            format!(
+                "{} timeline and export reads ran for the whole {}s this request may take: try again later",
+                state.options.heavy_reads.max(1),
+                timeout.as_secs_f64()
+            ),
+            timeout,
+        );
+    };
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _cancel = CancelOnDrop(Arc::clone(&cancelled));
+    let budget = Budget {
+        deadline,
+        cancelled,
+        max_episodes: state.options.max_episodes_per_request,
+    };
+    let store = Arc::clone(&state.store);
+    let task = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f(store.as_ref(), &budget)
+    });
+    let outcome = tokio::time::timeout_at(deadline.into(), task).await;
+    state
+        .options
+        .metrics
+        .observe_store(op, started.elapsed().as_secs_f64());
+    let stop = match outcome {
+        Ok(Ok(Ok(response))) => return response,
+        Ok(Ok(Err(stop))) => stop,
+        Ok(Err(join)) => Stop::Store(StoreFailure::Task(join.to_string())),
+        Err(_) => Stop::OutOfTime,
+    };
+    match stop {
+        Stop::Store(failure) => {
+            store_failed(state, op, &failure);
+            failure.response()
+        }
+        Stop::TooMany(n) => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many",
+            format!(
+                "more than {} episodes ({n} read): narrow the range or the matchers",
+                state.options.max_episodes_per_request
+            ),
         ),
-    )
+        Stop::TooLarge(e) => error(StatusCode::UNPROCESSABLE_ENTITY, "too_many", e.to_string()),
+        Stop::OutOfTime => unavailable_retry(
+            "timeout",
+            format!(
+                "the read took longer than the {}s a request may take: narrow the range or the matchers",
+                timeout.as_secs_f64()
+            ),
+            timeout,
+        ),
+    }
+}
+
+/// Every episode overlapping `range` that matches `matchers`, within the budget.
+fn all_episodes(
+    store: &dyn HistoryStore,
+    range: TimeRange,
+    matchers: Matchers,
+    budget: &Budget,
+) -> Result<Vec<Episode>, Stop> {
+    let mut query = EpisodeQuery::new(range);
+    query.matchers = matchers;
+    query.limit = MAX_QUERY_LIMIT.min(budget.max_episodes.saturating_add(1));
+    let mut out = Vec::new();
+    loop {
+        budget.check()?;
+        let page = store.query(&query)?;
+        out.extend(page.episodes);
+        if out.len() > budget.max_episodes {
+            return Err(Stop::TooMany(out.len()));
+        }
+        match page.next {
+            Some(c) => query.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -403,38 +704,29 @@ async fn timeline_handler(
         Ok(p) => p,
         Err(r) => return *r,
     };
-    let range = p.range;
-    let matchers = p.matchers;
-    let heartbeat = state.heartbeat.clone();
-    let policy = state.policy;
+    let (range, matchers) = (p.range, p.matchers);
+    let heartbeat = state.options.heartbeat.clone();
+    let policy = state.options.policy;
+    let max_listed = state.options.max_timeline_fingerprints;
     let max_gap = policy.max_gap().unwrap_or(alert_core::Duration::ZERO);
     let at = now();
-    let result = with_store(&state, "timeline", move |s| {
-        let episodes = match all_episodes(s, range, matchers)? {
-            Ok(e) => e,
-            Err(n) => return Ok(Err(n)),
-        };
+    heavy_read(&state, "timeline", move |s, budget| {
+        let mut episodes = all_episodes(s, range, matchers, budget)?;
+        budget.check()?;
         let log = s.heartbeats(range, max_gap)?;
-        Ok(Ok((episodes, log)))
+        // The heartbeat is the pipeline's, not the entity's.
+        episodes.retain(|e| !heartbeat.matches(&e.labels));
+        let unavailable = unavailable_periods(&log, &policy, range, at);
+        let segments =
+            timeline_within(range, &episodes, &unavailable, max_listed).map_err(Stop::TooLarge)?;
+        budget.check()?;
+        Ok(axum::Json(TimelineBody {
+            segments,
+            unavailable,
+        })
+        .into_response())
     })
-    .await;
-    let (episodes, log) = match result {
-        Ok(Ok(v)) => v,
-        Ok(Err(n)) => return too_many(n),
-        Err(r) => return r,
-    };
-    // The heartbeat is the pipeline's, not the entity's.
-    let episodes: Vec<Episode> = episodes
-        .into_iter()
-        .filter(|e| !heartbeat.matches(&e.labels))
-        .collect();
-    let unavailable = unavailable_periods(&log, &policy, range, at);
-    let segments = timeline(range, &episodes, &unavailable);
-    axum::Json(TimelineBody {
-        segments,
-        unavailable,
-    })
-    .into_response()
+    .await
 }
 
 async fn export(
@@ -447,37 +739,46 @@ async fn export(
         Err(r) => return *r,
     };
     let (range, matchers) = (p.range, p.matchers);
-    match with_store(&state, "export", move |s| all_episodes(s, range, matchers)).await {
-        Ok(Ok(episodes)) => {
-            let mut body = Vec::with_capacity(episodes.len() * 256);
-            for e in &episodes {
-                // Episodes always serialise: string keys, strings and numbers.
-                if serde_json::to_writer(&mut body, e).is_ok() {
-                    body.push(b'\n');
-                }
+    heavy_read(&state, "export", move |s, budget| {
+        let episodes = all_episodes(s, range, matchers, budget)?;
+        let mut body = Vec::with_capacity(episodes.len() * 256);
+        for e in &episodes {
+            // Episodes always serialise: string keys, strings and numbers.
+            if serde_json::to_writer(&mut body, e).is_ok() {
+                body.push(b'\n');
             }
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/x-ndjson")],
-                body,
-            )
-                .into_response()
         }
-        Ok(Err(n)) => too_many(n),
-        Err(r) => r,
-    }
+        budget.check()?;
+        Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-ndjson")],
+            body,
+        )
+            .into_response())
+    })
+    .await
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        state.options.metrics.render(),
     )
         .into_response()
 }
 
+/// Ready when the newest write succeeded (a webhook append, or a write reported with
+/// [`Metrics::write_failed`] and [`Metrics::write_succeeded`] such as the binary's
+/// liveness record) and the store answers a read.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    if let Some(e) = state.options.metrics.write_failure() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the newest store write failed: {e}"),
+        );
+    }
     let at = now();
     let probe = with_store(&state, "ready", move |s| {
         let start = at

@@ -54,9 +54,32 @@ pub struct Args {
     /// How often the store's counts are refreshed for /metrics.
     #[arg(long, default_value = "1m", value_parser = parse_duration)]
     pub stats_interval: Duration,
-    /// The largest webhook body accepted, in bytes.
+    /// The largest webhook body accepted, in bytes (a larger declared
+    /// `Content-Length` is refused before the body is read).
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// How long a client may take to send a webhook body.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// How long a client may take to send a request's headers, and how long a
+    /// kept-alive connection may sit idle.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// The most connections open at once (lowered to fit the open-file limit, which
+    /// is raised to its hard limit at start); when reached, a new connection closes
+    /// the oldest idle one.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// How long a timeline or an export may take, waiting for a slot included.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// The most episodes a timeline or an export reads.
+    #[arg(long, default_value_t = alert_history::server::MAX_EPISODES_PER_REQUEST)]
+    pub max_request_episodes: usize,
+    /// How many timelines and exports run at once (default: half the cores, at least
+    /// one), so that ingest and health keep a core.
+    #[arg(long)]
+    pub heavy_reads: Option<usize>,
     /// A file holding the bearer token requests must carry (webhook and API).
     #[arg(long, conflicts_with = "basic_auth_user")]
     pub bearer_token_file: Option<PathBuf>,
@@ -114,5 +137,12 @@ mod tests {
         );
         assert!(Args::try_parse_from(["x", "--heartbeat-matchers", "{}"]).is_err());
         assert!(Args::try_parse_from(["x", "--basic-auth-user", "u"]).is_err());
+        let a = Args::try_parse_from(["x", "--header-timeout", "2s", "--body-timeout", "3s"])
+            .expect("ok");
+        assert_eq!(
+            (a.header_timeout.as_secs(), a.body_timeout.as_secs()),
+            (2, 3)
+        );
+        assert_eq!(a.heavy_reads, None);
     }
 }

@@ -5,7 +5,9 @@ use std::sync::atomic::Ordering;
 
 use alert_core::Timestamp;
 use alert_history::loki::{LokiConfig, LokiStore};
-use alert_history::server::{Auth, Metrics, ServerOptions, now, router};
+use alert_history::server::{
+    Auth, Metrics, ServeOptions, ServerOptions, default_heavy_reads, fd_limit, now, router, serve,
+};
 use alert_history::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use alert_history::{Heartbeat, HistoryStore};
 
@@ -48,21 +50,18 @@ pub fn open_store(
     Ok((Arc::new(store), retention))
 }
 
-/// The credentials the flags ask for.
+/// The credentials the flags ask for, read from their files as Alertmanager's HTTP
+/// client reads them (surrounding whitespace trimmed); an empty file is an error.
 pub fn auth(args: &Args) -> Result<Option<Auth>, String> {
-    let read = |p: &std::path::Path| {
-        std::fs::read_to_string(p)
-            .map(|s| s.trim_end_matches(['\r', '\n']).to_owned())
-            .map_err(|e| format!("cannot read {}: {e}", p.display()))
-    };
     if let Some(path) = &args.bearer_token_file {
-        return Ok(Some(Auth::Bearer(read(path)?)));
+        return Auth::bearer_from_file(path)
+            .map(Some)
+            .map_err(|e| format!("--bearer-token-file {e}"));
     }
     if let (Some(user), Some(path)) = (&args.basic_auth_user, &args.basic_auth_password_file) {
-        return Ok(Some(Auth::Basic {
-            user: user.clone(),
-            password: read(path)?,
-        }));
+        return Auth::basic_from_file(user, path)
+            .map(Some)
+            .map_err(|e| format!("--basic-auth-password-file {e}"));
     }
     Ok(None)
 }
@@ -88,13 +87,19 @@ async fn alive(
     loop {
         tick.tick().await;
         let at = now();
-        if let Err(e) = blocking(&store, move |s| {
+        match blocking(&store, move |s| {
             s.record_heartbeat(&Heartbeat::ServerAlive { started_at, at })
         })
         .await
         {
-            metrics.store_error("alive");
-            tracing::warn!(error = %e, "cannot record that the server is alive");
+            // This write is what readiness learns a full or broken disk from when no
+            // webhook arrives.
+            Ok(()) => metrics.write_succeeded(),
+            Err(e) => {
+                metrics.store_error("alive");
+                metrics.write_failed(&e);
+                tracing::warn!(error = %e, "cannot record that the server is alive");
+            }
         }
     }
 }
@@ -174,6 +179,11 @@ async fn shutdown_signal() {
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(args: Args) -> Result<(), String> {
+    let options_auth = auth(&args)?;
+    match fd_limit::raise_to_hard() {
+        Ok(limits) => tracing::info!(soft = limits.soft, hard = limits.hard, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot read the open-file limit"),
+    }
     let (store, retention) = open_store(&args)?;
     let metrics = Arc::new(Metrics::default());
     let started_at = now();
@@ -185,11 +195,21 @@ pub async fn run(args: Args) -> Result<(), String> {
     })
     .await?;
     let options = ServerOptions {
-        auth: auth(&args)?,
+        auth: options_auth,
         heartbeat: args.heartbeat_matchers.clone(),
         policy: args.heartbeat_policy(),
         max_body_bytes: args.max_body_bytes,
+        body_timeout: args.body_timeout.to_std(),
+        max_episodes_per_request: args.max_request_episodes,
+        request_timeout: args.request_timeout.to_std(),
+        heavy_reads: args.heavy_reads.unwrap_or_else(default_heavy_reads),
         metrics: Arc::clone(&metrics),
+        ..ServerOptions::default()
+    };
+    let serve_options = ServeOptions {
+        header_timeout: args.header_timeout.to_std(),
+        max_connections: args.max_connections,
+        ..ServeOptions::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -223,10 +243,14 @@ pub async fn run(args: Args) -> Result<(), String> {
         "sqlite"
     };
     tracing::info!(address = %local, store = backend, retention = ?retention.map(|d| d.to_string()), "alert-history-server listening");
-    axum::serve(listener, router(Arc::clone(&store), options))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    serve(
+        listener,
+        router(Arc::clone(&store), options),
+        serve_options,
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     tasks.abort_all();
     let at = now();
     blocking(&store, move |s| {
