@@ -324,8 +324,8 @@ fn query_params(raw: Option<&str>, allowed: &[&str]) -> Result<BTreeMap<String, 
     };
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = percent_decode(name)?;
-        let value = percent_decode(value)?;
+        let name = percent_decode(name).map_err(Error::BadRequest)?;
+        let value = percent_decode(value).map_err(Error::BadRequest)?;
         if !allowed.contains(&name.as_str()) {
             return Err(Error::BadRequest(format!(
                 "unknown query parameter {name:?}; this route takes {}",
@@ -345,7 +345,8 @@ fn query_params(raw: Option<&str>, allowed: &[&str]) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-fn percent_decode(s: &str) -> Result<String, Error> {
+/// A query-string component decoded (`+` is a space, `%XX` a byte, UTF-8 required).
+pub(crate) fn percent_decode(s: &str) -> Result<String, String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -357,9 +358,7 @@ fn percent_decode(s: &str) -> Result<String, Error> {
                     .get(i + 1..i + 3)
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| {
-                        Error::BadRequest(format!("bad percent-encoding in the query: {s:?}"))
-                    })?;
+                    .ok_or_else(|| format!("bad percent-encoding in the query: {s:?}"))?;
                 out.push(hex);
                 i += 2;
             }
@@ -367,8 +366,7 @@ fn percent_decode(s: &str) -> Result<String, Error> {
         }
         i += 1;
     }
-    String::from_utf8(out)
-        .map_err(|_| Error::BadRequest("the query is not UTF-8 after decoding".to_owned()))
+    String::from_utf8(out).map_err(|_| "the query is not UTF-8 after decoding".to_owned())
 }
 
 fn bool_param(params: &BTreeMap<String, String>, name: &str) -> Result<bool, Error> {

@@ -305,8 +305,7 @@ fn parse_query(raw: Option<&str>) -> Result<(MessageQuery, bool), String> {
     let mut local = false;
     for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = value.replace('+', " ");
-        let value = percent_decode(&value)?;
+        let value = crate::api::percent_decode(value)?;
         match name {
             "tenant" => query.tenant = Some(value),
             "condition" => query.condition = Some(value),
@@ -329,27 +328,6 @@ fn parse_query(raw: Option<&str>) -> Result<(MessageQuery, bool), String> {
         }
     }
     Ok((query, local))
-}
-
-fn percent_decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("bad percent-encoding in {s:?}"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "the query is not UTF-8".to_owned())
 }
 
 async fn messages(State(state): State<Arc<EmitterState>>, RawQuery(raw): RawQuery) -> Response {

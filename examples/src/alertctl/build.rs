@@ -84,7 +84,7 @@ use serde_json::json;
 use super::{Run, fail};
 
 /// The file the conditions bound to no tenant are written to.
-pub const NO_TENANT_FILE: &str = "@no-tenant.yml";
+pub const NO_TENANT_FILE: &str = alert_cortex_adapter::ruler::NO_TENANT_FILE;
 
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -194,10 +194,8 @@ impl<'de> Deserialize<'de> for HistorySpec {
 /// # Ok::<(), alert_core::Error>(())
 /// ```
 pub fn file_name(tenant: &TenantKey) -> String {
-    match tenant {
-        TenantKey::Unbound => NO_TENANT_FILE.to_owned(),
-        TenantKey::Tenant(id) => format!("{id}.yml"),
-    }
+    // The same names as the rule files the ruler backend writes.
+    alert_cortex_adapter::ruler::rule_file_name(tenant)
 }
 
 /// Reads the spec file and its base configuration into build options and a spec.
