@@ -288,6 +288,22 @@ pub enum Error {
         message: String,
     },
 
+    /// A route the builder would write waits less before a group's first notification
+    /// than the last peer of the Alertmanager cluster waits for the others' notification
+    /// log ([`crate::builder::BuildOptions::cluster`]):
+    /// `conditions[cpu-high].endpoints[0].group_wait: route to endpoint "pager":
+    /// group_wait 10s is shorter than the 30s the last of 3 peers waits before notifying
+    /// (2 x peer_timeout 15s); a group's first notification may be sent twice`.
+    #[error("{path}: {message}")]
+    GroupWaitShorterThanClusterWait {
+        /// Where the value is set (`conditions[<id>].endpoints[<i>].group_wait`,
+        /// `conditions[<id>].throttle.group_wait`, `history.group_wait`), or the
+        /// attachment (`conditions[<id>].endpoints[<i>]`) when it inherits the root's.
+        path: String,
+        /// The route, the value and the cluster's wait.
+        message: String,
+    },
+
     /// A builder option is invalid (`condition_group_by`, `history`).
     #[error("{path}: {message}")]
     InvalidOption {
@@ -348,6 +364,7 @@ impl Error {
             | Error::EndpointNotExpressible { message, .. }
             | Error::NameCollision { message, .. }
             | Error::EndpointInUse { message, .. }
+            | Error::GroupWaitShorterThanClusterWait { message, .. }
             | Error::InvalidOption { message, .. } => Cow::Borrowed(message),
             Error::InvalidSpec(e) => Cow::Owned(e.to_string()),
         }
@@ -388,6 +405,7 @@ impl Error {
             | Error::EndpointNotExpressible { path, .. }
             | Error::NameCollision { path, .. }
             | Error::EndpointInUse { path, .. }
+            | Error::GroupWaitShorterThanClusterWait { path, .. }
             | Error::InvalidOption { path, .. } => Some(path),
             Error::InvalidSpec(_) => None,
         }

@@ -8,8 +8,7 @@ mod builder_support;
 use std::collections::BTreeMap;
 
 use alert_core::{
-    AlertCondition, AlertEndpoint, AlertingSpec, ConditionId, ConditionKind, EndpointId,
-    EndpointKind, MsTeamsEndpoint, Secret, TlsOptions, WebhookEndpoint,
+    AlertCondition, AlertEndpoint, AlertingSpec, EndpointKind, MsTeamsEndpoint, Secret, TlsOptions,
 };
 use alert_router::builder::{
     BuildOptions, Builder, HISTORY_RECEIVER, HistoryWebhook, TenantChange, TenantKey, sync_id,
@@ -17,36 +16,8 @@ use alert_router::builder::{
 use alert_router::config::Config;
 use alert_router::error::Error;
 use alert_router::validate::alertmanager::check;
-use builder_support::{BASE_MINIMAL, BASE_RICH, base, case};
+use builder_support::{BASE_MINIMAL, BASE_RICH, base, case, condition, endpoint, hook, key};
 use proptest::prelude::*;
-
-fn endpoint(id: &str, kind: EndpointKind) -> AlertEndpoint {
-    AlertEndpoint::new(EndpointId::new(id).expect("id"), kind)
-}
-
-fn hook(id: &str) -> AlertEndpoint {
-    endpoint(
-        id,
-        EndpointKind::Webhook(WebhookEndpoint {
-            url: format!("http://127.0.0.1:9/{id}"),
-            ..Default::default()
-        }),
-    )
-}
-
-fn condition(id: &str, tenant: Option<&str>, endpoints: &[&str]) -> AlertCondition {
-    let mut c = AlertCondition::new(ConditionId::new(id).expect("id"), ConditionKind::External);
-    c.tenant = tenant.map(|t| t.parse().expect("tenant"));
-    c.endpoints = endpoints
-        .iter()
-        .map(|e| alert_core::AttachedEndpoint::new(EndpointId::new(*e).expect("id")))
-        .collect();
-    c
-}
-
-fn key(tenant: Option<&str>) -> TenantKey {
-    TenantKey::of(tenant.map(|t| t.parse().expect("tenant")).as_ref())
-}
 
 /// Every tenant's YAML, by tenant.
 fn yamls(builder: &Builder) -> BTreeMap<TenantKey, String> {
@@ -183,6 +154,10 @@ proptest! {
             let changes = result.expect("update applies");
             let rebuilt = Builder::from_spec(current.clone(), options.clone()).expect("rebuilds");
             prop_assert_eq!(yamls(&builder), yamls(&rebuilt));
+            prop_assert_eq!(
+                builder.combined().expect("combines"),
+                rebuilt.combined().expect("combines")
+            );
             let after = sync_ids(&builder);
             prop_assert_eq!(changes, diff(&before, &after));
             for e in &current.endpoints {
@@ -682,4 +657,190 @@ fn invalid_options_are_refused() {
         err.to_string(),
         "route.receiver: undefined receiver \"missing\" used in route"
     );
+}
+
+/// A builder for a cluster of `peers` Alertmanagers (15s peer timeout: the last of 3
+/// waits 30s), with `three_tenants`' endpoints and no conditions.
+fn clustered(peers: usize, options: BuildOptions) -> Builder {
+    let mut spec = three_tenants();
+    spec.conditions.clear();
+    Builder::from_spec(
+        spec,
+        BuildOptions {
+            cluster: Some(alert_router::validate::ClusterTiming::new(peers)),
+            ..options
+        },
+    )
+    .expect("builds")
+}
+
+fn with_group_wait(mut c: AlertCondition, attachment: Option<usize>, wait: &str) -> AlertCondition {
+    let wait = Some(wait.parse().expect("duration"));
+    match attachment {
+        Some(i) => c.endpoints[i].throttle.group_wait = wait,
+        None => c.throttle.group_wait = wait,
+    }
+    c
+}
+
+#[test]
+fn a_group_wait_shorter_than_the_cluster_waits_is_refused_naming_the_route() {
+    let mut builder = clustered(3, BuildOptions::default());
+    builder
+        .upsert_condition(condition("ok", Some("cluster-a"), &["shared"]))
+        .expect("the default 30s is enough for 3 peers");
+    let before = yamls(&builder);
+    let short = with_group_wait(
+        condition("cpu", Some("cluster-a"), &["shared", "only-a"]),
+        Some(1),
+        "10s",
+    );
+    let err = builder.upsert_condition(short).expect_err("refused");
+    assert!(matches!(err, Error::GroupWaitShorterThanClusterWait { .. }));
+    assert_eq!(
+        err.to_string(),
+        "conditions[cpu].endpoints[1].group_wait: route to endpoint \"only-a\": group_wait 10s \
+         is shorter than the 30s the last of 3 peers waits before notifying (2 x peer_timeout \
+         15s); a group's first notification may be sent twice"
+    );
+    assert_eq!(yamls(&builder), before, "a refused update changes nothing");
+    assert!(builder.condition(&"cpu".parse().expect("id")).is_none());
+
+    // From the condition's throttle.
+    let short = with_group_wait(condition("cpu", None, &["shared"]), None, "29s");
+    let err = builder.upsert_condition(short).expect_err("refused");
+    assert_eq!(err.path(), Some("conditions[cpu].throttle.group_wait"));
+    assert!(
+        err.to_string().contains(
+            "route to endpoint \"shared\" (from the condition's throttle): group_wait 29s"
+        ),
+        "{err}"
+    );
+    // Inherited from the root: a base whose root waits 5s.
+    let mut inheriting = clustered(
+        2,
+        BuildOptions {
+            base: Some(base(
+                "route: {receiver: r, group_wait: 5s}\nreceivers: [{name: r}]\n",
+            )),
+            ..BuildOptions::default()
+        },
+    );
+    let err = inheriting
+        .upsert_condition(condition("cpu", None, &["shared"]))
+        .expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "conditions[cpu].endpoints[0]: route to endpoint \"shared\" (inherited from the root \
+         route): group_wait 5s is shorter than the 15s the last of 2 peers waits before \
+         notifying (1 x peer_timeout 15s); a group's first notification may be sent twice"
+    );
+    // A disabled condition has no route to refuse; enabling it is refused.
+    let mut disabled = with_group_wait(condition("cpu", None, &["shared"]), Some(0), "1s");
+    disabled.disabled = true;
+    assert_eq!(
+        builder
+            .upsert_condition(disabled.clone())
+            .expect("applies")
+            .len(),
+        1
+    );
+    disabled.disabled = false;
+    assert!(builder.upsert_condition(disabled).is_err());
+
+    // A whole spec: the fault of the smallest condition id.
+    let mut spec = three_tenants();
+    spec.conditions[1] = with_group_wait(spec.conditions[1].clone(), Some(0), "1s"); // a2
+    spec.conditions[3] = with_group_wait(spec.conditions[3].clone(), None, "2s"); // c1
+    let err = Builder::from_spec(
+        spec,
+        BuildOptions {
+            cluster: Some(alert_router::validate::ClusterTiming::new(3)),
+            ..BuildOptions::default()
+        },
+    )
+    .expect_err("refused");
+    assert_eq!(err.path(), Some("conditions[a2].endpoints[0].group_wait"));
+}
+
+#[test]
+fn a_group_wait_equal_to_the_cluster_wait_is_accepted() {
+    let mut builder = clustered(3, BuildOptions::default());
+    let exact = with_group_wait(
+        condition("cpu", Some("cluster-a"), &["shared"]),
+        Some(0),
+        "30s",
+    );
+    assert_eq!(builder.upsert_condition(exact).expect("applies").len(), 1);
+    // 4 peers wait 45s: now the default 30s is too short, 45s is not.
+    let mut builder = clustered(4, BuildOptions::default());
+    assert!(
+        builder
+            .upsert_condition(condition("cpu", None, &["shared"]))
+            .is_err()
+    );
+    let exact = with_group_wait(condition("cpu", None, &["shared"]), None, "45s");
+    builder.upsert_condition(exact).expect("applies");
+}
+
+#[test]
+fn the_history_webhook_must_wait_for_the_cluster_too() {
+    let mut history = HistoryWebhook::new("http://127.0.0.1:9/history");
+    history.group_wait = "10s".parse().expect("duration");
+    let options = |history: &HistoryWebhook| BuildOptions {
+        history: Some(history.clone()),
+        cluster: Some(alert_router::validate::ClusterTiming::new(3)),
+        ..BuildOptions::default()
+    };
+    let err = Builder::new(options(&history)).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "history.group_wait: route to the history webhook: group_wait 10s is shorter than \
+         the 30s the last of 3 peers waits before notifying (2 x peer_timeout 15s); a \
+         group's first notification may be sent twice"
+    );
+    history.group_wait = "30s".parse().expect("duration");
+    Builder::new(options(&history)).expect("equal is enough");
+}
+
+#[test]
+fn endpoint_test_routes_are_exempt_from_the_cluster_wait() {
+    // Test routes wait 0s, far less than the 30s of 3 peers: a test must be fast, and a
+    // test notification sent twice is harmless.
+    let mut builder = clustered(
+        3,
+        BuildOptions {
+            endpoint_tests: true,
+            ..BuildOptions::default()
+        },
+    );
+    builder
+        .upsert_condition(condition("cpu", Some("cluster-a"), &["shared"]))
+        .expect("applies");
+    let tenant = builder.tenant(&key(Some("cluster-a"))).expect("tenant");
+    let config = Config::from_yaml(&tenant.yaml).expect("reads");
+    assert_eq!(
+        config.route.routes[0].group_wait.map(|d| d.to_string()),
+        Some("0s".to_owned())
+    );
+    let combined = builder.combined().expect("combines");
+    assert!(combined.yaml.contains("group_wait: 0s"));
+}
+
+#[test]
+fn without_a_cluster_any_group_wait_goes() {
+    let mut builder = Builder::from_spec(three_tenants(), BuildOptions::default()).expect("builds");
+    let zero = with_group_wait(
+        condition("cpu", Some("cluster-a"), &["shared"]),
+        Some(0),
+        "0s",
+    );
+    builder.upsert_condition(zero).expect("applies");
+    let mut history = HistoryWebhook::new("http://127.0.0.1:9/history");
+    history.group_wait = "0s".parse().expect("duration");
+    Builder::new(BuildOptions {
+        history: Some(history),
+        ..BuildOptions::default()
+    })
+    .expect("builds");
 }

@@ -10,7 +10,11 @@
 //!   configuration's own alerts still fall back to its root receiver;
 //! * YAML 1.1 specials in ids, labels, annotations and endpoint fields survive a trip
 //!   through Alertmanager (`config.original` of `/api/v2/status`, amtool's routing tree,
-//!   webhook bodies).
+//!   webhook bodies);
+//! * the combined configuration of every generated case (with endpoint test routes)
+//!   passes `amtool check-config`, and loaded into a real alertmanager it lists for an
+//!   alert carrying a tenant label the receivers the tenant's own configuration would,
+//!   and for a test alert the history receiver and the tested endpoint only.
 
 mod builder_support;
 
@@ -25,8 +29,10 @@ use alert_core::{
     SlackEndpoint, WebhookEndpoint,
 };
 use alert_router::builder::{
-    BuildOptions, Builder, HISTORY_RECEIVER, HistoryWebhook, TenantConfig, TenantKey,
+    BLACKHOLE_RECEIVER, BuildOptions, Builder, ENDPOINT_TEST_LABEL, HISTORY_RECEIVER,
+    HistoryWebhook, TenantConfig, TenantKey,
 };
+use alert_router::rules::TENANT_LABEL;
 use alert_testkit::{Alertmanager, WebhookSink, amtool, wait_until};
 use builder_support::{BASE_ONLY_LABEL, base, case, expected_receivers};
 use proptest::strategy::{Strategy, ValueTree};
@@ -106,26 +112,128 @@ fn every_generated_configuration_passes_amtool_check_config() {
     // Every 0.25 kind is among the endpoints.
     assert_eq!(kinds.len(), 10, "kinds generated: {kinds:?}");
     assert!(files.len() > GENERATED, "only {} files", files.len());
-    let mut args = vec!["check-config".to_owned()];
-    args.extend(files.iter().map(|p| p.display().to_string()));
-    let out = amtool(&args);
-    let failed: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter(|l| l.contains("FAILED"))
+    assert_amtool_accepts(&files);
+}
+
+/// The generated cases with endpoint test routes, and their combined configurations.
+fn generated_combined() -> Vec<(AlertingSpec, BuildOptions, String)> {
+    generated()
+        .into_iter()
+        .map(|(spec, mut options)| {
+            options.endpoint_tests = true;
+            let builder = Builder::from_spec(spec.clone(), options.clone()).expect("builds");
+            let yaml = builder.combined().expect("combines").yaml;
+            (spec, options, yaml)
+        })
+        .collect()
+}
+
+#[test]
+fn every_generated_combined_configuration_passes_amtool_check_config() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files: Vec<PathBuf> = Vec::new();
+    for (i, (_, _, yaml)) in generated_combined().into_iter().enumerate() {
+        let path = dir.path().join(format!("{i:03}-combined.yml"));
+        fs::write(&path, yaml).expect("write");
+        files.push(path);
+    }
+    assert_amtool_accepts(&files);
+}
+
+/// How many combined configurations are loaded into a real alertmanager.
+const COMBINED_LOADED: usize = 12;
+
+#[test]
+fn a_combined_configuration_routes_in_alertmanager_as_the_tenants_own_would() {
+    let cases: Vec<_> = generated_combined()
+        .into_iter()
+        .filter(|(spec, _, _)| !spec.conditions.is_empty())
+        .take(COMBINED_LOADED)
         .collect();
+    assert_eq!(cases.len(), COMBINED_LOADED);
+    let am = Alertmanager::start(&cases[0].2);
+    let mut checked = 0;
+    for (i, (spec, options, yaml)) in cases.iter().enumerate() {
+        let reloaded = am.reload_with(yaml);
+        assert!(
+            reloaded.is_success(),
+            "case {i}: reload failed: {}\n{yaml}\n{}",
+            reloaded.body,
+            am.logs()
+        );
+        let run = format!("combined-{i}");
+        let mut alerts: Vec<Value> = spec
+            .conditions
+            .iter()
+            .map(|c| {
+                let mut alert = alert_of(c, &run);
+                if let Some(t) = &c.tenant {
+                    alert["labels"][TENANT_LABEL] = json!(t.as_str());
+                }
+                alert
+            })
+            .collect();
+        for e in &spec.endpoints {
+            alerts.push(json!({"labels": {
+                "alertname": "EndpointTest",
+                ENDPOINT_TEST_LABEL: e.id.as_str(),
+                "builder_run": run,
+            }}));
+        }
+        am.post_alerts(&Value::Array(alerts)).ensure_success();
+        let listed = wait_until(Duration::from_secs(10), "posted alerts listed", || {
+            let listed = am.alerts();
+            let of_run = listed
+                .iter()
+                .filter(|a| a["labels"]["builder_run"] == run.as_str())
+                .count();
+            (of_run == spec.conditions.len() + spec.endpoints.len()).then_some(listed)
+        });
+        let set = |names: Vec<String>| -> Vec<String> {
+            let mut names: Vec<String> = names
+                .into_iter()
+                .filter(|n| n != BLACKHOLE_RECEIVER)
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        for condition in &spec.conditions {
+            let got = receivers_of(&listed, &condition.id, &run).expect("listed");
+            assert_eq!(
+                set(got),
+                set(expected_receivers(options, condition)),
+                "case {i}, condition {}\n{yaml}",
+                condition.id
+            );
+            checked += 1;
+        }
+        for e in &spec.endpoints {
+            let alert = listed
+                .iter()
+                .find(|a| {
+                    a["labels"][ENDPOINT_TEST_LABEL] == e.id.as_str()
+                        && a["labels"]["builder_run"] == run.as_str()
+                })
+                .expect("listed");
+            let got: Vec<&str> = alert["receivers"]
+                .as_array()
+                .expect("receivers")
+                .iter()
+                .filter_map(|r| r["name"].as_str())
+                .collect();
+            let mut expected = Vec::new();
+            if options.history.is_some() {
+                expected.push(HISTORY_RECEIVER);
+            }
+            expected.push(e.id.as_str());
+            assert_eq!(got, expected, "case {i}, test of {}\n{yaml}", e.id);
+        }
+    }
     assert!(
-        out.success() && failed.is_empty(),
-        "amtool check-config failed:\n{}\n{}",
-        failed.join("\n"),
-        out.stderr
+        checked >= 2 * COMBINED_LOADED,
+        "only {checked} alerts checked"
     );
-    let succeeded = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("Checking '") && l.ends_with("'  SUCCESS"))
-        .count();
-    assert_eq!(succeeded, files.len(), "{}", out.stdout);
 }
 
 /// The labels an alert of `condition` carries in these tests: its own, plus a marker
@@ -591,4 +699,28 @@ fn yaml_1_1_specials_survive_a_trip_through_alertmanager() {
         assert_eq!(back["labels"], alert["labels"]);
         assert_eq!(back["annotations"], alert["annotations"]);
     }
+}
+
+/// `amtool check-config` accepts every file.
+fn assert_amtool_accepts(files: &[PathBuf]) {
+    let mut args = vec!["check-config".to_owned()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    let out = amtool(&args);
+    let failed: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("FAILED"))
+        .collect();
+    assert!(
+        out.success() && failed.is_empty(),
+        "amtool check-config failed:\n{}\n{}",
+        failed.join("\n"),
+        out.stderr
+    );
+    let succeeded = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("Checking '") && l.ends_with("'  SUCCESS"))
+        .count();
+    assert_eq!(succeeded, files.len(), "{}", out.stdout);
 }

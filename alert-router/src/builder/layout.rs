@@ -1,36 +1,45 @@
-//! The shape every tenant's configuration shares: the base configuration, the history
-//! webhook and the blackhole, with a place for the tenant's condition routes and endpoint
-//! receivers.
+//! The shape every configuration of a builder shares: the base configuration, the
+//! history webhook and the blackhole, with places for the endpoint test routes, the
+//! condition routes (in the combined configuration: the tenants' routes) and the
+//! endpoint receivers.
 //!
 //! The root route's children are, in order:
 //!
 //! | base | history | children of the root |
 //! |------|---------|----------------------|
-//! | no   | no      | condition routes |
-//! | no   | yes     | history route, condition routes |
-//! | yes  | no      | condition routes, the base's routes |
-//! | yes  | yes     | history route, then one route without matchers holding the condition routes and the base's routes |
+//! | no   | no      | test routes, condition routes |
+//! | no   | yes     | history route, test routes, condition routes |
+//! | yes  | no      | test routes, condition routes, the base's routes |
+//! | yes  | yes     | history route, test routes, then one route without matchers holding the condition routes and the base's routes |
 //!
-//! The last row keeps the base configuration's meaning: in Alertmanager an alert goes
-//! to the root's receiver only when no child route matched, and the history route
-//! matches everything. Put beside the base's routes, it would swallow the fallback to the
-//! base's root receiver; one level down, under a route that inherits everything from the
-//! root, the fallback happens there exactly as before. Without a history route no such
-//! wrapper is needed, and without a base there is no fallback to keep (the root receiver
-//! is the blackhole).
+//! (Test routes only with [`BuildOptions::endpoint_tests`].) The last row keeps the base
+//! configuration's meaning: in Alertmanager an alert goes to the root's receiver only
+//! when no child route matched, and the history route matches everything. Put beside the
+//! base's routes, it would swallow the fallback to the base's root receiver; one level
+//! down, under a route that inherits everything from the root, the fallback happens there
+//! exactly as before. Without a history route no such wrapper is needed, and without a
+//! base there is no fallback to keep (the root receiver is the blackhole). Test routes
+//! match only alerts carrying the test label and end their path, so they take nothing
+//! from the routes after them.
 //!
-//! Receivers: the blackhole (without a base), the history receiver, the endpoint
-//! receivers sorted by endpoint id, then the base's receivers.
+//! Receivers: the blackhole (without a base; in the combined configuration always, as
+//! the tenants' routes name it), the history receiver, the endpoint receivers sorted by
+//! endpoint id, then the base's receivers.
 //!
-//! The layout is rendered once with a placeholder route and a placeholder receiver; the
-//! text around them is kept, and a tenant's YAML is that text with its condition routes
-//! and endpoint receivers written in between. A list item's text does not depend on its
-//! neighbours, so this is byte for byte what [`Config::to_yaml`] writes for the whole
-//! configuration (the builder's tests check it).
+//! The layout is rendered once per combination of empty and filled route places, with a
+//! placeholder route in each filled place and a placeholder receiver; the text around
+//! them is kept, and a configuration's YAML is that text with its routes and receivers
+//! written in between. A list item's text does not depend on its neighbours, so this is
+//! byte for byte what [`Config::to_yaml`] writes for the whole configuration (the
+//! builder's tests check it).
 
 use std::collections::HashMap;
 
-use crate::builder::options::{BLACKHOLE_RECEIVER, BuildOptions, HISTORY_RECEIVER, HistoryWebhook};
+use alert_core::Duration;
+
+use crate::builder::options::{
+    BLACKHOLE_RECEIVER, BuildOptions, DEFAULT_GROUP_WAIT, HISTORY_RECEIVER, HistoryWebhook,
+};
 use crate::config::yaml::quote;
 use crate::config::{Config, Receiver, Route, WebhookConfig};
 use crate::error::{Error, Result};
@@ -38,8 +47,20 @@ use crate::validate::alertmanager::check;
 
 /// The placeholder receiver name of the route slot: no real name renders like it.
 const ROUTE_SLOT: &str = "\u{1}alert-router:condition-routes\u{1}";
+/// The placeholder receiver name of the test route slot.
+const TEST_SLOT: &str = "\u{1}alert-router:test-routes\u{1}";
 /// The placeholder name of the receiver slot.
 const RECEIVER_SLOT: &str = "\u{1}alert-router:endpoint-receivers\u{1}";
+
+/// Which configuration a layout is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// One tenant's: condition routes in the route slot.
+    Tenant,
+    /// The combined one: tenants' routes in the route slot, and the blackhole receiver
+    /// always (the tenants' routes name it).
+    Combined,
+}
 
 /// Where the condition routes go in the route tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,33 +71,44 @@ enum RouteSlot {
     Nested(usize),
 }
 
-/// The shared shape of every tenant's configuration (see the module documentation).
-/// Not `Debug`: its text holds the base configuration's secrets.
+/// The text of the layout around its slots, for one combination of filled route slots:
+/// `pieces[0]`, the first filled slot, `pieces[1]`, ..., the receiver slot, the last
+/// piece. The slots are in the order test routes, condition routes, receivers.
+#[derive(Clone, Default)]
+struct Template {
+    pieces: Vec<String>,
+}
+
+/// The shared shape of every configuration (see the module documentation). Not
+/// `Debug`: its text holds the base configuration's secrets.
 #[derive(Clone)]
 pub(crate) struct Layout {
-    /// The configuration of a tenant without routed conditions.
+    /// The configuration with no routes and receivers of its own.
     empty: Config,
     /// `empty` as YAML, and its sync id.
     empty_yaml: String,
     empty_sync_id: String,
     route_slot: RouteSlot,
+    /// Where the test routes go among the root's children.
+    test_slot: usize,
     receiver_slot: usize,
-    /// The column of the `- ` of a condition route.
+    /// The column of the `- ` of a route in the route slot.
     route_indent: usize,
-    /// The YAML before the condition routes, between them and the endpoint receivers,
-    /// and after those.
-    prefix: String,
-    middle: String,
-    suffix: String,
+    /// The column of the `- ` of a test route.
+    test_indent: usize,
+    /// The text, by `[tests filled][routes filled]`.
+    templates: [[Template; 2]; 2],
     /// Receiver names of the base configuration, with their index.
     base_receivers: HashMap<String, usize>,
     /// The `global` section of the base, for checking endpoint receivers.
     global: Option<crate::config::GlobalConfig>,
+    /// The `group_wait` the root passes down: the base's, else Alertmanager's 30s.
+    root_group_wait: Duration,
 }
 
 impl Layout {
     /// Checks the base configuration and the options, and lays them out.
-    pub(crate) fn new(options: &BuildOptions) -> Result<Layout> {
+    pub(crate) fn new(options: &BuildOptions, shape: Shape) -> Result<Layout> {
         let mut config = match &options.base {
             Some(base) => {
                 check(base)?;
@@ -94,7 +126,17 @@ impl Layout {
             None => HashMap::new(),
         };
         let mut own = Vec::new();
-        if options.base.is_none() {
+        if options.base.is_none() || shape == Shape::Combined {
+            if let Some(&i) = base_receivers.get(BLACKHOLE_RECEIVER) {
+                return Err(Error::NameCollision {
+                    path: "base".to_owned(),
+                    message: format!(
+                        "receiver {BLACKHOLE_RECEIVER:?} of the combined configuration's \
+                         tenant routes collides with base config receivers[{i}] \
+                         {BLACKHOLE_RECEIVER:?}"
+                    ),
+                });
+            }
             own.push(Receiver::new(BLACKHOLE_RECEIVER));
         }
         let mut history_route = None;
@@ -108,6 +150,14 @@ impl Layout {
                     ),
                 });
             }
+            if let Some(cluster) = &options.cluster
+                && let Some(reason) = cluster.group_wait_too_short(history.group_wait)
+            {
+                return Err(Error::GroupWaitShorterThanClusterWait {
+                    path: "history.group_wait".to_owned(),
+                    message: format!("route to the history webhook: {reason}"),
+                });
+            }
             let (route, receiver) = history_parts(history);
             check_history(&route, &receiver)?;
             own.push(receiver);
@@ -115,6 +165,7 @@ impl Layout {
         }
         check_group_by(&options.condition_group_by)?;
 
+        let test_slot = usize::from(history_route.is_some());
         let base_routes = std::mem::take(&mut config.route.routes);
         let route_slot = match (options.base.is_some(), history_route) {
             (false, None) => RouteSlot::Root(0),
@@ -140,41 +191,83 @@ impl Layout {
         config.receivers = own;
         check(&config)?;
 
-        let mut skeleton = config.clone();
-        insert_routes(&mut skeleton, route_slot, vec![Route::new(ROUTE_SLOT)]);
-        skeleton
-            .receivers
-            .insert(receiver_slot, Receiver::new(RECEIVER_SLOT));
-        let text = skeleton.to_yaml();
-        let route_line = format!("- receiver: {}\n", quote(ROUTE_SLOT));
-        let receiver_line = format!("- name: {}\n", quote(RECEIVER_SLOT));
-        let (prefix, rest, route_indent) = split_at_line(&text, &route_line)?;
-        let (middle, suffix, _) = split_at_line(rest, &receiver_line)?;
-
-        let empty_yaml = config.to_yaml();
-        Ok(Layout {
-            empty_sync_id: crate::builder::tenant::sync_id(&empty_yaml),
-            empty_yaml,
+        let mut layout = Layout {
+            empty_yaml: String::new(),
+            empty_sync_id: String::new(),
             route_slot,
+            test_slot,
             receiver_slot,
-            route_indent,
-            prefix: prefix.to_owned(),
-            middle: middle.to_owned(),
-            suffix: suffix.to_owned(),
+            route_indent: 0,
+            test_indent: 0,
+            templates: Default::default(),
             base_receivers,
             global: config.global.clone(),
+            root_group_wait: config.route.group_wait.unwrap_or(DEFAULT_GROUP_WAIT),
             empty: config,
-        })
+        };
+        let route_line = format!("- receiver: {}\n", quote(ROUTE_SLOT));
+        let test_line = format!("- receiver: {}\n", quote(TEST_SLOT));
+        let receiver_line = format!("- name: {}\n", quote(RECEIVER_SLOT));
+        for tests in [false, true] {
+            for routes in [false, true] {
+                let text = layout
+                    .config(
+                        if tests {
+                            vec![Route::new(TEST_SLOT)]
+                        } else {
+                            Vec::new()
+                        },
+                        if routes {
+                            vec![Route::new(ROUTE_SLOT)]
+                        } else {
+                            Vec::new()
+                        },
+                        vec![Receiver::new(RECEIVER_SLOT)],
+                    )
+                    .to_yaml();
+                let mut pieces = Vec::with_capacity(4);
+                let mut rest = text.as_str();
+                if tests {
+                    let (before, after, indent) = split_at_line(rest, &test_line)?;
+                    pieces.push(before.to_owned());
+                    rest = after;
+                    layout.test_indent = indent;
+                }
+                if routes {
+                    let (before, after, indent) = split_at_line(rest, &route_line)?;
+                    pieces.push(before.to_owned());
+                    rest = after;
+                    layout.route_indent = indent;
+                }
+                let (before, after, _) = split_at_line(rest, &receiver_line)?;
+                pieces.push(before.to_owned());
+                pieces.push(after.to_owned());
+                layout.templates[usize::from(tests)][usize::from(routes)] = Template { pieces };
+            }
+        }
+        layout.empty_yaml = layout.empty.to_yaml();
+        layout.empty_sync_id = crate::builder::tenant::sync_id(&layout.empty_yaml);
+        Ok(layout)
     }
 
-    /// The configuration of a tenant without routed conditions, its YAML and sync id.
+    /// The configuration with no routes and receivers of its own, its YAML and sync id.
     pub(crate) fn empty(&self) -> (&Config, &str, &str) {
         (&self.empty, &self.empty_yaml, &self.empty_sync_id)
     }
 
-    /// The column the `- ` of a condition route is written at.
+    /// The column the `- ` of a route in the route slot is written at.
     pub(crate) fn route_indent(&self) -> usize {
         self.route_indent
+    }
+
+    /// The column the `- ` of a test route is written at.
+    pub(crate) fn test_indent(&self) -> usize {
+        self.test_indent
+    }
+
+    /// The `group_wait` the root route passes down to routes that set none.
+    pub(crate) fn root_group_wait(&self) -> Duration {
+        self.root_group_wait
     }
 
     /// The index in the base configuration's receivers of a receiver called `name`.
@@ -182,52 +275,68 @@ impl Layout {
         self.base_receivers.get(name).copied()
     }
 
-    /// The `global` section every tenant's configuration has.
+    /// The `global` section every configuration has.
     pub(crate) fn global(&self) -> Option<&crate::config::GlobalConfig> {
         self.global.as_ref()
     }
 
-    /// How many routes below the root and how many receivers every tenant's
-    /// configuration has besides its own.
+    /// How many routes below the root and how many receivers every configuration has
+    /// besides its own.
     pub(crate) fn fixed_counts(&self) -> (usize, usize) {
         (self.empty.route.count() - 1, self.empty.receivers.len())
     }
 
-    /// A tenant's YAML: the layout with `routes` (rendered condition routes) and
-    /// `receivers` (rendered endpoint receivers) in their places. With no routes, the
-    /// empty configuration's YAML.
-    pub(crate) fn render<'a>(
-        &self,
-        routes: impl Iterator<Item = &'a str> + Clone,
-        receivers: impl Iterator<Item = &'a str> + Clone,
-    ) -> String {
-        let mut any = routes.clone().peekable();
-        if any.peek().is_none() {
+    /// A configuration's YAML: the layout with `tests` (rendered test routes), `routes`
+    /// (rendered routes of the route slot) and `receivers` (rendered endpoint receivers)
+    /// in their places.
+    pub(crate) fn render(&self, tests: &[&str], routes: &[&str], receivers: &[&str]) -> String {
+        if tests.is_empty() && routes.is_empty() && receivers.is_empty() {
             return self.empty_yaml.clone();
         }
-        let len = self.prefix.len()
-            + self.middle.len()
-            + self.suffix.len()
-            + routes.clone().map(str::len).sum::<usize>()
-            + receivers.clone().map(str::len).sum::<usize>();
+        let template =
+            &self.templates[usize::from(!tests.is_empty())][usize::from(!routes.is_empty())];
+        let mut slots: Vec<&[&str]> = Vec::with_capacity(3);
+        if !tests.is_empty() {
+            slots.push(tests);
+        }
+        if !routes.is_empty() {
+            slots.push(routes);
+        }
+        slots.push(receivers);
+        let len = template.pieces.iter().map(String::len).sum::<usize>()
+            + slots
+                .iter()
+                .flat_map(|slot| slot.iter())
+                .map(|item| item.len())
+                .sum::<usize>();
         let mut out = String::with_capacity(len);
-        out.push_str(&self.prefix);
-        routes.for_each(|r| out.push_str(r));
-        out.push_str(&self.middle);
-        receivers.for_each(|r| out.push_str(r));
-        out.push_str(&self.suffix);
+        for (piece, slot) in template.pieces.iter().zip(slots) {
+            out.push_str(piece);
+            slot.iter().for_each(|item| out.push_str(item));
+        }
+        if let Some(last) = template.pieces.last() {
+            out.push_str(last);
+        }
         out
     }
 
-    /// A tenant's configuration as a value: the empty configuration with `routes` and
+    /// A configuration as a value: the empty configuration with `tests`, `routes` and
     /// `receivers` in their places.
-    pub(crate) fn config(&self, routes: Vec<Route>, receivers: Vec<Receiver>) -> Config {
+    pub(crate) fn config(
+        &self,
+        tests: Vec<Route>,
+        routes: Vec<Route>,
+        receivers: Vec<Receiver>,
+    ) -> Config {
         let mut config = self.empty.clone();
-        if routes.is_empty() {
-            return config;
+        if !routes.is_empty() {
+            insert_routes(&mut config, self.route_slot, routes);
         }
-        insert_routes(&mut config, self.route_slot, routes);
-        let at = self.receiver_slot;
+        if !tests.is_empty() {
+            // Before the condition routes when they share the root's list.
+            insert_routes(&mut config, RouteSlot::Root(self.test_slot), tests);
+        }
+        let at = self.receiver_slot.min(config.receivers.len());
         config.receivers.splice(at..at, receivers);
         config
     }

@@ -12,6 +12,13 @@
 //!   that attachment's throttle as timers;
 //! - a first route to the **history webhook** that sees every alert, when one is
 //!   configured ([`HistoryWebhook`]);
+//! - with [`BuildOptions::endpoint_tests`], one **endpoint test route** per endpoint
+//!   receiver the configuration holds ([`endpoint_test_route`]), sorted by endpoint id:
+//!   it matches `alert_endpoint_test="<endpoint id>"` ([`ENDPOINT_TEST_LABEL`]), sends to
+//!   that receiver at once (`group_by: ['...']`, `group_wait: 0s`, `group_interval: 1m`,
+//!   `repeat_interval: 1h`) and does not continue, so a synthetic alert carrying the
+//!   label tests exactly one endpoint through Alertmanager (it also reaches the history
+//!   webhook, whose route comes first and continues);
 //! - all of it merged into the **base configuration**, when one is given: its `global`,
 //!   templates, inhibit rules, time intervals, routes and receivers are kept, our routes
 //!   come before its routes, and its root receiver stays the root receiver. Without a
@@ -32,24 +39,66 @@
 //! ([`crate::validate::alertmanager::check`]): the builder checks each tenant's
 //! configuration as it renders it.
 //!
+//! With [`BuildOptions::cluster`], the builder refuses
+//! ([`Error::GroupWaitShorterThanClusterWait`]) a condition whose route to an endpoint
+//! waits (`group_wait`) less than the last peer of the Alertmanager cluster
+//! ([`crate::validate::ClusterTiming::last_peer_wait`]), and a history webhook that does:
+//! that peer would notify before the others' notification log reached it. The refusal is
+//! per condition, like every other: the update fails and changes nothing. Endpoint test
+//! routes are exempt (a test must be fast, and a test notification sent twice is
+//! harmless).
+//!
 //! Conditions that are disabled, or have no endpoints attached, get no route: their
 //! alerts reach only the history webhook and whatever the base configuration's routes
 //! send them to. A tenant exists as long as at least one condition is bound to it, routed
 //! or not; when the last one goes, the change reports the tenant with no sync id.
 //!
-//! Layout of the root route's children (the same for every tenant of a builder):
+//! Layout of the root route's children (the same for every tenant of a builder; test
+//! routes only with [`BuildOptions::endpoint_tests`]):
 //!
 //! | base | history | children of the root |
 //! |------|---------|----------------------|
-//! | no   | no      | condition routes |
-//! | no   | yes     | history route, condition routes |
-//! | yes  | no      | condition routes, the base's routes |
-//! | yes  | yes     | history route, then one route without matchers holding the condition routes and the base's routes |
+//! | no   | no      | test routes, condition routes |
+//! | no   | yes     | history route, test routes, condition routes |
+//! | yes  | no      | test routes, condition routes, the base's routes |
+//! | yes  | yes     | history route, test routes, then one route without matchers holding the condition routes and the base's routes |
 //!
 //! The wrapper in the last row keeps the base's meaning: Alertmanager sends an alert to
 //! the root receiver only when no child route matched, and the history route matches
 //! every alert; under the wrapper (which inherits everything from the root) an alert no
 //! base route takes still falls back to the base's root receiver, as it did before.
+//!
+//! **The combined configuration** ([`Builder::combined`]) serves every tenant from one
+//! vanilla Alertmanager, which is not multi-tenant. Its layout is the table above with
+//! *condition routes* replaced by one **tenant route** per tenant with routed
+//! conditions, in [`TenantKey`] order, each holding exactly that tenant's condition
+//! routes; the test routes cover every endpoint the builder knows (so any endpoint can
+//! be tested), and the receivers are the union: the blackhole (always, as the tenant
+//! routes name it), the history receiver, every endpoint receiver once (those some
+//! condition uses; with endpoint tests every one that can be written), the base's. A
+//! tenant route has:
+//!
+//! ```yaml
+//! - receiver: alert-router:blackhole
+//!   matchers:
+//!   - tenant="cluster-a"
+//!   - alert_condition_id=~"cpu-high|disk[.]full"
+//!   continue: true
+//!   routes:
+//!   - ... # the tenant's condition routes
+//! ```
+//!
+//! The first matcher is [`crate::rules::TENANT_LABEL`], the label the generated rules
+//! set; for [`TenantKey::Unbound`] it is `tenant=""` (the label is absent). The second
+//! makes the tenant route match only alerts one of its children takes: in Alertmanager a
+//! route that matched counts as a match even when none of its children did, and that
+//! would keep the alert from the base's root receiver, to which the tenant's own
+//! configuration falls back when neither a condition route nor a base route takes it.
+//! So an alert carrying a tenant's label reaches exactly the receivers the tenant's own
+//! configuration sends it to, besides the blackhole (the tests check it with this
+//! crate's routing, [`crate::route`], for random specs and alerts). The blackhole
+//! receiver and `continue: true` make sure the tenant route itself never notifies and
+//! never stops the tenants' and the base's routes after it.
 //!
 //! ```
 //! use alert_core::AlertingSpec;
@@ -93,6 +142,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod combined;
 mod layout;
 mod options;
 mod parallel;
@@ -109,16 +159,18 @@ use crate::config::{Config, Route};
 use crate::error::{Error, Result};
 use crate::validate::alertmanager::check;
 
-use layout::Layout;
+use layout::{Layout, Shape};
 use parallel::par_map;
 use receiver::endpoint_path;
-use route::write_route_item;
+use route::{check_cluster_timing, write_route_item};
 
+pub use combined::CombinedConfig;
 pub use options::{
-    AlertmanagerVersion, BLACKHOLE_RECEIVER, BuildOptions, HISTORY_RECEIVER, HistoryWebhook,
+    AlertmanagerVersion, BLACKHOLE_RECEIVER, BuildOptions, ENDPOINT_TEST_LABEL, HISTORY_RECEIVER,
+    HistoryWebhook,
 };
 pub use receiver::{endpoint_receiver, receiver_name};
-pub use route::{condition_matcher, condition_route};
+pub use route::{condition_matcher, condition_route, endpoint_test_route};
 pub use tenant::{TenantChange, TenantConfig, TenantKey, sync_id};
 
 /// Builds every tenant's configuration from `spec` at once.
@@ -151,6 +203,39 @@ struct EndpointEntry {
     /// The receiver as an item of the `receivers:` list, or why it cannot be written
     /// (reported when a condition routes to it).
     receiver: Result<String>,
+    /// The endpoint's test route as an item of the root's `routes:` list, with
+    /// [`BuildOptions::endpoint_tests`].
+    test_route: Option<String>,
+}
+
+impl EndpointEntry {
+    fn new(layout: &Layout, options: &BuildOptions, endpoint: AlertEndpoint) -> EndpointEntry {
+        let (receiver, test_route) = EndpointEntry::texts(layout, options, &endpoint);
+        EndpointEntry {
+            endpoint,
+            receiver,
+            test_route,
+        }
+    }
+
+    /// The receiver and test route texts of `endpoint`.
+    fn texts(
+        layout: &Layout,
+        options: &BuildOptions,
+        endpoint: &AlertEndpoint,
+    ) -> (Result<String>, Option<String>) {
+        let receiver = render_endpoint(layout, options, endpoint);
+        let test_route = options.endpoint_tests.then(|| {
+            let mut out = String::with_capacity(192);
+            write_route_item(
+                &endpoint_test_route(&endpoint.id),
+                layout.test_indent(),
+                &mut out,
+            );
+            out
+        });
+        (receiver, test_route)
+    }
 }
 
 /// A condition with its route rendered.
@@ -251,16 +336,18 @@ impl<'a> View<'a> {
             .filter_map(|id| self.condition(id)?.route.as_deref())
             .collect();
         let mut receivers = Vec::with_capacity(state.endpoints.len());
+        let mut tests = Vec::new();
         for id in state.endpoints.keys() {
-            match self.endpoint(id).map(|e| &e.receiver) {
-                Some(Ok(text)) => receivers.push(text.as_str()),
-                Some(Err(e)) => return Err(e.clone()),
-                None => return Err(missing_endpoint(id)),
+            let entry = self.endpoint(id).ok_or_else(|| missing_endpoint(id))?;
+            match &entry.receiver {
+                Ok(text) => receivers.push(text.as_str()),
+                Err(e) => return Err(e.clone()),
+            }
+            if let Some(test) = &entry.test_route {
+                tests.push(test.as_str());
             }
         }
-        let yaml = self
-            .layout
-            .render(routes.iter().copied(), receivers.iter().copied());
+        let yaml = self.layout.render(&tests, &routes, &receivers);
         //check(&self.config(state)?)?;
         let (fixed_routes, fixed_receivers) = self.layout.fixed_counts();
         Ok(TenantConfig {
@@ -271,7 +358,9 @@ impl<'a> View<'a> {
                 sync_id(&yaml)
             },
             yaml,
-            routes: fixed_routes + state.routed.values().map(|n| n + 1).sum::<usize>(),
+            routes: fixed_routes
+                + tests.len()
+                + state.routed.values().map(|n| n + 1).sum::<usize>(),
             receivers: fixed_receivers + state.endpoints.len(),
             conditions: state.routed.len(),
         })
@@ -286,11 +375,15 @@ impl<'a> View<'a> {
             .filter_map(|id| condition_route(&self.condition(id)?.condition, group_by))
             .collect();
         let mut receivers = Vec::with_capacity(state.endpoints.len());
+        let mut tests = Vec::new();
         for id in state.endpoints.keys() {
             let entry = self.endpoint(id).ok_or_else(|| missing_endpoint(id))?;
             receivers.push(endpoint_receiver(&entry.endpoint, self.options.target)?);
+            if self.options.endpoint_tests {
+                tests.push(endpoint_test_route(id));
+            }
         }
-        Ok(self.layout.config(routes, receivers))
+        Ok(self.layout.config(tests, routes, receivers))
     }
 }
 
@@ -312,6 +405,8 @@ fn missing_endpoint(id: &EndpointId) -> Error {
 pub struct Builder {
     options: BuildOptions,
     layout: Layout,
+    /// The layout of the combined configuration ([`Builder::combined`]).
+    combined_layout: Layout,
     endpoints: BTreeMap<EndpointId, EndpointEntry>,
     conditions: BTreeMap<ConditionId, ConditionEntry>,
     tenants: BTreeMap<TenantKey, TenantState>,
@@ -333,7 +428,10 @@ impl fmt::Debug for Builder {
 
 impl Builder {
     /// A builder with no conditions and no endpoints. Fails when the base configuration
-    /// does not pass validation, or an option is invalid.
+    /// does not pass validation or names a receiver the builder writes
+    /// ([`Error::NameCollision`]), when the history webhook waits less than the cluster
+    /// allows ([`Error::GroupWaitShorterThanClusterWait`], with
+    /// [`BuildOptions::cluster`]), or when another option is invalid.
     pub fn new(options: BuildOptions) -> Result<Builder> {
         Builder::from_spec(AlertingSpec::default(), options)
     }
@@ -343,31 +441,38 @@ impl Builder {
     /// Fails when the spec is invalid ([`Error::InvalidSpec`]), when a routed condition
     /// uses an endpoint the target cannot express ([`Error::EndpointNotExpressible`]) or
     /// whose receiver name is taken in the base configuration
-    /// ([`Error::NameCollision`]), or as [`Builder::new`] does. Of several faults, the one
-    /// of the smallest condition id is reported.
+    /// ([`Error::NameCollision`]), when a routed condition waits less than the cluster
+    /// allows ([`Error::GroupWaitShorterThanClusterWait`], with
+    /// [`BuildOptions::cluster`]), or as [`Builder::new`] does. Of several faults, the
+    /// one of the smallest condition id is reported.
     pub fn from_spec(spec: AlertingSpec, options: BuildOptions) -> Result<Builder> {
         spec.validate()?;
-        let layout = Layout::new(&options)?;
+        let layout = Layout::new(&options, Shape::Tenant)?;
+        let combined_layout = Layout::new(&options, Shape::Combined)?;
         let AlertingSpec {
             endpoints,
             conditions,
             slos: _,
         } = spec;
-        let receivers = par_map(&endpoints, |e| render_endpoint(&layout, &options, e));
+        let texts = par_map(&endpoints, |e| EndpointEntry::texts(&layout, &options, e));
         let routes = par_map(&conditions, |c| render_condition(&layout, &options, c));
 
         let mut builder = Builder {
             options,
             layout,
+            combined_layout,
             endpoints: BTreeMap::new(),
             conditions: BTreeMap::new(),
             tenants: BTreeMap::new(),
             users: HashMap::new(),
         };
-        for (endpoint, receiver) in endpoints.into_iter().zip(receivers) {
-            builder
-                .endpoints
-                .insert(endpoint.id.clone(), EndpointEntry { endpoint, receiver });
+        for (endpoint, (receiver, test_route)) in endpoints.into_iter().zip(texts) {
+            let entry = EndpointEntry {
+                endpoint,
+                receiver,
+                test_route,
+            };
+            builder.endpoints.insert(entry.endpoint.id.clone(), entry);
         }
         for (condition, route) in conditions.into_iter().zip(routes) {
             let tenant = TenantKey::of(condition.tenant.as_ref());
@@ -388,10 +493,13 @@ impl Builder {
                 },
             );
         }
-        if builder.endpoints.values().any(|e| e.receiver.is_err()) {
+        if builder.options.cluster.is_some()
+            || builder.endpoints.values().any(|e| e.receiver.is_err())
+        {
             for entry in builder.conditions.values() {
                 if entry.route.is_some() {
                     builder.check_endpoints(&entry.condition)?;
+                    builder.check_timing(&entry.condition)?;
                 }
             }
         }
@@ -466,7 +574,9 @@ impl Builder {
     ///
     /// Fails, changing nothing, when the condition is invalid or attaches an endpoint the
     /// builder does not know ([`Error::InvalidSpec`]), or, if it is routed, one that
-    /// cannot be written ([`Error::EndpointNotExpressible`], [`Error::NameCollision`]).
+    /// cannot be written ([`Error::EndpointNotExpressible`], [`Error::NameCollision`]),
+    /// or when one of its routes waits less than the cluster allows
+    /// ([`Error::GroupWaitShorterThanClusterWait`], with [`BuildOptions::cluster`]).
     pub fn upsert_condition(&mut self, condition: AlertCondition) -> Result<Vec<TenantChange>> {
         condition.validate()?;
         for (i, id) in condition.endpoint_ids().enumerate() {
@@ -481,6 +591,7 @@ impl Builder {
         let route = render_condition(&self.layout, &self.options, &condition);
         if route.is_some() {
             self.check_endpoints(&condition)?;
+            self.check_timing(&condition)?;
         }
         let tenant = TenantKey::of(condition.tenant.as_ref());
         let old = self.conditions.get(&condition.id);
@@ -540,14 +651,13 @@ impl Builder {
     /// ([`Error::EndpointNotExpressible`], [`Error::NameCollision`]).
     pub fn upsert_endpoint(&mut self, endpoint: AlertEndpoint) -> Result<Vec<TenantChange>> {
         endpoint.validate()?;
-        let receiver = render_endpoint(&self.layout, &self.options, &endpoint);
-        let users: Vec<TenantKey> = self.tenants_using(&endpoint.id).cloned().collect();
-        if let Err(e) = &receiver
+        let entry = EndpointEntry::new(&self.layout, &self.options, endpoint);
+        let users: Vec<TenantKey> = self.tenants_using(&entry.endpoint.id).cloned().collect();
+        if let Err(e) = &entry.receiver
             && !users.is_empty()
         {
             return Err(e.clone());
         }
-        let entry = EndpointEntry { endpoint, receiver };
         let unchanged = self
             .endpoints
             .get(&entry.endpoint.id)
@@ -618,6 +728,17 @@ impl Builder {
             }
         }
         Ok(())
+    }
+
+    /// Checks that every route of a routed condition waits at least as long as the
+    /// cluster's last peer, when there is a cluster.
+    fn check_timing(&self, condition: &AlertCondition) -> Result<()> {
+        match &self.options.cluster {
+            Some(cluster) => {
+                check_cluster_timing(condition, self.layout.root_group_wait(), cluster)
+            }
+            None => Ok(()),
+        }
     }
 
     /// The staged copy of a tenant's state, made on first use.

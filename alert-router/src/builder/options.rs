@@ -1,19 +1,34 @@
 //! What a [`crate::builder::Builder`] is told besides conditions and endpoints: the base
-//! configuration, the history webhook, the grouping of condition routes and the
-//! Alertmanager version the output must load into.
+//! configuration, the history webhook, the grouping of condition routes, the Alertmanager
+//! version the output must load into, whether endpoints get test routes, and the cluster
+//! whose gossip timing every condition route must respect.
 
 use alert_core::{CONDITION_ID_LABEL, Duration};
 
 use crate::config::{Config, GROUP_BY_ALL};
+use crate::validate::ClusterTiming;
 
 /// The receiver the root route sends to when there is no base configuration: a receiver
-/// with no integrations, so alerts that no route takes are dropped. The `:` keeps it
-/// apart from every endpoint receiver (endpoint ids cannot contain one).
+/// with no integrations, so alerts that no route takes are dropped. The tenant routes of
+/// the combined configuration ([`crate::builder::Builder::combined`]) name it too. The
+/// `:` keeps it apart from every endpoint receiver (endpoint ids cannot contain one).
 pub const BLACKHOLE_RECEIVER: &str = "alert-router:blackhole";
 
 /// The receiver of the history webhook (see [`HistoryWebhook`]). The `:` keeps it apart
 /// from every endpoint receiver (endpoint ids cannot contain one).
 pub const HISTORY_RECEIVER: &str = "alert-router:history";
+
+/// The label of a synthetic alert that tests one endpoint: its value is the endpoint id,
+/// and with [`BuildOptions::endpoint_tests`] the alert goes to that endpoint's receiver
+/// only (and to the history webhook, which sees every alert).
+pub const ENDPOINT_TEST_LABEL: &str = "alert_endpoint_test";
+
+/// `group_wait` of an endpoint test route: a test is notified at once.
+pub(crate) const ENDPOINT_TEST_GROUP_WAIT: Duration = secs(0);
+/// `group_interval` of an endpoint test route.
+pub(crate) const ENDPOINT_TEST_GROUP_INTERVAL: Duration = secs(60);
+/// `repeat_interval` of an endpoint test route.
+pub(crate) const ENDPOINT_TEST_REPEAT_INTERVAL: Duration = secs(3600);
 
 /// The Alertmanager version the built configurations must load into.
 ///
@@ -75,7 +90,7 @@ pub struct HistoryWebhook {
 }
 
 /// Alertmanager's `group_wait` default.
-const DEFAULT_GROUP_WAIT: Duration = secs(30);
+pub(crate) const DEFAULT_GROUP_WAIT: Duration = secs(30);
 /// Alertmanager's `group_interval` default.
 const DEFAULT_GROUP_INTERVAL: Duration = secs(300);
 /// Alertmanager's `repeat_interval` default.
@@ -107,10 +122,13 @@ impl HistoryWebhook {
 /// ```
 /// use alert_router::builder::{BuildOptions, HistoryWebhook};
 /// use alert_router::config::Config;
+/// use alert_router::validate::ClusterTiming;
 ///
 /// let options = BuildOptions {
 ///     base: Some(Config::from_yaml("route: {receiver: ops}\nreceivers: [{name: ops}]\n")?),
 ///     history: Some(HistoryWebhook::new("http://127.0.0.1:9094/webhook")),
+///     endpoint_tests: true,
+///     cluster: Some(ClusterTiming::new(3)),
 ///     ..BuildOptions::default()
 /// };
 /// assert_eq!(options.condition_group_by, ["alert_condition_id"]);
@@ -133,6 +151,26 @@ pub struct BuildOptions {
     pub condition_group_by: Vec<String>,
     /// The Alertmanager version the configurations must load into.
     pub target: AlertmanagerVersion,
+    /// Whether every configuration gets one **endpoint test route** per endpoint receiver
+    /// it holds (the combined configuration: per endpoint the builder knows), right
+    /// after the history route (first without one). Such a route matches
+    /// `alert_endpoint_test="<endpoint id>"` ([`ENDPOINT_TEST_LABEL`]), sends to that
+    /// endpoint's receiver, groups by every label, notifies at once (`group_wait: 0s`,
+    /// `group_interval: 1m`, `repeat_interval: 1h`) and does not continue: a synthetic
+    /// alert carrying the label reaches that endpoint (and the history webhook) and
+    /// nothing else. Off by default.
+    pub endpoint_tests: bool,
+    /// The Alertmanager cluster the configurations run in. When set, the builder refuses
+    /// ([`crate::error::Error::GroupWaitShorterThanClusterWait`]) a condition whose route
+    /// to an endpoint would wait (`group_wait`: the attachment's throttle, else the
+    /// condition's, else inherited from the root route: the base configuration's root
+    /// `group_wait`, else Alertmanager's 30s) less than
+    /// [`ClusterTiming::last_peer_wait`], and a history webhook whose `group_wait` is
+    /// shorter: the last peer would notify before the others' notification log reached
+    /// it, and the group's first notification would go out twice. Endpoint test routes
+    /// are exempt: a test must be fast, and a duplicated test notification is harmless.
+    /// `None` (the default) checks nothing.
+    pub cluster: Option<ClusterTiming>,
 }
 
 impl Default for BuildOptions {
@@ -142,6 +180,8 @@ impl Default for BuildOptions {
             history: None,
             condition_group_by: vec![CONDITION_ID_LABEL.to_owned()],
             target: AlertmanagerVersion::V0_25,
+            endpoint_tests: false,
+            cluster: None,
         }
     }
 }

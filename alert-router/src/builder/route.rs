@@ -10,6 +10,18 @@
 //! `repeat_interval`; unset values inherit from the root) and `continue: true`, so every
 //! attached endpoint is notified.
 //!
+//! An endpoint's **test route** ([`endpoint_test_route`]) matches
+//! `alert_endpoint_test="<endpoint id>"`, sends to the endpoint's receiver, groups by
+//! every label, notifies at once and does not continue.
+//!
+//! With a cluster ([`crate::builder::BuildOptions::cluster`]), every route of a condition
+//! to an endpoint must wait at least as long as the cluster's last peer
+//! ([`check_cluster_timing`]).
+//!
+//! In the combined configuration a tenant's condition routes sit under one route per
+//! tenant ([`write_tenant_route_head`]), and are copied there from their per-tenant text
+//! one level deeper ([`push_indented`]).
+//!
 //! [`write_route_item`] writes a route exactly as [`crate::config::Config::to_yaml`]
 //! writes it as a list item, but directly into a string: the builder renders tens of
 //! thousands of condition routes, and the generic writer (which first builds a tree of
@@ -19,13 +31,19 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-#[cfg(test)]
-use alert_core::Duration;
-use alert_core::{AlertCondition, CONDITION_ID_LABEL};
+use alert_core::{AlertCondition, CONDITION_ID_LABEL, ConditionId, Duration, EndpointId};
 
+use crate::builder::options::{
+    BLACKHOLE_RECEIVER, ENDPOINT_TEST_GROUP_INTERVAL, ENDPOINT_TEST_GROUP_WAIT,
+    ENDPOINT_TEST_LABEL, ENDPOINT_TEST_REPEAT_INTERVAL,
+};
 use crate::builder::receiver::receiver_name;
-use crate::config::Route;
+use crate::builder::tenant::TenantKey;
 use crate::config::yaml::quote;
+use crate::config::{GROUP_BY_ALL, Route};
+use crate::error::{Error, Result};
+use crate::rules::TENANT_LABEL;
+use crate::validate::ClusterTiming;
 
 /// The `matchers` entry of a condition's route: `alert_condition_id="<id>"`.
 ///
@@ -85,6 +103,152 @@ pub fn condition_route(condition: &AlertCondition, group_by: &[String]) -> Optio
         routes,
         ..Route::default()
     })
+}
+
+/// The route that sends a synthetic alert carrying `alert_endpoint_test="<id>"`
+/// ([`crate::builder::ENDPOINT_TEST_LABEL`]) to the endpoint's receiver and nowhere else:
+/// it groups by every label, waits 0s, repeats after 1h (`group_interval` 1m) and does
+/// not continue. See [`crate::builder::BuildOptions::endpoint_tests`].
+///
+/// ```
+/// use alert_router::builder::endpoint_test_route;
+///
+/// let route = endpoint_test_route(&"pager".parse()?);
+/// assert_eq!(route.matchers, [r#"alert_endpoint_test="pager""#]);
+/// assert_eq!(route.receiver.as_deref(), Some("pager"));
+/// assert!(!route.r#continue);
+/// assert_eq!(route.group_wait.map(|d| d.to_string()).as_deref(), Some("0s"));
+/// # Ok::<(), alert_core::Error>(())
+/// ```
+pub fn endpoint_test_route(endpoint: &EndpointId) -> Route {
+    Route {
+        receiver: Some(receiver_name(endpoint).to_owned()),
+        group_by: Some(vec![GROUP_BY_ALL.to_owned()]),
+        // Endpoint ids never hold `"`, `\` or a line break, so nothing needs escaping.
+        matchers: vec![format!("{ENDPOINT_TEST_LABEL}=\"{endpoint}\"")],
+        r#continue: false,
+        group_wait: Some(ENDPOINT_TEST_GROUP_WAIT),
+        group_interval: Some(ENDPOINT_TEST_GROUP_INTERVAL),
+        repeat_interval: Some(ENDPOINT_TEST_REPEAT_INTERVAL),
+        ..Route::default()
+    }
+}
+
+/// Checks that every route of `condition` to an endpoint waits (`group_wait`: the
+/// attachment's, else the condition's throttle, else `root_group_wait`, what the root
+/// route passes down) at least as long as the last peer of `cluster`. Unrouted
+/// conditions have no route to check.
+pub(crate) fn check_cluster_timing(
+    condition: &AlertCondition,
+    root_group_wait: Duration,
+    cluster: &ClusterTiming,
+) -> Result<()> {
+    if !condition.is_enabled() {
+        return Ok(());
+    }
+    let id = &condition.id;
+    for (i, attached) in condition.endpoints.iter().enumerate() {
+        let (wait, path, source) =
+            match (attached.throttle.group_wait, condition.throttle.group_wait) {
+                (Some(wait), _) => (
+                    wait,
+                    format!("conditions[{id}].endpoints[{i}].group_wait"),
+                    "",
+                ),
+                (None, Some(wait)) => (
+                    wait,
+                    format!("conditions[{id}].throttle.group_wait"),
+                    " (from the condition's throttle)",
+                ),
+                (None, None) => (
+                    root_group_wait,
+                    format!("conditions[{id}].endpoints[{i}]"),
+                    " (inherited from the root route)",
+                ),
+            };
+        if let Some(reason) = cluster.group_wait_too_short(wait) {
+            return Err(Error::GroupWaitShorterThanClusterWait {
+                path,
+                message: format!(
+                    "route to endpoint {:?}{source}: {reason}",
+                    attached.id.as_str()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The matcher of a tenant's route in the combined configuration: `tenant="<id>"`, and
+/// `tenant=""` (the label is absent or empty) for [`TenantKey::Unbound`].
+pub(crate) fn tenant_matcher(tenant: &TenantKey) -> String {
+    // Tenant ids never hold `"`, `\` or a line break, so nothing needs escaping.
+    let id = tenant.tenant().map_or("", |t| t.as_str());
+    format!("{TENANT_LABEL}=\"{id}\"")
+}
+
+/// A matcher that takes exactly the alerts of these conditions:
+/// `alert_condition_id=~"cpu-high|disk[.]full"`. Condition ids hold only
+/// `A-Z a-z 0-9 _ . -`, of which only `.` means something in a regex; `[.]` says it
+/// without a backslash (which the matcher grammar would escape once more).
+pub(crate) fn conditions_matcher<'a>(ids: impl Iterator<Item = &'a ConditionId>) -> String {
+    let mut out = format!("{CONDITION_ID_LABEL}=~\"");
+    for (i, id) in ids.enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        for c in id.as_str().chars() {
+            match c {
+                '.' => out.push_str("[.]"),
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Writes the start of a tenant's route in the combined configuration, as an item at
+/// column `indent` up to and including its `routes:` key: the tenant's condition routes
+/// follow at column `indent + 2`.
+///
+/// It matches the tenant ([`tenant_matcher`]) and only alerts of the tenant's routed
+/// conditions ([`conditions_matcher`]), so that it never matches without one of its
+/// children: a route that matched with none of its children would count as a match and
+/// hide the alert from the root's (the base configuration's) fallback, which the
+/// tenant's own configuration would have used. It continues, as the condition routes do,
+/// so later tenants' routes and the base's routes still see the alert, and its receiver
+/// is [`BLACKHOLE_RECEIVER`], never the root's, should it ever end an alert's path.
+pub(crate) fn write_tenant_route_head<'a>(
+    tenant: &TenantKey,
+    conditions: impl Iterator<Item = &'a ConditionId>,
+    indent: usize,
+    out: &mut String,
+) {
+    let head = Route {
+        receiver: Some(BLACKHOLE_RECEIVER.to_owned()),
+        matchers: vec![tenant_matcher(tenant), conditions_matcher(conditions)],
+        r#continue: true,
+        ..Route::default()
+    };
+    write_route_item(&head, indent, out);
+    // The head has no timers, so `routes:` is its last key.
+    pad(out, indent + 2);
+    out.push_str("routes:\n");
+}
+
+/// Appends `text` (whole lines of YAML) with every line moved `extra` columns right. The
+/// builder's route text holds only single-line scalars, so this is the same text written
+/// one level deeper.
+pub(crate) fn push_indented(out: &mut String, text: &str, extra: usize) {
+    if extra == 0 {
+        out.push_str(text);
+        return;
+    }
+    for line in text.split_inclusive('\n') {
+        pad(out, extra);
+        out.push_str(line);
+    }
 }
 
 /// Writes `route` as an item of a `routes:` list whose `- ` sits at column `indent`,
@@ -300,6 +464,65 @@ mod tests {
             let d = Duration::from_millis(ms).unwrap_or(Duration::ZERO);
             proptest::prop_assert!(duration_is_plain(d), "{}", d);
         }
+    }
+
+    #[test]
+    fn tenant_routes_match_the_tenant_and_only_its_conditions() {
+        let ids: Vec<ConditionId> = ["cpu-high", "disk.full", "0x1F"]
+            .iter()
+            .map(|id| id.parse().expect("id"))
+            .collect();
+        assert_eq!(
+            conditions_matcher(ids.iter()),
+            r#"alert_condition_id=~"cpu-high|disk[.]full|0x1F""#
+        );
+        assert_eq!(
+            tenant_matcher(&TenantKey::Tenant("(prod)".parse().expect("tenant"))),
+            r#"tenant="(prod)""#
+        );
+        assert_eq!(tenant_matcher(&TenantKey::Unbound), r#"tenant="""#);
+        // The regex takes exactly the listed ids: `.` is no wildcard, and it is anchored.
+        let matchers = alert_core::parse_matchers(
+            &conditions_matcher(ids.iter()),
+            alert_core::ParserMode::Classic,
+        )
+        .expect("parses");
+        let takes = |id: &str| {
+            let labels =
+                alert_core::LabelSet::from_pairs([("alert_condition_id", id)]).expect("labels");
+            matchers.matches(&labels)
+        };
+        assert!(takes("disk.full") && takes("cpu-high") && takes("0x1F"));
+        assert!(!takes("diskxfull") && !takes("cpu-high2") && !takes("cpu"));
+    }
+
+    #[test]
+    fn the_tenant_route_head_is_the_generic_writers_text_before_the_children() {
+        let tenant = TenantKey::Tenant("cluster-a".parse().expect("tenant"));
+        let ids: Vec<ConditionId> = vec!["cpu".parse().expect("id")];
+        let child = Route::new("pager");
+        let mut head = String::new();
+        write_tenant_route_head(&tenant, ids.iter(), 4, &mut head);
+        let mut child_text = String::new();
+        write_route_item(&child, 2, &mut child_text);
+        push_indented(&mut head, &child_text, 4);
+        let whole = Route {
+            receiver: Some(BLACKHOLE_RECEIVER.to_owned()),
+            matchers: vec![tenant_matcher(&tenant), conditions_matcher(ids.iter())],
+            r#continue: true,
+            routes: vec![child],
+            ..Route::default()
+        };
+        let mut expected = String::new();
+        write_route_item(&whole, 4, &mut expected);
+        assert_eq!(head, expected);
+    }
+
+    #[test]
+    fn test_routes_agree_with_the_generic_writer() {
+        let route = endpoint_test_route(&"yes".parse().expect("id"));
+        assert_eq!(fast_item(&route), generic_item(&route));
+        assert!(fast_item(&route).contains("alert_endpoint_test=\"yes\""));
     }
 
     #[test]

@@ -47,12 +47,29 @@ impl ClusterTiming {
             .unwrap_or(Duration::from_millis(u64::MAX).unwrap_or(Duration::ZERO))
     }
 
+    /// Why `group_wait` is too short for the cluster (`group_wait 10s is shorter than the
+    /// 30s the last of 3 peers waits before notifying (2 x peer_timeout 15s); a group's
+    /// first notification may be sent twice`), or `None` when it is at least
+    /// [`ClusterTiming::last_peer_wait`].
+    pub(crate) fn group_wait_too_short(&self, group_wait: Duration) -> Option<String> {
+        let wait = self.last_peer_wait();
+        (group_wait < wait).then(|| {
+            format!(
+                "group_wait {group_wait} is shorter than the {wait} the last of {} peers waits \
+                 before notifying ({} x peer_timeout {}); a group's first notification may be \
+                 sent twice",
+                self.peers,
+                self.peers.saturating_sub(1),
+                self.peer_timeout
+            )
+        })
+    }
+
     /// A warning for every route whose effective `group_wait` is shorter than
     /// [`ClusterTiming::last_peer_wait`], reported where the value is set (the root
     /// counts with the default 30s); routes inheriting it are not repeated.
     pub(crate) fn check(&self, root: &Route, out: &mut Vec<Warning>) {
-        let wait = self.last_peer_wait();
-        if wait.is_zero() {
+        if self.last_peer_wait().is_zero() {
             return;
         }
         let mut path = String::from("route");
@@ -60,7 +77,6 @@ impl ClusterTiming {
             root,
             root.group_wait.unwrap_or(DEFAULT_GROUP_WAIT),
             true,
-            wait,
             &mut path,
             out,
         );
@@ -71,20 +87,14 @@ impl ClusterTiming {
         route: &Route,
         effective: Duration,
         set_here: bool,
-        wait: Duration,
         path: &mut String,
         out: &mut Vec<Warning>,
     ) {
-        if set_here && effective < wait {
+        if set_here && let Some(message) = self.group_wait_too_short(effective) {
             out.push(Warning {
                 path: format!("{path}.group_wait"),
                 kind: WarningKind::GroupWaitShorterThanClusterWait,
-                message: format!(
-                    "group_wait {effective} is shorter than the {wait} the last of {} peers waits before notifying ({} x peer_timeout {}); a group's first notification may be sent twice",
-                    self.peers,
-                    self.peers.saturating_sub(1),
-                    self.peer_timeout
-                ),
+                message,
             });
         }
         for (i, child) in route.routes.iter().enumerate() {
@@ -94,7 +104,7 @@ impl ClusterTiming {
                 Some(w) => (w, true),
                 None => (effective, false),
             };
-            self.walk(child, child_wait, set, wait, path, out);
+            self.walk(child, child_wait, set, path, out);
             path.truncate(len);
         }
     }

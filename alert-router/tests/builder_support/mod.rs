@@ -10,9 +10,11 @@ use std::collections::BTreeSet;
 use alert_core::strategies;
 use alert_core::{
     AlertCondition, AlertEndpoint, AlertingSpec, AttachedEndpoint, ConditionId, ConditionKind,
-    EndpointId, EndpointKind, Severity, TenantId, Throttle,
+    EndpointId, EndpointKind, Severity, TenantId, Throttle, WebhookEndpoint,
 };
-use alert_router::builder::{BLACKHOLE_RECEIVER, BuildOptions, HISTORY_RECEIVER, HistoryWebhook};
+use alert_router::builder::{
+    BLACKHOLE_RECEIVER, BuildOptions, HISTORY_RECEIVER, HistoryWebhook, TenantKey,
+};
 use alert_router::config::Config;
 use proptest::collection::vec;
 use proptest::option;
@@ -155,7 +157,8 @@ pub fn throttle() -> impl Strategy<Value = Throttle> {
     strategies::throttle()
 }
 
-/// Options: one of the bases or none, a history webhook or none, a grouping.
+/// Options: one of the bases or none, a history webhook or none, a grouping, endpoint
+/// test routes or not.
 pub fn options() -> impl Strategy<Value = BuildOptions> {
     (
         prop::sample::select(vec![
@@ -170,26 +173,30 @@ pub fn options() -> impl Strategy<Value = BuildOptions> {
             vec!["...".to_owned()],
             vec!["alert_condition_id".to_owned(), "severity".to_owned()],
         ]),
+        any::<bool>(),
     )
-        .prop_map(|(base_text, history, condition_group_by)| BuildOptions {
-            base: base_text.map(base),
-            history: history.map(|(t, group_by)| {
-                let mut h = HistoryWebhook::new("http://127.0.0.1:9/history");
-                h.group_by = vec![group_by.to_owned()];
-                if let Some(d) = t.group_wait {
-                    h.group_wait = d;
-                }
-                if let Some(d) = t.group_interval {
-                    h.group_interval = d;
-                }
-                if let Some(d) = t.repeat_interval {
-                    h.repeat_interval = d;
-                }
-                h
-            }),
-            condition_group_by,
-            ..BuildOptions::default()
-        })
+        .prop_map(
+            |(base_text, history, condition_group_by, endpoint_tests)| BuildOptions {
+                base: base_text.map(base),
+                history: history.map(|(t, group_by)| {
+                    let mut h = HistoryWebhook::new("http://127.0.0.1:9/history");
+                    h.group_by = vec![group_by.to_owned()];
+                    if let Some(d) = t.group_wait {
+                        h.group_wait = d;
+                    }
+                    if let Some(d) = t.group_interval {
+                        h.group_interval = d;
+                    }
+                    if let Some(d) = t.repeat_interval {
+                        h.repeat_interval = d;
+                    }
+                    h
+                }),
+                condition_group_by,
+                endpoint_tests,
+                ..BuildOptions::default()
+            },
+        )
 }
 
 /// A valid spec: 1 to 8 endpoints of every expressible kind (ids from
@@ -314,4 +321,36 @@ pub fn expected_receivers(options: &BuildOptions, condition: &AlertCondition) ->
         out.extend(ours);
     }
     out
+}
+
+/// An endpoint of `kind`.
+pub fn endpoint(id: &str, kind: EndpointKind) -> AlertEndpoint {
+    AlertEndpoint::new(EndpointId::new(id).expect("id"), kind)
+}
+
+/// A webhook endpoint to a closed local port.
+pub fn hook(id: &str) -> AlertEndpoint {
+    endpoint(
+        id,
+        EndpointKind::Webhook(WebhookEndpoint {
+            url: format!("http://127.0.0.1:9/{id}"),
+            ..Default::default()
+        }),
+    )
+}
+
+/// An external condition of `tenant` attaching `endpoints`.
+pub fn condition(id: &str, tenant: Option<&str>, endpoints: &[&str]) -> AlertCondition {
+    let mut c = AlertCondition::new(ConditionId::new(id).expect("id"), ConditionKind::External);
+    c.tenant = tenant.map(|t| t.parse().expect("tenant"));
+    c.endpoints = endpoints
+        .iter()
+        .map(|e| alert_core::AttachedEndpoint::new(EndpointId::new(*e).expect("id")))
+        .collect();
+    c
+}
+
+/// The builder's key of `tenant`.
+pub fn key(tenant: Option<&str>) -> TenantKey {
+    TenantKey::of(tenant.map(|t| t.parse().expect("tenant")).as_ref())
 }
