@@ -114,6 +114,12 @@ macro_rules! validated_id {
                 &self.0
             }
 
+            /// An id already checked by another id type of the same grammar.
+            #[allow(dead_code)]
+            pub(crate) fn from_validated(id: String) -> $name {
+                $name(id)
+            }
+
             /// The id, by value.
             pub fn into_string(self) -> String {
                 self.0

@@ -355,6 +355,36 @@ impl Slo {
     pub fn alert_labels(&self) -> LabelSet {
         crate::condition::with_routing_labels(&self.labels, self.id.as_str(), self.severity)
     }
+
+    /// The condition a route builder routes this SLO's alerts with: an
+    /// [`External`](crate::ConditionKind::External) condition with the SLO's id (its
+    /// alerts carry it as [`CONDITION_ID_LABEL`]), tenant, severity, endpoints and
+    /// enablement. The rules that make the alerts fire are the SLO's own.
+    ///
+    /// ```
+    /// use alert_core::{AttachedEndpoint, Slo, Sli};
+    /// let mut slo = Slo::new("api-availability".parse()?, "cluster-a".parse()?, 99.9,
+    ///     Sli::ErrorRatio("sum(rate(errors[{{.window}}])) / sum(rate(requests[{{.window}}]))".into()));
+    /// slo.endpoints.push(AttachedEndpoint::new("pager".parse()?));
+    /// let routed = slo.routing_condition();
+    /// assert_eq!(routed.id.as_str(), "api-availability");
+    /// assert_eq!(routed.tenant.as_ref().map(|t| t.as_str()), Some("cluster-a"));
+    /// assert_eq!(routed.endpoints.len(), 1);
+    /// # Ok::<(), alert_core::Error>(())
+    /// ```
+    pub fn routing_condition(&self) -> crate::AlertCondition {
+        // Condition ids and SLO ids share one grammar (`validated_id!`).
+        let id = crate::ConditionId::from_validated(self.id.as_str().to_owned());
+        let mut condition = crate::AlertCondition::new(id, crate::ConditionKind::External);
+        condition.name = self.name.clone();
+        condition.description = self.description.clone();
+        condition.tenant = Some(self.tenant.clone());
+        condition.severity = self.severity;
+        condition.labels = self.labels.clone();
+        condition.endpoints = self.endpoints.clone();
+        condition.disabled = self.disabled;
+        condition
+    }
 }
 
 /// Moves a fault of [`crate::Throttle::validate`], whose paths start at `throttle`, to
