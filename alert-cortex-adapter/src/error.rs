@@ -191,6 +191,28 @@ pub enum Error {
         message: String,
     },
 
+    /// A configuration refused before it was sent, because it breaks a Cortex/Mimir
+    /// tenant rule: a per-tenant limit (`alertmanager_max_config_size_bytes`,
+    /// `alertmanager_max_templates_count`, `alertmanager_max_template_size_bytes`) or a
+    /// setting they do not allow. Nothing was sent; the previous configuration keeps
+    /// running.
+    #[error(
+        "tenant {tenant:?}: configuration {sync_id} breaks the tenant rules and was not sent: {field}: {message}"
+    )]
+    RefusedByTenantRules {
+        /// The tenant.
+        tenant: String,
+        /// The sync id that was refused.
+        sync_id: String,
+        /// What is over the limit or not allowed (`alertmanager_config`,
+        /// `template_files`, `template_files.a.tmpl`,
+        /// `receivers[0].webhook_configs[0].http_config.bearer_token_file`).
+        field: String,
+        /// Cortex's (or Mimir's) wording (`Alertmanager configuration is too big,
+        /// limit: 400 bytes`).
+        message: String,
+    },
+
     /// The backend has no place for this tenant (a file backend without a target for it).
     #[error("tenant {tenant:?}: {reason}")]
     UnknownTenant {

@@ -11,7 +11,8 @@
 //!   ([`merge`]), partial results under a [`Quorum`], alerts posted to every member,
 //!   silences created on one and optionally awaited on the others;
 //! - [`Syncer`] over a [`ConfigBackend`] ([`FileReloadBackend`], [`CortexBackend`]), with
-//!   one [`syncer::conformance`] suite: the control plane's reconcile task.
+//!   one [`syncer::conformance`] suite: the control plane's reconcile task;
+//!   [`desired_configs`] turns `alert-router`'s per-tenant configurations into its input.
 //! - [`RuleBackend`] ([`PrometheusRules`]: rule files plus `/-/reload`; [`RulerApi`]:
 //!   Cortex's and Mimir's ruler configuration API), with one [`ruler::conformance`]
 //!   suite: where each tenant's Prometheus rules go.
@@ -58,7 +59,7 @@ pub use status::{
     AlertmanagerStatus, ClusterState, ClusterStatus, PeerStatus, RunningConfig, VersionInfo,
 };
 pub use syncer::{
-    ConfigBackend, CortexBackend, DesiredConfig, FileReloadBackend, FileTarget, SyncOptions,
-    SyncReport, Syncer, TenantState, TenantStatus,
+    ConfigBackend, CortexBackend, DesiredConfig, DesiredConfigs, FileReloadBackend, FileTarget,
+    SyncOptions, SyncReport, Syncer, TenantState, TenantStatus, UnboundConfig, desired_configs,
 };
 pub use tenant_config::TenantConfig;

@@ -10,6 +10,7 @@ use alert_cortex_adapter::{
     Addressing, AlertQuery, AlertmanagerClient, Backoff, Cluster, ConfigBackend, CortexBackend,
     DesiredConfig, Error, Flavor, PostableAlert, Syncer, TenantConfig, TenantState,
 };
+use alert_router::validate::{TenantLimits, TenantRules};
 use alert_testkit::cortex::{CortexConfig, CortexFixture};
 
 const FIRST: &str = "route:\n  receiver: team-a\n  group_wait: 10s\nreceivers:\n  - name: team-a\n";
@@ -312,6 +313,72 @@ async fn cortex_backend_passes_the_conformance_suite() {
         cortex.stored("tenant-c"),
         None,
         "the suite ends by removing the tenant"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cortex_backend_with_tenant_rules_passes_the_conformance_suite() {
+    let cortex = CortexFixture::start();
+    let backend = backend(&cortex).with_tenant_rules(TenantRules::default());
+    let mut fixture = Fixture::new("tenant-r", FIRST, SECOND, INVALID);
+    fixture.live_timeout = Duration::from_secs(60);
+    conformance::run_all(&backend, &fixture).await.unwrap();
+    // The invalid configuration was refused before it was sent, as Cortex refuses it:
+    // every POST that reached Cortex was stored.
+    let posts: Vec<u16> = cortex
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v1/alerts")
+        .map(|r| r.status)
+        .collect();
+    assert!(!posts.is_empty());
+    assert!(posts.iter().all(|s| *s == 201), "{posts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_over_its_limits_is_never_sent_while_the_others_are_applied() {
+    let cortex = CortexFixture::start();
+    let rules = TenantRules {
+        limits: TenantLimits {
+            max_config_size_bytes: Some(200),
+            ..TenantLimits::default()
+        },
+        ..TenantRules::default()
+    };
+    let backend = backend(&cortex).with_tenant_rules(rules);
+    let mut syncer = Syncer::new(&backend);
+    let big = format!("{FIRST}# {}\n", "x".repeat(300));
+    let desired = [
+        DesiredConfig::new("small", FIRST, "s1").unwrap(),
+        DesiredConfig::new("big", big.as_str(), "b1").unwrap(),
+    ];
+    let report = syncer.sync(&desired).await;
+    assert_eq!(report.tenant("small").unwrap().state, TenantState::Applied);
+    let refused = report.tenant("big").unwrap();
+    assert_eq!(refused.state, TenantState::Failed);
+    assert_eq!(refused.applied_sync_id, None);
+    assert_eq!(
+        refused.last_error,
+        Some(Error::RefusedByTenantRules {
+            tenant: "big".into(),
+            sync_id: "b1".into(),
+            field: "alertmanager_config".into(),
+            message: "Alertmanager configuration is too big, limit: 200 bytes".into(),
+        })
+    );
+    let writes = |tenant: &str| {
+        cortex
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/api/v1/alerts" && r.method != "GET")
+            .filter(|r| r.org_id.as_deref() == Some(tenant))
+            .count()
+    };
+    assert_eq!((writes("small"), writes("big")), (1, 0));
+    assert!(cortex.stored("big").is_none());
+    assert_eq!(
+        report.writes, 2,
+        "an attempt counts, though nothing was sent"
     );
 }
 

@@ -178,3 +178,111 @@ fn a_spec_error_names_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn cortex_sync_checks_tenant_limits_before_sending() {
+    let cortex = CortexFixture::start();
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(400);
+    let path = dir.path().join("limits.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+endpoints:
+  - id: ops-hook
+    webhook: {{url: "http://127.0.0.1:1/ops"}}
+  - id: long-hook
+    webhook: {{url: "http://127.0.0.1:1/{long}"}}
+conditions:
+  - {{id: heartbeat, endpoints: [ops-hook]}}
+  - {{id: cpu-high, tenant: cluster-a, endpoints: [ops-hook]}}
+  - {{id: disk-full, tenant: cluster-b, endpoints: [long-hook]}}
+"#
+        ),
+    )
+    .unwrap();
+    // cluster-a's configuration fits exactly; cluster-b's does not.
+    let built = alert_examples::alertctl::build::build_spec_file(&path).unwrap();
+    let size = |tenant: &str| {
+        built
+            .iter()
+            .find(|c| c.tenant.to_string() == tenant)
+            .map(|c| c.yaml.len())
+            .unwrap()
+    };
+    let limit = size("cluster-a");
+    assert!(size("cluster-b") > limit);
+    let (code, out, err) = alertctl(&[
+        "config",
+        "sync",
+        "--spec",
+        path.to_str().unwrap(),
+        "--backend",
+        "mimir",
+        &format!("--alertmanager.url={}", cortex.url()),
+        "--default-tenant",
+        "cluster-a",
+        &format!("--limits.max-config-size-bytes={limit}"),
+        "--limits.max-templates-count=0",
+    ]);
+    assert_eq!(code, 1, "{err}\n{out}");
+    assert!(
+        err.contains(
+            "alertctl: warning: conditions bound to no tenant are left out: --default-tenant cluster-a has conditions of its own"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("alertctl: error: 1 of 2 tenants failed\n"),
+        "{err}"
+    );
+    assert_eq!(
+        states(&out),
+        [
+            ("cluster-a".into(), "applied".into()),
+            ("cluster-b".into(), "failed".into())
+        ]
+    );
+    let refused = out.lines().find(|l| l.starts_with("cluster-b")).unwrap();
+    assert!(
+        refused.trim_end().ends_with(&format!(
+            "breaks the tenant rules and was not sent: alertmanager_config: Alertmanager configuration is too big, limit: {limit} bytes"
+        )),
+        "{refused}"
+    );
+    // Nothing was sent for cluster-b; cluster-a was stored.
+    let writes = |tenant: &str| {
+        cortex
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/api/v1/alerts" && r.method != "GET")
+            .filter(|r| r.org_id.as_deref() == Some(tenant))
+            .count()
+    };
+    assert_eq!((writes("cluster-a"), writes("cluster-b")), (1, 0));
+    assert!(cortex.stored("cluster-b").is_none());
+}
+
+#[test]
+fn tenant_limits_are_refused_for_a_vanilla_alertmanager() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec_path = spec(dir.path(), "cluster-b", "30s");
+    let (code, out, err) = alertctl(&[
+        "config",
+        "sync",
+        "--spec",
+        spec_path.to_str().unwrap(),
+        "--alertmanager.url=http://127.0.0.1:1",
+        "--config.file",
+        dir.path().join("am.yml").to_str().unwrap(),
+        "--limits.max-templates-count=3",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "alertctl: error: --limits.max-templates-count is a Cortex/Mimir tenant limit: use it with --backend cortex or --backend mimir; an Alertmanager has no tenant limits\n"
+    );
+    assert!(!dir.path().join("am.yml").exists());
+}

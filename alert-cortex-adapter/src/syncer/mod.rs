@@ -25,6 +25,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use alert_core::{TenantId, Timestamp};
+use alert_router::builder::{TenantConfig, TenantKey};
 use async_trait::async_trait;
 use futures::StreamExt;
 
@@ -37,10 +38,11 @@ pub use file_reload::{FileReloadBackend, FileTarget};
 
 /// One tenant's desired configuration: the syncer's input.
 ///
-/// `alert-router`'s builder produces these (its per-tenant output converts into this
-/// struct); any other producer can fill it in directly. `sync_id` identifies the content
-/// (the router uses a SHA-256 of the YAML); two configurations with the same sync id are
-/// taken to be the same.
+/// `alert-router`'s builder produces these: its per-tenant output converts with
+/// [`DesiredConfig::from_tenant_config`], or all of it at once with
+/// [`desired_configs`]. Any other producer can fill it in directly. `sync_id` identifies
+/// the content (the router uses a SHA-256 of the YAML); two configurations with the same
+/// sync id are taken to be the same.
 ///
 /// ```
 /// use alert_cortex_adapter::DesiredConfig;
@@ -81,6 +83,156 @@ impl DesiredConfig {
     pub fn with_template(mut self, name: impl Into<String>, body: impl Into<String>) -> Self {
         self.templates.insert(name.into(), body.into());
         self
+    }
+
+    /// The desired configuration of one tenant the builder rendered: its YAML, and the
+    /// builder's sync id (the SHA-256 of the YAML), without templates (the builder
+    /// writes none).
+    ///
+    /// The configuration of the conditions bound to no tenant ([`TenantKey::Unbound`])
+    /// is filed under `unbound`; without one it is left out (`None`).
+    ///
+    /// ```
+    /// use alert_core::AlertingSpec;
+    /// use alert_cortex_adapter::DesiredConfig;
+    /// use alert_router::builder::{BuildOptions, TenantKey, build};
+    ///
+    /// let spec: AlertingSpec = serde_json::from_str(r#"{
+    ///     "endpoints": [{"id": "hook", "webhook": {"url": "http://127.0.0.1:9/hook"}}],
+    ///     "conditions": [
+    ///         {"id": "heartbeat", "endpoints": ["hook"]},
+    ///         {"id": "cpu-high", "tenant": "cluster-a", "endpoints": ["hook"]}
+    ///     ]
+    /// }"#)?;
+    /// let configs = build(spec, BuildOptions::default())?;
+    /// assert_eq!(configs[0].tenant, TenantKey::Unbound);
+    ///
+    /// let a = DesiredConfig::from_tenant_config(&configs[1], None).expect("bound to cluster-a");
+    /// assert_eq!(a.tenant.as_str(), "cluster-a");
+    /// assert_eq!((a.config.as_str(), a.sync_id.as_str()), (configs[1].yaml.as_str(), configs[1].sync_id.as_str()));
+    /// assert!(a.templates.is_empty());
+    ///
+    /// // The conditions bound to no tenant: filed under a tenant named for them, or left out.
+    /// assert_eq!(DesiredConfig::from_tenant_config(&configs[0], None), None);
+    /// let ops = "ops".parse()?;
+    /// let unbound = DesiredConfig::from_tenant_config(&configs[0], Some(&ops)).expect("filed");
+    /// assert_eq!(unbound.tenant, ops);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_tenant_config(
+        config: &TenantConfig,
+        unbound: Option<&TenantId>,
+    ) -> Option<DesiredConfig> {
+        let tenant = match &config.tenant {
+            TenantKey::Tenant(id) => id,
+            TenantKey::Unbound => unbound?,
+        };
+        Some(DesiredConfig {
+            tenant: tenant.clone(),
+            config: config.yaml.clone(),
+            sync_id: config.sync_id.clone(),
+            templates: BTreeMap::new(),
+        })
+    }
+}
+
+/// What became of the configuration of the conditions bound to no tenant
+/// ([`TenantKey::Unbound`]) in [`desired_configs`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum UnboundConfig {
+    /// There was none: every condition is bound to a tenant.
+    #[default]
+    Absent,
+    /// It is filed under this tenant.
+    Filed(TenantId),
+    /// It is left out: no tenant was named for it.
+    LeftOut,
+    /// It is left out: the tenant named for it has conditions of its own, and a tenant
+    /// runs one configuration, so that tenant's own configuration is kept.
+    Collides(TenantId),
+}
+
+/// The builder's output as the syncer's input: [`desired_configs`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesiredConfigs {
+    /// One configuration per tenant, in the builder's order (by tenant id; the one of
+    /// the conditions bound to no tenant first, when filed).
+    pub configs: Vec<DesiredConfig>,
+    /// What became of the configuration of the conditions bound to no tenant.
+    pub unbound: UnboundConfig,
+}
+
+impl DesiredConfigs {
+    /// Whether the builder rendered a configuration for conditions bound to no tenant
+    /// and it is not among [`DesiredConfigs::configs`].
+    pub fn unbound_left_out(&self) -> bool {
+        matches!(
+            self.unbound,
+            UnboundConfig::LeftOut | UnboundConfig::Collides(_)
+        )
+    }
+}
+
+/// Every configuration the builder rendered, converted with
+/// [`DesiredConfig::from_tenant_config`]: the conditions bound to no tenant are filed
+/// under `unbound`, or left out without one, or when `unbound` is a tenant with
+/// conditions of its own. [`DesiredConfigs::unbound`] says which.
+///
+/// ```
+/// use alert_core::AlertingSpec;
+/// use alert_cortex_adapter::syncer::{UnboundConfig, desired_configs};
+/// use alert_router::builder::{BuildOptions, Builder};
+///
+/// let spec: AlertingSpec = serde_json::from_str(r#"{
+///     "endpoints": [{"id": "hook", "webhook": {"url": "http://127.0.0.1:9/hook"}}],
+///     "conditions": [
+///         {"id": "heartbeat", "endpoints": ["hook"]},
+///         {"id": "cpu-high", "tenant": "cluster-a", "endpoints": ["hook"]},
+///         {"id": "disk-full", "tenant": "cluster-b", "endpoints": ["hook"]}
+///     ]
+/// }"#)?;
+/// let builder = Builder::from_spec(spec, BuildOptions::default())?;
+///
+/// let without = desired_configs(builder.tenants(), None);
+/// assert!(without.unbound_left_out());
+/// let tenants: Vec<&str> = without.configs.iter().map(|d| d.tenant.as_str()).collect();
+/// assert_eq!(tenants, ["cluster-a", "cluster-b"]);
+///
+/// let ops = "ops".parse()?;
+/// let with = desired_configs(builder.tenants(), Some(&ops));
+/// assert_eq!(with.unbound, UnboundConfig::Filed(ops));
+/// assert_eq!(with.configs.len(), 3);
+///
+/// // A tenant runs one configuration: its own conditions' wins.
+/// let a = "cluster-a".parse()?;
+/// let clash = desired_configs(builder.tenants(), Some(&a));
+/// assert_eq!(clash.unbound, UnboundConfig::Collides(a));
+/// assert_eq!(clash.configs.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn desired_configs<'a>(
+    configs: impl IntoIterator<Item = &'a TenantConfig>,
+    unbound: Option<&TenantId>,
+) -> DesiredConfigs {
+    let configs: Vec<&TenantConfig> = configs.into_iter().collect();
+    let has_unbound = configs.iter().any(|c| c.tenant == TenantKey::Unbound);
+    let collides = unbound.filter(|u| configs.iter().any(|c| c.tenant.tenant() == Some(*u)));
+    let outcome = match (has_unbound, unbound, collides) {
+        (false, _, _) => UnboundConfig::Absent,
+        (true, None, _) => UnboundConfig::LeftOut,
+        (true, Some(_), Some(t)) => UnboundConfig::Collides(t.clone()),
+        (true, Some(t), None) => UnboundConfig::Filed(t.clone()),
+    };
+    let filed_under = match &outcome {
+        UnboundConfig::Filed(t) => Some(t),
+        _ => None,
+    };
+    DesiredConfigs {
+        configs: configs
+            .into_iter()
+            .filter_map(|c| DesiredConfig::from_tenant_config(c, filed_under))
+            .collect(),
+        unbound: outcome,
     }
 }
 
@@ -749,6 +901,30 @@ mod tests {
                 .map(String::as_str),
             Some("b")
         );
+    }
+
+    #[test]
+    fn builder_output_converts_with_its_sync_ids() {
+        let spec: alert_core::AlertingSpec = serde_json::from_str(
+            r#"{"endpoints": [{"id": "hook", "webhook": {"url": "http://127.0.0.1:9/hook"}}],
+                "conditions": [{"id": "a", "tenant": "t1", "endpoints": ["hook"]},
+                               {"id": "b", "tenant": "t2", "endpoints": ["hook"]}]}"#,
+        )
+        .unwrap();
+        let configs =
+            alert_router::builder::build(spec, alert_router::builder::BuildOptions::default())
+                .unwrap();
+        let ops: TenantId = "ops".parse().unwrap();
+        let out = desired_configs(&configs, Some(&ops));
+        assert_eq!(out.unbound, UnboundConfig::Absent);
+        assert!(!out.unbound_left_out());
+        assert_eq!(out.configs.len(), 2);
+        for (d, c) in out.configs.iter().zip(&configs) {
+            assert_eq!(Some(&d.tenant), c.tenant.tenant());
+            assert_eq!(d.sync_id, alert_router::builder::sync_id(&d.config));
+            assert_eq!((&d.config, &d.sync_id), (&c.yaml, &c.sync_id));
+        }
+        assert_eq!(desired_configs(&[], None), DesiredConfigs::default());
     }
 
     #[tokio::test(start_paused = true)]

@@ -232,16 +232,45 @@ fn read_spec(path: &Path) -> Result<(AlertingSpec, BuildOptions), String> {
     Ok((spec, options))
 }
 
-fn execute(args: &BuildArgs, out: &mut dyn Write) -> Result<(), String> {
-    let (spec, options) = read_spec(&args.spec)?;
-    let builder =
-        Builder::from_spec(spec, options).map_err(|e| format!("{}: {e}", args.spec.display()))?;
-    let tenants: Vec<&TenantConfig> = builder.tenants().collect();
+/// Every tenant's configuration from the spec file at `path`: the spec and its base
+/// configuration are read, the router's builder renders one configuration per tenant
+/// (ordered by [`TenantKey`], the conditions bound to no tenant first), and each is read
+/// back with the router's reader. What `config build` writes and `config sync` applies.
+///
+/// Errors name the file (the spec, or the base configuration) and the path inside it,
+/// never a secret (see the [module documentation](self)).
+///
+/// ```
+/// use alert_examples::alertctl::build::build_spec_file;
+/// use alert_router::builder::TenantKey;
+///
+/// let dir = tempfile::tempdir()?;
+/// let spec = dir.path().join("spec.yaml");
+/// std::fs::write(&spec, "endpoints:\n  - {id: pager, pagerduty: {routing_key: abc}}\nconditions:\n  - {id: down, tenant: cluster-a, endpoints: [pager]}\n")?;
+/// let configs = build_spec_file(&spec)?;
+/// assert_eq!(configs.len(), 1);
+/// assert_eq!(configs[0].tenant, TenantKey::Tenant("cluster-a".parse()?));
+///
+/// std::fs::write(&spec, "conditions:\n  - {id: down, endpoints: [nope]}\n")?;
+/// let e = build_spec_file(&spec).unwrap_err();
+/// assert!(e.starts_with(&format!("{}: conditions[down].endpoints[0].id: ", spec.display())), "{e}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn build_spec_file(path: &Path) -> Result<Vec<TenantConfig>, String> {
+    let (spec, options) = read_spec(path)?;
+    let tenants = Builder::from_spec(spec, options)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .into_configs();
     for tenant in &tenants {
-        // What is written must read back; the builder has checked it already.
+        // What is written or applied must read back; the builder has checked it already.
         Config::from_yaml(&tenant.yaml)
             .map_err(|e| format!("{} for {}: {e}", file_name(&tenant.tenant), tenant.tenant))?;
     }
+    Ok(tenants)
+}
+
+fn execute(args: &BuildArgs, out: &mut dyn Write) -> Result<(), String> {
+    let tenants = build_spec_file(&args.spec)?;
 
     let dir = &args.out_dir;
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

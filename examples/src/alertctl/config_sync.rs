@@ -1,10 +1,12 @@
 //! `alertctl config sync`: build one configuration per tenant from a spec file (as
-//! `alertctl config build` does, with `alert_router::builder`) and apply them with the
-//! syncer of alert-cortex-adapter, printing each tenant's status.
+//! `alertctl config build` does: [`build_spec_file`], with `alert_router::builder`) and
+//! apply them with the syncer of alert-cortex-adapter, printing each tenant's status.
 //!
 //! ```text
 //! alertctl config sync --spec SPEC.yaml --backend cortex|mimir --alertmanager.url URL
 //!                      [--default-tenant ID] [--prefix /alertmanager]
+//!                      [--limits.max-config-size-bytes N] [--limits.max-templates-count N]
+//!                      [--limits.max-template-size-bytes N]
 //! alertctl config sync --spec SPEC.yaml --backend alertmanager --alertmanager.url URL...
 //!                      --config.file FILE... [--tenant ID]
 //! ```
@@ -12,12 +14,18 @@
 //! - Cortex/Mimir: every tenant's configuration is posted to `/api/v1/alerts` with its
 //!   org id, then its `/api/v2/status` is polled until the configuration runs. The
 //!   conditions bound to no tenant go to `--default-tenant` (or are left out, with a
-//!   warning, without one). A tenant whose stored configuration is already the built one
-//!   and running is not written again.
+//!   warning, without one, or when that tenant has conditions of its own). A tenant
+//!   whose stored configuration is already the built one and running is not written
+//!   again. Before anything is posted, each configuration is checked against the
+//!   tenant limits given with `--limits.*` (Cortex's `alertmanager_max_*` overrides; 0
+//!   or none is no limit) and the settings Cortex and Mimir do not allow; a tenant that
+//!   breaks them is reported failed, with the field and Cortex's (or Mimir's) words, and
+//!   nothing is sent for it.
 //! - A vanilla Alertmanager runs one configuration: the one of `--tenant` (or the only
 //!   one the spec builds). It is written to `--config.file` (one per URL, or one for all)
 //!   and loaded with `/-/reload`; a configuration Alertmanager refuses leaves the
-//!   running one in place and is reported.
+//!   running one in place and is reported. It has no tenant limits: `--limits.*` is
+//!   refused.
 //!
 //! The table printed has one line per tenant: `Tenant  State  Sync ID  Latency  Error`.
 //! The exit status is 1 when a tenant failed.
@@ -33,13 +41,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use alert_core::{redact_secrets, redact_urls};
+use alert_core::{TenantId, redact_secrets, redact_urls};
 use alert_cortex_adapter::{
     ConfigBackend, CortexBackend, DesiredConfig, FileReloadBackend, FileTarget, SyncOptions,
-    SyncReport, Syncer, TenantState,
+    SyncReport, Syncer, TenantState, UnboundConfig, desired_configs,
 };
+use alert_router::validate::{TenantBackend, TenantLimits, TenantRules};
 
-use crate::alertctl::build::{BuildArgs, MANIFEST_FILE};
+use crate::alertctl::build::build_spec_file;
 use crate::alertctl::connection::{BackendKind, ConnectionArgs};
 use crate::alertctl::tabwriter::align;
 use crate::alertctl::{Run, fail};
@@ -64,12 +73,67 @@ pub struct SyncArgs {
     /// Cortex/Mimir: the tenant for the conditions bound to no tenant.
     #[arg(long = "default-tenant", value_name = "ID")]
     pub default_tenant: Option<String>,
+    /// Cortex/Mimir: the tenant limits checked before anything is sent.
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// How long a configuration may take to run before the tenant is reported failed.
     #[arg(long = "live-timeout", value_name = "DURATION", default_value = "60s")]
     pub live_timeout: String,
     /// Tenants applied at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+}
+
+/// `--limits.*`: Cortex's and Mimir's per-tenant Alertmanager limits, named after their
+/// overrides. 0 is no limit, as there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct LimitArgs {
+    /// Cortex/Mimir `alertmanager_max_config_size_bytes`: the most bytes a tenant's
+    /// configuration (with its templates) may have.
+    #[arg(long = "limits.max-config-size-bytes", value_name = "BYTES")]
+    pub max_config_size_bytes: Option<usize>,
+    /// Cortex/Mimir `alertmanager_max_templates_count`: the most template files a tenant
+    /// may upload.
+    #[arg(long = "limits.max-templates-count", value_name = "N")]
+    pub max_templates_count: Option<usize>,
+    /// Cortex/Mimir `alertmanager_max_template_size_bytes`: the most bytes one template
+    /// file may have.
+    #[arg(long = "limits.max-template-size-bytes", value_name = "BYTES")]
+    pub max_template_size_bytes: Option<usize>,
+}
+
+impl LimitArgs {
+    /// The limits, 0 read as no limit.
+    ///
+    /// ```
+    /// use alert_examples::alertctl::config_sync::LimitArgs;
+    /// let args = LimitArgs { max_config_size_bytes: Some(1024), max_templates_count: Some(0), ..LimitArgs::default() };
+    /// let limits = args.limits();
+    /// assert_eq!((limits.max_config_size_bytes, limits.max_templates_count), (Some(1024), None));
+    /// ```
+    pub fn limits(&self) -> TenantLimits {
+        let limit = |v: Option<usize>| v.filter(|n| *n > 0);
+        TenantLimits {
+            max_config_size_bytes: limit(self.max_config_size_bytes),
+            max_templates_count: limit(self.max_templates_count),
+            max_template_size_bytes: limit(self.max_template_size_bytes),
+        }
+    }
+
+    /// The flags given, as written on the command line.
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            ("--limits.max-config-size-bytes", self.max_config_size_bytes),
+            ("--limits.max-templates-count", self.max_templates_count),
+            (
+                "--limits.max-template-size-bytes",
+                self.max_template_size_bytes,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(flag, v)| v.map(|_| flag))
+        .collect()
+    }
 }
 
 impl Run for SyncArgs {
@@ -81,53 +145,6 @@ impl Run for SyncArgs {
     }
 }
 
-/// One built configuration, read back from `config build`'s output.
-struct Built {
-    tenant: Option<String>,
-    yaml: String,
-    sync_id: String,
-}
-
-/// Runs `config build` into a temporary directory and reads its manifest back.
-fn build(spec: &std::path::Path) -> Result<Vec<Built>, String> {
-    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-    let args = BuildArgs {
-        spec: spec.to_path_buf(),
-        out_dir: dir.path().to_path_buf(),
-    };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    if args.run(&mut out, &mut err) != 0 {
-        let message = String::from_utf8_lossy(&err);
-        return Err(message
-            .trim()
-            .trim_start_matches("alertctl: error: ")
-            .to_owned());
-    }
-    let manifest_path = dir.path().join(MANIFEST_FILE);
-    let manifest: serde_json::Value = std::fs::read(&manifest_path)
-        .map_err(|e| e.to_string())
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
-    let mut built = Vec::new();
-    for entry in manifest["tenants"].as_array().into_iter().flatten() {
-        let (Some(file), Some(sync_id)) = (entry["file"].as_str(), entry["sync_id"].as_str())
-        else {
-            return Err(format!(
-                "{}: an entry lacks file or sync_id",
-                manifest_path.display()
-            ));
-        };
-        let yaml =
-            std::fs::read_to_string(dir.path().join(file)).map_err(|e| format!("{file}: {e}"))?;
-        built.push(Built {
-            tenant: entry["tenant"].as_str().map(str::to_owned),
-            yaml,
-            sync_id: sync_id.to_owned(),
-        });
-    }
-    Ok(built)
-}
-
 fn duration(flag: &str, value: &str) -> Result<Duration, String> {
     value
         .parse::<alert_core::Duration>()
@@ -136,7 +153,19 @@ fn duration(flag: &str, value: &str) -> Result<Duration, String> {
 }
 
 fn execute(args: &SyncArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), String> {
-    let built = build(&args.spec)?;
+    if args.connection.backend == BackendKind::Alertmanager
+        && let Some(flag) = args.limits.given().first()
+    {
+        return Err(format!(
+            "{flag} is a Cortex/Mimir tenant limit: use it with --backend cortex or --backend mimir; an Alertmanager has no tenant limits"
+        ));
+    }
+    let default_tenant: Option<TenantId> = args
+        .default_tenant
+        .as_deref()
+        .map(|t| t.parse().map_err(|e| format!("--default-tenant: {e}")))
+        .transpose()?;
+    let built = build_spec_file(&args.spec)?;
     let secrets = posted_secrets(built.iter().map(|b| b.yaml.as_str()));
     let options = SyncOptions {
         concurrency: args.concurrency.max(1),
@@ -149,23 +178,23 @@ fn execute(args: &SyncArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         .map_err(|e| e.to_string())?;
     let report = match args.connection.backend {
         BackendKind::Cortex | BackendKind::Mimir => {
-            let mut desired = Vec::new();
-            for b in built {
-                let tenant = match (b.tenant, &args.default_tenant) {
-                    (Some(t), _) => t,
-                    (None, Some(d)) => d.clone(),
-                    (None, None) => {
-                        let _ = writeln!(
-                            err,
-                            "alertctl: warning: conditions bound to no tenant are left out; name a tenant for them with --default-tenant"
-                        );
-                        continue;
-                    }
-                };
-                desired.push(
-                    DesiredConfig::new(tenant, b.yaml, b.sync_id).map_err(|e| e.to_string())?,
-                );
+            let desired = desired_configs(&built, default_tenant.as_ref());
+            match &desired.unbound {
+                UnboundConfig::LeftOut => {
+                    let _ = writeln!(
+                        err,
+                        "alertctl: warning: conditions bound to no tenant are left out; name a tenant for them with --default-tenant"
+                    );
+                }
+                UnboundConfig::Collides(tenant) => {
+                    let _ = writeln!(
+                        err,
+                        "alertctl: warning: conditions bound to no tenant are left out: --default-tenant {tenant} has conditions of its own, and a tenant runs one configuration; name another tenant"
+                    );
+                }
+                UnboundConfig::Absent | UnboundConfig::Filed(_) => {}
             }
+            let desired = desired.configs;
             if desired.is_empty() {
                 SyncReport::default()
             } else {
@@ -178,22 +207,29 @@ fn execute(args: &SyncArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 let Some(client) = conn.clients()?.into_iter().next() else {
                     return Err("--alertmanager.url names no Cortex or Mimir".into());
                 };
-                run_sync(&runtime, CortexBackend::new(client), options, &desired)
+                let rules = TenantRules {
+                    backend: if args.connection.backend == BackendKind::Mimir {
+                        TenantBackend::Mimir
+                    } else {
+                        TenantBackend::Cortex
+                    },
+                    limits: args.limits.limits(),
+                    ..TenantRules::default()
+                };
+                let backend = CortexBackend::new(client).with_tenant_rules(rules);
+                run_sync(&runtime, backend, options, &desired)
             }
         }
         BackendKind::Alertmanager => {
             let chosen = match &args.connection.tenant {
                 Some(t) => built
                     .into_iter()
-                    .find(|b| b.tenant.as_deref() == Some(t.as_str()))
+                    .find(|b| b.tenant.tenant().map(TenantId::as_str) == Some(t.as_str()))
                     .ok_or_else(|| format!("the spec builds no configuration for tenant {t:?}"))?,
                 None => {
                     let mut all = built;
                     if all.len() != 1 {
-                        let names: Vec<String> = all
-                            .iter()
-                            .map(|b| b.tenant.clone().unwrap_or_else(|| "(no tenant)".into()))
-                            .collect();
+                        let names: Vec<String> = all.iter().map(|b| b.tenant.to_string()).collect();
                         return Err(format!(
                             "an Alertmanager runs one configuration and the spec builds {}: {}; choose one with --tenant",
                             names.len(),
@@ -203,13 +239,11 @@ fn execute(args: &SyncArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                     all.remove(0)
                 }
             };
-            let tenant = chosen
-                .tenant
-                .clone()
-                .unwrap_or_else(|| UNBOUND_TENANT.into());
-            let tenant_id: alert_core::TenantId = tenant
+            let unbound: TenantId = UNBOUND_TENANT
                 .parse()
                 .map_err(|e: alert_core::Error| e.to_string())?;
+            let desired = DesiredConfig::from_tenant_config(&chosen, Some(&unbound))
+                .ok_or_else(|| format!("no tenant to file {} under", chosen.tenant))?;
             let mut conn = args.connection.clone();
             conn.tenant = None;
             conn.path_template = None;
@@ -229,7 +263,7 @@ fn execute(args: &SyncArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 FileReloadBackend::new(),
                 |b, (client, config_path)| {
                     b.with_target(
-                        tenant_id.clone(),
+                        desired.tenant.clone(),
                         FileTarget {
                             config_path,
                             client,
@@ -237,8 +271,6 @@ fn execute(args: &SyncArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                     )
                 },
             );
-            let desired = DesiredConfig::new(tenant, chosen.yaml, chosen.sync_id)
-                .map_err(|e| e.to_string())?;
             run_sync(&runtime, backend, options, &[desired])
         }
     };
