@@ -305,6 +305,18 @@ async fn method_not_allowed() -> Response {
     )
 }
 
+/// `value` as a JSON answer (500 if it cannot be written, which plain data cannot cause).
+pub(crate) fn serialized(status: StatusCode, value: &impl Serialize) -> Response {
+    match serde_json::to_string(value) {
+        Ok(body) => json_response(status, body),
+        Err(e) => error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            &e.to_string(),
+        ),
+    }
+}
+
 fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -317,7 +329,11 @@ fn with_etag(mut response: Response, revision: Revision) -> Response {
 }
 
 /// Reads the query string into a map; repeated or unknown parameters are refused.
-fn query_params(raw: Option<&str>, allowed: &[&str]) -> Result<BTreeMap<String, String>, Error> {
+/// Reads the query string; unknown or repeated parameters are refused.
+pub(crate) fn query_params(
+    raw: Option<&str>,
+    allowed: &[&str],
+) -> Result<BTreeMap<String, String>, Error> {
     let mut out = BTreeMap::new();
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(out);
@@ -437,8 +453,9 @@ fn precondition(headers: &HeaderMap) -> Result<Precondition, Error> {
     }
 }
 
-/// The body as JSON, refusing other content types, oversized and malformed bodies.
-fn json_body(
+/// The body as JSON (or YAML when `yaml_too`), refusing other content types (415),
+/// oversized (413) and malformed bodies (400).
+pub(crate) fn json_body(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     yaml_too: bool,

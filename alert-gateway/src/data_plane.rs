@@ -1,5 +1,5 @@
 //! The data plane: endpoints, conditions and SLOs as typed, validated, revisioned
-//! objects over a [`ConfigStore`], and whole specs imported atomically.
+//! objects over a [`ConfigStore`](crate::store::ConfigStore), and whole specs imported atomically.
 //!
 //! What to write is decided by pure functions ([`plan_spec`], [`restore_secrets`],
 //! [`referencing`]); [`DataPlane`] reads the store, decides, and writes one transaction
@@ -419,6 +419,7 @@ impl DataPlane {
                 Kind::Endpoint => spec.endpoints.push(decode(record)?),
                 Kind::Condition => spec.conditions.push(decode(record)?),
                 Kind::Slo => spec.slos.push(decode(record)?),
+                Kind::Tenant => {}
             }
         }
         Ok((state.revision, spec))

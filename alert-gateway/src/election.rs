@@ -1,4 +1,4 @@
-//! Leader election with fencing tokens, over any [`ConfigStore`]'s leases.
+//! Leader election with fencing tokens, over any [`ConfigStore`](crate::store::ConfigStore)'s leases.
 //!
 //! The control plane and the evaluator run in several replicas; one leads. An [`Elector`]
 //! campaigns for an election's lease in the store; the winner gets a [`Leadership`]

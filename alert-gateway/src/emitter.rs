@@ -369,19 +369,7 @@ async fn messages(State(state): State<Arc<EmitterState>>, RawQuery(raw): RawQuer
         messages.dedup_by(|a, b| a.id == b.id);
         messages.truncate(query.limit);
     }
-    match serde_json::to_string(&Answer { messages, partial }) {
-        Ok(body) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response(),
-        Err(e) => error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            &e.to_string(),
-        ),
-    }
+    crate::api::serialized(StatusCode::OK, &Answer { messages, partial })
 }
 
 #[cfg(test)]

@@ -33,6 +33,11 @@ pub enum Error {
     /// The store refused or failed the operation.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A backend the gateway acts on (Alertmanager, Prometheus, a Cortex/Mimir ruler)
+    /// failed or refused the call; the message names the backend and says what it
+    /// answered, URLs redacted (502).
+    #[error("{0}")]
+    Backend(String),
 }
 
 impl Error {
@@ -44,6 +49,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::PreconditionFailed { .. } => 412,
             Error::Conflict(_) => 409,
+            Error::Backend(_) => 502,
             Error::Store(e) => match e {
                 StoreError::Conflict { .. } => 412,
                 StoreError::Changed { .. } => 409,
@@ -67,6 +73,7 @@ impl Error {
             410 => "compacted",
             412 => "precondition_failed",
             422 => "invalid",
+            502 => "backend",
             503 => "unavailable",
             _ => "internal",
         }

@@ -1,8 +1,8 @@
 //! The alerting gateway: the deployments of Opni's alerting design in one crate and one
 //! binary (`alert-gateway`).
 //!
-//! This version has the **data plane** and the coordination every other deployment
-//! needs:
+//! This version has the **data plane**, the **control plane**, the **emitter** and the
+//! coordination every deployment needs:
 //! - [`store`]: the revisioned [`store::ConfigStore`] of endpoints, conditions and SLOs
 //!   (compare-and-set writes, atomic transactions, watches from a revision, leases), with
 //!   its SQLite, etcd (feature `etcd`) and remote (a data plane over HTTP) backends and
@@ -12,7 +12,12 @@
 //!   one transaction);
 //! - [`api`]: the data plane's HTTP API; [`server`]: serving it with timeouts and limits;
 //! - [`logging`]: logfmt or JSON logs;
-//! - [`kube_events`]: notifications as Kubernetes Events, for the emitter (part 3).
+//! - [`control_plane`]: while it leads, keeps every tenant's rules and Alertmanager
+//!   configuration live from the store (incremental, confirmed live, bad documents
+//!   quarantined, fenced reports per tenant); [`functional`]: silences, condition status
+//!   and endpoint test notifications through Alertmanager and Prometheus;
+//! - [`emitter`]: Alertmanager's webhook into a message cache and [`kube_events`]
+//!   (notifications as Kubernetes Events).
 //!
 //! ```
 //! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -43,10 +48,12 @@
 //! ```
 
 pub mod api;
+pub mod control_plane;
 pub mod data_plane;
 pub mod election;
 pub mod emitter;
 pub mod error;
+pub mod functional;
 pub mod kube_events;
 pub mod logging;
 pub mod metrics;

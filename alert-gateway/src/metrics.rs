@@ -37,6 +37,23 @@ pub struct Metrics {
     store: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
     watchers: AtomicI64,
     revision: AtomicU64,
+    control_plane: Mutex<ControlPlaneMetrics>,
+}
+
+/// Buckets of the control plane's time to live: from a change arriving to it being seen
+/// live (the goal is one second; peers take from 15 s to minutes).
+const LIVE_BUCKETS: [f64; 12] = [
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0,
+];
+
+#[derive(Debug, Default)]
+struct ControlPlaneMetrics {
+    leader: bool,
+    live: Histogram,
+    live_buckets: [u64; LIVE_BUCKETS.len()],
+    failures: u64,
+    failing: usize,
+    fenced: u64,
 }
 
 impl Metrics {
@@ -64,6 +81,51 @@ impl Metrics {
     }
 
     /// The newest store revision seen.
+    /// Whether this replica's control plane leads.
+    pub fn control_plane_leader(&self, leads: bool) {
+        self.control_plane
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .leader = leads;
+    }
+
+    /// A change went live `took` after it arrived.
+    pub fn control_plane_live(&self, took: Duration) {
+        let mut m = self.control_plane.lock().unwrap_or_else(|e| e.into_inner());
+        let seconds = took.as_secs_f64();
+        for (bound, count) in LIVE_BUCKETS.iter().zip(m.live_buckets.iter_mut()) {
+            if seconds <= *bound {
+                *count += 1;
+            }
+        }
+        m.live.count += 1;
+        m.live.sum += seconds;
+    }
+
+    /// A tenant's apply failed.
+    pub fn control_plane_failure(&self) {
+        self.control_plane
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failures += 1;
+    }
+
+    /// How many tenants are failing now.
+    pub fn control_plane_failing(&self, n: usize) {
+        self.control_plane
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failing = n;
+    }
+
+    /// A write of this replica's control plane was refused by a newer term's fence.
+    pub fn control_plane_fenced(&self) {
+        self.control_plane
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fenced += 1;
+    }
+
     pub fn revision(&self, revision: u64) {
         self.revision.fetch_max(revision, Ordering::Relaxed);
     }
@@ -126,6 +188,53 @@ impl Metrics {
             "alert_gateway_store_revision {}",
             self.revision.load(Ordering::Relaxed)
         );
+        let cp = self.control_plane.lock().unwrap_or_else(|e| e.into_inner());
+        out.push_str("# HELP alert_gateway_control_plane_leader Whether this replica's control plane leads (1) or waits (0).\n");
+        out.push_str("# TYPE alert_gateway_control_plane_leader gauge\n");
+        let _ = writeln!(
+            out,
+            "alert_gateway_control_plane_leader {}",
+            u8::from(cp.leader)
+        );
+        out.push_str("# HELP alert_gateway_control_plane_time_to_live_seconds From a store change arriving to its tenants' rules and configuration being seen live.\n");
+        out.push_str("# TYPE alert_gateway_control_plane_time_to_live_seconds histogram\n");
+        for (bound, count) in LIVE_BUCKETS.iter().zip(cp.live_buckets.iter()) {
+            let _ = writeln!(
+                out,
+                "alert_gateway_control_plane_time_to_live_seconds_bucket{{le=\"{bound}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "alert_gateway_control_plane_time_to_live_seconds_bucket{{le=\"+Inf\"}} {}\nalert_gateway_control_plane_time_to_live_seconds_sum {}\nalert_gateway_control_plane_time_to_live_seconds_count {}",
+            cp.live.count, cp.live.sum, cp.live.count
+        );
+        out.push_str(
+            "# HELP alert_gateway_control_plane_apply_failures_total Tenant applies that failed.\n",
+        );
+        out.push_str("# TYPE alert_gateway_control_plane_apply_failures_total counter\n");
+        let _ = writeln!(
+            out,
+            "alert_gateway_control_plane_apply_failures_total {}",
+            cp.failures
+        );
+        out.push_str(
+            "# HELP alert_gateway_control_plane_failing_tenants Tenants whose last apply failed.\n",
+        );
+        out.push_str("# TYPE alert_gateway_control_plane_failing_tenants gauge\n");
+        let _ = writeln!(
+            out,
+            "alert_gateway_control_plane_failing_tenants {}",
+            cp.failing
+        );
+        out.push_str("# HELP alert_gateway_control_plane_fenced_writes_total Writes refused because a newer leader exists.\n");
+        out.push_str("# TYPE alert_gateway_control_plane_fenced_writes_total counter\n");
+        let _ = writeln!(
+            out,
+            "alert_gateway_control_plane_fenced_writes_total {}",
+            cp.fenced
+        );
+        drop(cp);
         out
     }
 }

@@ -72,11 +72,59 @@ fn bad_flags_are_refused_with_the_reason() {
         (
             vec![
                 "--target".into(),
-                "control-plane".into(),
+                "evaluator".into(),
                 "--store".into(),
                 db.clone(),
             ],
-            "runs only data-plane",
+            "runs only data-plane, control-plane, emitter",
+        ),
+        (
+            vec![
+                "--target".into(),
+                "control-plane".into(),
+                "--store".into(),
+                db.clone(),
+                "--alertmanager.url".into(),
+                "http://admin:hunter2@127.0.0.1:9093".into(),
+            ],
+            "--alertmanager.config-file: give one file per --alertmanager.url (1)",
+        ),
+        (
+            vec![
+                "--target".into(),
+                "control-plane".into(),
+                "--store".into(),
+                db.clone(),
+                "--alertmanager.backend".into(),
+                "cortex".into(),
+                "--alertmanager.url".into(),
+                "http://a:9009".into(),
+                "--alertmanager.url".into(),
+                "http://b:9009".into(),
+            ],
+            "Cortex and Mimir take one base URL, not 2",
+        ),
+        (
+            vec![
+                "--target".into(),
+                "control-plane".into(),
+                "--store".into(),
+                db.clone(),
+                "--rules.backend".into(),
+                "prometheus".into(),
+            ],
+            "--rules.backend prometheus needs --prometheus.url and --rules.dir",
+        ),
+        (
+            vec![
+                "--target".into(),
+                "control-plane".into(),
+                "--store".into(),
+                db.clone(),
+                "--alertmanager.peer-timeout".into(),
+                "soon".into(),
+            ],
+            "--alertmanager.peer-timeout \"soon\"",
         ),
         (
             vec!["--store".into(), "mysql://root:hunter2@db/x".into()],

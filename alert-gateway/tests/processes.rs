@@ -8,78 +8,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use alert_testkit::free_port;
 use serde_json::{Value, json};
 
-/// One `alert-gateway` process on a free loopback port.
-struct GatewayProcess {
-    child: Child,
-    base: String,
-    args: Vec<String>,
-}
+mod support;
 
-impl GatewayProcess {
-    fn start(store: &str) -> GatewayProcess {
-        let port = free_port();
-        let args = vec![
-            format!("--store={store}"),
-            format!("--listen=127.0.0.1:{port}"),
-            "--log.format=json".to_owned(),
-        ];
-        let mut gw = GatewayProcess {
-            child: spawn_gateway(&args),
-            base: format!("http://127.0.0.1:{port}"),
-            args,
-        };
-        gw.wait_ready();
-        gw
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = ureq::get(&format!("{}/-/ready", self.base)).call()
-                && r.status() == 200
-            {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("alert-gateway exited with {status} before it was ready");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "alert-gateway not ready within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn restart(&mut self) {
-        self.kill();
-        self.child = spawn_gateway(&self.args);
-        self.wait_ready();
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn spawn_gateway(args: &[String]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_alert-gateway"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("alert-gateway starts")
-}
+use support::GatewayProcess;
 
 /// PUTs a condition; `Some(revision)` when acknowledged.
 fn put_condition(

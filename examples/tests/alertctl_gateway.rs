@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use alert_gateway::api::{ApiOptions, router};
+use alert_gateway::api::{ApiOptions, data_plane_routes, guarded};
 use alert_gateway::server::{ServeOptions, serve};
 use alert_gateway::store::sqlite::SqliteStore;
 use alert_gateway::store::{ConfigStore, Key, Kind};
@@ -35,13 +35,16 @@ impl Gateway {
             .enable_all()
             .build()
             .unwrap();
-        let app = router(
-            store.clone(),
-            ApiOptions {
-                token: Some(TOKEN.into()),
-                ..ApiOptions::default()
-            },
+        // The data plane and the control plane's tenant reports, as `--target all` serves them.
+        let options = ApiOptions {
+            token: Some(TOKEN.into()),
+            ..ApiOptions::default()
+        };
+        let shared: alert_gateway::store::SharedStore = store.clone();
+        let routes = data_plane_routes(Arc::clone(&shared), &options).merge(
+            alert_gateway::control_plane::report::routes(Arc::clone(&shared)),
         );
+        let app = guarded(routes, options, Some(shared));
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
@@ -462,4 +465,78 @@ fn secrets_never_reach_the_output() {
             .stderr
             .contains("http://<secret>@127.0.0.1:1/?token=<secret>")
     );
+}
+
+#[test]
+fn tenants_prints_the_control_planes_reports() {
+    use alert_gateway::control_plane::TenantReport;
+    use alert_gateway::store::{Expect, Op, Txn};
+    let gw = Gateway::start();
+    let report = |tenant: Option<&str>, state: &str, error: Option<&str>| -> TenantReport {
+        serde_json::from_value(serde_json::json!({
+            "tenant": tenant,
+            "state": state,
+            "desired_sync_id": "0123456789abcdef0123",
+            "applied_sync_id": if error.is_some() { "fedcba9876543210" } else { "0123456789abcdef0123" },
+            "rules": {"backend": "prometheus", "groups": ["condition:a", "condition:b"], "confirmed": error.is_none()},
+            "last_error": error,
+            "failures": u32::from(error.is_some()),
+            "last_applied": "2026-12-07T03:00:00Z",
+            "revision": 7,
+            "leader": "replica-a",
+            "term": 3,
+        }))
+        .unwrap()
+    };
+    let reports = [
+        report(Some("cluster-a"), "in_sync", None),
+        report(
+            Some("cluster-b"),
+            "failed",
+            Some("conditions/x: Alertmanager refused:\tunable to load CA"),
+        ),
+        report(None, "in_sync", None),
+    ];
+    let ops = reports
+        .iter()
+        .map(|r| Op::Put {
+            key: Key::new(Kind::Tenant, TenantReport::store_id(r.tenant.as_deref())).unwrap(),
+            value: serde_json::to_string(r).unwrap(),
+            expect: Expect::Absent,
+        })
+        .collect();
+    gw.runtime.block_on(gw.store.txn(Txn::new(ops))).unwrap();
+
+    let run = gw.run(&["tenants"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.stdout);
+    assert!(lines[0].starts_with("TENANT"), "{}", lines[0]);
+    let a = lines.iter().find(|l| l.starts_with("cluster-a")).unwrap();
+    assert!(
+        a.contains("in-sync") && a.contains("0123456789ab ") && a.contains("2 groups"),
+        "{a}"
+    );
+    let b = lines.iter().find(|l| l.starts_with("cluster-b")).unwrap();
+    assert!(
+        b.contains("failed") && b.contains("fedcba987654") && b.contains("(unconfirmed)"),
+        "{b}"
+    );
+    assert!(
+        b.contains("Alertmanager refused: unable to load CA"),
+        "tabs in errors do not break the table: {b}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("(no tenant)")),
+        "{}",
+        run.stdout
+    );
+
+    let one = gw.run(&["tenants", "--tenant", "cluster-b", "-o", "json"]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let parsed: Value = serde_json::from_str(&one.stdout).unwrap();
+    assert_eq!(parsed[0]["state"], "failed");
+    let missing = gw.run(&["tenants", "--tenant", "nope"]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("404"), "{}", missing.stderr);
 }

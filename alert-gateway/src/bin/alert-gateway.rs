@@ -7,28 +7,38 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alert_core::Secret;
+use alert_core::{Secret, TenantId};
+use alert_cortex_adapter::{
+    Addressing, AlertmanagerClient, Cluster, CortexBackend, FileReloadBackend, FileTarget, Flavor,
+    PrometheusRules, RuleBackend, RulerApi,
+};
 use alert_gateway::api::{self, ApiOptions};
+use alert_gateway::control_plane::{self, AlertmanagerSink, ControlPlane, ControlPlaneOptions};
+use alert_gateway::election::Elector;
 use alert_gateway::emitter::{self, EmitterOptions};
+use alert_gateway::functional::{self, AlertmanagerTarget, Functional, PrometheusApi};
 use alert_gateway::kube_events::{EventRecorder, ObjectReference, Reporter};
 use alert_gateway::logging::{self, LogFormat};
 use alert_gateway::metrics::Metrics;
 use alert_gateway::server::{self, ServeOptions};
 use alert_gateway::store::{self, SharedStore};
+use alert_router::builder::{BuildOptions, HistoryWebhook};
+use alert_router::validate::ClusterTiming;
 use clap::Parser;
 
 /// The deployments of the gateway.
 const TARGETS: [&str; 4] = ["data-plane", "control-plane", "evaluator", "emitter"];
 
 /// The deployments this version can run.
-const AVAILABLE: [&str; 2] = ["data-plane", "emitter"];
+const AVAILABLE: [&str; 3] = ["data-plane", "control-plane", "emitter"];
 
 #[derive(Debug, Parser)]
 #[command(
     name = "alert-gateway",
     version,
-    about = "The alerting gateway: a data plane of endpoints, conditions and SLOs (and, in \
-             later versions, the control plane, evaluator and emitter) in one binary."
+    about = "The alerting gateway: a data plane of endpoints, conditions and SLOs, the \
+             control plane that keeps rules and Alertmanager configurations live, and the \
+             emitter, in one binary."
 )]
 struct Args {
     /// Which deployments to run: `all`, or a comma list of data-plane, control-plane,
@@ -80,6 +90,70 @@ struct Args {
     /// namespace for a cluster-scoped object).
     #[arg(long = "emitter.regarding", default_value = "v1,Namespace,,default")]
     emitter_regarding: String,
+    #[command(flatten)]
+    control_plane: ControlPlaneArgs,
+}
+
+/// The control plane's flags.
+#[derive(Debug, clap::Args)]
+struct ControlPlaneArgs {
+    /// What the Alertmanager URLs point at: alertmanager (a vanilla Alertmanager, or the
+    /// members of an HA cluster: one combined configuration, written to
+    /// --alertmanager.config-file and loaded with /-/reload), cortex or mimir (one
+    /// configuration per tenant through their API).
+    #[arg(long = "alertmanager.backend", default_value = "alertmanager")]
+    alertmanager_backend: String,
+    /// An Alertmanager (repeat for the members of an HA cluster), or Cortex's/Mimir's
+    /// base URL. None: configurations go nowhere.
+    #[arg(long = "alertmanager.url", value_name = "URL")]
+    alertmanager_url: Vec<String>,
+    /// The configuration file each Alertmanager reads (one per --alertmanager.url, or one
+    /// shared by all).
+    #[arg(long = "alertmanager.config-file", value_name = "FILE")]
+    alertmanager_config_file: Vec<PathBuf>,
+    /// Cortex/Mimir: the Alertmanager HTTP prefix.
+    #[arg(long = "alertmanager.prefix", default_value = alert_cortex_adapter::DEFAULT_PREFIX)]
+    alertmanager_prefix: String,
+    /// Cortex/Mimir: the tenant that conditions bound to no tenant go to (none: they are
+    /// left out and reported).
+    #[arg(long = "alertmanager.default-tenant", value_name = "ID")]
+    alertmanager_default_tenant: Option<String>,
+    /// The members' --cluster.peer-timeout. When given, a route whose group_wait is
+    /// shorter than the last member's wait ((members - 1) x peer timeout) is refused.
+    #[arg(long = "alertmanager.peer-timeout", value_name = "DURATION")]
+    alertmanager_peer_timeout: Option<String>,
+    /// A base Alertmanager configuration every generated one is merged into.
+    #[arg(long = "alertmanager.base-config", value_name = "FILE")]
+    alertmanager_base_config: Option<PathBuf>,
+    /// Where rules go: prometheus (files in --rules.dir, /-/reload), cortex or mimir (the
+    /// ruler API at --ruler.url), none. Default: prometheus when --prometheus.url is
+    /// given, else none.
+    #[arg(long = "rules.backend")]
+    rules_backend: Option<String>,
+    /// The directory Prometheus loads rule files from (`rule_files: [DIR/*.yml]`).
+    #[arg(long = "rules.dir", value_name = "DIR")]
+    rules_dir: Option<PathBuf>,
+    /// Prometheus (repeat for an HA pair loading the same directory).
+    #[arg(long = "prometheus.url", value_name = "URL")]
+    prometheus_url: Vec<String>,
+    /// Cortex's/Mimir's ruler (base URL).
+    #[arg(long = "ruler.url", value_name = "URL")]
+    ruler_url: Option<String>,
+    /// promtool, to check every rule file before it is written (default: found on PATH).
+    #[arg(long = "rules.promtool", value_name = "FILE")]
+    rules_promtool: Option<PathBuf>,
+    /// The alert-history webhook every configuration sends every alert to first.
+    #[arg(long = "history.url", value_name = "URL")]
+    history_url: Option<String>,
+    /// This replica's name in the control plane's election (default: host name and pid).
+    #[arg(long = "control-plane.replica")]
+    control_plane_replica: Option<String>,
+    /// The control plane's lease: a dead leader is replaced within it.
+    #[arg(long = "control-plane.lease-ttl", default_value = "5s")]
+    control_plane_lease_ttl: String,
+    /// How long a change may take to be seen live before its tenant is reported failed.
+    #[arg(long = "control-plane.live-timeout", default_value = "30s")]
+    control_plane_live_timeout: String,
 }
 
 fn regarding(spec: &str) -> Result<ObjectReference, String> {
@@ -122,6 +196,224 @@ fn read_token(path: &PathBuf, flag: &str) -> Result<String, String> {
     Ok(token.to_owned())
 }
 
+fn duration(flag: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<alert_core::Duration>()
+        .map(|d| d.to_std())
+        .map_err(|e| format!("--{flag} {value:?}: {e}"))
+}
+
+fn alertmanager_client(url: &str) -> Result<AlertmanagerClient, String> {
+    AlertmanagerClient::builder(url)
+        .build()
+        .map_err(|e| alert_core::redact_urls(&e.to_string()))
+}
+
+/// The control plane's options from its flags.
+fn control_plane_options(args: &ControlPlaneArgs) -> Result<ControlPlaneOptions, String> {
+    let mut build = BuildOptions {
+        endpoint_tests: true,
+        ..BuildOptions::default()
+    };
+    if let Some(url) = &args.history_url {
+        build.history = Some(HistoryWebhook::new(url.clone()));
+    }
+    if let Some(path) = &args.alertmanager_base_config {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--alertmanager.base-config {}: {e}", path.display()))?;
+        build.base = Some(
+            alert_router::config::Config::from_yaml(&text)
+                .map_err(|e| format!("--alertmanager.base-config {}: {e}", path.display()))?,
+        );
+    }
+    let members = args.alertmanager_url.len();
+    if let Some(timeout) = &args.alertmanager_peer_timeout {
+        let peer_timeout = timeout
+            .parse::<alert_core::Duration>()
+            .map_err(|e| format!("--alertmanager.peer-timeout {timeout:?}: {e}"))?;
+        build.cluster = Some(ClusterTiming {
+            peer_timeout,
+            peers: members.max(1),
+        });
+    }
+    let alertmanager = match (args.alertmanager_backend.as_str(), members) {
+        (_, 0) => None,
+        ("alertmanager", _) => {
+            let files = &args.alertmanager_config_file;
+            if files.is_empty() || (files.len() != 1 && files.len() != members) {
+                return Err(format!(
+                    "--alertmanager.config-file: give one file per --alertmanager.url ({members}), or one shared by all"
+                ));
+            }
+            let shared: TenantId = control_plane::SHARED_CONFIG
+                .parse()
+                .map_err(|e: alert_core::Error| e.to_string())?;
+            let mut backend = FileReloadBackend::new();
+            for (i, url) in args.alertmanager_url.iter().enumerate() {
+                let config_path = files.get(i).unwrap_or(&files[0]).clone();
+                backend = backend.with_target(
+                    shared.clone(),
+                    FileTarget {
+                        config_path,
+                        client: alertmanager_client(url)?,
+                    },
+                );
+            }
+            Some(AlertmanagerSink::Shared {
+                backend: Arc::new(backend),
+                members: args
+                    .alertmanager_url
+                    .iter()
+                    .map(|u| alert_core::redact_urls(u))
+                    .collect(),
+            })
+        }
+        (flavor @ ("cortex" | "mimir"), 1) => {
+            let url = &args.alertmanager_url[0];
+            Some(AlertmanagerSink::PerTenant {
+                backend: Arc::new(CortexBackend::new(multi_tenant_client(args, flavor, url)?)),
+                unbound: default_tenant(args)?,
+                url: alert_core::redact_urls(url),
+            })
+        }
+        ("cortex" | "mimir", n) => {
+            return Err(format!(
+                "--alertmanager.url: Cortex and Mimir take one base URL, not {n}"
+            ));
+        }
+        (other, _) => {
+            return Err(format!(
+                "--alertmanager.backend {other:?}: expected alertmanager, cortex or mimir"
+            ));
+        }
+    };
+    let rules_backend = args.rules_backend.clone().unwrap_or_else(|| {
+        if args.prometheus_url.is_empty() {
+            "none"
+        } else {
+            "prometheus"
+        }
+        .to_owned()
+    });
+    let rules: Option<Arc<dyn RuleBackend>> = match rules_backend.as_str() {
+        "none" => None,
+        "prometheus" => {
+            let (Some(first), Some(dir)) = (args.prometheus_url.first(), &args.rules_dir) else {
+                return Err(
+                    "--rules.backend prometheus needs --prometheus.url and --rules.dir".into(),
+                );
+            };
+            let mut backend = PrometheusRules::new(dir, first)
+                .map_err(|e| alert_core::redact_urls(&e.to_string()))?;
+            for url in &args.prometheus_url[1..] {
+                backend = backend
+                    .with_instance(url)
+                    .map_err(|e| alert_core::redact_urls(&e.to_string()))?;
+            }
+            let promtool = args
+                .rules_promtool
+                .clone()
+                .or_else(|| find_on_path("promtool"));
+            if let Some(promtool) = promtool {
+                backend = backend.with_promtool(promtool);
+            }
+            Some(Arc::new(backend))
+        }
+        flavor @ ("cortex" | "mimir") => {
+            let Some(url) = &args.ruler_url else {
+                return Err(format!("--rules.backend {flavor} needs --ruler.url"));
+            };
+            let client = multi_tenant_client(args, flavor, url)?;
+            let mut api = RulerApi::new(client).map_err(|e| e.to_string())?;
+            if let Some(t) = &args.alertmanager_default_tenant {
+                api = api
+                    .with_unbound_tenant(t.clone())
+                    .map_err(|e| e.to_string())?;
+            }
+            Some(Arc::new(api))
+        }
+        other => {
+            return Err(format!(
+                "--rules.backend {other:?}: expected prometheus, cortex, mimir or none"
+            ));
+        }
+    };
+    // The builder refuses bad options (a base configuration whose names collide) now,
+    // not at the first election.
+    alert_router::builder::Builder::new(build.clone())
+        .map_err(|e| format!("the Alertmanager configuration cannot be built: {e}"))?;
+    Ok(ControlPlaneOptions {
+        build,
+        alertmanager,
+        rules,
+        live_timeout: duration(
+            "control-plane.live-timeout",
+            &args.control_plane_live_timeout,
+        )?,
+        ..ControlPlaneOptions::default()
+    })
+}
+
+/// A client of Cortex's or Mimir's API at `url` (`flavor`: cortex or mimir), addressing
+/// each tenant by its org id under `--alertmanager.prefix`.
+fn multi_tenant_client(
+    args: &ControlPlaneArgs,
+    flavor: &str,
+    url: &str,
+) -> Result<AlertmanagerClient, String> {
+    let flavor = if flavor == "mimir" {
+        Flavor::Mimir
+    } else {
+        Flavor::Cortex
+    };
+    let addressing = Addressing::multi_tenant(flavor, &args.alertmanager_prefix, "anonymous")
+        .map_err(|e| format!("--alertmanager.prefix: {e}"))?;
+    AlertmanagerClient::builder(url)
+        .addressing(addressing)
+        .build()
+        .map_err(|e| alert_core::redact_urls(&e.to_string()))
+}
+
+/// `--alertmanager.default-tenant`, checked.
+fn default_tenant(args: &ControlPlaneArgs) -> Result<Option<TenantId>, String> {
+    args.alertmanager_default_tenant
+        .as_deref()
+        .map(TenantId::new)
+        .transpose()
+        .map_err(|e| format!("--alertmanager.default-tenant: {e}"))
+}
+
+/// Where the functional APIs (silences, status, test notifications) act: the members of
+/// a vanilla cluster, or Cortex's/Mimir's per-tenant API.
+fn functional_target(args: &ControlPlaneArgs) -> Result<Option<AlertmanagerTarget>, String> {
+    if args.alertmanager_url.is_empty() {
+        return Ok(None);
+    }
+    match args.alertmanager_backend.as_str() {
+        "alertmanager" => {
+            let members = args
+                .alertmanager_url
+                .iter()
+                .map(|u| alertmanager_client(u))
+                .collect::<Result<Vec<_>, _>>()?;
+            let cluster = Cluster::new(members).map_err(|e| e.to_string())?;
+            Ok(Some(AlertmanagerTarget::Shared(cluster)))
+        }
+        flavor => {
+            let client = multi_tenant_client(args, flavor, &args.alertmanager_url[0])?;
+            let unbound = default_tenant(args)?;
+            Ok(Some(AlertmanagerTarget::PerTenant { client, unbound }))
+        }
+    }
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
 fn targets(spec: &str) -> Result<Vec<&'static str>, String> {
     if spec == "all" {
         return Ok(AVAILABLE.to_vec());
@@ -151,7 +443,11 @@ fn targets(spec: &str) -> Result<Vec<&'static str>, String> {
 fn main() -> ExitCode {
     // The routes are listed after the flags.
     let command = <Args as clap::CommandFactory>::command()
-        .after_help(format!("The data plane's HTTP API:\n{}", api::ROUTES));
+        .after_help(format!(
+            "The data plane's HTTP API:\n{}\nThe control plane's:\n  GET    /api/v1/tenants[/{{tenant}}]             the control plane's report on each tenant\n{}",
+            api::ROUTES,
+            functional::ROUTES
+        ));
     let matches = command.get_matches();
     let args = match <Args as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(a) => a,
@@ -206,7 +502,7 @@ async fn run(args: Args) -> Result<(), String> {
     let options = ApiOptions {
         token: token.clone(),
         max_body_bytes: args.max_body_bytes,
-        metrics,
+        metrics: Arc::clone(&metrics),
     };
     let mut routes = axum::Router::new();
     if targets.contains(&"data-plane") {
@@ -250,6 +546,41 @@ async fn run(args: Args) -> Result<(), String> {
             events,
             max_body_bytes: args.max_body_bytes,
         }));
+    }
+    if targets.contains(&"control-plane") {
+        let cp = &args.control_plane;
+        let options = control_plane_options(cp)?;
+        let holder = cp
+            .control_plane_replica
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", host_name(), std::process::id()));
+        let ttl = duration("control-plane.lease-ttl", &cp.control_plane_lease_ttl)?;
+        let elector = Elector::new(Arc::clone(&store), control_plane::ELECTION, &holder, ttl)
+            .map_err(|e| format!("--control-plane.lease-ttl: {e}"))?;
+        tracing::info!(replica = %holder, alertmanager = ?options.alertmanager, "control plane campaigning");
+        let plane = Arc::new(ControlPlane::new(
+            Arc::clone(&store),
+            options,
+            Arc::clone(&metrics),
+            holder,
+        ));
+        tokio::spawn(async move {
+            if let Err(e) = plane.run(elector).await {
+                tracing::error!(error = %e, "the control plane stopped: elections failed");
+            }
+        });
+        routes = routes.merge(control_plane::report::routes(Arc::clone(&store)));
+        if let Some(target) = functional_target(cp)? {
+            let prometheus = match cp.prometheus_url.first() {
+                Some(url) => Some(
+                    PrometheusApi::prometheus(url)
+                        .map_err(|e| alert_core::redact_urls(&e.to_string()))?,
+                ),
+                None => None,
+            };
+            let functional = Functional::new(Arc::clone(&store), target, prometheus);
+            routes = routes.merge(functional::routes(Arc::new(functional)));
+        }
     }
     let ready_store = targets.contains(&"data-plane").then(|| Arc::clone(&store));
     let app = api::guarded(routes, options, ready_store);

@@ -6,6 +6,8 @@
 //!
 //! It writes without first asking whether it still leads, as a process paused between
 //! that check and its write would: the store's fence is what must stop a stale write.
+//! When it notices the loss it makes one more (probe) write, to show the fence refusing
+//! it once a newer term exists.
 //!
 //! ```sh
 //! cargo run -p alert-gateway --bin gateway-candidate -- --store sqlite:/tmp/g.db --holder a
@@ -102,6 +104,19 @@ async fn main() -> Result<(), String> {
             }
             if !lead.is_current() {
                 say(format!("LOST {term}"));
+                // A test tool: show that a write the deposed leader would still make is
+                // refused by the store (a real leader stops writing here).
+                let probe = Txn::new(vec![Op::Put {
+                    key: key.clone(),
+                    value: format!(r#"{{"holder":"{}","term":{term},"seq":0}}"#, args.holder),
+                    expect: Expect::Any,
+                }])
+                .fenced(Some(lead.fence()));
+                match store.txn(probe).await {
+                    Err(StoreError::Fenced { .. }) => say(format!("FENCED {term}")),
+                    Ok(revision) => say(format!("WROTE {term} 0 {revision}")),
+                    Err(e) => say(format!("ERROR {term} {e}")),
+                }
                 break;
             }
             tokio::time::sleep(args.every).await;

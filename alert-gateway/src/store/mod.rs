@@ -60,24 +60,32 @@ pub enum Kind {
     Condition,
     /// An [`alert_core::Slo`].
     Slo,
+    /// The control plane's report on one tenant
+    /// ([`crate::control_plane::TenantReport`]), written by the leader under its fence.
+    /// Not part of a spec.
+    Tenant,
 }
 
 impl Kind {
-    /// Every kind, in the order a spec lists them.
+    /// The kinds a spec holds, in the order a spec lists them.
     pub const ALL: [Kind; 3] = [Kind::Endpoint, Kind::Condition, Kind::Slo];
 
-    /// The collection name: `endpoints`, `conditions`, `slos`.
+    /// Every kind, the spec's and the control plane's.
+    pub const EVERY: [Kind; 4] = [Kind::Endpoint, Kind::Condition, Kind::Slo, Kind::Tenant];
+
+    /// The collection name: `endpoints`, `conditions`, `slos`, `tenants`.
     pub fn collection(self) -> &'static str {
         match self {
             Kind::Endpoint => "endpoints",
             Kind::Condition => "conditions",
             Kind::Slo => "slos",
+            Kind::Tenant => "tenants",
         }
     }
 
     /// The kind whose collection is `name`.
     pub fn from_collection(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.collection() == name)
+        Kind::EVERY.into_iter().find(|k| k.collection() == name)
     }
 }
 

@@ -7,6 +7,7 @@
 //! alertctl gateway condition list [--tenant T] [--severity S] [--kind K] [-o simple|json]
 //! alertctl gateway condition get ID [-o yaml|json]
 //! alertctl gateway condition delete ID [--if-match REV]
+//! alertctl gateway tenants [--tenant T] [-o simple|json]
 //!   with [--gateway.url URL] [--gateway.token-file FILE] [--timeout 30s]
 //! ```
 //!
@@ -29,6 +30,11 @@
 //! `condition list` prints `ID  TENANT  KIND  SEVERITY  ENDPOINTS  REVISION`; the
 //! revision is what `condition delete --if-match` expects.
 //!
+//! `tenants` prints the control plane's report on each tenant (`GET /api/v1/tenants`):
+//! `TENANT  STATE  DESIRED  APPLIED  RULES  LAST APPLIED  ERROR`, sync ids cut to 12
+//! characters; `STATE` is `in-sync`, `applying` or `failed` (the tenant keeps its last
+//! working configuration and the error says why).
+//!
 //! Failures are `alertctl: error: gateway answered 422: conditions[cpu-high].endpoints[0].id:
 //! ...` (the gateway's own message and its HTTP status), or say which gateway could not
 //! be reached; they exit with status 1. The token is never printed, nor the user and
@@ -39,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use alert_core::AlertCondition;
+use alert_gateway::control_plane::{TenantReport, TenantState};
 use alert_gateway::store::redact_url;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, IF_MATCH};
 use reqwest::{RequestBuilder, Response, Url};
@@ -93,6 +100,20 @@ pub enum GatewayCommand {
     Spec(SpecArgs),
     /// List, show and delete the gateway's conditions.
     Condition(ConditionArgs),
+    /// The control plane's report on every tenant: whether its rules and Alertmanager
+    /// configuration are live, and the last error.
+    Tenants(TenantsArgs),
+}
+
+/// `gateway tenants`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TenantsArgs {
+    /// Only this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Simple)]
+    pub output: ListFormat,
 }
 
 /// `gateway spec`.
@@ -237,6 +258,7 @@ fn execute(args: &GatewayArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             }
             SpecCommand::Get(get) => block_on(get_spec(&connect()?, get.output))?,
         },
+        GatewayCommand::Tenants(tenants) => block_on(list_tenants(&connect()?, tenants))?,
         GatewayCommand::Condition(condition) => match &condition.command {
             ConditionCommand::List(list) => block_on(list_conditions(&connect()?, list))?,
             ConditionCommand::Get(get) => {
@@ -472,6 +494,72 @@ fn format_conditions(items: &[Item<AlertCondition>]) -> String {
         ));
     }
     align(&lines)
+}
+
+/// The tenant table: `TENANT  STATE  DESIRED  APPLIED  RULES  LAST APPLIED  ERROR`
+/// (sync ids shortened to 12 characters, as git shortens hashes).
+fn format_tenants(reports: &[TenantReport]) -> String {
+    let short = |id: &Option<String>| {
+        id.as_deref()
+            .map_or("-".to_owned(), |s| s.chars().take(12).collect())
+    };
+    let mut lines =
+        vec!["TENANT\tSTATE\tDESIRED\tAPPLIED\tRULES\tLAST APPLIED\tERROR\t".to_owned()];
+    for r in reports {
+        let state = match r.state {
+            TenantState::Applying => "applying",
+            TenantState::InSync => "in-sync",
+            TenantState::Failed => "failed",
+        };
+        let rules = r.rules.as_ref().map_or("-".to_owned(), |rules| {
+            format!(
+                "{} group{}{}",
+                rules.groups.len(),
+                if rules.groups.len() == 1 { "" } else { "s" },
+                if rules.confirmed {
+                    ""
+                } else {
+                    " (unconfirmed)"
+                }
+            )
+        });
+        let error: String = r
+            .last_error
+            .as_deref()
+            .map_or("-".to_owned(), |e| e.replace(['\t', '\n'], " "));
+        lines.push(format!(
+            "{}\t{state}\t{}\t{}\t{rules}\t{}\t{error}\t",
+            r.tenant.as_deref().unwrap_or("(no tenant)"),
+            short(&r.desired_sync_id),
+            short(&r.applied_sync_id),
+            r.last_applied.as_deref().unwrap_or("-"),
+        ));
+    }
+    align(&lines)
+}
+
+async fn list_tenants(gateway: &Gateway, args: &TenantsArgs) -> Result<String, String> {
+    let reports: Vec<TenantReport> = match &args.tenant {
+        Some(t) => vec![
+            gateway
+                .json(gateway.http.get(gateway.url(&["api", "v1", "tenants", t])?))
+                .await?,
+        ],
+        None => {
+            #[derive(Deserialize)]
+            struct Tenants {
+                tenants: Vec<TenantReport>,
+            }
+            let all: Tenants = gateway
+                .json(gateway.http.get(gateway.url(&["api", "v1", "tenants"])?))
+                .await?;
+            all.tenants
+        }
+    };
+    match args.output {
+        ListFormat::Simple => Ok(format_tenants(&reports)),
+        ListFormat::Json => document(&reports, DocumentFormat::Json),
+    }
 }
 
 /// A value as YAML or indented JSON, ending in a newline.
