@@ -177,6 +177,7 @@ pub async fn run_all<B: RuleBackend>(backend: &B, f: &Fixture) -> Check {
     changed_group_is_updated(backend, f).await?;
     removed_group_is_deleted(backend, f).await?;
     tenants_are_independent(backend, f).await?;
+    confirm_many_agrees_with_confirm(backend, f).await?;
     broken_rules_are_refused_and_the_previous_stay(backend, f).await?;
     remove_removes_every_group(backend, f).await?;
     reset(backend, f).await
@@ -264,6 +265,29 @@ pub async fn tenants_are_independent<B: RuleBackend>(backend: &B, f: &Fixture) -
     wait_confirmed(backend, f, &f.tenant, &f.first).await
 }
 
+/// [`RuleBackend::confirm_many`] says of each tenant what [`RuleBackend::confirm`] says.
+pub async fn confirm_many_agrees_with_confirm<B: RuleBackend>(backend: &B, f: &Fixture) -> Check {
+    reset(backend, f).await?;
+    apply(backend, &f.tenant, &f.first).await?;
+    wait_confirmed(backend, f, &f.tenant, &f.first).await?;
+    let asked = std::collections::BTreeMap::from([
+        (f.tenant.clone(), f.first.clone()),
+        (f.other_tenant.clone(), f.changed.clone()),
+    ]);
+    let many = backend
+        .confirm_many(&asked)
+        .await
+        .map_err(|e| fail("confirm_many", e))?;
+    let expected = std::collections::BTreeMap::from([
+        (f.tenant.clone(), true),
+        (f.other_tenant.clone(), false),
+    ]);
+    if many != expected {
+        return Err(fail("confirm_many disagrees with confirm", many));
+    }
+    Ok(())
+}
+
 /// Rules the backend refuses are reported with its reason, and the tenant keeps the rules
 /// it had.
 pub async fn broken_rules_are_refused_and_the_previous_stay<B: RuleBackend>(
@@ -348,6 +372,7 @@ macro_rules! rule_backend_conformance {
             changed_group_is_updated,
             removed_group_is_deleted,
             tenants_are_independent,
+            confirm_many_agrees_with_confirm,
             broken_rules_are_refused_and_the_previous_stay,
             remove_removes_every_group
         );

@@ -114,6 +114,21 @@ pub trait RuleBackend: Send + Sync {
 
     /// Removes all of the tenant's rules (nothing to remove is not an error).
     async fn remove(&self, tenant: &TenantKey) -> Result<()>;
+
+    /// [`RuleBackend::confirm`] for many tenants at once: which of them the backend
+    /// shows exactly as their files say. The default asks one tenant at a time; a
+    /// backend that lists every tenant's rules in one call (Prometheus'
+    /// `/api/v1/rules`) answers with one read.
+    async fn confirm_many(
+        &self,
+        files: &BTreeMap<TenantKey, RuleFile>,
+    ) -> Result<BTreeMap<TenantKey, bool>> {
+        let mut out = BTreeMap::new();
+        for (tenant, file) in files {
+            out.insert(tenant.clone(), self.confirm(tenant, file).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// Implements [`RuleBackend`] for a pointer type by delegating to what it points to.
@@ -135,6 +150,12 @@ macro_rules! delegate_rule_backend {
             }
             async fn remove(&self, tenant: &TenantKey) -> Result<()> {
                 (**self).remove(tenant).await
+            }
+            async fn confirm_many(
+                &self,
+                files: &BTreeMap<TenantKey, RuleFile>,
+            ) -> Result<BTreeMap<TenantKey, bool>> {
+                (**self).confirm_many(files).await
             }
         }
     )*};

@@ -15,6 +15,7 @@
 //! [`RuleBackend::confirm`] compares group names and, per rule, kind, name, `for`, labels
 //! and annotations, not the expression text.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -148,21 +149,37 @@ impl PrometheusRules {
 
     /// The tenant's groups as one instance shows them.
     async fn loaded(&self, client: &AlertmanagerClient, tenant: &TenantKey) -> Result<RuleFile> {
+        let name = rule_file_name(tenant);
+        Ok(self
+            .loaded_files(client)
+            .await?
+            .remove(&name)
+            .unwrap_or_default())
+    }
+
+    /// Every rule file one instance has loaded, by file name, with its groups.
+    async fn loaded_files(&self, client: &AlertmanagerClient) -> Result<HashMap<String, RuleFile>> {
         let answer = client
             .send(Call::get("/api/v1/rules".to_owned()))
             .await
             .map_err(|e| self.redact.error(e))?;
         let rules: RulesAnswer = answer.json().map_err(|e| self.redact.error(e))?;
-        let name = rule_file_name(tenant);
-        Ok(RuleFile {
-            groups: rules
-                .data
+        let mut files: HashMap<String, RuleFile> = HashMap::new();
+        for group in rules.data.groups {
+            let Some(name) = Path::new(&group.file)
+                .file_name()
+                .and_then(|f| f.to_str())
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            files
+                .entry(name)
+                .or_default()
                 .groups
-                .into_iter()
-                .filter(|g| Path::new(&g.file).file_name().and_then(|f| f.to_str()) == Some(&name))
-                .map(LoadedGroup::into_group)
-                .collect(),
-        })
+                .push(group.into_group());
+        }
+        Ok(files)
     }
 
     /// Writes `content` to `path`, or removes `path` when `None`.
@@ -294,6 +311,27 @@ impl RuleBackend for PrometheusRules {
         Ok(true)
     }
 
+    async fn confirm_many(
+        &self,
+        files: &BTreeMap<TenantKey, RuleFile>,
+    ) -> Result<BTreeMap<TenantKey, bool>> {
+        let mut out: BTreeMap<TenantKey, bool> = files.keys().map(|t| (t.clone(), true)).collect();
+        for client in &self.instances {
+            let loaded = self.loaded_files(client).await?;
+            for (tenant, file) in files {
+                let shown = loaded.get(&rule_file_name(tenant));
+                let same = match shown {
+                    Some(shown) => same_groups(shown, file, false),
+                    None => file.groups.is_empty(),
+                };
+                if !same {
+                    out.insert(tenant.clone(), false);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn remove(&self, tenant: &TenantKey) -> Result<()> {
         let _writing = self.writing.lock().await;
         let path = self.file_path(tenant);
@@ -336,9 +374,9 @@ struct LoadedRule {
     #[serde(default)]
     duration: f64,
     #[serde(default)]
-    labels: Option<std::collections::BTreeMap<String, String>>,
+    labels: Option<BTreeMap<String, String>>,
     #[serde(default)]
-    annotations: Option<std::collections::BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, String>>,
 }
 
 impl LoadedGroup {
