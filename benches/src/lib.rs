@@ -5,6 +5,8 @@
 //! into `target/bench-data/<alerts>-<seed>/` and reused afterwards, so every benchmark
 //! and benchmark binary measures the same bytes.
 
+pub mod stats;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -675,8 +675,20 @@ impl<'a> Term<'a> {
         // The fence first: a deposed leader stops here.
         self.write_reports(&dirty, true).await?;
 
-        let rule_results = self.apply_rules(&dirty).await;
-        let am_results = self.apply_alertmanager(&dirty, shared_due).await?;
+        // Rules and configurations go to different backends: both at once.
+        let rule_work: Vec<(TenantKey, RuleFile)> = dirty
+            .iter()
+            .map(|t| (t.clone(), self.rule_file(t)))
+            .collect();
+        let rules = apply_rules(
+            self.options().rules.clone(),
+            rule_work,
+            self.options().concurrency,
+            self.options().live_timeout,
+        );
+        let (rule_results, am_results) =
+            tokio::join!(rules, self.apply_alertmanager(&dirty, shared_due));
+        let am_results = am_results?;
 
         let stamp = Timestamp::from_jiff(jiff::Timestamp::now());
         let mut gone = Vec::new();
@@ -732,30 +744,6 @@ impl<'a> Term<'a> {
                 .count(),
         );
         Ok(())
-    }
-
-    /// Rules for each tenant, applied and confirmed; an empty file removes them.
-    async fn apply_rules(&self, dirty: &[TenantKey]) -> HashMap<TenantKey, Result<(), String>> {
-        let Some(backend) = self.options().rules.clone() else {
-            return HashMap::new();
-        };
-        let live_timeout = self.options().live_timeout;
-        let work: Vec<(TenantKey, RuleFile)> = dirty
-            .iter()
-            .map(|t| (t.clone(), self.rule_file(t)))
-            .collect();
-        futures::stream::iter(work)
-            .map(|(tenant, file)| {
-                let backend = Arc::clone(&backend);
-                async move {
-                    let result =
-                        apply_rule_file(backend.as_ref(), &tenant, &file, live_timeout).await;
-                    (tenant, result)
-                }
-            })
-            .buffer_unordered(self.options().concurrency.max(1))
-            .collect()
-            .await
     }
 
     async fn apply_alertmanager(
@@ -1080,6 +1068,47 @@ enum SharedFailure {
     Rejected(String),
     /// Anything else: unreachable, not live in time.
     Other(String),
+}
+
+/// Rules for each tenant, applied and confirmed; an empty file removes them. Tenants
+/// the backend already shows as desired (asked all at once: a new leader's first round
+/// covers every tenant) are not written.
+async fn apply_rules(
+    backend: Option<Arc<dyn RuleBackend>>,
+    work: Vec<(TenantKey, RuleFile)>,
+    concurrency: usize,
+    live_timeout: Duration,
+) -> HashMap<TenantKey, Result<(), String>> {
+    let Some(backend) = backend else {
+        return HashMap::new();
+    };
+    let mut done = HashMap::new();
+    let mut work = work;
+    if work.len() > 1 {
+        let files: BTreeMap<TenantKey, RuleFile> = work.iter().cloned().collect();
+        if let Ok(shown) = backend.confirm_many(&files).await {
+            work.retain(|(tenant, _)| {
+                let live = shown.get(tenant).copied().unwrap_or(false);
+                if live {
+                    done.insert(tenant.clone(), Ok(()));
+                }
+                !live
+            });
+        }
+    }
+    let applied: Vec<(TenantKey, Result<(), String>)> = futures::stream::iter(work)
+        .map(|(tenant, file)| {
+            let backend = Arc::clone(&backend);
+            async move {
+                let result = apply_rule_file(backend.as_ref(), &tenant, &file, live_timeout).await;
+                (tenant, result)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    done.extend(applied);
+    done
 }
 
 /// Applies a rule file and waits until the backend shows it.

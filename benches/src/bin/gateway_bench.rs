@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use alert_benches::stats::report;
 use alert_gateway::api::{ApiOptions, router};
 use alert_gateway::server::{ServeOptions, serve};
 use alert_gateway::store::{SharedStore, sqlite::SqliteStore};
@@ -118,26 +119,6 @@ fn spec(n: usize, generation: usize) -> Value {
         "endpoints": [{"id": "pager", "pagerduty": {"routing_key": "bench-key"}}],
         "conditions": conditions,
     })
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    println!(
-        "{name:<44} n={:<6} p50={:>9.3?} p90={:>9.3?} p99={:>9.3?} max={:>9.3?}",
-        samples.len(),
-        percentile(&samples, 50.0),
-        percentile(&samples, 90.0),
-        percentile(&samples, 99.0),
-        samples.last().copied().unwrap_or_default(),
-    );
 }
 
 struct Served {
