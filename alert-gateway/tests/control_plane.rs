@@ -319,6 +319,103 @@ fn a_restarted_control_plane_rewrites_nothing_live() {
     );
 }
 
+#[test]
+fn cortex_gets_a_configuration_and_rules_per_tenant_and_limits_hold() {
+    let cortex = alert_testkit::cortex::CortexFixture::start();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = format!("sqlite:{}", dir.path().join("gateway.db").display());
+    let gw = GatewayProcess::start_with(
+        &store,
+        &[
+            "--target=data-plane,control-plane".to_owned(),
+            "--alertmanager.backend=cortex".to_owned(),
+            format!("--alertmanager.url={}", cortex.url()),
+            "--alertmanager.limits.max-config-size-bytes=3000".to_owned(),
+            "--rules.backend=cortex".to_owned(),
+            format!("--ruler.url={}", cortex.url()),
+        ],
+    );
+    put(
+        &gw,
+        "/api/v1/endpoints/hook",
+        json!({"webhook": {"url": "http://127.0.0.1:9/hook"}}),
+    );
+    // A URL long enough to put team-b's configuration over the 3000-byte limit.
+    put(
+        &gw,
+        "/api/v1/endpoints/long",
+        json!({"webhook": {"url": format!("http://127.0.0.1:9/{}", "x".repeat(3000))}}),
+    );
+    put(
+        &gw,
+        "/api/v1/conditions/small-a",
+        json!({"tenant": "team-a", "prometheus": {"query": "vector(1) > 0"}, "endpoints": ["hook"]}),
+    );
+    put(
+        &gw,
+        "/api/v1/conditions/big-b",
+        json!({"tenant": "team-b", "prometheus": {"query": "vector(2) > 0"}, "endpoints": ["long"]}),
+    );
+
+    let a = wait_for("team-a to be in sync", LIVE, || {
+        tenant_report(&gw, "team-a").filter(|r| r["state"] == "in_sync")
+    });
+    assert_eq!(a["alertmanager"]["layout"], "tenant");
+    let stored = cortex
+        .stored("team-a")
+        .expect("team-a's configuration is stored");
+    assert!(
+        stored
+            .alertmanager_config
+            .contains("alert_condition_id=\"small-a\""),
+        "{}",
+        stored.alertmanager_config
+    );
+    assert!(
+        !stored.alertmanager_config.contains("tenant="),
+        "a tenant's own configuration needs no tenant subtree"
+    );
+    assert_eq!(
+        cortex
+            .rule_groups("team-a")
+            .values()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["condition:small-a"]
+    );
+
+    // team-b is over its limit: reported, never sent; its rules still go.
+    let b = wait_for("team-b to be reported", LIVE, || {
+        tenant_report(&gw, "team-b").filter(|r| r["state"] == "failed")
+    });
+    let error = b["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("too big"), "{error}");
+    assert!(
+        !cortex.requests().iter().any(|r| r.method == "POST"
+            && r.path.ends_with("/api/v1/alerts")
+            && r.org_id.as_deref() == Some("team-b")),
+        "a configuration over the limit is never sent"
+    );
+    assert!(cortex.stored("team-b").is_none());
+    wait_for("team-b's rules", LIVE, || {
+        (!cortex.rule_groups("team-b").is_empty()).then_some(())
+    });
+
+    // team-a's last condition goes: its configuration and rules are removed.
+    let (status, body) = delete(&gw.url("/api/v1/conditions/small-a"));
+    assert_eq!(status, 200, "{body}");
+    wait_for("team-a's configuration to be deleted", LIVE, || {
+        cortex.stored("team-a").is_none().then_some(())
+    });
+    wait_for("team-a's rules to be deleted", LIVE, || {
+        cortex.rule_groups("team-a").is_empty().then_some(())
+    });
+    wait_for("team-a's report to go", LIVE, || {
+        tenant_report(&gw, "team-a").is_none().then_some(())
+    });
+}
+
 #[cfg(feature = "etcd")]
 mod failover {
     use super::*;

@@ -23,7 +23,7 @@ use alert_gateway::metrics::Metrics;
 use alert_gateway::server::{self, ServeOptions};
 use alert_gateway::store::{self, SharedStore};
 use alert_router::builder::{BuildOptions, HistoryWebhook};
-use alert_router::validate::ClusterTiming;
+use alert_router::validate::{ClusterTiming, TenantBackend, TenantLimits, TenantRules};
 use clap::Parser;
 
 /// The deployments of the gateway.
@@ -118,6 +118,23 @@ struct ControlPlaneArgs {
     /// left out and reported).
     #[arg(long = "alertmanager.default-tenant", value_name = "ID")]
     alertmanager_default_tenant: Option<String>,
+    /// Cortex/Mimir: the tenant's `alertmanager_max_config_size_bytes` (0: no limit). A
+    /// configuration over a limit, or with a setting Cortex and Mimir refuse, is reported
+    /// on the tenant and never sent.
+    #[arg(
+        long = "alertmanager.limits.max-config-size-bytes",
+        default_value_t = 0
+    )]
+    limit_config_size: usize,
+    /// Cortex/Mimir: `alertmanager_max_templates_count` (0: no limit).
+    #[arg(long = "alertmanager.limits.max-templates-count", default_value_t = 0)]
+    limit_templates: usize,
+    /// Cortex/Mimir: `alertmanager_max_template_size_bytes` (0: no limit).
+    #[arg(
+        long = "alertmanager.limits.max-template-size-bytes",
+        default_value_t = 0
+    )]
+    limit_template_size: usize,
     /// The members' --cluster.peer-timeout. When given, a route whose group_wait is
     /// shorter than the last member's wait ((members - 1) x peer timeout) is refused.
     #[arg(long = "alertmanager.peer-timeout", value_name = "DURATION")]
@@ -270,8 +287,25 @@ fn control_plane_options(args: &ControlPlaneArgs) -> Result<ControlPlaneOptions,
         }
         (flavor @ ("cortex" | "mimir"), 1) => {
             let url = &args.alertmanager_url[0];
+            let rules = TenantRules {
+                backend: if flavor == "mimir" {
+                    TenantBackend::Mimir
+                } else {
+                    TenantBackend::Cortex
+                },
+                limits: TenantLimits {
+                    max_config_size_bytes: (args.limit_config_size > 0)
+                        .then_some(args.limit_config_size),
+                    max_templates_count: (args.limit_templates > 0).then_some(args.limit_templates),
+                    max_template_size_bytes: (args.limit_template_size > 0)
+                        .then_some(args.limit_template_size),
+                },
+                ..TenantRules::default()
+            };
+            let backend = CortexBackend::new(multi_tenant_client(args, flavor, url)?)
+                .with_tenant_rules(rules);
             Some(AlertmanagerSink::PerTenant {
-                backend: Arc::new(CortexBackend::new(multi_tenant_client(args, flavor, url)?)),
+                backend: Arc::new(backend),
                 unbound: default_tenant(args)?,
                 url: alert_core::redact_urls(url),
             })

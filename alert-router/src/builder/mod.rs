@@ -36,8 +36,12 @@
 //! applies completely or fails and changes nothing.
 //!
 //! Every configuration passes this crate's Alertmanager 0.25 validation
-//! ([`crate::validate::alertmanager::check`]): the builder checks each tenant's
-//! configuration as it renders it.
+//! ([`crate::validate::alertmanager::check`]). The builder checks the parts, not each
+//! whole rendering (parsing a tenant's YAML back on every change would cost more than
+//! rendering it): each endpoint's receiver, in a configuration of its own with the
+//! base's `global`, when the endpoint is added; the base configuration once; routes are
+//! written from validated conditions. The tests check whole configurations, with this
+//! crate's validation and with the real `amtool check-config`.
 //!
 //! With [`BuildOptions::cluster`], the builder refuses
 //! ([`Error::GroupWaitShorterThanClusterWait`]) a condition whose route to an endpoint
@@ -348,7 +352,6 @@ impl<'a> View<'a> {
             }
         }
         let yaml = self.layout.render(&tests, &routes, &receivers);
-        //check(&self.config(state)?)?;
         let (fixed_routes, fixed_receivers) = self.layout.fixed_counts();
         Ok(TenantConfig {
             tenant: key.clone(),
