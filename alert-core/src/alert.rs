@@ -4,9 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
 use crate::labels::LabelSet;
-use crate::timestamp::{self, Timestamp};
+use crate::timestamp::{self, JsonText, Timestamp};
 
 /// Whether an alert is firing or resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -98,38 +99,66 @@ impl Alert {
     }
 }
 
+/// An alert as JSON has it, its timestamps still text: the one reading behind [`Alert`]'s
+/// `Deserialize` and [`WebhookMessage::from_json`](crate::WebhookMessage::from_json).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawAlert {
+pub(crate) struct RawAlert<'a> {
     status: AlertStatus,
     labels: LabelSet,
     #[serde(default)]
     annotations: LabelSet,
-    starts_at: Timestamp,
-    #[serde(default, with = "timestamp::go_zero_as_none")]
-    ends_at: Option<Timestamp>,
+    #[serde(borrow)]
+    starts_at: JsonText<'a>,
+    #[serde(default, borrow)]
+    ends_at: Option<JsonText<'a>>,
     #[serde(default, rename = "generatorURL")]
     generator_url: String,
     #[serde(default)]
     fingerprint: Option<String>,
 }
 
-impl<'de> Deserialize<'de> for Alert {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = RawAlert::deserialize(deserializer)?;
-        let fingerprint = match raw.fingerprint.as_deref() {
-            None | Some("") => raw.labels.fingerprint(),
-            Some(s) => s.parse().map_err(serde::de::Error::custom)?,
+impl RawAlert<'_> {
+    /// The alert. Errors name its fields (`startsAt`), below `alerts[i]` when it is entry
+    /// `i` of a message's `alerts`. `escapes_visible`: see [`JsonText::read`].
+    ///
+    /// `startsAt` and `endsAt` are read as Go's `time.Time` JSON decoding reads them; an
+    /// `endsAt` of Go's zero time (or null, or left out) is `None`. A `fingerprint` left
+    /// out or empty is computed from the labels.
+    pub(crate) fn into_alert(self, index: Option<usize>, escapes_visible: bool) -> Result<Alert> {
+        let path = |name: &str| match index {
+            Some(i) => format!("alerts[{i}].{name}"),
+            None => name.to_owned(),
+        };
+        let starts_at = self.starts_at.read(|| path("startsAt"), escapes_visible)?;
+        let ends_at = match &self.ends_at {
+            Some(text) => text.read(|| path("endsAt"), escapes_visible)?.non_zero(),
+            None => None,
+        };
+        let fingerprint = match self.fingerprint.as_deref() {
+            None | Some("") => self.labels.fingerprint(),
+            Some(s) => s.parse().map_err(|e: Error| Error::Decode {
+                field: path("fingerprint"),
+                reason: e.to_string(),
+            })?,
         };
         Ok(Alert {
-            status: raw.status,
-            labels: raw.labels,
-            annotations: raw.annotations,
-            starts_at: raw.starts_at,
-            ends_at: raw.ends_at,
-            generator_url: raw.generator_url,
+            status: self.status,
+            labels: self.labels,
+            annotations: self.annotations,
+            starts_at,
+            ends_at,
+            generator_url: self.generator_url,
             fingerprint,
         })
+    }
+}
+
+impl<'de> Deserialize<'de> for Alert {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        RawAlert::deserialize(deserializer)?
+            .into_alert(None, false)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -170,7 +199,20 @@ mod tests {
         assert!(err.contains("invalid label name \"bad-name\""), "{err}");
         let bad = r#"{"status":"firing","labels":{},"startsAt":"yesterday"}"#;
         let err = serde_json::from_str::<Alert>(bad).unwrap_err().to_string();
-        assert!(err.contains("invalid timestamp \"yesterday\""), "{err}");
+        assert!(
+            err.starts_with("startsAt: \"yesterday\": expected an RFC 3339"),
+            "{err}"
+        );
+        let bad = r#"{"status":"firing","labels":{},"startsAt":"2024-05-01T10:00:00Z","endsAt":"2024-05-01T10:60:00Z"}"#;
+        let err = serde_json::from_str::<Alert>(bad).unwrap_err().to_string();
+        assert!(err.starts_with("endsAt: \"2024-05-01T10:60:00Z\""), "{err}");
+        assert!(err.contains("with a minute from 00 to 59"), "{err}");
+        let bad = r#"{"status":"firing","labels":{},"startsAt":"2024-05-01T10:00:00Z","fingerprint":"xyz"}"#;
+        let err = serde_json::from_str::<Alert>(bad).unwrap_err().to_string();
+        assert!(
+            err.starts_with("fingerprint: invalid fingerprint \"xyz\""),
+            "{err}"
+        );
         let bad = r#"{"status":"burning","labels":{},"startsAt":"2024-05-01T10:00:00Z"}"#;
         assert!(serde_json::from_str::<Alert>(bad).is_err());
     }

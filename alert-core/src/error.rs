@@ -53,13 +53,18 @@ pub enum Error {
         input: String,
     },
 
-    /// A timestamp that is not RFC 3339.
-    #[error("invalid timestamp {input:?}: {reason}")]
+    /// A timestamp that Go's `time.Time` does not read (see
+    /// [`Timestamp::parse_rfc3339`](crate::Timestamp::parse_rfc3339)), or an instant
+    /// outside the range a [`Timestamp`](crate::Timestamp) holds.
+    #[error("{}{input:?}: expected {expected}", field_prefix(.field))]
     InvalidTimestamp {
+        /// Where the value was (`alerts[3].startsAt`, `start`); empty when not known.
+        field: String,
         /// The offending text.
         input: String,
-        /// What the parser expected.
-        reason: String,
+        /// What would have been read, for example `an RFC 3339 timestamp such as
+        /// 2006-01-02T15:04:05Z07:00`.
+        expected: String,
     },
 
     /// A matcher string the classic parser cannot read (`bad matcher format: <input>`).
@@ -166,6 +171,15 @@ pub enum Error {
         /// The decoder's message.
         reason: String,
     },
+}
+
+/// `"field: "`, or nothing when the field is not known.
+fn field_prefix(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("{field}: ")
+    }
 }
 
 /// `Result` with this crate's [`Error`].

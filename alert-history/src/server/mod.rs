@@ -34,6 +34,8 @@
 //! | webhook body (declared or sent) over [`ServerOptions::max_body_bytes`] | 413, at once for a declared `Content-Length` |
 //! | webhook body not sent within [`ServerOptions::body_timeout`] | 408 |
 //! | an alert's `fingerprint` is not its labels' | 400 |
+//! | an alert's `startsAt` or `endsAt` is not a time Go's `encoding/json` reads ([`alert_core::Timestamp::parse_json_text`]) | 400 naming it (`alerts[2].startsAt`) |
+//! | `start` or `end` is neither Unix seconds nor RFC 3339 as Go's `time.Parse(time.RFC3339Nano, …)` reads it | 400 naming the parameter |
 //! | URL over [`MAX_URL_BYTES`] | 414 |
 //! | more than [`ServerOptions::max_episodes_per_request`] episodes, or a timeline listing more than [`ServerOptions::max_timeline_fingerprints`] | 422 |
 //! | all heavy-read slots busy for the whole [`ServerOptions::request_timeout`], or the read took longer | 503 with `Retry-After` |

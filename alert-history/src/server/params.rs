@@ -1,8 +1,11 @@
 //! Query parameters of the history API: times, matchers, limits and cursors.
 //!
 //! Times are RFC 3339 (`2024-05-01T10:00:00Z`) or Unix seconds (`1714557600`,
-//! `1714557600.5`), as in Prometheus' HTTP API. Matchers are `match[]` parameters in
-//! Alertmanager's syntax (`alertname="DiskFull"`, `{instance=~"db-.*"}`); all must match.
+//! `1714557600.5`), as in Prometheus' HTTP API; RFC 3339 is read exactly as Go's
+//! `time.Parse(time.RFC3339Nano, s)` reads it
+//! ([`Timestamp::parse_rfc3339`]: no space for `T`, no lowercase `t` or `z`, no leap
+//! second, `±hh:mm` offsets only). Matchers are `match[]` parameters in Alertmanager's
+//! syntax (`alertname="DiskFull"`, `{instance=~"db-.*"}`); all must match.
 
 use crate::{Cursor, Error, TimeRange};
 use alert_core::{Matchers, ParserMode, Timestamp, parse_matchers};
@@ -51,52 +54,76 @@ pub fn parse_query_string(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// RFC 3339 or Unix seconds (with an optional fraction); `param` names the parameter
-/// in the error.
+/// RFC 3339 as Go reads it ([`Timestamp::parse_rfc3339`]) or Unix seconds (with an
+/// optional fraction); `param` names the parameter in the error.
 ///
 /// ```
 /// use alert_history::server::params::parse_time;
 /// let t = parse_time("start", "1714557600.25")?;
 /// assert_eq!(t, "2024-05-01T10:00:00.25Z".parse()?);
 /// assert!(parse_time("start", "yesterday").is_err());
+/// let err = parse_time("start", "2024-05-01 10:00:00Z").unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     r#"start: "2024-05-01 10:00:00Z": expected an RFC 3339 timestamp such as 2006-01-02T15:04:05Z07:00, or Unix seconds"#
+/// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_time(param: &str, value: &str) -> Result<Timestamp, Error> {
-    if let Ok(t) = value.parse::<Timestamp>() {
-        return Ok(t);
+    match unix_seconds(value) {
+        Some(Some(t)) => Ok(t),
+        Some(None) => Err(bad(
+            param,
+            format!("{value:?}: expected Unix seconds within the instants a timestamp holds"),
+        )),
+        None => Timestamp::parse_rfc3339(param, value).map_err(|e| match e {
+            alert_core::Error::InvalidTimestamp {
+                field,
+                input,
+                expected,
+            } => Error::Core(alert_core::Error::InvalidTimestamp {
+                field,
+                input,
+                expected: format!("{expected}, or Unix seconds"),
+            }),
+            other => Error::Core(other),
+        }),
     }
+}
+
+/// `value` as Unix seconds: `None` when it is not digits (an optional `-`, then digits
+/// and an optional `.` and fraction), `Some(None)` when it is but names no instant a
+/// timestamp holds.
+fn unix_seconds(value: &str) -> Option<Option<Timestamp>> {
     let (secs, frac) = value.split_once('.').unwrap_or((value, ""));
-    let digits_ok = !secs.is_empty()
-        && secs
-            .trim_start_matches('-')
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+    let digits = secs.strip_prefix('-').unwrap_or(secs);
+    let shaped = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
         && frac.bytes().all(|b| b.is_ascii_digit());
-    if digits_ok && let Ok(s) = secs.parse::<i64>() {
-        let mut digits = frac.to_owned();
-        digits.truncate(9);
-        while digits.len() < 9 {
-            digits.push('0');
-        }
-        let frac_nanos = i128::from(digits.parse::<i32>().unwrap_or(0));
-        // "-5.25" is 5.25 seconds before 1970, not -5 + 0.25.
-        let total = if secs.starts_with('-') {
-            i128::from(s) * 1_000_000_000 - frac_nanos
-        } else {
-            i128::from(s) * 1_000_000_000 + frac_nanos
-        };
-        let whole = i64::try_from(total.div_euclid(1_000_000_000)).ok();
-        let sub = i32::try_from(total.rem_euclid(1_000_000_000)).ok();
-        if let (Some(whole), Some(sub)) = (whole, sub)
-            && let Ok(t) = Timestamp::from_unix(whole, sub)
-        {
-            return Ok(t);
-        }
+    if !shaped {
+        return None;
     }
-    Err(bad(
-        param,
-        format!("expected an RFC 3339 time or Unix seconds, got {value:?}"),
-    ))
+    let Ok(s) = secs.parse::<i64>() else {
+        return Some(None);
+    };
+    let mut nanos = frac.to_owned();
+    nanos.truncate(9);
+    while nanos.len() < 9 {
+        nanos.push('0');
+    }
+    let frac_nanos = i128::from(nanos.parse::<i32>().unwrap_or(0));
+    // "-5.25" is 5.25 seconds before 1970, not -5 + 0.25.
+    let total = if secs.starts_with('-') {
+        i128::from(s) * 1_000_000_000 - frac_nanos
+    } else {
+        i128::from(s) * 1_000_000_000 + frac_nanos
+    };
+    let whole = i64::try_from(total.div_euclid(1_000_000_000)).ok();
+    let sub = i32::try_from(total.rem_euclid(1_000_000_000)).ok();
+    Some(match (whole, sub) {
+        (Some(whole), Some(sub)) => Timestamp::from_unix(whole, sub).ok(),
+        _ => None,
+    })
 }
 
 /// The parameters shared by the history endpoints.
@@ -177,6 +204,7 @@ mod tests {
     fn param_of(e: Error) -> String {
         match e {
             Error::InvalidParameter { param, .. } => param,
+            Error::Core(alert_core::Error::InvalidTimestamp { field, .. }) => field,
             other => panic!("not a parameter error: {other}"),
         }
     }
@@ -251,10 +279,28 @@ mod tests {
             "1e9",
             "-",
             "99999999999999999999",
+            "2024-05-01 10:00:00Z",
+            "2024-05-01t10:00:00Z",
+            "2024-05-01T10:00:00z",
+            "20240501T100000Z",
+            "2024-05-01T10Z",
+            "2024-05-01T10:00:00+02",
+            "2024-05-01T10:00:60Z",
+            "+002024-05-01T10:00:00Z",
+            " 1714557600",
         ] {
             let err = parse_time("start", bad).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("{bad:?}")),
+                "{bad}: {err}"
+            );
             assert_eq!(param_of(err), "start", "{bad}");
         }
+        // Go reads digits past the ninth and drops them.
+        assert_eq!(
+            parse_time("end", "2024-05-01T10:00:00.1234567899Z").expect("ok"),
+            t("2024-05-01T10:00:00.123456789Z")
+        );
     }
 
     #[test]
