@@ -442,6 +442,15 @@ mod failover {
             tenant_report(&a, "ha").filter(|r| r["state"] == "in_sync")
         });
         assert_eq!(report["leader"], "replica-a", "the only replica leads");
+        // More tenants than etcd's default --max-txn-ops (128): a new leader's first
+        // round reports every tenant, in several fenced transactions.
+        for i in 0..140 {
+            put(
+                &a,
+                &format!("/api/v1/conditions/bulk-{i}"),
+                json!({"tenant": format!("bulk-{i}")}),
+            );
+        }
         let mut b = GatewayProcess::start_with(&store, &flags("replica-b"));
 
         // kill -9 the leader: the other replica applies the next change.
@@ -459,6 +468,8 @@ mod failover {
             })
         });
         let b_term = report["term"].as_u64().expect("term");
+        let bulk = tenant_report(&b, "bulk-139").expect("every tenant is reported");
+        assert_eq!(bulk["leader"], "replica-b");
         assert!(loaded_rule(&prom, "second").is_some());
 
         // A (restarted) replica c leads after b is paused; b, resumed, is fenced.

@@ -62,6 +62,10 @@ use crate::store::{Event, Expect, Key, Kind, Op, Revision, SharedStore, StoreErr
 
 pub use report::{TenantReport, TenantState};
 
+/// The most tenant reports one store transaction carries: below etcd's default
+/// `--max-txn-ops` (128), with room for the fence's compare.
+pub const REPORTS_PER_TXN: usize = 100;
+
 /// The election the control-plane replicas campaign in.
 pub const ELECTION: &str = "control-plane";
 
@@ -1031,23 +1035,28 @@ impl<'a> Term<'a> {
         self.fenced(ops).await
     }
 
+    /// Writes `ops` under the leader's fence, [`REPORTS_PER_TXN`] at a time (etcd refuses
+    /// a transaction of more than `--max-txn-ops`, 128 by default; each chunk is fenced,
+    /// so none lands once a newer term exists).
     async fn fenced(&self, ops: Vec<Op>) -> Result<(), TermEnd> {
-        if ops.is_empty() {
-            return Ok(());
-        }
-        let txn = Txn::new(ops).fenced(Some(self.lead.fence()));
-        match self.plane.store.txn(txn).await {
-            Ok(_) => Ok(()),
-            Err(StoreError::Fenced { .. }) => {
-                self.plane.metrics.control_plane_fenced();
-                tracing::warn!(
-                    term = self.lead.term(),
-                    "a newer leader exists: this replica's write was refused"
-                );
-                Err(TermEnd::Lost)
+        let mut ops = ops;
+        while !ops.is_empty() {
+            let rest = ops.split_off(ops.len().min(REPORTS_PER_TXN));
+            let txn = Txn::new(std::mem::replace(&mut ops, rest)).fenced(Some(self.lead.fence()));
+            match self.plane.store.txn(txn).await {
+                Ok(_) => {}
+                Err(StoreError::Fenced { .. }) => {
+                    self.plane.metrics.control_plane_fenced();
+                    tracing::warn!(
+                        term = self.lead.term(),
+                        "a newer leader exists: this replica's write was refused"
+                    );
+                    return Err(TermEnd::Lost);
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => Err(e.into()),
         }
+        Ok(())
     }
 }
 
