@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 
 use crate::addressing::{Addressing, ORG_ID_HEADER};
 use crate::alert::{AlertGroup, AlertQuery, GettableAlert, PostableAlert, Receiver};
+use alert_core::redact_urls;
 use alert_core::silence::{PostableSilence, Silence};
 
 use crate::backoff::Backoff;
@@ -417,7 +418,7 @@ impl AlertmanagerClient {
         loop {
             match self.send_once(&call, &url).await {
                 Err(e) if attempt < attempts && e.is_transient() => {
-                    tracing::debug!(member = %inner.name, %url, attempt, error = %e, "retrying");
+                    tracing::debug!(member = %inner.name, url = %redact_urls(&url), attempt, error = %e, "retrying");
                     tokio::time::sleep(inner.backoff.delay(attempt)).await;
                     attempt += 1;
                 }
@@ -448,25 +449,27 @@ impl AlertmanagerClient {
                 .body(s.clone()),
             None => req,
         };
+        // Errors never carry a URL's credentials: every URL and every cause (reqwest's
+        // messages quote the URL) is redacted here, where the error is made.
         let transport = |e: reqwest::Error| {
             if e.is_timeout() {
                 Error::Timeout {
                     method: method.clone(),
-                    url: url.to_owned(),
+                    url: redact_urls(url),
                     after: inner.timeout,
                 }
             } else {
                 Error::Transport {
                     method: method.clone(),
-                    url: url.to_owned(),
-                    reason: error_chain(&e),
+                    url: redact_urls(url),
+                    reason: redact_urls(&error_chain(&e)),
                 }
             }
         };
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status();
         // The URL actually requested (with the query) names the call in errors.
-        let full_url = resp.url().to_string();
+        let full_url = redact_urls(resp.url().as_str());
         let body = resp.bytes().await.map_err(transport)?;
         if status.is_success() {
             Ok(Answer {

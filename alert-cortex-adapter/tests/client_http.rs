@@ -330,3 +330,37 @@ async fn undecodable_success_is_a_decode_error() {
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert!(err.to_string().contains("missing field"), "{err}");
 }
+
+/// No error the client makes shows a URL's credentials: not for an HTTP error status,
+/// not for a connection that fails (reqwest's own message quotes the URL).
+#[tokio::test]
+async fn errors_never_show_url_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
+        .mount(&server)
+        .await;
+    let with_userinfo = server.uri().replace("http://", "http://admin:hunter2@");
+    let quick = fast_backoff(1);
+    let client = AlertmanagerClient::builder(with_userinfo)
+        .backoff(quick)
+        .build()
+        .unwrap();
+    let status = client.status().await.unwrap_err().to_string();
+    assert!(status.contains("HTTP 500"), "{status}");
+    assert!(!status.contains("hunter2"), "{status}");
+
+    let closed = AlertmanagerClient::builder(format!(
+        "http://admin:hunter2@127.0.0.1:{}",
+        alert_testkit::free_port()
+    ))
+    .backoff(quick)
+    .build()
+    .unwrap();
+    let refused = closed.status().await.unwrap_err().to_string();
+    assert!(!refused.contains("hunter2"), "{refused}");
+    assert!(
+        refused.contains("127.0.0.1"),
+        "the URL is still named: {refused}"
+    );
+}
