@@ -61,5 +61,6 @@ pub use status::{
 pub use syncer::{
     ConfigBackend, CortexBackend, DesiredConfig, DesiredConfigs, FileReloadBackend, FileTarget,
     SyncOptions, SyncReport, Syncer, TenantState, TenantStatus, UnboundConfig, desired_configs,
+    wait_live,
 };
 pub use tenant_config::TenantConfig;

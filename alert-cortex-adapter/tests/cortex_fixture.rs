@@ -366,15 +366,13 @@ async fn a_tenant_over_its_limits_is_never_sent_while_the_others_are_applied() {
             message: "Alertmanager configuration is too big, limit: 200 bytes".into(),
         })
     );
-    let writes = |tenant: &str| {
-        cortex
-            .requests()
-            .iter()
-            .filter(|r| r.path == "/api/v1/alerts" && r.method != "GET")
-            .filter(|r| r.org_id.as_deref() == Some(tenant))
-            .count()
-    };
-    assert_eq!((writes("small"), writes("big")), (1, 0));
+    assert_eq!(
+        (
+            cortex.config_writes_for("small"),
+            cortex.config_writes_for("big")
+        ),
+        (1, 0)
+    );
     assert!(cortex.stored("big").is_none());
     assert_eq!(
         report.writes, 2,

@@ -252,15 +252,13 @@ conditions:
         "{refused}"
     );
     // Nothing was sent for cluster-b; cluster-a was stored.
-    let writes = |tenant: &str| {
-        cortex
-            .requests()
-            .iter()
-            .filter(|r| r.path == "/api/v1/alerts" && r.method != "GET")
-            .filter(|r| r.org_id.as_deref() == Some(tenant))
-            .count()
-    };
-    assert_eq!((writes("cluster-a"), writes("cluster-b")), (1, 0));
+    assert_eq!(
+        (
+            cortex.config_writes_for("cluster-a"),
+            cortex.config_writes_for("cluster-b")
+        ),
+        (1, 0)
+    );
     assert!(cortex.stored("cluster-b").is_none());
 }
 

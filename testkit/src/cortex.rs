@@ -176,6 +176,11 @@ struct Shared {
     stop: AtomicBool,
 }
 
+/// A write to the per-tenant configuration API.
+fn is_config_write(r: &CortexRequest) -> bool {
+    r.path == "/api/v1/alerts" && (r.method == "POST" || r.method == "DELETE")
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -282,7 +287,16 @@ impl CortexFixture {
     pub fn config_writes(&self) -> usize {
         lock(&self.shared.requests)
             .iter()
-            .filter(|r| r.path == "/api/v1/alerts" && (r.method == "POST" || r.method == "DELETE"))
+            .filter(|r| is_config_write(r))
+            .count()
+    }
+
+    /// How many POST and DELETE requests reached `/api/v1/alerts` for `tenant` (its
+    /// `X-Scope-OrgID`): zero proves a configuration was never sent.
+    pub fn config_writes_for(&self, tenant: &str) -> usize {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| is_config_write(r) && r.org_id.as_deref() == Some(tenant))
             .count()
     }
 

@@ -660,8 +660,11 @@ async fn apply_one<B: ConfigBackend>(
     }
 }
 
-/// Polls `is_live` until it holds or the deadline passes.
-async fn wait_live<B: ConfigBackend>(
+/// Polls [`ConfigBackend::is_live`] (pausing as `options.poll` says) until it holds, or
+/// fails with [`Error::NotLive`] once `options.live_timeout` has passed since `since`.
+/// The syncer waits with it after every write; other reconcilers (the gateway's control
+/// plane) use it too.
+pub async fn wait_live<B: ConfigBackend + ?Sized>(
     backend: &B,
     options: &SyncOptions,
     desired: &DesiredConfig,

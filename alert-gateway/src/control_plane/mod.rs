@@ -50,7 +50,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alert_core::{AlertCondition, AlertEndpoint, Slo, TenantId, Timestamp};
-use alert_cortex_adapter::{Backoff, ConfigBackend, DesiredConfig, RuleBackend};
+use alert_cortex_adapter::{
+    Backoff, ConfigBackend, DesiredConfig, RuleBackend, SyncOptions, wait_live,
+};
 use alert_router::builder::{BuildOptions, Builder, TenantKey};
 use alert_router::rules::{RuleFile, RuleGroup, condition_group, slo_group};
 use futures::{FutureExt, StreamExt};
@@ -934,7 +936,7 @@ impl<'a> Term<'a> {
                 )));
             }
         }
-        wait_live(backend, &desired, live_timeout)
+        wait_until_live(backend, &desired, live_timeout)
             .await
             .map_err(SharedFailure::Other)?;
         self.shared_applied = Some(combined.sync_id);
@@ -1161,29 +1163,28 @@ async fn apply_config(
         .apply(desired)
         .await
         .map_err(|e| alert_core::redact_urls(&e.to_string()))?;
-    wait_live(backend, desired, live_timeout).await
+    wait_until_live(backend, desired, live_timeout).await
 }
 
-async fn wait_live(
+/// The syncer's wait for a configuration to run, polled from 20 ms (a reload answers
+/// only after loading, so the first look usually sees it), errors redacted.
+async fn wait_until_live(
     backend: &dyn ConfigBackend,
     desired: &DesiredConfig,
     live_timeout: Duration,
 ) -> Result<(), String> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(20);
-    loop {
-        let detail = match backend.is_live(desired).await {
-            Ok(true) => return Ok(()),
-            Ok(false) => "the backend runs another configuration".to_owned(),
-            Err(e) => alert_core::redact_urls(&e.to_string()),
-        };
-        if started.elapsed() >= live_timeout {
-            return Err(format!(
-                "configuration {} not live after {live_timeout:?}: {detail}",
-                desired.sync_id
-            ));
-        }
-        sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(1));
-    }
+    let options = SyncOptions {
+        live_timeout,
+        poll: Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_secs(1),
+            multiplier: 2.0,
+            max_attempts: u32::MAX,
+            jitter: false,
+        },
+        ..SyncOptions::default()
+    };
+    wait_live(backend, &options, desired, Instant::now())
+        .await
+        .map_err(|e| alert_core::redact_urls(&e.to_string()))
 }
