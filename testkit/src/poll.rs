@@ -37,3 +37,31 @@ pub fn poll_until<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) ->
         std::thread::sleep(POLL_INTERVAL);
     }
 }
+
+/// Waits until `GET url` answers 200, for a process this kit started: fails at once with
+/// the exit status when `child` exits (and clears it), or with the last answer when
+/// `timeout` passes.
+pub(crate) fn wait_http_ready(
+    child: &mut Option<std::process::Child>,
+    url: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(c) = child.as_mut()
+            && let Ok(Some(status)) = c.try_wait()
+        {
+            *child = None;
+            return Err(format!("it exited with {status}"));
+        }
+        let last = match crate::http::try_get(url) {
+            Ok(response) if response.status == 200 => return Ok(()),
+            Ok(response) => format!("GET {url} answered {}", response.status),
+            Err(e) => e,
+        };
+        if Instant::now() >= deadline {
+            return Err(format!("not ready after {timeout:?} (last: {last})"));
+        }
+        std::thread::sleep(POLL_INTERVAL);
+    }
+}

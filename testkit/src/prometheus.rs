@@ -26,7 +26,7 @@
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -34,7 +34,6 @@ use yaml_serde::{Mapping, Value as Yaml};
 
 use crate::binaries::prometheus_bin;
 use crate::http::{self, HttpResponse};
-use crate::poll::POLL_INTERVAL;
 use crate::ports::free_port;
 
 /// How long [`PrometheusBuilder::start`] waits for `/-/ready` unless told otherwise.
@@ -361,27 +360,7 @@ impl Prometheus {
 
     fn wait_ready(&mut self) -> Result<(), String> {
         let url = self.url("/-/ready");
-        let deadline = Instant::now() + self.ready_timeout;
-        loop {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                self.child = None;
-                return Err(format!("it exited with {status}"));
-            }
-            let last = match http::try_get(&url) {
-                Ok(response) if response.status == 200 => return Ok(()),
-                Ok(response) => format!("GET {url} answered {}", response.status),
-                Err(e) => e,
-            };
-            if Instant::now() >= deadline {
-                return Err(format!(
-                    "not ready after {:?} (last: {last})",
-                    self.ready_timeout
-                ));
-            }
-            std::thread::sleep(POLL_INTERVAL);
-        }
+        crate::poll::wait_http_ready(&mut self.child, &url, self.ready_timeout)
     }
 }
 
