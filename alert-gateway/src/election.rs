@@ -184,6 +184,15 @@ impl Leadership {
         let _ = self.lost.wait_for(|lost| *lost).await;
     }
 
+    /// A future that resolves once the lead is lost, for holders that share the
+    /// leadership (`Arc<Leadership>`) and so cannot call [`Leadership::lost`].
+    pub fn lost_signal(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut lost = self.lost.clone();
+        async move {
+            let _ = lost.wait_for(|lost| *lost).await;
+        }
+    }
+
     /// Gives the lead up now.
     pub async fn resign(self) {
         self.renewer.abort();

@@ -358,7 +358,8 @@ impl<'a> Term<'a> {
     async fn run_inner(&mut self) -> Result<(), TermEnd> {
         self.load().await?;
         let mut watch = self.plane.store.watch(self.revision).await?;
-        let mut lost = self.lead_lost();
+        let lost = self.lead.lost_signal();
+        tokio::pin!(lost);
         loop {
             if !self.lead.is_current() {
                 return Err(TermEnd::Lost);
@@ -384,16 +385,6 @@ impl<'a> Term<'a> {
                 () = &mut lost => return Err(TermEnd::Lost),
             }
         }
-    }
-
-    /// Resolves when the lead is lost (polled: `Leadership::lost` needs `&mut`).
-    fn lead_lost(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-        let lead = Arc::clone(&self.lead);
-        Box::pin(async move {
-            while lead.is_current() {
-                sleep(Duration::from_millis(100)).await;
-            }
-        })
     }
 
     /// Reads every document at one revision into the builder and rules; every tenant is
