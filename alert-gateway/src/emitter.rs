@@ -47,6 +47,10 @@ pub const DEFAULT_PER_TENANT: usize = 1000;
 /// The most tenants the cache tracks; the least recently written one is dropped past it.
 pub const MAX_TENANTS: usize = 10_000;
 
+/// Where Alertmanager posts notifications to the emitter (the control plane's default
+/// emitter webhook points here).
+pub const WEBHOOK_PATH: &str = "/api/v1/emitter/webhook";
+
 /// The label naming an alert's tenant.
 pub const TENANT_LABEL: &str = "tenant";
 
@@ -238,7 +242,7 @@ pub fn router(options: EmitterOptions) -> Router {
         max_body_bytes: options.max_body_bytes,
     });
     Router::new()
-        .route("/api/v1/emitter/webhook", post(webhook))
+        .route(WEBHOOK_PATH, post(webhook))
         .route("/api/v1/messages", get(messages))
         .with_state(state)
 }

@@ -11,9 +11,10 @@ use alert_core::{
     AlertCondition, AlertEndpoint, AlertingSpec, EndpointKind, MsTeamsEndpoint, Secret, TlsOptions,
 };
 use alert_router::builder::{
-    BuildOptions, Builder, HISTORY_RECEIVER, HistoryWebhook, TenantChange, TenantKey, sync_id,
+    BLACKHOLE_RECEIVER, BuildOptions, Builder, DefaultWebhook, EMITTER_RECEIVER, HISTORY_RECEIVER,
+    TenantChange, TenantKey, sync_id,
 };
-use alert_router::config::Config;
+use alert_router::config::{Config, Receiver, Route};
 use alert_router::error::Error;
 use alert_router::validate::alertmanager::check;
 use builder_support::{BASE_MINIMAL, BASE_RICH, base, case, condition, endpoint, hook, key};
@@ -430,7 +431,7 @@ fn the_layout_keeps_the_base_and_puts_our_routes_first() {
     );
 
     // With a history webhook: history first, then a wrapper holding ours and the base's.
-    options.history = Some(HistoryWebhook::new("http://127.0.0.1:9/history"));
+    options.history = Some(DefaultWebhook::new("http://127.0.0.1:9/history"));
     let built = Builder::from_spec(spec, options).expect("builds");
     let config = Config::from_yaml(&built.tenants().next().expect("one").yaml).expect("reads");
     assert_eq!(config.route.routes.len(), 2);
@@ -551,15 +552,123 @@ fn name_collisions_with_the_base_name_both_sides() {
         base: Some(base(&format!(
             "route: {{receiver: x}}\nreceivers: [{{name: x}}, {{name: '{HISTORY_RECEIVER}'}}]\n"
         ))),
-        history: Some(HistoryWebhook::new("http://127.0.0.1:9/history")),
+        history: Some(DefaultWebhook::new("http://127.0.0.1:9/history")),
         ..BuildOptions::default()
     };
     let err = Builder::new(options).expect_err("collides");
     assert_eq!(
         err.to_string(),
-        "history: receiver \"alert-router:history\" of the history webhook collides with \
-         base config receivers[1] \"alert-router:history\""
+        "base.receivers[1]: receiver \"alert-router:history\" is reserved for the gateway's \
+         own receivers (alert-router:blackhole, alert-router:history, alert-router:emitter); \
+         rename it"
     );
+}
+
+/// The default webhooks cannot be replaced or fed by a base configuration, whether or
+/// not this builder has them: a base that defines or names one is refused, naming where.
+#[test]
+fn a_base_cannot_define_or_name_the_default_receivers() {
+    let cases = [
+        (
+            format!(
+                "route: {{receiver: x}}\nreceivers: [{{name: x}}, {{name: '{EMITTER_RECEIVER}'}}]\n"
+            ),
+            "base.receivers[1]: receiver \"alert-router:emitter\" is reserved",
+        ),
+        (
+            format!(
+                "route:\n  receiver: x\n  routes:\n  - receiver: x\n  - receiver: x\n    routes:\n    - receiver: '{HISTORY_RECEIVER}'\nreceivers: [{{name: x}}, {{name: '{HISTORY_RECEIVER}'}}]\n"
+            ),
+            "base.receivers[1]: receiver \"alert-router:history\" is reserved",
+        ),
+    ];
+    for (yaml, expected) in cases {
+        for with_defaults in [false, true] {
+            let options = BuildOptions {
+                base: Some(base(&yaml)),
+                history: with_defaults.then(|| DefaultWebhook::new("http://127.0.0.1:9/history")),
+                emitter: with_defaults.then(|| DefaultWebhook::new("http://127.0.0.1:9/emitter")),
+                ..BuildOptions::default()
+            };
+            let err = Builder::new(options).expect_err("reserved");
+            assert!(matches!(err, Error::NameCollision { .. }), "{err}");
+            assert!(err.to_string().starts_with(expected), "{err}");
+        }
+    }
+    // A route naming a reserved receiver the base does not define: the base is refused
+    // as Alertmanager refuses it, before the gateway's receivers are added.
+    let mut config = Config::new(Route::new("x"));
+    config.receivers.push(Receiver::new("x"));
+    let mut leaf = Route::new(BLACKHOLE_RECEIVER);
+    leaf.matchers.push("team=\"a\"".parse().expect("matcher"));
+    let mut middle = Route::default();
+    middle.routes.push(leaf);
+    config.route.routes.push(Route::new("x"));
+    config.route.routes.push(middle);
+    let options = BuildOptions {
+        base: Some(config),
+        ..BuildOptions::default()
+    };
+    let err = Builder::new(options).expect_err("reserved");
+    assert_eq!(
+        err.to_string(),
+        "route.routes[1].routes[0].receiver: undefined receiver \"alert-router:blackhole\" used \
+         in route"
+    );
+}
+
+/// With both default webhooks every configuration sends every alert first to history,
+/// then to the emitter, both continuing, before the test and condition routes; with a
+/// base, its routes come after them under the wrapper.
+#[test]
+fn default_webhooks_come_first_and_continue() {
+    for with_base in [false, true] {
+        let options = BuildOptions {
+            base: with_base.then(|| base("route: {receiver: team, routes: [{receiver: team, matchers: ['x=\"1\"']}]}\nreceivers: [{name: team}]\n")),
+            history: Some(DefaultWebhook::new("http://127.0.0.1:9/history")),
+            emitter: Some(DefaultWebhook::new("http://127.0.0.1:9/emitter")),
+            endpoint_tests: true,
+            ..BuildOptions::default()
+        };
+        let builder = Builder::from_spec(three_tenants(), options).expect("builds");
+        assert_sound(&builder);
+        for (tenant, yaml) in yamls(&builder) {
+            let config = Config::from_yaml(&yaml).expect("parses");
+            let routes = &config.route.routes;
+            assert_eq!(
+                routes[0].receiver.as_deref(),
+                Some(HISTORY_RECEIVER),
+                "{tenant:?}"
+            );
+            assert_eq!(
+                routes[1].receiver.as_deref(),
+                Some(EMITTER_RECEIVER),
+                "{tenant:?}"
+            );
+            for route in &routes[..2] {
+                assert!(route.r#continue && route.matchers.is_empty(), "{tenant:?}");
+            }
+            let names: Vec<&str> = config.receivers.iter().map(|r| r.name.as_str()).collect();
+            let emitter = config
+                .receivers
+                .iter()
+                .find(|r| r.name == EMITTER_RECEIVER)
+                .expect("emitter receiver");
+            assert_eq!(
+                emitter.webhook_configs[0].url.as_deref(),
+                Some("http://127.0.0.1:9/emitter"),
+                "{names:?}"
+            );
+            if with_base {
+                let wrapper = routes.last().expect("wrapper");
+                assert!(wrapper.receiver.is_none() && wrapper.matchers.is_empty());
+                assert_eq!(
+                    wrapper.routes.last().and_then(|r| r.receiver.as_deref()),
+                    Some("team")
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -622,7 +731,7 @@ fn invalid_options_are_refused() {
         err.to_string(),
         "condition_group_by: invalid label name \"not-a-label\" in group_by list"
     );
-    let mut history = HistoryWebhook::new("ftp://example.org/");
+    let mut history = DefaultWebhook::new("ftp://example.org/");
     let err = Builder::new(BuildOptions {
         history: Some(history.clone()),
         ..BuildOptions::default()
@@ -785,9 +894,9 @@ fn a_group_wait_equal_to_the_cluster_wait_is_accepted() {
 
 #[test]
 fn the_history_webhook_must_wait_for_the_cluster_too() {
-    let mut history = HistoryWebhook::new("http://127.0.0.1:9/history");
+    let mut history = DefaultWebhook::new("http://127.0.0.1:9/history");
     history.group_wait = "10s".parse().expect("duration");
-    let options = |history: &HistoryWebhook| BuildOptions {
+    let options = |history: &DefaultWebhook| BuildOptions {
         history: Some(history.clone()),
         cluster: Some(alert_router::validate::ClusterTiming::new(3)),
         ..BuildOptions::default()
@@ -836,7 +945,7 @@ fn without_a_cluster_any_group_wait_goes() {
         "0s",
     );
     builder.upsert_condition(zero).expect("applies");
-    let mut history = HistoryWebhook::new("http://127.0.0.1:9/history");
+    let mut history = DefaultWebhook::new("http://127.0.0.1:9/history");
     history.group_wait = "0s".parse().expect("duration");
     Builder::new(BuildOptions {
         history: Some(history),

@@ -29,8 +29,8 @@ use alert_core::{
     SlackEndpoint, WebhookEndpoint,
 };
 use alert_router::builder::{
-    BLACKHOLE_RECEIVER, BuildOptions, Builder, ENDPOINT_TEST_LABEL, HISTORY_RECEIVER,
-    HistoryWebhook, TenantConfig, TenantKey,
+    BLACKHOLE_RECEIVER, BuildOptions, Builder, DefaultWebhook, EMITTER_RECEIVER,
+    ENDPOINT_TEST_LABEL, HISTORY_RECEIVER, TenantConfig, TenantKey,
 };
 use alert_router::rules::TENANT_LABEL;
 use alert_testkit::{Alertmanager, WebhookSink, amtool, wait_until};
@@ -366,11 +366,13 @@ fn notified(sink: &WebhookSink, path: &str) -> Vec<String> {
 }
 
 #[test]
-fn notifications_reach_the_history_webhook_every_endpoint_and_the_base() {
+fn notifications_reach_the_default_webhooks_every_endpoint_and_the_base() {
     let sink = WebhookSink::start();
-    let mut history = HistoryWebhook::new(sink.url_for("/history"));
+    let mut history = DefaultWebhook::new(sink.url_for("/history"));
     history.group_wait = "0s".parse().expect("duration");
     history.group_interval = "1s".parse().expect("duration");
+    let mut emitter = history.clone();
+    emitter.url = sink.url_for("/emitter");
     let options = BuildOptions {
         base: Some(base(&format!(
             "route:\n  receiver: base-root\n  group_wait: 0s\n  group_interval: 1s\n  routes:\n    - matchers: ['{BASE_ONLY_LABEL}=\"db\"']\n      receiver: base-db\nreceivers:\n  - name: base-root\n    webhook_configs: [{{url: '{}'}}]\n  - name: base-db\n    webhook_configs: [{{url: '{}'}}]\n",
@@ -378,6 +380,7 @@ fn notifications_reach_the_history_webhook_every_endpoint_and_the_base() {
             sink.url_for("/base-db"),
         ))),
         history: Some(history),
+        emitter: Some(emitter),
         ..BuildOptions::default()
     };
     let spec = AlertingSpec {
@@ -433,17 +436,18 @@ fn notifications_reach_the_history_webhook_every_endpoint_and_the_base() {
             (id, by_name(a))
         })
         .collect();
-    assert_eq!(receivers["cpu"], [HISTORY_RECEIVER, "hook-b", "hook-a"]);
-    assert_eq!(receivers["disk"], [HISTORY_RECEIVER, "yes"]);
+    let d = [HISTORY_RECEIVER, EMITTER_RECEIVER];
+    assert_eq!(receivers["cpu"], [d[0], d[1], "hook-b", "hook-a"]);
+    assert_eq!(receivers["disk"], [d[0], d[1], "yes"]);
     // The base's own alerts: its route, or its root receiver when no route takes them.
-    assert_eq!(receivers["Unrelated"], [HISTORY_RECEIVER, "base-root"]);
-    assert_eq!(receivers["BaseDb"], [HISTORY_RECEIVER, "base-db"]);
+    assert_eq!(receivers["Unrelated"], [d[0], d[1], "base-root"]);
+    assert_eq!(receivers["BaseDb"], [d[0], d[1], "base-db"]);
 
     // amtool agrees, reading the same file.
     let out = amtool_routes(&t1.yaml, &["test", "alert_condition_id=cpu"]);
     assert_eq!(
         out.stdout.trim(),
-        "alert-router:history,hook-b,hook-a",
+        "alert-router:history,alert-router:emitter,hook-b,hook-a",
         "{}",
         out.stderr
     );
@@ -456,6 +460,7 @@ fn notifications_reach_the_history_webhook_every_endpoint_and_the_base() {
             .iter()
             .all(|p| paths.contains(p))
             && paths.iter().filter(|p| **p == "/history").count() >= 4
+            && paths.iter().filter(|p| **p == "/emitter").count() >= 4
     });
     assert!(
         notified(&sink, "/history")
@@ -577,7 +582,7 @@ fn yaml_1_1_specials_survive_a_trip_through_alertmanager() {
             .expect("annotations");
         conditions.push(c);
     }
-    let mut history = HistoryWebhook::new(sink.url_for("/history"));
+    let mut history = DefaultWebhook::new(sink.url_for("/history"));
     history.group_wait = "0s".parse().expect("duration");
     let options = BuildOptions {
         base: Some(base(

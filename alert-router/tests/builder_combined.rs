@@ -13,8 +13,8 @@ use alert_core::{
     AlertingSpec, EndpointKind, LabelSet, MsTeamsEndpoint, Secret, SlackEndpoint, strategies,
 };
 use alert_router::builder::{
-    BLACKHOLE_RECEIVER, BuildOptions, Builder, CombinedConfig, ENDPOINT_TEST_LABEL,
-    HISTORY_RECEIVER, HistoryWebhook, TenantKey, sync_id,
+    BLACKHOLE_RECEIVER, BuildOptions, Builder, CombinedConfig, DefaultWebhook, ENDPOINT_TEST_LABEL,
+    HISTORY_RECEIVER, TenantKey, sync_id,
 };
 use alert_router::config::{Config, Route};
 use alert_router::route::RoutingTree;
@@ -187,7 +187,7 @@ proptest! {
 #[test]
 fn tenant_routes_hold_their_conditions_in_tenant_order() {
     let options = BuildOptions {
-        history: Some(HistoryWebhook::new("http://127.0.0.1:9/history")),
+        history: Some(DefaultWebhook::new("http://127.0.0.1:9/history")),
         ..BuildOptions::default()
     };
     let builder = Builder::from_spec(three_tenants(), options).expect("builds");
@@ -267,7 +267,7 @@ fn with_a_base_the_tenant_routes_sit_beside_its_routes_and_its_fallback_stays() 
     let rich = base(BASE_RICH);
     for history in [false, true] {
         if history {
-            options.history = Some(HistoryWebhook::new("http://127.0.0.1:9/history"));
+            options.history = Some(DefaultWebhook::new("http://127.0.0.1:9/history"));
         }
         let builder = Builder::from_spec(three_tenants(), options.clone()).expect("builds");
         let combined = builder.combined().expect("combines");
@@ -372,7 +372,7 @@ fn endpoint_test_routes_follow_the_history_route_in_every_tenants_configuration(
     assert_eq!(tested.tenant(&d), plain.tenant(&d));
 
     // After the history route when there is one.
-    options.history = Some(HistoryWebhook::new("http://127.0.0.1:9/history"));
+    options.history = Some(DefaultWebhook::new("http://127.0.0.1:9/history"));
     let tested = Builder::from_spec(spec, options).expect("builds");
     let config = Config::from_yaml(&tested.tenant(&a).expect("a").yaml).expect("reads");
     let receivers: Vec<&str> = config
@@ -455,7 +455,7 @@ fn an_empty_builder_combines_to_its_layout() {
     let mut builder = Builder::new(BuildOptions {
         endpoint_tests: true,
         base: Some(base(builder_support::BASE_NO_ROUTES)),
-        history: Some(HistoryWebhook::new("http://127.0.0.1:9/history")),
+        history: Some(DefaultWebhook::new("http://127.0.0.1:9/history")),
         ..BuildOptions::default()
     })
     .expect("builds");
@@ -476,8 +476,9 @@ fn a_base_receiver_named_like_the_blackhole_is_refused() {
     let err = Builder::new(options).expect_err("collides");
     assert_eq!(
         err.to_string(),
-        "base: receiver \"alert-router:blackhole\" of the combined configuration's tenant \
-         routes collides with base config receivers[1] \"alert-router:blackhole\""
+        "base.receivers[1]: receiver \"alert-router:blackhole\" is reserved for the gateway's \
+         own receivers (alert-router:blackhole, alert-router:history, alert-router:emitter); \
+         rename it"
     );
 }
 

@@ -14,7 +14,7 @@ use alert_core::{
     EndpointKind, OpsGenieEndpoint, PagerDutyEndpoint, Secret, SlackEndpoint, Throttle,
     WebhookEndpoint,
 };
-use alert_router::builder::{BuildOptions, Builder, HistoryWebhook};
+use alert_router::builder::{BuildOptions, Builder, DefaultWebhook};
 use alert_router::config::Config;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
@@ -110,7 +110,7 @@ fn spec() -> AlertingSpec {
 fn options() -> BuildOptions {
     BuildOptions {
         base: Some(Config::from_yaml(BASE).expect("base")),
-        history: Some(HistoryWebhook::new("http://127.0.0.1:9094/webhook")),
+        history: Some(DefaultWebhook::new("http://127.0.0.1:9094/webhook")),
         ..BuildOptions::default()
     }
 }

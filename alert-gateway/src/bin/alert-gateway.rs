@@ -22,7 +22,7 @@ use alert_gateway::logging::{self, LogFormat};
 use alert_gateway::metrics::Metrics;
 use alert_gateway::server::{self, ServeOptions};
 use alert_gateway::store::{self, SharedStore};
-use alert_router::builder::{BuildOptions, HistoryWebhook};
+use alert_router::builder::{BuildOptions, DefaultWebhook};
 use alert_router::validate::{ClusterTiming, TenantBackend, TenantLimits, TenantRules};
 use clap::Parser;
 
@@ -162,6 +162,11 @@ struct ControlPlaneArgs {
     /// The alert-history webhook every configuration sends every alert to first.
     #[arg(long = "history.url", value_name = "URL")]
     history_url: Option<String>,
+    /// The emitter webhook every configuration sends every alert to, after the history
+    /// webhook. Default when this process runs the emitter: its own
+    /// /api/v1/emitter/webhook on --listen (an unspecified address becomes 127.0.0.1).
+    #[arg(long = "emitter.url", value_name = "URL")]
+    emitter_url: Option<String>,
     /// This replica's name in the control plane's election (default: host name and pid).
     #[arg(long = "control-plane.replica")]
     control_plane_replica: Option<String>,
@@ -227,13 +232,21 @@ fn alertmanager_client(url: &str) -> Result<AlertmanagerClient, String> {
 }
 
 /// The control plane's options from its flags.
-fn control_plane_options(args: &ControlPlaneArgs) -> Result<ControlPlaneOptions, String> {
+///
+/// `own_emitter`: this process's emitter webhook URL, when it runs the emitter.
+fn control_plane_options(
+    args: &ControlPlaneArgs,
+    own_emitter: Option<String>,
+) -> Result<ControlPlaneOptions, String> {
     let mut build = BuildOptions {
         endpoint_tests: true,
         ..BuildOptions::default()
     };
     if let Some(url) = &args.history_url {
-        build.history = Some(HistoryWebhook::new(url.clone()));
+        build.history = Some(DefaultWebhook::new(url.clone()));
+    }
+    if let Some(url) = args.emitter_url.clone().or(own_emitter) {
+        build.emitter = Some(DefaultWebhook::new(url));
     }
     if let Some(path) = &args.alertmanager_base_config {
         let text = std::fs::read_to_string(path)
@@ -441,6 +454,17 @@ fn functional_target(args: &ControlPlaneArgs) -> Result<Option<AlertmanagerTarge
     }
 }
 
+/// A URL of this process reached from the same machine: `path` on `--listen`, with an
+/// unspecified address (0.0.0.0, ::) replaced by loopback.
+fn own_url(listen: SocketAddr, path: &str) -> String {
+    let ip = match listen.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}{path}", SocketAddr::new(ip, listen.port()))
+}
+
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -583,7 +607,10 @@ async fn run(args: Args) -> Result<(), String> {
     }
     if targets.contains(&"control-plane") {
         let cp = &args.control_plane;
-        let options = control_plane_options(cp)?;
+        let own_emitter = targets
+            .contains(&"emitter")
+            .then(|| own_url(args.listen, emitter::WEBHOOK_PATH));
+        let options = control_plane_options(cp, own_emitter)?;
         let holder = cp
             .control_plane_replica
             .clone()

@@ -1,29 +1,30 @@
 //! The shape every configuration of a builder shares: the base configuration, the
-//! history webhook and the blackhole, with places for the endpoint test routes, the
+//! default webhooks (history, emitter) and the blackhole, with places for the endpoint test routes, the
 //! condition routes (in the combined configuration: the tenants' routes) and the
 //! endpoint receivers.
 //!
 //! The root route's children are, in order:
 //!
-//! | base | history | children of the root |
-//! |------|---------|----------------------|
-//! | no   | no      | test routes, condition routes |
-//! | no   | yes     | history route, test routes, condition routes |
-//! | yes  | no      | test routes, condition routes, the base's routes |
-//! | yes  | yes     | history route, test routes, then one route without matchers holding the condition routes and the base's routes |
+//! | base | default webhooks | children of the root |
+//! |------|------------------|----------------------|
+//! | no   | none             | test routes, condition routes |
+//! | no   | some             | default routes, test routes, condition routes |
+//! | yes  | none             | test routes, condition routes, the base's routes |
+//! | yes  | some             | default routes, test routes, then one route without matchers holding the condition routes and the base's routes |
 //!
-//! (Test routes only with [`BuildOptions::endpoint_tests`].) The last row keeps the base
-//! configuration's meaning: in Alertmanager an alert goes to the root's receiver only
-//! when no child route matched, and the history route matches everything. Put beside the
+//! (Default routes: history, then emitter, each when configured; test routes only with
+//! [`BuildOptions::endpoint_tests`].) The last row keeps the base configuration's
+//! meaning: in Alertmanager an alert goes to the root's receiver only when no child
+//! route matched, and a default route matches everything. Put beside the
 //! base's routes, it would swallow the fallback to the base's root receiver; one level
 //! down, under a route that inherits everything from the root, the fallback happens there
-//! exactly as before. Without a history route no such wrapper is needed, and without a
+//! exactly as before. Without a default route no such wrapper is needed, and without a
 //! base there is no fallback to keep (the root receiver is the blackhole). Test routes
 //! match only alerts carrying the test label and end their path, so they take nothing
 //! from the routes after them.
 //!
 //! Receivers: the blackhole (without a base; in the combined configuration always, as
-//! the tenants' routes name it), the history receiver, the endpoint receivers sorted by
+//! the tenants' routes name it), the history and emitter receivers, the endpoint receivers sorted by
 //! endpoint id, then the base's receivers.
 //!
 //! The layout is rendered once per combination of empty and filled route places, with a
@@ -38,7 +39,8 @@ use std::collections::HashMap;
 use alert_core::Duration;
 
 use crate::builder::options::{
-    BLACKHOLE_RECEIVER, BuildOptions, DEFAULT_GROUP_WAIT, HISTORY_RECEIVER, HistoryWebhook,
+    BLACKHOLE_RECEIVER, BuildOptions, DEFAULT_GROUP_WAIT, DefaultWebhook, EMITTER_RECEIVER,
+    HISTORY_RECEIVER, RESERVED_RECEIVERS,
 };
 use crate::config::yaml::quote;
 use crate::config::{Config, Receiver, Route, WebhookConfig};
@@ -127,63 +129,46 @@ impl Layout {
         };
         let mut own = Vec::new();
         if options.base.is_none() || shape == Shape::Combined {
-            if let Some(&i) = base_receivers.get(BLACKHOLE_RECEIVER) {
-                return Err(Error::NameCollision {
-                    path: "base".to_owned(),
-                    message: format!(
-                        "receiver {BLACKHOLE_RECEIVER:?} of the combined configuration's \
-                         tenant routes collides with base config receivers[{i}] \
-                         {BLACKHOLE_RECEIVER:?}"
-                    ),
-                });
-            }
             own.push(Receiver::new(BLACKHOLE_RECEIVER));
         }
-        let mut history_route = None;
-        if let Some(history) = &options.history {
-            if let Some(&i) = base_receivers.get(HISTORY_RECEIVER) {
-                return Err(Error::NameCollision {
-                    path: "history".to_owned(),
-                    message: format!(
-                        "receiver {HISTORY_RECEIVER:?} of the history webhook collides with \
-                         base config receivers[{i}] {HISTORY_RECEIVER:?}"
-                    ),
-                });
-            }
+        check_reserved_names(options.base.as_ref())?;
+        let mut default_routes = Vec::new();
+        for (option, name, webhook) in [
+            ("history", HISTORY_RECEIVER, &options.history),
+            ("emitter", EMITTER_RECEIVER, &options.emitter),
+        ] {
+            let Some(webhook) = webhook else { continue };
             if let Some(cluster) = &options.cluster
-                && let Some(reason) = cluster.group_wait_too_short(history.group_wait)
+                && let Some(reason) = cluster.group_wait_too_short(webhook.group_wait)
             {
                 return Err(Error::GroupWaitShorterThanClusterWait {
-                    path: "history.group_wait".to_owned(),
-                    message: format!("route to the history webhook: {reason}"),
+                    path: format!("{option}.group_wait"),
+                    message: format!("route to the {option} webhook: {reason}"),
                 });
             }
-            let (route, receiver) = history_parts(history);
-            check_history(&route, &receiver)?;
+            let (route, receiver) = default_parts(name, webhook);
+            check_default(option, &route, &receiver)?;
             own.push(receiver);
-            history_route = Some(route);
+            default_routes.push(route);
         }
         check_group_by(&options.condition_group_by)?;
 
-        let test_slot = usize::from(history_route.is_some());
+        let test_slot = default_routes.len();
         let base_routes = std::mem::take(&mut config.route.routes);
-        let route_slot = match (options.base.is_some(), history_route) {
-            (false, None) => RouteSlot::Root(0),
-            (false, Some(history)) => {
-                config.route.routes.push(history);
-                RouteSlot::Root(1)
-            }
-            (true, None) => {
+        let has_defaults = !default_routes.is_empty();
+        config.route.routes = default_routes;
+        let route_slot = match (options.base.is_some(), has_defaults) {
+            (false, _) => RouteSlot::Root(test_slot),
+            (true, false) => {
                 config.route.routes = base_routes;
                 RouteSlot::Root(0)
             }
-            (true, Some(history)) => {
-                config.route.routes.push(history);
+            (true, true) => {
                 config.route.routes.push(Route {
                     routes: base_routes,
                     ..Route::default()
                 });
-                RouteSlot::Nested(1)
+                RouteSlot::Nested(test_slot)
             }
         };
         let receiver_slot = own.len();
@@ -342,36 +327,59 @@ impl Layout {
     }
 }
 
-/// The history route and receiver.
-fn history_parts(history: &HistoryWebhook) -> (Route, Receiver) {
+/// A default webhook's route and receiver.
+fn default_parts(name: &str, webhook: &DefaultWebhook) -> (Route, Receiver) {
     let route = Route {
-        receiver: Some(HISTORY_RECEIVER.to_owned()),
-        group_by: Some(history.group_by.clone()),
+        receiver: Some(name.to_owned()),
+        group_by: Some(webhook.group_by.clone()),
         r#continue: true,
-        group_wait: Some(history.group_wait),
-        group_interval: Some(history.group_interval),
-        repeat_interval: Some(history.repeat_interval),
+        group_wait: Some(webhook.group_wait),
+        group_interval: Some(webhook.group_interval),
+        repeat_interval: Some(webhook.repeat_interval),
         ..Route::default()
     };
-    let mut receiver = Receiver::new(HISTORY_RECEIVER);
+    let mut receiver = Receiver::new(name);
     receiver.webhook_configs.push(WebhookConfig {
-        url: Some(history.url.clone()),
-        max_alerts: (history.max_alerts != 0).then_some(history.max_alerts),
+        url: Some(webhook.url.clone()),
+        max_alerts: (webhook.max_alerts != 0).then_some(webhook.max_alerts),
         ..WebhookConfig::default()
     });
     (route, receiver)
 }
 
-/// Checks the history webhook's route and receiver on their own, so that a fault is
-/// reported against the option rather than the base configuration.
-fn check_history(route: &Route, receiver: &Receiver) -> Result<()> {
-    let mut probe = Config::new(Route::new(HISTORY_RECEIVER));
+/// Checks a default webhook's route and receiver on their own, so that a fault is
+/// reported against the option (`history`, `emitter`) rather than the base
+/// configuration.
+fn check_default(option: &str, route: &Route, receiver: &Receiver) -> Result<()> {
+    let mut probe = Config::new(Route::new(receiver.name.clone()));
     probe.route.routes.push(route.clone());
     probe.receivers.push(receiver.clone());
     check(&probe).map_err(|e| Error::InvalidOption {
-        path: "history".to_owned(),
+        path: option.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// Refuses a base configuration that defines a receiver the builder adds itself
+/// ([`RESERVED_RECEIVERS`]): it would replace the gateway's own receivers. (A base
+/// route naming one without defining it is already refused by the base's own check as
+/// an undefined receiver.)
+fn check_reserved_names(base: Option<&Config>) -> Result<()> {
+    let Some(base) = base else { return Ok(()) };
+    for (i, receiver) in base.receivers.iter().enumerate() {
+        if RESERVED_RECEIVERS.contains(&receiver.name.as_str()) {
+            return Err(Error::NameCollision {
+                path: format!("base.receivers[{i}]"),
+                message: format!(
+                    "receiver {:?} is reserved for the gateway's own receivers ({}); \
+                     rename it",
+                    receiver.name,
+                    RESERVED_RECEIVERS.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Checks `condition_group_by` as Alertmanager checks a route's `group_by`.

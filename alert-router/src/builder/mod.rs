@@ -10,8 +10,11 @@
 //!   `alert_condition_id="<id>"`, has `continue: true`, groups by
 //!   [`BuildOptions::condition_group_by`], and has one child per attached endpoint with
 //!   that attachment's throttle as timers;
-//! - a first route to the **history webhook** that sees every alert, when one is
-//!   configured ([`HistoryWebhook`]);
+//! - first, the **default webhooks**: a route to the history webhook
+//!   ([`BuildOptions::history`]), then one to the emitter ([`BuildOptions::emitter`]),
+//!   each when configured ([`DefaultWebhook`]); they have no matchers and continue, so
+//!   they see every alert, and a base configuration may neither define nor name their
+//!   receivers ([`RESERVED_RECEIVERS`]; refused with [`Error::NameCollision`]);
 //! - with [`BuildOptions::endpoint_tests`], one **endpoint test route** per endpoint
 //!   receiver the configuration holds ([`endpoint_test_route`]), sorted by endpoint id:
 //!   it matches `alert_endpoint_test="<endpoint id>"` ([`ENDPOINT_TEST_LABEL`]), sends to
@@ -60,15 +63,15 @@
 //! Layout of the root route's children (the same for every tenant of a builder; test
 //! routes only with [`BuildOptions::endpoint_tests`]):
 //!
-//! | base | history | children of the root |
-//! |------|---------|----------------------|
-//! | no   | no      | test routes, condition routes |
-//! | no   | yes     | history route, test routes, condition routes |
-//! | yes  | no      | test routes, condition routes, the base's routes |
-//! | yes  | yes     | history route, test routes, then one route without matchers holding the condition routes and the base's routes |
+//! | base | default webhooks | children of the root |
+//! |------|------------------|----------------------|
+//! | no   | none             | test routes, condition routes |
+//! | no   | some             | default routes, test routes, condition routes |
+//! | yes  | none             | test routes, condition routes, the base's routes |
+//! | yes  | some             | default routes, test routes, then one route without matchers holding the condition routes and the base's routes |
 //!
 //! The wrapper in the last row keeps the base's meaning: Alertmanager sends an alert to
-//! the root receiver only when no child route matched, and the history route matches
+//! the root receiver only when no child route matched, and a default route matches
 //! every alert; under the wrapper (which inherits everything from the root) an alert no
 //! base route takes still falls back to the base's root receiver, as it did before.
 //!
@@ -106,7 +109,7 @@
 //!
 //! ```
 //! use alert_core::AlertingSpec;
-//! use alert_router::builder::{Builder, BuildOptions, HistoryWebhook, TenantKey};
+//! use alert_router::builder::{Builder, BuildOptions, DefaultWebhook, TenantKey};
 //! use alert_router::config::Config;
 //!
 //! let spec: AlertingSpec = serde_json::from_str(r##"{
@@ -121,7 +124,7 @@
 //!     ]
 //! }"##)?;
 //! let options = BuildOptions {
-//!     history: Some(HistoryWebhook::new("http://127.0.0.1:9094/webhook")),
+//!     history: Some(DefaultWebhook::new("http://127.0.0.1:9094/webhook")),
 //!     ..BuildOptions::default()
 //! };
 //! let mut builder = Builder::from_spec(spec, options)?;
@@ -170,8 +173,8 @@ use route::{check_cluster_timing, write_route_item};
 
 pub use combined::CombinedConfig;
 pub use options::{
-    AlertmanagerVersion, BLACKHOLE_RECEIVER, BuildOptions, ENDPOINT_TEST_LABEL, HISTORY_RECEIVER,
-    HistoryWebhook,
+    AlertmanagerVersion, BLACKHOLE_RECEIVER, BuildOptions, DefaultWebhook, EMITTER_RECEIVER,
+    ENDPOINT_TEST_LABEL, HISTORY_RECEIVER, RESERVED_RECEIVERS,
 };
 pub use receiver::{endpoint_receiver, receiver_name};
 pub use route::{condition_matcher, condition_route, endpoint_test_route};

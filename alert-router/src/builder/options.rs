@@ -14,9 +14,17 @@ use crate::validate::ClusterTiming;
 /// `:` keeps it apart from every endpoint receiver (endpoint ids cannot contain one).
 pub const BLACKHOLE_RECEIVER: &str = "alert-router:blackhole";
 
-/// The receiver of the history webhook (see [`HistoryWebhook`]). The `:` keeps it apart
-/// from every endpoint receiver (endpoint ids cannot contain one).
+/// The receiver of the history webhook ([`BuildOptions::history`]). The `:` keeps it
+/// apart from every endpoint receiver (endpoint ids cannot contain one).
 pub const HISTORY_RECEIVER: &str = "alert-router:history";
+
+/// The receiver of the emitter webhook ([`BuildOptions::emitter`]). The `:` keeps it
+/// apart from every endpoint receiver (endpoint ids cannot contain one).
+pub const EMITTER_RECEIVER: &str = "alert-router:emitter";
+
+/// The receivers the builder adds itself, which a base configuration may neither define
+/// nor name in a route.
+pub const RESERVED_RECEIVERS: [&str; 3] = [BLACKHOLE_RECEIVER, HISTORY_RECEIVER, EMITTER_RECEIVER];
 
 /// The label of a synthetic alert that tests one endpoint: its value is the endpoint id,
 /// and with [`BuildOptions::endpoint_tests`] the alert goes to that endpoint's receiver
@@ -51,13 +59,16 @@ impl AlertmanagerVersion {
     }
 }
 
-/// The webhook to the alert-history service, and the timing of the route to it.
+/// A **default webhook**: one of the gateway's own receivers that every configuration
+/// sends every alert to (the history service, [`BuildOptions::history`], and the
+/// emitter, [`BuildOptions::emitter`]), and the timing of the route to it.
 ///
-/// The route is the first child of the root, has no matchers and `continue: true`, so
-/// it sees every alert (condition alerts, the base configuration's own alerts and the
-/// `Watchdog`). All four options are always written out, never inherited, because the
-/// history service reads them back: it infers "the pipeline was down" when two
-/// `Watchdog` notifications are further apart than `repeat_interval + group_interval`
+/// The route is among the first children of the root (history, then emitter), has no
+/// matchers and `continue: true`, so it sees every alert (condition alerts, the base
+/// configuration's own alerts and the `Watchdog`), and no route of a base configuration
+/// or of a condition comes before it to shadow it. All four options are always written
+/// out, never inherited, because the history service reads them back: it infers "the
+/// pipeline was down" when two `Watchdog` notifications are further apart than `repeat_interval + group_interval`
 /// (plus its own slack).
 ///
 /// The defaults group by every label (each alert is its own group, so each one's state
@@ -65,25 +76,25 @@ impl AlertmanagerVersion {
 /// are also the defaults of alert-history's heartbeat policy.
 ///
 /// ```
-/// use alert_router::builder::HistoryWebhook;
+/// use alert_router::builder::DefaultWebhook;
 ///
-/// let mut history = HistoryWebhook::new("http://127.0.0.1:9094/webhook");
+/// let mut history = DefaultWebhook::new("http://127.0.0.1:9094/webhook");
 /// assert_eq!(history.group_by, ["..."]);
 /// assert_eq!(history.repeat_interval.to_string(), "4h");
 /// history.repeat_interval = "15m".parse()?;
 /// # Ok::<(), alert_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryWebhook {
+pub struct DefaultWebhook {
     /// Where Alertmanager POSTs the notifications (`http` or `https`).
     pub url: String,
-    /// `group_by` of the history route; `["..."]` by default.
+    /// `group_by` of the route; `["..."]` by default.
     pub group_by: Vec<String>,
-    /// `group_wait` of the history route; 30s by default.
+    /// `group_wait` of the route; 30s by default.
     pub group_wait: Duration,
-    /// `group_interval` of the history route; 5m by default. Never zero.
+    /// `group_interval` of the route; 5m by default. Never zero.
     pub group_interval: Duration,
-    /// `repeat_interval` of the history route; 4h by default. Never zero.
+    /// `repeat_interval` of the route; 4h by default. Never zero.
     pub repeat_interval: Duration,
     /// `max_alerts` of the webhook; 0 (no limit) by default.
     pub max_alerts: u64,
@@ -103,10 +114,10 @@ const fn secs(s: u64) -> Duration {
     }
 }
 
-impl HistoryWebhook {
+impl DefaultWebhook {
     /// A history webhook posting to `url`, with the default grouping and timers.
-    pub fn new(url: impl Into<String>) -> HistoryWebhook {
-        HistoryWebhook {
+    pub fn new(url: impl Into<String>) -> DefaultWebhook {
+        DefaultWebhook {
             url: url.into(),
             group_by: vec![GROUP_BY_ALL.to_owned()],
             group_wait: DEFAULT_GROUP_WAIT,
@@ -120,13 +131,13 @@ impl HistoryWebhook {
 /// Everything a [`crate::builder::Builder`] needs besides conditions and endpoints.
 ///
 /// ```
-/// use alert_router::builder::{BuildOptions, HistoryWebhook};
+/// use alert_router::builder::{BuildOptions, DefaultWebhook};
 /// use alert_router::config::Config;
 /// use alert_router::validate::ClusterTiming;
 ///
 /// let options = BuildOptions {
 ///     base: Some(Config::from_yaml("route: {receiver: ops}\nreceivers: [{name: ops}]\n")?),
-///     history: Some(HistoryWebhook::new("http://127.0.0.1:9094/webhook")),
+///     history: Some(DefaultWebhook::new("http://127.0.0.1:9094/webhook")),
 ///     endpoint_tests: true,
 ///     cluster: Some(ClusterTiming::new(3)),
 ///     ..BuildOptions::default()
@@ -141,8 +152,13 @@ pub struct BuildOptions {
     /// root receiver stays the root receiver. Without one, the root receiver is
     /// [`BLACKHOLE_RECEIVER`].
     pub base: Option<Config>,
-    /// The history webhook, if alerts should also go to alert-history.
-    pub history: Option<HistoryWebhook>,
+    /// The history webhook, if alerts should also go to alert-history: the first route,
+    /// receiver [`HISTORY_RECEIVER`].
+    pub history: Option<DefaultWebhook>,
+    /// The emitter webhook, if alerts should also go to the gateway's emitter (message
+    /// cache, Kubernetes Events): the route after the history route, receiver
+    /// [`EMITTER_RECEIVER`].
+    pub emitter: Option<DefaultWebhook>,
     /// `group_by` of every condition route (its endpoint routes inherit it). The default,
     /// `["alert_condition_id"]`, makes one notification group per condition: all of a
     /// condition's firing alerts are notified together, and the attachment's throttle
@@ -178,6 +194,7 @@ impl Default for BuildOptions {
         BuildOptions {
             base: None,
             history: None,
+            emitter: None,
             condition_group_by: vec![CONDITION_ID_LABEL.to_owned()],
             target: AlertmanagerVersion::V0_25,
             endpoint_tests: false,

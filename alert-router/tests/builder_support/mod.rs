@@ -13,7 +13,7 @@ use alert_core::{
     EndpointId, EndpointKind, Severity, TenantId, Throttle, WebhookEndpoint,
 };
 use alert_router::builder::{
-    BLACKHOLE_RECEIVER, BuildOptions, HISTORY_RECEIVER, HistoryWebhook, TenantKey,
+    BLACKHOLE_RECEIVER, BuildOptions, DefaultWebhook, HISTORY_RECEIVER, TenantKey,
 };
 use alert_router::config::Config;
 use proptest::collection::vec;
@@ -179,7 +179,7 @@ pub fn options() -> impl Strategy<Value = BuildOptions> {
             |(base_text, history, condition_group_by, endpoint_tests)| BuildOptions {
                 base: base_text.map(base),
                 history: history.map(|(t, group_by)| {
-                    let mut h = HistoryWebhook::new("http://127.0.0.1:9/history");
+                    let mut h = DefaultWebhook::new("http://127.0.0.1:9/history");
                     h.group_by = vec![group_by.to_owned()];
                     if let Some(d) = t.group_wait {
                         h.group_wait = d;

@@ -31,7 +31,7 @@ use alert_gateway::data_plane::DataPlane;
 use alert_gateway::election::Elector;
 use alert_gateway::metrics::Metrics;
 use alert_gateway::store::{Key, Kind, Revision, SharedStore, sqlite::SqliteStore};
-use alert_router::builder::{BuildOptions, HistoryWebhook};
+use alert_router::builder::{BuildOptions, DefaultWebhook};
 use alert_router::rules::rule_files;
 use alert_testkit::{Alertmanager, Prometheus};
 use clap::Parser;
@@ -105,7 +105,7 @@ fn control_plane(
     let rules = PrometheusRules::new(prom.rules_dir(), &prom.base_url()).expect("rules");
     let options = ControlPlaneOptions {
         build: BuildOptions {
-            history: Some(HistoryWebhook::new("http://127.0.0.1:9/history")),
+            history: Some(DefaultWebhook::new("http://127.0.0.1:9/history")),
             endpoint_tests: true,
             ..BuildOptions::default()
         },

@@ -75,7 +75,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use alert_core::{AlertCondition, AlertEndpoint, AlertingSpec, Duration, redact_unexpected_values};
-use alert_router::builder::{BuildOptions, Builder, HistoryWebhook, TenantConfig, TenantKey};
+use alert_router::builder::{BuildOptions, Builder, DefaultWebhook, TenantConfig, TenantKey};
 use alert_router::config::Config;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -128,7 +128,7 @@ struct SpecFile {
 }
 
 /// `history_webhook`: a URL, or a mapping with the URL and the route's timing.
-struct HistorySpec(HistoryWebhook);
+struct HistorySpec(DefaultWebhook);
 
 /// The mapping form of `history_webhook`.
 #[derive(Deserialize)]
@@ -162,12 +162,12 @@ impl<'de> Deserialize<'de> for HistorySpec {
             }
 
             fn visit_str<E: de::Error>(self, url: &str) -> Result<HistorySpec, E> {
-                Ok(HistorySpec(HistoryWebhook::new(url)))
+                Ok(HistorySpec(DefaultWebhook::new(url)))
             }
 
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<HistorySpec, M::Error> {
                 let f = HistoryFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                let mut history = HistoryWebhook::new(f.url);
+                let mut history = DefaultWebhook::new(f.url);
                 if let Some(group_by) = f.group_by {
                     history.group_by = group_by;
                 }
