@@ -419,7 +419,7 @@ impl DataPlane {
                 Kind::Endpoint => spec.endpoints.push(decode(record)?),
                 Kind::Condition => spec.conditions.push(decode(record)?),
                 Kind::Slo => spec.slos.push(decode(record)?),
-                Kind::Tenant => {}
+                Kind::Tenant | Kind::Agent | Kind::Evaluation => {}
             }
         }
         Ok((state.revision, spec))

@@ -243,6 +243,34 @@ async fn renew(elector: Elector, term: u64, mut valid_from: Instant, lost: watch
     }
 }
 
+/// Marks one term of leadership of a deployment (`what`: "control plane",
+/// "evaluator"): `set(true)` when made, `set(false)` and a warning when dropped, however
+/// the leading future ends ([`run_while_leading`] drops it when the lead is lost).
+pub struct TermMark<'a> {
+    what: &'static str,
+    term: u64,
+    set: Box<dyn Fn(bool) + Send + Sync + 'a>,
+}
+
+impl<'a> TermMark<'a> {
+    /// Marks term `term` of `what` as leading.
+    pub fn new(what: &'static str, term: u64, set: impl Fn(bool) + Send + Sync + 'a) -> Self {
+        set(true);
+        TermMark {
+            what,
+            term,
+            set: Box::new(set),
+        }
+    }
+}
+
+impl Drop for TermMark<'_> {
+    fn drop(&mut self) {
+        (self.set)(false);
+        tracing::warn!(term = self.term, "{} no longer leads", self.what);
+    }
+}
+
 /// Runs `work` whenever this candidate leads, for as long as it leads; campaigns again
 /// after a loss. `work` gets the leadership (for its fence) and should return when
 /// [`Leadership::lost`] resolves; it is dropped (cancelled) when the lead is lost.

@@ -167,6 +167,40 @@ pub enum AlertmanagerTarget {
     },
 }
 
+impl AlertmanagerTarget {
+    /// The members a tenant's alerts go to. `no_tenant` starts the 409's message when
+    /// there is no tenant to address ("condition x is bound to no tenant").
+    pub(crate) fn scope(&self, tenant: Option<&TenantId>, no_tenant: &str) -> Result<Scope> {
+        match self {
+            AlertmanagerTarget::Shared(cluster) => Ok(Scope {
+                cluster: cluster.clone(),
+                tenant: tenant.cloned(),
+                tenant_label: tenant.cloned(),
+                what: "the shared Alertmanager".to_owned(),
+            }),
+            AlertmanagerTarget::PerTenant { client, unbound } => {
+                let t = tenant.or(unbound.as_ref()).ok_or_else(|| {
+                    Error::Conflict(format!(
+                        "{no_tenant}, and this gateway's Alertmanager keeps one configuration \
+                         per tenant (Cortex/Mimir) with no tenant configured for conditions \
+                         bound to none"
+                    ))
+                })?;
+                let member = client
+                    .for_tenant(t.as_str())
+                    .map_err(|e| backend("Alertmanager", e))?;
+                let cluster = Cluster::new(vec![member]).map_err(|e| backend("Alertmanager", e))?;
+                Ok(Scope {
+                    cluster,
+                    tenant: Some(t.clone()),
+                    tenant_label: None,
+                    what: format!("tenant {t}'s Alertmanager"),
+                })
+            }
+        }
+    }
+}
+
 /// Timeouts and polling of the functional APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FunctionalOptions {
@@ -225,40 +259,14 @@ impl Functional {
 
     /// The members a tenant's alerts go to. `no_tenant` starts the 409's message when
     /// there is no tenant to address ("condition x is bound to no tenant").
-    fn scope(&self, tenant: Option<&TenantId>, no_tenant: &str) -> Result<Scope> {
-        match &self.alertmanager {
-            AlertmanagerTarget::Shared(cluster) => Ok(Scope {
-                cluster: cluster.clone(),
-                tenant: tenant.cloned(),
-                tenant_label: tenant.cloned(),
-                what: "the shared Alertmanager".to_owned(),
-            }),
-            AlertmanagerTarget::PerTenant { client, unbound } => {
-                let t = tenant.or(unbound.as_ref()).ok_or_else(|| {
-                    Error::Conflict(format!(
-                        "{no_tenant}, and this gateway's Alertmanager keeps one configuration \
-                         per tenant (Cortex/Mimir) with no tenant configured for conditions \
-                         bound to none"
-                    ))
-                })?;
-                let member = client
-                    .for_tenant(t.as_str())
-                    .map_err(|e| backend("Alertmanager", e))?;
-                let cluster = Cluster::new(vec![member]).map_err(|e| backend("Alertmanager", e))?;
-                Ok(Scope {
-                    cluster,
-                    tenant: Some(t.clone()),
-                    tenant_label: None,
-                    what: format!("tenant {t}'s Alertmanager"),
-                })
-            }
-        }
+    pub(crate) fn scope(&self, tenant: Option<&TenantId>, no_tenant: &str) -> Result<Scope> {
+        self.alertmanager.scope(tenant, no_tenant)
     }
 }
 
 /// The members serving one tenant, and how its alerts are told apart.
-struct Scope {
-    cluster: Cluster,
+pub(crate) struct Scope {
+    pub(crate) cluster: Cluster,
     /// The tenant the backend addresses or the alerts carry (for Prometheus and metrics).
     tenant: Option<TenantId>,
     /// The tenant label alerts carry (a shared Alertmanager only).

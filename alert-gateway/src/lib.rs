@@ -1,7 +1,8 @@
 //! The alerting gateway: the deployments of Opni's alerting design in one crate and one
 //! binary (`alert-gateway`).
 //!
-//! This version has the **data plane**, the **control plane**, the **emitter** and the
+//! This version has the **data plane**, the **control plane**, the **evaluator**, the
+//! **emitter** and the
 //! coordination every deployment needs:
 //! - [`store`]: the revisioned [`store::ConfigStore`] of endpoints, conditions and SLOs
 //!   (compare-and-set writes, atomic transactions, watches from a revision, leases), with
@@ -16,6 +17,9 @@
 //!   configuration live from the store (incremental, confirmed live, bad documents
 //!   quarantined, fenced reports per tenant); [`functional`]: silences, condition status
 //!   and endpoint test notifications through Alertmanager and Prometheus;
+//! - [`evaluator`]: agents' heartbeats and the conditions the gateway evaluates itself
+//!   (agent disconnect, component health), as alerts in the tenant's Alertmanager, with
+//!   timers kept in the store across failovers;
 //! - [`emitter`]: Alertmanager's webhook into a message cache and [`kube_events`]
 //!   (notifications as Kubernetes Events).
 //!
@@ -53,6 +57,7 @@ pub mod data_plane;
 pub mod election;
 pub mod emitter;
 pub mod error;
+pub mod evaluator;
 pub mod functional;
 pub mod kube_events;
 pub mod logging;

@@ -38,6 +38,17 @@ pub struct Metrics {
     watchers: AtomicI64,
     revision: AtomicU64,
     control_plane: Mutex<ControlPlaneMetrics>,
+    evaluator: Mutex<EvaluatorMetrics>,
+}
+
+#[derive(Debug, Default)]
+struct EvaluatorMetrics {
+    leader: bool,
+    pending: usize,
+    firing: usize,
+    /// Alerts posted, by firing (true) or resolved.
+    alerts: [u64; 2],
+    send_failures: u64,
 }
 
 /// Buckets of the control plane's time to live: from a change arriving to it being seen
@@ -87,6 +98,37 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .leader = leads;
+    }
+
+    /// Whether this replica's evaluator leads.
+    pub fn evaluator_leader(&self, leads: bool) {
+        self.evaluator
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .leader = leads;
+    }
+
+    /// The evaluator's subjects pending and firing after a pass.
+    pub fn evaluator_subjects(&self, pending: usize, firing: usize) {
+        let mut m = self.evaluator.lock().unwrap_or_else(|e| e.into_inner());
+        m.pending = pending;
+        m.firing = firing;
+    }
+
+    /// The evaluator posted an alert (firing or resolved).
+    pub fn evaluator_alert(&self, firing: bool) {
+        self.evaluator
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .alerts[usize::from(firing)] += 1;
+    }
+
+    /// A post of the evaluator's alerts failed.
+    pub fn evaluator_send_failure(&self) {
+        self.evaluator
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send_failures += 1;
     }
 
     /// A change went live `took` after it arrived.
@@ -235,6 +277,31 @@ impl Metrics {
             cp.fenced
         );
         drop(cp);
+        let ev = self.evaluator.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = write!(
+            out,
+            "# HELP alert_gateway_evaluator_leader Whether this replica's evaluator leads (1) or waits (0).\n\
+             # TYPE alert_gateway_evaluator_leader gauge\n\
+             alert_gateway_evaluator_leader {}\n\
+             # HELP alert_gateway_evaluator_subjects Subjects (agents, components) of the evaluator's conditions by state, after the last pass.\n\
+             # TYPE alert_gateway_evaluator_subjects gauge\n\
+             alert_gateway_evaluator_subjects{{state=\"pending\"}} {}\n\
+             alert_gateway_evaluator_subjects{{state=\"firing\"}} {}\n\
+             # HELP alert_gateway_evaluator_alerts_total Alerts the evaluator posted, firing or resolved.\n\
+             # TYPE alert_gateway_evaluator_alerts_total counter\n\
+             alert_gateway_evaluator_alerts_total{{state=\"firing\"}} {}\n\
+             alert_gateway_evaluator_alerts_total{{state=\"resolved\"}} {}\n\
+             # HELP alert_gateway_evaluator_send_failures_total Posts of the evaluator's alerts that failed (retried next pass).\n\
+             # TYPE alert_gateway_evaluator_send_failures_total counter\n\
+             alert_gateway_evaluator_send_failures_total {}\n",
+            u8::from(ev.leader),
+            ev.pending,
+            ev.firing,
+            ev.alerts[1],
+            ev.alerts[0],
+            ev.send_failures
+        );
+        drop(ev);
         out
     }
 }

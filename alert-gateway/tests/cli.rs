@@ -75,8 +75,21 @@ fn bad_flags_are_refused_with_the_reason() {
                 "evaluator".into(),
                 "--store".into(),
                 db.clone(),
+                "--evaluator.resend".into(),
+                "soon".into(),
             ],
-            "runs only data-plane, control-plane, emitter",
+            "--evaluator.resend \"soon\"",
+        ),
+        (
+            vec![
+                "--target".into(),
+                "evaluator".into(),
+                "--store".into(),
+                db.clone(),
+                "--evaluator.graph".into(),
+                "/nonexistent/graph.yml".into(),
+            ],
+            "--evaluator.graph /nonexistent/graph.yml",
         ),
         (
             vec![

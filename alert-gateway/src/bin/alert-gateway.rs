@@ -16,6 +16,7 @@ use alert_gateway::api::{self, ApiOptions};
 use alert_gateway::control_plane::{self, AlertmanagerSink, ControlPlane, ControlPlaneOptions};
 use alert_gateway::election::Elector;
 use alert_gateway::emitter::{self, EmitterOptions};
+use alert_gateway::evaluator::{self, Evaluator, EvaluatorOptions, GraphOptions};
 use alert_gateway::functional::{self, AlertmanagerTarget, Functional, PrometheusApi};
 use alert_gateway::kube_events::{EventRecorder, ObjectReference, Reporter};
 use alert_gateway::logging::{self, LogFormat};
@@ -29,16 +30,14 @@ use clap::Parser;
 /// The deployments of the gateway.
 const TARGETS: [&str; 4] = ["data-plane", "control-plane", "evaluator", "emitter"];
 
-/// The deployments this version can run.
-const AVAILABLE: [&str; 3] = ["data-plane", "control-plane", "emitter"];
-
 #[derive(Debug, Parser)]
 #[command(
     name = "alert-gateway",
     version,
     about = "The alerting gateway: a data plane of endpoints, conditions and SLOs, the \
-             control plane that keeps rules and Alertmanager configurations live, and the \
-             emitter, in one binary."
+             control plane that keeps rules and Alertmanager configurations live, the \
+             evaluator of agent heartbeats and component health, and the emitter, in one \
+             binary."
 )]
 struct Args {
     /// Which deployments to run: `all`, or a comma list of data-plane, control-plane,
@@ -92,6 +91,33 @@ struct Args {
     emitter_regarding: String,
     #[command(flatten)]
     control_plane: ControlPlaneArgs,
+    #[command(flatten)]
+    evaluator: EvaluatorArgs,
+}
+
+/// The evaluator's flags. Its alerts go to the Alertmanager the control plane's
+/// --alertmanager.* flags name.
+#[derive(Debug, clap::Args)]
+struct EvaluatorArgs {
+    /// This replica's name in the evaluator's election (default: host name and pid).
+    #[arg(long = "evaluator.replica")]
+    evaluator_replica: Option<String>,
+    /// The evaluator's lease: a dead leader is replaced within it.
+    #[arg(long = "evaluator.lease-ttl", default_value = "5s")]
+    evaluator_lease_ttl: String,
+    /// The longest pause between passes (deadlines and store changes wake it sooner).
+    #[arg(long = "evaluator.interval", default_value = "1s")]
+    evaluator_interval: String,
+    /// How often a firing alert is posted again (its endsAt is four of these ahead).
+    #[arg(long = "evaluator.resend", default_value = "1m")]
+    evaluator_resend: String,
+    /// A health graph (alert-health-graph's YAML) whose nodes component_health
+    /// conditions may name.
+    #[arg(long = "evaluator.graph", value_name = "FILE")]
+    evaluator_graph: Option<PathBuf>,
+    /// How often the health graph is evaluated.
+    #[arg(long = "evaluator.graph-interval", default_value = "30s")]
+    evaluator_graph_interval: String,
 }
 
 /// The control plane's flags.
@@ -167,6 +193,15 @@ struct ControlPlaneArgs {
     /// /api/v1/emitter/webhook on --listen (an unspecified address becomes 127.0.0.1).
     #[arg(long = "emitter.url", value_name = "URL")]
     emitter_url: Option<String>,
+    /// group_wait of the routes to the default webhooks (history, emitter).
+    #[arg(long = "default-webhooks.group-wait", default_value = "30s")]
+    default_group_wait: String,
+    /// group_interval of the routes to the default webhooks.
+    #[arg(long = "default-webhooks.group-interval", default_value = "5m")]
+    default_group_interval: String,
+    /// repeat_interval of the routes to the default webhooks.
+    #[arg(long = "default-webhooks.repeat-interval", default_value = "4h")]
+    default_repeat_interval: String,
     /// This replica's name in the control plane's election (default: host name and pid).
     #[arg(long = "control-plane.replica")]
     control_plane_replica: Option<String>,
@@ -242,11 +277,29 @@ fn control_plane_options(
         endpoint_tests: true,
         ..BuildOptions::default()
     };
+    let timer = |flag: &str, value: &str| {
+        value
+            .parse::<alert_core::Duration>()
+            .map_err(|e| format!("--{flag} {value:?}: {e}"))
+    };
+    let webhook = |url: String| -> Result<DefaultWebhook, String> {
+        let mut webhook = DefaultWebhook::new(url);
+        webhook.group_wait = timer("default-webhooks.group-wait", &args.default_group_wait)?;
+        webhook.group_interval = timer(
+            "default-webhooks.group-interval",
+            &args.default_group_interval,
+        )?;
+        webhook.repeat_interval = timer(
+            "default-webhooks.repeat-interval",
+            &args.default_repeat_interval,
+        )?;
+        Ok(webhook)
+    };
     if let Some(url) = &args.history_url {
-        build.history = Some(DefaultWebhook::new(url.clone()));
+        build.history = Some(webhook(url.clone())?);
     }
     if let Some(url) = args.emitter_url.clone().or(own_emitter) {
-        build.emitter = Some(DefaultWebhook::new(url));
+        build.emitter = Some(webhook(url)?);
     }
     if let Some(path) = &args.alertmanager_base_config {
         let text = std::fs::read_to_string(path)
@@ -474,7 +527,7 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 
 fn targets(spec: &str) -> Result<Vec<&'static str>, String> {
     if spec == "all" {
-        return Ok(AVAILABLE.to_vec());
+        return Ok(TARGETS.to_vec());
     }
     let mut out = Vec::new();
     for part in spec.split(',').map(str::trim) {
@@ -484,13 +537,6 @@ fn targets(spec: &str) -> Result<Vec<&'static str>, String> {
                 TARGETS.join(", ")
             ));
         };
-        if !AVAILABLE.contains(target) {
-            return Err(format!(
-                "--target {target}: this version of alert-gateway runs only {} (the {target} \
-                 deployment is not built yet)",
-                AVAILABLE.join(", ")
-            ));
-        }
         if !out.contains(target) {
             out.push(*target);
         }
@@ -502,9 +548,10 @@ fn main() -> ExitCode {
     // The routes are listed after the flags.
     let command = <Args as clap::CommandFactory>::command()
         .after_help(format!(
-            "The data plane's HTTP API:\n{}\nThe control plane's:\n  GET    /api/v1/tenants[/{{tenant}}]             the control plane's report on each tenant\n{}",
+            "The data plane's HTTP API:\n{}\nThe control plane's:\n  GET    /api/v1/tenants[/{{tenant}}]             the control plane's report on each tenant\n{}\nThe evaluator's:\n{}",
             api::ROUTES,
-            functional::ROUTES
+            functional::ROUTES,
+            evaluator::ROUTES
         ));
     let matches = command.get_matches();
     let args = match <Args as clap::FromArgMatches>::from_arg_matches(&matches) {
@@ -642,6 +689,46 @@ async fn run(args: Args) -> Result<(), String> {
             let functional = Functional::new(Arc::clone(&store), target, prometheus);
             routes = routes.merge(functional::routes(Arc::new(functional)));
         }
+    }
+    if targets.contains(&"evaluator") {
+        let ev = &args.evaluator;
+        let graph = match &ev.evaluator_graph {
+            None => None,
+            Some(path) => Some(GraphOptions {
+                text: std::fs::read_to_string(path)
+                    .map_err(|e| format!("--evaluator.graph {}: {e}", path.display()))?,
+                file: path.display().to_string(),
+                interval: duration("evaluator.graph-interval", &ev.evaluator_graph_interval)?,
+            }),
+        };
+        let options = EvaluatorOptions {
+            interval: duration("evaluator.interval", &ev.evaluator_interval)?,
+            resend: duration("evaluator.resend", &ev.evaluator_resend)?,
+            graph,
+        };
+        let holder = ev
+            .evaluator_replica
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", host_name(), std::process::id()));
+        let ttl = duration("evaluator.lease-ttl", &ev.evaluator_lease_ttl)?;
+        let elector = Elector::new(Arc::clone(&store), evaluator::ELECTION, &holder, ttl)
+            .map_err(|e| format!("--evaluator.lease-ttl: {e}"))?;
+        let target = functional_target(&args.control_plane)?;
+        tracing::info!(replica = %holder, alertmanager = target.is_some(), "evaluator campaigning");
+        let evaluator = Evaluator::start(
+            Arc::clone(&store),
+            target,
+            options,
+            Arc::clone(&metrics),
+            holder,
+        );
+        let running = Arc::clone(&evaluator);
+        tokio::spawn(async move {
+            if let Err(e) = running.run(elector).await {
+                tracing::error!(error = %e, "the evaluator stopped: elections failed");
+            }
+        });
+        routes = routes.merge(evaluator::routes(evaluator));
     }
     let ready_store = targets.contains(&"data-plane").then(|| Arc::clone(&store));
     let app = api::guarded(routes, options, ready_store);

@@ -58,7 +58,7 @@ use alert_router::rules::{RuleFile, RuleGroup, condition_group, slo_group};
 use futures::{FutureExt, StreamExt};
 use tokio::time::{Instant, sleep, sleep_until};
 
-use crate::election::{Elector, Leadership, run_while_leading};
+use crate::election::{Elector, Leadership, TermMark, run_while_leading};
 use crate::metrics::Metrics;
 use crate::store::{Event, Expect, Key, Kind, Op, Revision, SharedStore, StoreError, Txn};
 
@@ -213,12 +213,9 @@ impl ControlPlane {
     /// Reconciles for one term of leadership; returns when the lead is lost.
     pub async fn lead(&self, lead: Arc<Leadership>) {
         tracing::info!(term = lead.term(), holder = %self.holder, "control plane leads");
-        self.metrics.control_plane_leader(true);
-        // `run_while_leading` drops this future when the lead is lost: the guard says so.
-        let _leading = LeadingGuard {
-            metrics: &self.metrics,
-            term: lead.term(),
-        };
+        let _leading = TermMark::new("control plane", lead.term(), |leads| {
+            self.metrics.control_plane_leader(leads);
+        });
         let mut pause = Duration::from_millis(200);
         while lead.is_current() {
             let builder = match Builder::new(self.options.build.clone()) {
@@ -238,19 +235,6 @@ impl ControlPlane {
                 }
             }
         }
-    }
-}
-
-/// Marks the end of a term of leadership, however the leading future ends.
-struct LeadingGuard<'a> {
-    metrics: &'a Metrics,
-    term: u64,
-}
-
-impl Drop for LeadingGuard<'_> {
-    fn drop(&mut self) {
-        self.metrics.control_plane_leader(false);
-        tracing::warn!(term = self.term, "control plane no longer leads");
     }
 }
 
@@ -445,7 +429,7 @@ impl<'a> Term<'a> {
     fn on_event(&mut self, event: Event, arrived: Instant) {
         self.revision = self.revision.max(event.revision);
         self.plane.metrics.revision(event.revision);
-        if event.key.kind == Kind::Tenant {
+        if !event.key.kind.is_spec() {
             return;
         }
         // A new value supersedes a quarantined one.
@@ -613,7 +597,7 @@ impl<'a> Term<'a> {
                     touched.insert(t);
                 }
             }
-            Kind::Tenant => {}
+            Kind::Tenant | Kind::Agent | Kind::Evaluation => {}
         }
         Ok(touched)
     }

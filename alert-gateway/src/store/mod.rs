@@ -64,22 +64,44 @@ pub enum Kind {
     /// ([`crate::control_plane::TenantReport`]), written by the leader under its fence.
     /// Not part of a spec.
     Tenant,
+    /// An agent's last heartbeat and reported capabilities
+    /// ([`crate::evaluator::AgentRecord`]), id `<tenant>:<agent>`. Not part of a spec.
+    Agent,
+    /// The evaluator's state of one condition and subject
+    /// ([`crate::evaluator::SubjectState`]), written by the leader under its fence. Not
+    /// part of a spec.
+    Evaluation,
 }
 
 impl Kind {
     /// The kinds a spec holds, in the order a spec lists them.
     pub const ALL: [Kind; 3] = [Kind::Endpoint, Kind::Condition, Kind::Slo];
 
-    /// Every kind, the spec's and the control plane's.
-    pub const EVERY: [Kind; 4] = [Kind::Endpoint, Kind::Condition, Kind::Slo, Kind::Tenant];
+    /// Every kind: the spec's, the control plane's and the evaluator's.
+    pub const EVERY: [Kind; 6] = [
+        Kind::Endpoint,
+        Kind::Condition,
+        Kind::Slo,
+        Kind::Tenant,
+        Kind::Agent,
+        Kind::Evaluation,
+    ];
 
-    /// The collection name: `endpoints`, `conditions`, `slos`, `tenants`.
+    /// Whether a spec holds documents of this kind ([`Kind::ALL`]).
+    pub fn is_spec(self) -> bool {
+        Kind::ALL.contains(&self)
+    }
+
+    /// The collection name: `endpoints`, `conditions`, `slos`, `tenants`, `agents`,
+    /// `evaluations`.
     pub fn collection(self) -> &'static str {
         match self {
             Kind::Endpoint => "endpoints",
             Kind::Condition => "conditions",
             Kind::Slo => "slos",
             Kind::Tenant => "tenants",
+            Kind::Agent => "agents",
+            Kind::Evaluation => "evaluations",
         }
     }
 
