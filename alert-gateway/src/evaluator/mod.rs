@@ -62,6 +62,9 @@ pub const ELECTION: &str = "evaluator";
 /// Writes per store transaction (etcd refuses more than 128 operations in one).
 const OPS_PER_TXN: usize = 100;
 
+/// How long the leader lets store changes gather before a pass.
+const CHANGE_SETTLE: Duration = Duration::from_millis(250);
+
 /// How the evaluator works.
 #[derive(Debug, Clone)]
 pub struct EvaluatorOptions {
@@ -410,8 +413,11 @@ impl Term<'_> {
                 () = &mut lost => return Ok(()),
                 () = tokio::time::sleep(wait) => {}
                 () = &mut changed => {
-                    // Let a burst of changes (heartbeats) settle into one pass.
-                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    // Let a burst of changes (heartbeats) settle into one pass. A
+                    // change never makes a deadline come sooner (a heartbeat moves its
+                    // agent's later), so this delays only resolutions and new
+                    // conditions, never a detection: deadlines wake the loop above.
+                    tokio::time::sleep(CHANGE_SETTLE).await;
                 }
             }
         }
