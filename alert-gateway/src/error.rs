@@ -38,6 +38,22 @@ pub enum Error {
     /// answered, URLs redacted (502).
     #[error("{0}")]
     Backend(String),
+    /// The alerting cluster driver ([`crate::backend`]) could not do something to one of
+    /// its members (start it, stop it, write its configuration, pick its ports) or to the
+    /// cluster as a whole (`member` is `None`: no binary, an unusable data directory)
+    /// (502).
+    #[error(
+        "alerting cluster{}: {action}: {reason}",
+        member.as_ref().map(|m| format!(" member {m}")).unwrap_or_default()
+    )]
+    Cluster {
+        /// The member (`controller-0`, `worker-2`), or `None` for the whole cluster.
+        member: Option<String>,
+        /// What was being done (`start`, `write alertmanager.yml`, `find the binary`).
+        action: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -49,7 +65,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::PreconditionFailed { .. } => 412,
             Error::Conflict(_) => 409,
-            Error::Backend(_) => 502,
+            Error::Backend(_) | Error::Cluster { .. } => 502,
             Error::Store(e) => match e {
                 StoreError::Conflict { .. } => 412,
                 StoreError::Changed { .. } => 409,

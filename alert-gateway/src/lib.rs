@@ -21,7 +21,10 @@
 //!   (agent disconnect, component health), as alerts in the tenant's Alertmanager, with
 //!   timers kept in the store across failovers;
 //! - [`emitter`]: Alertmanager's webhook into a message cache and [`kube_events`]
-//!   (notifications as Kubernetes Events).
+//!   (notifications as Kubernetes Events);
+//! - [`backend`]: the Alerting Cluster the gateway runs (the [`backend::Backend`] trait;
+//!   [`backend::LocalCluster`] supervises child Alertmanager processes, scales workers
+//!   and is the control plane's configuration target).
 //!
 //! ```
 //! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -52,6 +55,7 @@
 //! ```
 
 pub mod api;
+pub mod backend;
 pub mod control_plane;
 pub mod data_plane;
 pub mod election;

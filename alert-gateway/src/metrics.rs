@@ -39,6 +39,8 @@ pub struct Metrics {
     revision: AtomicU64,
     control_plane: Mutex<ControlPlaneMetrics>,
     evaluator: Mutex<EvaluatorMetrics>,
+    /// Series rendered elsewhere (the alerting backend's), by source, appended as they are.
+    extra: Mutex<BTreeMap<&'static str, String>>,
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +100,15 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .leader = leads;
+    }
+
+    /// Replaces the series `source` contributes (complete `# HELP`/`# TYPE` blocks in the
+    /// text format), appended to every rendering.
+    pub fn set_extra(&self, source: &'static str, text: String) {
+        self.extra
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(source, text);
     }
 
     /// Whether this replica's evaluator leads.
@@ -302,6 +313,14 @@ impl Metrics {
             ev.send_failures
         );
         drop(ev);
+        for text in self
+            .extra
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+        {
+            out.push_str(text);
+        }
         out
     }
 }

@@ -71,6 +71,33 @@ fn bad_flags_are_refused_with_the_reason() {
         ),
         (
             vec![
+                "--store".into(),
+                db.clone(),
+                "--backend".into(),
+                "kubernetes".into(),
+            ],
+            "--backend \"kubernetes\": expected local or none",
+        ),
+        (
+            vec![
+                "--store".into(),
+                db.clone(),
+                "--backend.peer-timeout".into(),
+                "soon".into(),
+            ],
+            "--backend.peer-timeout \"soon\"",
+        ),
+        (
+            vec![
+                "--store".into(),
+                db.clone(),
+                "--backend.workers".into(),
+                "100".into(),
+            ],
+            "--backend.workers: 100 is out of range",
+        ),
+        (
+            vec![
                 "--target".into(),
                 "evaluator".into(),
                 "--store".into(),

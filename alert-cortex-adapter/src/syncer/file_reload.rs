@@ -248,7 +248,7 @@ static TEMP_FILES: AtomicU64 = AtomicU64::new(0);
 /// flushed to disk, renamed over the target. The temporary file's name is unique to the
 /// call (`.{name}.tmp-{pid}-{n}`), so concurrent writes of one path do not collide: the
 /// last rename wins. It is removed when the write fails.
-pub(crate) async fn write_atomic(path: &Path, content: &str) -> Result<()> {
+pub async fn write_atomic(path: &Path, content: &str) -> Result<()> {
     use tokio::io::AsyncWriteExt;
     let io = |e: std::io::Error, p: &Path| Error::Io {
         path: p.display().to_string(),

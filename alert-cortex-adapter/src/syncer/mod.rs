@@ -33,8 +33,7 @@ use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 
 pub use cortex::CortexBackend;
-pub(crate) use file_reload::write_atomic;
-pub use file_reload::{FileReloadBackend, FileTarget};
+pub use file_reload::{FileReloadBackend, FileTarget, write_atomic};
 
 /// One tenant's desired configuration: the syncer's input.
 ///

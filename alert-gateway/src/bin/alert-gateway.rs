@@ -13,6 +13,7 @@ use alert_cortex_adapter::{
     PrometheusRules, RuleBackend, RulerApi,
 };
 use alert_gateway::api::{self, ApiOptions};
+use alert_gateway::backend::{self, Backend, LocalCluster, LocalOptions, MemberlistSettings};
 use alert_gateway::control_plane::{self, AlertmanagerSink, ControlPlane, ControlPlaneOptions};
 use alert_gateway::election::Elector;
 use alert_gateway::emitter::{self, EmitterOptions};
@@ -93,6 +94,110 @@ struct Args {
     control_plane: ControlPlaneArgs,
     #[command(flatten)]
     evaluator: EvaluatorArgs,
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+/// The alerting backend's flags: the Alertmanager cluster the gateway runs itself when
+/// no --alertmanager.url names one.
+#[derive(Debug, clap::Args)]
+struct BackendArgs {
+    /// local: run the Alertmanager cluster as child processes when the control plane or
+    /// the evaluator runs and no --alertmanager.url is given; none: run nothing.
+    #[arg(long = "backend", default_value = "local")]
+    backend: String,
+    /// Where the members keep their configuration, silences and notification log.
+    #[arg(long = "backend.data-dir", default_value = "./data/alerting-cluster")]
+    data_dir: PathBuf,
+    /// The Alertmanager binary (default: alertmanager or prometheus-alertmanager on PATH).
+    #[arg(long = "backend.binary", value_name = "FILE")]
+    binary: Option<PathBuf>,
+    /// Controller members (they advertise; workers join them).
+    #[arg(long = "backend.controllers", default_value_t = 1)]
+    controllers: usize,
+    /// Worker members at start (PUT /api/v1/backend/workers scales them).
+    #[arg(long = "backend.workers", default_value_t = 2)]
+    workers: usize,
+    /// The members' --cluster.gossip-interval.
+    #[arg(long = "backend.gossip-interval", default_value = "200ms")]
+    gossip_interval: String,
+    /// The members' --cluster.pushpull-interval.
+    #[arg(long = "backend.pushpull-interval", default_value = "1m")]
+    pushpull_interval: String,
+    /// The members' --cluster.peer-timeout; with the member count it sets the shortest
+    /// group_wait the control plane accepts.
+    #[arg(long = "backend.peer-timeout", default_value = "15s")]
+    peer_timeout: String,
+    /// The members' --cluster.settle-timeout.
+    #[arg(long = "backend.settle-timeout", default_value = "1m")]
+    settle_timeout: String,
+}
+
+/// The local Alertmanager cluster's options, if this process should run one.
+fn local_options(args: &Args, targets: &[&str]) -> Result<Option<LocalOptions>, String> {
+    let wanted = targets
+        .iter()
+        .any(|t| *t == "control-plane" || *t == "evaluator")
+        && args.control_plane.alertmanager_url.is_empty();
+    match args.backend.backend.as_str() {
+        "none" => return Ok(None),
+        "local" if wanted => {}
+        "local" => return Ok(None),
+        other => return Err(format!("--backend {other:?}: expected local or none")),
+    }
+    let b = &args.backend;
+    let timer = |flag: &str, value: &str| {
+        value
+            .parse::<alert_core::Duration>()
+            .map_err(|e| format!("--{flag} {value:?}: {e}"))
+    };
+    if b.controllers == 0 {
+        return Err("--backend.controllers 0: at least one controller is needed".into());
+    }
+    backend::check_workers(b.workers as u64).map_err(|e| format!("--backend.{e}"))?;
+    Ok(Some(LocalOptions {
+        data_dir: b.data_dir.clone(),
+        binary: b.binary.clone(),
+        controllers: b.controllers,
+        workers: b.workers,
+        memberlist: MemberlistSettings {
+            gossip_interval: timer("backend.gossip-interval", &b.gossip_interval)?,
+            pushpull_interval: timer("backend.pushpull-interval", &b.pushpull_interval)?,
+            peer_timeout: timer("backend.peer-timeout", &b.peer_timeout)?,
+            settle_timeout: timer("backend.settle-timeout", &b.settle_timeout)?,
+        },
+        ..LocalOptions::default()
+    }))
+}
+
+/// The evaluator's options from its flags.
+fn evaluator_options(ev: &EvaluatorArgs) -> Result<EvaluatorOptions, String> {
+    let graph = match &ev.evaluator_graph {
+        None => None,
+        Some(path) => Some(GraphOptions {
+            text: std::fs::read_to_string(path)
+                .map_err(|e| format!("--evaluator.graph {}: {e}", path.display()))?,
+            file: path.display().to_string(),
+            interval: duration("evaluator.graph-interval", &ev.evaluator_graph_interval)?,
+        }),
+    };
+    Ok(EvaluatorOptions {
+        interval: duration("evaluator.interval", &ev.evaluator_interval)?,
+        resend: duration("evaluator.resend", &ev.evaluator_resend)?,
+        graph,
+    })
+}
+
+/// Keeps the backend's series in the gateway's metrics.
+async fn backend_metrics(backend: Arc<dyn Backend>, metrics: Arc<Metrics>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        match backend.status().await {
+            Ok(status) => metrics.set_extra("backend", backend::render_metrics(&status)),
+            Err(e) => tracing::warn!(error = %e, "the alerting backend's status could not be read"),
+        }
+    }
 }
 
 /// The evaluator's flags. Its alerts go to the Alertmanager the control plane's
@@ -272,6 +377,7 @@ fn alertmanager_client(url: &str) -> Result<AlertmanagerClient, String> {
 fn control_plane_options(
     args: &ControlPlaneArgs,
     own_emitter: Option<String>,
+    local: Option<&LocalCluster>,
 ) -> Result<ControlPlaneOptions, String> {
     let mut build = BuildOptions {
         endpoint_tests: true,
@@ -318,9 +424,14 @@ fn control_plane_options(
             peer_timeout,
             peers: members.max(1),
         });
+    } else if let (Some(local), 0) = (local, members) {
+        build.cluster = Some(local.cluster_timing());
     }
     let alertmanager = match (args.alertmanager_backend.as_str(), members) {
-        (_, 0) => None,
+        (_, 0) => local.map(|local| AlertmanagerSink::Shared {
+            backend: local.config_backend(),
+            members: local.alertmanager_urls(),
+        }),
         ("alertmanager", _) => {
             let files = &args.alertmanager_config_file;
             if files.is_empty() || (files.len() != 1 && files.len() != members) {
@@ -485,9 +596,21 @@ fn default_tenant(args: &ControlPlaneArgs) -> Result<Option<TenantId>, String> {
 
 /// Where the functional APIs (silences, status, test notifications) act: the members of
 /// a vanilla cluster, or Cortex's/Mimir's per-tenant API.
-fn functional_target(args: &ControlPlaneArgs) -> Result<Option<AlertmanagerTarget>, String> {
+fn functional_target(
+    args: &ControlPlaneArgs,
+    local: Option<&LocalCluster>,
+) -> Result<Option<AlertmanagerTarget>, String> {
     if args.alertmanager_url.is_empty() {
-        return Ok(None);
+        let Some(local) = local else {
+            return Ok(None);
+        };
+        let members = local
+            .alertmanager_urls()
+            .iter()
+            .map(|u| alertmanager_client(u))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cluster = Cluster::new(members).map_err(|e| e.to_string())?;
+        return Ok(Some(AlertmanagerTarget::Shared(cluster)));
     }
     match args.alertmanager_backend.as_str() {
         "alertmanager" => {
@@ -610,6 +733,34 @@ async fn run(args: Args) -> Result<(), String> {
         metrics: Arc::clone(&metrics),
     };
     let mut routes = axum::Router::new();
+    // Every flag is checked before anything starts.
+    let local_options = local_options(&args, &targets)?;
+    let evaluator_options = targets
+        .contains(&"evaluator")
+        .then(|| evaluator_options(&args.evaluator))
+        .transpose()?;
+    let own_emitter = targets
+        .contains(&"emitter")
+        .then(|| own_url(args.listen, emitter::WEBHOOK_PATH));
+    if targets.contains(&"control-plane") {
+        control_plane_options(&args.control_plane, own_emitter.clone(), None)?;
+    }
+    let local = match local_options {
+        None => None,
+        Some(options) => {
+            let data_dir = options.data_dir.display().to_string();
+            let cluster = LocalCluster::start(options)
+                .await
+                .map_err(|e| format!("--backend local: {e}"))?;
+            tracing::info!(members = ?cluster.alertmanager_urls(), %data_dir, "local Alertmanager cluster started");
+            Some(cluster)
+        }
+    };
+    if let Some(local) = &local {
+        let backend: Arc<dyn Backend> = Arc::new(local.clone());
+        tokio::spawn(backend_metrics(Arc::clone(&backend), Arc::clone(&metrics)));
+        routes = routes.merge(backend::routes(backend));
+    }
     if targets.contains(&"data-plane") {
         tokio::spawn(compact_periodically(
             Arc::clone(&store),
@@ -654,10 +805,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     if targets.contains(&"control-plane") {
         let cp = &args.control_plane;
-        let own_emitter = targets
-            .contains(&"emitter")
-            .then(|| own_url(args.listen, emitter::WEBHOOK_PATH));
-        let options = control_plane_options(cp, own_emitter)?;
+        let options = control_plane_options(cp, own_emitter, local.as_ref())?;
         let holder = cp
             .control_plane_replica
             .clone()
@@ -678,7 +826,7 @@ async fn run(args: Args) -> Result<(), String> {
             }
         });
         routes = routes.merge(control_plane::report::routes(Arc::clone(&store)));
-        if let Some(target) = functional_target(cp)? {
+        if let Some(target) = functional_target(cp, local.as_ref())? {
             let prometheus = match cp.prometheus_url.first() {
                 Some(url) => Some(
                     PrometheusApi::prometheus(url)
@@ -690,22 +838,8 @@ async fn run(args: Args) -> Result<(), String> {
             routes = routes.merge(functional::routes(Arc::new(functional)));
         }
     }
-    if targets.contains(&"evaluator") {
+    if let Some(options) = evaluator_options {
         let ev = &args.evaluator;
-        let graph = match &ev.evaluator_graph {
-            None => None,
-            Some(path) => Some(GraphOptions {
-                text: std::fs::read_to_string(path)
-                    .map_err(|e| format!("--evaluator.graph {}: {e}", path.display()))?,
-                file: path.display().to_string(),
-                interval: duration("evaluator.graph-interval", &ev.evaluator_graph_interval)?,
-            }),
-        };
-        let options = EvaluatorOptions {
-            interval: duration("evaluator.interval", &ev.evaluator_interval)?,
-            resend: duration("evaluator.resend", &ev.evaluator_resend)?,
-            graph,
-        };
         let holder = ev
             .evaluator_replica
             .clone()
@@ -713,7 +847,7 @@ async fn run(args: Args) -> Result<(), String> {
         let ttl = duration("evaluator.lease-ttl", &ev.evaluator_lease_ttl)?;
         let elector = Elector::new(Arc::clone(&store), evaluator::ELECTION, &holder, ttl)
             .map_err(|e| format!("--evaluator.lease-ttl: {e}"))?;
-        let target = functional_target(&args.control_plane)?;
+        let target = functional_target(&args.control_plane, local.as_ref())?;
         tracing::info!(replica = %holder, alertmanager = target.is_some(), "evaluator campaigning");
         let evaluator = Evaluator::start(
             Arc::clone(&store),
@@ -735,11 +869,16 @@ async fn run(args: Args) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", args.listen))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(address = %local, "alert-gateway listening");
-    server::serve(listener, app, ServeOptions::default(), shutdown)
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%address, "alert-gateway listening");
+    let served = server::serve(listener, app, ServeOptions::default(), shutdown)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string());
+    if let Some(local) = &local {
+        local.shutdown().await;
+        tracing::info!("local Alertmanager cluster stopped");
+    }
+    served?;
     tracing::info!("alert-gateway stopped");
     Ok(())
 }

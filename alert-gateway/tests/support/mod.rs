@@ -32,6 +32,10 @@ impl GatewayProcess {
             format!("--listen=127.0.0.1:{port}"),
             "--log.format=json".to_owned(),
         ];
+        // The gateway runs its own Alertmanager cluster by default; tests ask for one.
+        if !extra.iter().any(|f| f.starts_with("--backend")) {
+            args.push("--backend=none".to_owned());
+        }
         args.extend(extra.iter().cloned());
         let dir = tempfile::tempdir().expect("temporary directory");
         let log = dir.path().join("gateway.log");
