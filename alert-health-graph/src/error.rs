@@ -113,6 +113,42 @@ pub enum Error {
         reason: String,
     },
 
+    /// The state history's store failed while doing `context` (open, migrate, append,
+    /// load, prune); `path` is its file (`memory` for the in-memory store).
+    #[error("state history {path}: {context}: {reason}")]
+    HistoryStore {
+        /// The store's file.
+        path: String,
+        /// What the store was doing.
+        context: String,
+        /// The underlying error.
+        reason: String,
+    },
+
+    /// A state history file written by a newer release than this one.
+    #[error(
+        "state history {path}: schema version {found} is newer than this release knows ({supported})"
+    )]
+    HistorySchemaTooNew {
+        /// The file.
+        path: String,
+        /// The version found in the file.
+        found: i64,
+        /// The newest version this release can read.
+        supported: i64,
+    },
+
+    /// A stored transition that cannot be read back.
+    #[error("state history {path}: {row}: {reason}")]
+    CorruptHistory {
+        /// The file.
+        path: String,
+        /// The row (node name and stored time).
+        row: String,
+        /// What is wrong with it, with the offending value.
+        reason: String,
+    },
+
     /// An upstream answered, but not with what was expected.
     #[error("{target}: unexpected response: {reason}")]
     UnexpectedResponse {

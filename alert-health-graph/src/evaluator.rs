@@ -9,6 +9,13 @@
 //! ([`LeaderElection`]) posts. A resolution that could not be posted is retried on the
 //! next pass; firing alerts are re-posted every pass anyway. The latest snapshot and
 //! history are published on a watch channel for servers to render.
+//!
+//! With a [`HistoryStore`] ([`Evaluator::with_store`]), each pass's new transitions are
+//! appended as one batch on the blocking pool, and the store is pruned to the history's
+//! retention (at most hourly). A failed write is logged, reported in
+//! [`PassReport::history_error`] and retried with the next pass's batch; evaluation and
+//! alerting go on. Rebuild the history at start with [`StateHistory::from_store`] and
+//! [`Evaluator::with_history`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,7 +27,8 @@ use tokio::sync::watch;
 use crate::alerting::{AlertPolicy, AlertTracker, PostableAlert};
 use crate::error::Result;
 use crate::evaluation::Engine;
-use crate::history::StateHistory;
+use crate::history::{NodeTransition, StateHistory};
+use crate::history_store::HistoryStore;
 use crate::snapshot::{Change, Snapshot};
 use alert_coordination::{LeaderElection, LocalLease};
 
@@ -53,6 +61,85 @@ pub struct PassReport {
     pub leader: bool,
     /// Why posting failed, if it did.
     pub post_error: Option<String>,
+    /// Why writing the state history to its store failed, if it did (the transitions
+    /// are kept and written with the next pass's).
+    pub history_error: Option<String>,
+}
+
+/// Transitions kept for a store that keeps failing; beyond this many the oldest are
+/// dropped (and the store's history will lack them).
+pub const MAX_UNSAVED: usize = 100_000;
+
+/// How far the retention cutoff moves before the store is pruned again.
+const PRUNE_EVERY: alert_core::Duration = match alert_core::Duration::from_secs(3600) {
+    Some(d) => d,
+    None => alert_core::Duration::ZERO,
+};
+
+/// Adds a pass's kept transitions to those awaiting the store (when there is one),
+/// dropping the oldest beyond [`MAX_UNSAVED`].
+fn keep_unsaved(unsaved: &mut Vec<NodeTransition>, kept: Vec<NodeTransition>, stored: bool) {
+    if !stored {
+        return;
+    }
+    unsaved.extend(kept);
+    if let Some(excess) = unsaved.len().checked_sub(MAX_UNSAVED).filter(|e| *e > 0) {
+        tracing::error!(
+            dropped = excess,
+            "state history store has failed for long; dropping the oldest unsaved transitions"
+        );
+        unsaved.drain(..excess);
+    }
+}
+
+/// Appends `unsaved` to `store` in one batch and prunes it when the cutoff has moved on
+/// by [`PRUNE_EVERY`], on the blocking pool. What was written leaves `unsaved`; on
+/// failure everything stays for the next pass and the error is logged and returned.
+async fn save(
+    store: &Arc<dyn HistoryStore>,
+    unsaved: &mut Vec<NodeTransition>,
+    cutoff: Option<alert_core::Timestamp>,
+    pruned_to: &mut Option<alert_core::Timestamp>,
+) -> Option<String> {
+    let prune = cutoff.filter(|c| {
+        pruned_to.is_none_or(|p| p.checked_add(PRUNE_EVERY).is_none_or(|next| *c >= next))
+    });
+    if unsaved.is_empty() && prune.is_none() {
+        return None;
+    }
+    let batch = unsaved.clone();
+    let store = Arc::clone(store);
+    let outcome = tokio::task::spawn_blocking(move || {
+        store.append(&batch).map_err(|e| (false, e.to_string()))?;
+        if let Some(c) = prune {
+            store.prune(c).map_err(|e| (true, e.to_string()))?;
+        }
+        Ok::<usize, (bool, String)>(batch.len())
+    })
+    .await
+    .unwrap_or_else(|e| Err((false, format!("history store task failed: {e}"))));
+    match outcome {
+        Ok(written) => {
+            unsaved.drain(..written.min(unsaved.len()));
+            if prune.is_some() {
+                *pruned_to = prune;
+            }
+            None
+        }
+        Err((appended, reason)) => {
+            if appended {
+                unsaved.clear();
+                tracing::warn!(error = %reason, "pruning the state history store failed; retrying later");
+            } else {
+                tracing::warn!(
+                    error = %reason,
+                    unsaved = unsaved.len(),
+                    "writing the state history failed; retrying with the next pass"
+                );
+            }
+            Some(reason)
+        }
+    }
 }
 
 /// Runs a graph on an interval and turns its health into alerts.
@@ -66,6 +153,9 @@ pub struct Evaluator {
     candidate: String,
     interval: Duration,
     unsent: Vec<PostableAlert>,
+    store: Option<Arc<dyn HistoryStore>>,
+    unsaved: Vec<NodeTransition>,
+    store_pruned_to: Option<alert_core::Timestamp>,
     pass: u64,
     publish: watch::Sender<Option<Arc<Published>>>,
 }
@@ -95,6 +185,9 @@ impl Evaluator {
             candidate: "evaluator".to_owned(),
             interval,
             unsent: Vec::new(),
+            store: None,
+            unsaved: Vec::new(),
+            store_pruned_to: None,
             pass: 0,
             publish: watch::Sender::new(None),
         }
@@ -129,6 +222,19 @@ impl Evaluator {
         self
     }
 
+    /// The same evaluator writing each pass's state changes through `store` (see the
+    /// module docs). It does not load from it: start from
+    /// [`StateHistory::from_store`] with [`Evaluator::with_history`].
+    pub fn with_store(mut self, store: Arc<dyn HistoryStore>) -> Evaluator {
+        self.store = Some(store);
+        self
+    }
+
+    /// Transitions recorded but not yet written to the store.
+    pub fn unsaved(&self) -> &[NodeTransition] {
+        &self.unsaved
+    }
+
     /// A receiver of what each pass publishes.
     pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Published>>> {
         self.publish.subscribe()
@@ -144,19 +250,22 @@ impl Evaluator {
         self.snapshot.as_ref()
     }
 
-    /// One pass: read, judge, record, decide, post (if leader), publish.
+    /// One pass: read, judge, record, decide, post (if leader), write the history's
+    /// changes to the store (if any), publish.
     pub async fn pass(&mut self) -> PassReport {
         let mut report = PassReport::default();
         let snapshot = match self.snapshot.as_mut() {
             None => {
                 let snap = self.engine.evaluate().await;
-                self.history.record_snapshot(&snap);
+                let kept = self.history.record_snapshot(&snap);
+                keep_unsaved(&mut self.unsaved, kept, self.store.is_some());
                 self.snapshot.insert(snap)
             }
             Some(snap) => {
                 report.changes = self.engine.update(snap).await;
                 snap.mark_evaluated(self.engine.clock().now());
-                self.history.record_changes(&report.changes);
+                let kept = self.history.record_changes(&report.changes);
+                keep_unsaved(&mut self.unsaved, kept, self.store.is_some());
                 snap
             }
         };
@@ -184,6 +293,12 @@ impl Evaluator {
             }
         } else if term.is_none() {
             self.unsent.clear();
+        }
+        // After posting: alerts should not wait for the disk.
+        if let Some(store) = &self.store {
+            let cutoff = self.history.cutoff(now);
+            report.history_error =
+                save(store, &mut self.unsaved, cutoff, &mut self.store_pruned_to).await;
         }
         self.pass += 1;
         self.publish.send_replace(Some(Arc::new(Published {

@@ -15,12 +15,21 @@
 //! day (the 90 bars of a status page) and over the whole window. A day without data has
 //! no uptime (a grey bar). For example 30 minutes failing and 60 minutes degraded in an
 //! otherwise passing day give `(1440 − 30 − 18) / 1440`.
+//!
+//! The history knows its first sample, per node and overall: while it is shorter than
+//! the uptime window, [`Uptime::since`] says from when there is data, and a status page
+//! says "since 2024-05-03" rather than "90 days ago". To survive restarts, the history is
+//! written through a [`HistoryStore`] and rebuilt from it with
+//! [`StateHistory::from_store`]; every record that [`StateHistory::record`] keeps is a
+//! [`NodeTransition`] to append.
 
 use std::collections::HashMap;
 
 use alert_core::{Duration, Timestamp};
 use serde::Serialize;
 
+use crate::error::Result;
+use crate::history_store::HistoryStore;
 use crate::snapshot::{Change, Snapshot};
 use crate::state::State;
 
@@ -51,6 +60,17 @@ pub struct Transition {
     pub state: State,
 }
 
+/// One state change of one named node: what a [`HistoryStore`] keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeTransition {
+    /// The node's name.
+    pub node: String,
+    /// When the state began.
+    pub at: Timestamp,
+    /// The state from then on.
+    pub state: State,
+}
+
 /// One UTC day of uptime.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DayUptime {
@@ -73,6 +93,11 @@ pub struct Uptime {
     pub days: Vec<DayUptime>,
     /// Over the whole window, `None` without data.
     pub overall: Option<f64>,
+    /// The node's first sample, when it is later than the start of the window (the
+    /// oldest day's midnight, UTC): the history is shorter than the window, and the
+    /// days before this one have no data. `None` when the history covers the whole
+    /// window or the node has no record.
+    pub since: Option<Timestamp>,
 }
 
 /// Per-node state changes, kept for a retention window.
@@ -116,33 +141,159 @@ impl StateHistory {
         }
     }
 
+    /// A history keeping `retention`, rebuilt from stored transitions by recording each
+    /// in turn (so repeats and out-of-order records are dropped as
+    /// [`StateHistory::record`] drops them). Give each node's transitions oldest first,
+    /// as [`HistoryStore::load`] does.
+    ///
+    /// ```
+    /// use alert_core::Timestamp;
+    /// use alert_health_graph::{NodeTransition, State, StateHistory};
+    ///
+    /// let t = |s: &str| s.parse::<Timestamp>().unwrap();
+    /// let mut h = StateHistory::default();
+    /// h.record("db", State::Passing, t("2024-05-01T00:00:00Z"));
+    /// h.record("db", State::Failing, t("2024-05-01T12:00:00Z"));
+    /// let again = StateHistory::from_transitions(h.retention(), h.to_transitions());
+    /// assert_eq!(again.transitions("db"), h.transitions("db"));
+    /// assert_eq!(again.first_sample(), Some(t("2024-05-01T00:00:00Z")));
+    /// ```
+    pub fn from_transitions(
+        retention: Duration,
+        transitions: impl IntoIterator<Item = NodeTransition>,
+    ) -> StateHistory {
+        let mut history = StateHistory::new(retention);
+        for t in transitions {
+            history.record(&t.node, t.state, t.at);
+        }
+        history
+    }
+
+    /// A history keeping `retention`, rebuilt from what `store` holds within it at
+    /// `now` (one [`HistoryStore::load`]; blocking: call it off the async workers).
+    pub fn from_store(
+        store: &dyn HistoryStore,
+        retention: Duration,
+        now: Timestamp,
+    ) -> Result<StateHistory> {
+        let mut history = StateHistory::new(retention);
+        let transitions = match history.cutoff(now) {
+            Some(cutoff) => store.load(cutoff)?,
+            None => store.load(Timestamp::from_jiff(jiff::Timestamp::MIN))?,
+        };
+        for t in transitions {
+            history.record(&t.node, t.state, t.at);
+        }
+        history.prune(now);
+        Ok(history)
+    }
+
+    /// How long changes are kept.
+    pub fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    /// The start of the retention window ending at `now`: pruning at `now` keeps the
+    /// state in force then and every change after it. `None` when the window reaches
+    /// before the representable range.
+    pub fn cutoff(&self, now: Timestamp) -> Option<Timestamp> {
+        now.checked_sub(self.retention)
+    }
+
     /// Records that `node` is in `state` at `at`; only a change (or a first record) is
-    /// kept. Records must come in time order per node; an older one is ignored.
-    pub fn record(&mut self, node: &str, state: State, at: Timestamp) {
+    /// kept, and then `true` is returned. Records must come in time order per node; an
+    /// older one is ignored.
+    pub fn record(&mut self, node: &str, state: State, at: Timestamp) -> bool {
         let list = match self.by_node.get_mut(node) {
             Some(l) => l,
             None => self.by_node.entry(node.to_owned()).or_default(),
         };
         match list.last() {
-            Some(last) if last.state == state || at < last.at => {}
-            _ => list.push(Transition { at, state }),
+            Some(last) if last.state == state || at < last.at => false,
+            _ => {
+                list.push(Transition { at, state });
+                true
+            }
         }
     }
 
-    /// Records every node's state in a snapshot, at the snapshot's time.
-    pub fn record_snapshot(&mut self, snapshot: &Snapshot) {
+    /// Records every node's state in a snapshot, at the snapshot's time; returns the
+    /// transitions kept (what a store must append).
+    pub fn record_snapshot(&mut self, snapshot: &Snapshot) -> Vec<NodeTransition> {
         let at = snapshot.evaluated_at();
+        let mut kept = Vec::new();
         for id in snapshot.graph().ids() {
             let state = snapshot.status(id).state;
-            self.record(&snapshot.graph().node(id).name, state, at);
+            let node = &snapshot.graph().node(id).name;
+            if self.record(node, state, at) {
+                kept.push(NodeTransition {
+                    node: node.clone(),
+                    at,
+                    state,
+                });
+            }
         }
+        kept
     }
 
-    /// Records a change log.
-    pub fn record_changes(&mut self, changes: &[Change]) {
+    /// Records a change log; returns the transitions kept (what a store must append).
+    pub fn record_changes(&mut self, changes: &[Change]) -> Vec<NodeTransition> {
+        let mut kept = Vec::new();
         for c in changes {
-            self.record(&c.node, c.new, c.at);
+            if self.record(&c.node, c.new, c.at) {
+                kept.push(NodeTransition {
+                    node: c.node.clone(),
+                    at: c.at,
+                    state: c.new,
+                });
+            }
         }
+        kept
+    }
+
+    /// Every node's transitions, by node name and then oldest first: what
+    /// [`StateHistory::from_transitions`] rebuilds this history from.
+    pub fn to_transitions(&self) -> Vec<NodeTransition> {
+        let mut nodes: Vec<&String> = self.by_node.keys().collect();
+        nodes.sort();
+        nodes
+            .into_iter()
+            .flat_map(|node| {
+                self.transitions(node).iter().map(move |t| NodeTransition {
+                    node: node.clone(),
+                    at: t.at,
+                    state: t.state,
+                })
+            })
+            .collect()
+    }
+
+    /// The node's first sample (its oldest kept transition), if recorded.
+    pub fn first_sample_of(&self, node: &str) -> Option<Timestamp> {
+        self.transitions(node).first().map(|t| t.at)
+    }
+
+    /// The first sample of any node: since when the history has data.
+    pub fn first_sample(&self) -> Option<Timestamp> {
+        self.by_node
+            .values()
+            .filter_map(|l| l.first().map(|t| t.at))
+            .min()
+    }
+
+    /// The start of the `days` UTC days ending with the day of `now`: the oldest day's
+    /// midnight. `None` for zero days.
+    pub fn window_start(now: Timestamp, days: u32) -> Option<Timestamp> {
+        let back = i64::from(days).checked_sub(1).filter(|b| *b >= 0)?;
+        let today = now.unix_millis().div_euclid(DAY_MS) * DAY_MS;
+        Timestamp::from_unix_millis(today.saturating_sub(back.saturating_mul(DAY_MS))).ok()
+    }
+
+    /// The history's first sample when it is later than the start of the `days`-day
+    /// window ending with the day of `now` (see [`Uptime::since`]); for the page as a
+    /// whole, as [`StateHistory::first_sample`].
+    pub fn since(&self, now: Timestamp, days: u32) -> Option<Timestamp> {
+        later_than_window(self.first_sample(), now, days)
     }
 
     /// The node's current state and since when, if recorded.
@@ -161,9 +312,15 @@ impl StateHistory {
     /// Drops changes older than the retention window before `now`, keeping the state
     /// that was current at the window's start (moved to the start).
     pub fn prune(&mut self, now: Timestamp) {
-        let Some(cutoff) = now.checked_sub(self.retention) else {
-            return;
-        };
+        if let Some(cutoff) = self.cutoff(now) {
+            self.prune_before(cutoff);
+        }
+    }
+
+    /// Drops changes older than `cutoff`, keeping per node the state that was current
+    /// then (moved to `cutoff`): of the transitions at or before `cutoff`, only the
+    /// latest is kept.
+    pub fn prune_before(&mut self, cutoff: Timestamp) {
         for list in self.by_node.values_mut() {
             let keep_from = list.iter().rposition(|t| t.at <= cutoff);
             if let Some(i) = keep_from {
@@ -218,8 +375,15 @@ impl StateHistory {
         Uptime {
             days: out,
             overall: (total_counted > 0).then(|| total_up / total_counted as f64),
+            since: later_than_window(self.first_sample_of(node), now, days),
         }
     }
+}
+
+/// `first` when it is later than the start of the `days`-day window ending with `now`.
+fn later_than_window(first: Option<Timestamp>, now: Timestamp, days: u32) -> Option<Timestamp> {
+    let start = StateHistory::window_start(now, days)?;
+    first.filter(|f| *f > start)
 }
 
 fn day_string(unix: i64) -> String {
@@ -303,5 +467,57 @@ mod tests {
                 state: State::Passing
             }]
         );
+    }
+
+    #[test]
+    fn first_samples_and_since() {
+        let mut h = StateHistory::default();
+        assert_eq!(h.first_sample(), None);
+        h.record("a", State::Passing, t("2024-05-03T10:00:00Z"));
+        h.record("a", State::Failing, t("2024-05-03T11:00:00Z"));
+        h.record("b", State::Unknown, t("2024-05-04T00:00:00Z"));
+        assert_eq!(h.first_sample_of("a"), Some(t("2024-05-03T10:00:00Z")));
+        assert_eq!(h.first_sample_of("b"), Some(t("2024-05-04T00:00:00Z")));
+        assert_eq!(h.first_sample_of("c"), None);
+        assert_eq!(h.first_sample(), Some(t("2024-05-03T10:00:00Z")));
+        let now = t("2024-05-04T12:00:00Z");
+        assert_eq!(
+            StateHistory::window_start(now, 90),
+            Some(t("2024-02-05T00:00:00Z"))
+        );
+        assert_eq!(
+            StateHistory::window_start(now, 1),
+            Some(t("2024-05-04T00:00:00Z"))
+        );
+        assert_eq!(StateHistory::window_start(now, 0), None);
+        let w = UptimeWeights::default();
+        assert_eq!(
+            h.uptime("a", now, 90, w).since,
+            Some(t("2024-05-03T10:00:00Z"))
+        );
+        // A one-day window starts after a's first sample: a covers it; b starts with it.
+        assert_eq!(h.uptime("a", now, 1, w).since, None);
+        assert_eq!(h.uptime("b", now, 1, w).since, None);
+        assert_eq!(h.uptime("c", now, 90, w).since, None);
+        assert_eq!(h.since(now, 90), Some(t("2024-05-03T10:00:00Z")));
+        assert_eq!(h.since(now, 1), None);
+    }
+
+    #[test]
+    fn kept_records_are_reported_and_rebuild_the_history() {
+        let mut h = StateHistory::default();
+        assert!(h.record("a", State::Passing, t("2024-05-03T10:00:00Z")));
+        assert!(!h.record("a", State::Passing, t("2024-05-03T10:01:00Z")));
+        assert!(!h.record("a", State::Failing, t("2024-05-03T09:00:00Z")));
+        assert!(h.record("a", State::Failing, t("2024-05-03T10:02:00Z")));
+        assert!(h.record("b", State::Failing, t("2024-05-03T10:02:00Z")));
+        let all = h.to_transitions();
+        assert_eq!(
+            all.iter().map(|t| t.node.as_str()).collect::<Vec<_>>(),
+            ["a", "a", "b"]
+        );
+        let again = StateHistory::from_transitions(h.retention(), all.clone());
+        assert_eq!(again.to_transitions(), all);
+        assert_eq!(again.retention(), h.retention());
     }
 }

@@ -38,7 +38,9 @@
 //! rule with its boundaries), [`graph`] (the checked DAG: cycle paths, [`MAX_DEPTH`]),
 //! [`snapshot`] (one judged pass, incremental updates with a change log), [`explain`],
 //! [`kind`], [`sensor`] (the trait), [`registry`] (instrumentors by kind, composition,
-//! merge), [`assembly`], [`graph_file`] (YAML), [`history`] (state history, uptime),
+//! merge), [`assembly`], [`graph_file`] (YAML), [`history`] (state history, uptime,
+//! first samples), [`history_store`] (the `HistoryStore` seam that keeps it across
+//! restarts, in memory, and its conformance suite),
 //! [`alerting`] (when to post what), [`alertmanager_target`] (which Alertmanager, HA
 //! members, Cortex/Mimir tenant), [`visualiser`] (console, JSON, HTML, Statuspage).
 //!
@@ -48,7 +50,8 @@
 //! Feature `http` (reqwest, rustls, `alert-cortex-adapter`): the HTTP,
 //! Prometheus and remote-graph sensors in [`builtin`], and the Alertmanager-alerts sensor
 //! and the alert sink ([`alertmanager_sink`]) over `alert-cortex-adapter`'s client (HA
-//! members, Cortex/Mimir tenants). Both are on by default.
+//! members, Cortex/Mimir tenants). Feature `sqlite` (bundled SQLite): the state history
+//! in one file ([`history_store::sqlite`]). All three are on by default.
 
 pub mod aggregation;
 pub mod alerting;
@@ -62,6 +65,7 @@ pub mod explain;
 pub mod graph;
 pub mod graph_file;
 pub mod history;
+pub mod history_store;
 pub mod kind;
 pub mod registry;
 pub mod sensor;
@@ -91,7 +95,8 @@ pub use error::{Error, Result};
 pub use explain::{ExplainNode, ExplainPath, Explanation, MAX_EXPLAIN_NODES};
 pub use graph::{Edge, EdgeSpec, Graph, GraphBuilder, MAX_DEPTH, Node, NodeId, NodeSpec, Role};
 pub use graph_file::GraphFile;
-pub use history::{DayUptime, StateHistory, Transition, Uptime, UptimeWeights};
+pub use history::{DayUptime, NodeTransition, StateHistory, Transition, Uptime, UptimeWeights};
+pub use history_store::{HistoryStore, MemoryHistoryStore};
 pub use kind::{BUILTIN_NAMESPACE, Kind};
 pub use registry::{Component, Instrumentor, Registry, Request};
 pub use sensor::{Sensor, SensorSet, WithTimeout};
@@ -107,5 +112,7 @@ pub use alertmanager_sink::AlertmanagerSink;
 pub use evaluation::{DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine, EvaluationOptions};
 #[cfg(feature = "runtime")]
 pub use evaluator::{AlertSink, Evaluator, PassReport, Published};
+#[cfg(feature = "sqlite")]
+pub use history_store::sqlite::SqliteHistoryStore;
 #[cfg(feature = "runtime")]
 pub use source_cache::{Cached, SharedCache, SourceCache};

@@ -119,7 +119,16 @@ fn the_status_page_renders_in_chromium() {
     assert_eq!(components.matches("class=\"bar bar-none\"").count(), 8 * 89);
     assert_eq!(components.matches("class=\"bar bar-ok\"").count(), 4);
     assert_eq!(components.matches("class=\"bar bar-major\"").count(), 4);
-    assert!(components.contains("100.00% uptime over 90 days"));
-    assert!(components.contains("0.00% uptime over 90 days"));
+    // A new history: the left end of the bars and the percentages say since today.
+    assert!(components.contains("100.00% uptime since "));
+    assert!(components.contains("0.00% uptime since "));
+    assert_eq!(
+        components
+            .matches("<span class=\"uptime-start\" data-since=")
+            .count(),
+        8
+    );
+    assert!(!components.contains("90 days ago"));
+    assert!(dom.contains("history since <time datetime="));
     assert!(dom.contains("<footer>Evaluated at <time>"));
 }

@@ -9,12 +9,18 @@
 //! elsewhere. Bars are classed by the day's uptime: `bar-ok` (100%), `bar-minor`
 //! (≥ 99%), `bar-partial` (≥ 90%), `bar-major` (below), `bar-none` (no data); each has a
 //! `title` with the date and figures.
+//!
+//! Under the bars (`.uptime-legend`), the left end says "90 days ago", or "since
+//! 2024-05-03" (the first sample's UTC date, in a `<time>` with the instant) while the
+//! node's history is shorter than the window, the days before it being `bar-none`; the
+//! right end says "today". The percentage says "over 90 days" or "since 2024-05-03" to
+//! match, and the footer says since when the page as a whole has history.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::Visualiser;
-use super::statuspage::PageInfo;
+use super::statuspage::{PageInfo, date, uptime_start_label};
 use crate::graph::NodeId;
 use crate::history::{DayUptime, StateHistory};
 use crate::snapshot::Snapshot;
@@ -96,6 +102,7 @@ ul.messages{margin:.2rem 0;color:#555;font-size:.9rem}\
 .uptime{display:flex;gap:1px;height:1.6rem;margin-top:.3rem}\
 .bar{flex:1;border-radius:1px}.bar-ok{background:#2e9e5b}.bar-minor{background:#b5c93a}\
 .bar-partial{background:#e69b00}.bar-major{background:#d33a2c}.bar-none{background:#ccc}\
+.uptime-legend{display:flex;justify-content:space-between;font-size:.75rem;color:#888}\
 .uptime-percent{font-size:.8rem;color:#666}\
 footer{margin-top:2rem;font-size:.8rem;color:#666}";
 
@@ -109,9 +116,7 @@ impl HtmlStatusPage<'_> {
     }
 
     fn uptime(&self, out: &mut String, snap: &Snapshot, name: &str) {
-        let now = self
-            .now
-            .map_or(snap.evaluated_at(), |n| n.max(snap.evaluated_at()));
+        let now = self.window_end(snap);
         let up = self
             .history
             .uptime(name, now, self.page.days, self.page.weights);
@@ -139,11 +144,36 @@ impl HtmlStatusPage<'_> {
             );
         }
         out.push_str("</div>");
+        let start = match up.since {
+            Some(t) => format!(
+                "<span class=\"uptime-start\" data-since=\"{t}\">since <time datetime=\"{t}\">{}</time></span>",
+                date(t)
+            ),
+            None => format!(
+                "<span class=\"uptime-start\">{}</span>",
+                uptime_start_label(None, self.page.days)
+            ),
+        };
+        let _ = write!(
+            out,
+            "<div class=\"uptime-legend\">{start}<span class=\"uptime-end\">today</span></div>"
+        );
+        let span = match up.since {
+            Some(t) => format!("since {}", date(t)),
+            None => format!("over {} days", self.page.days),
+        };
         let text = match up.overall {
-            Some(u) => format!("{} uptime over {} days", percent(u), self.page.days),
+            Some(u) => format!("{} uptime {span}", percent(u)),
+            None if up.since.is_some() => format!("no data {span}"),
             None => format!("no data in {} days", self.page.days),
         };
         let _ = write!(out, "<div class=\"uptime-percent\">{text}</div>");
+    }
+
+    /// The end of the uptime window (see [`HtmlStatusPage::now`]).
+    fn window_end(&self, snap: &Snapshot) -> alert_core::Timestamp {
+        self.now
+            .map_or(snap.evaluated_at(), |n| n.max(snap.evaluated_at()))
     }
 
     fn component(&self, out: &mut String, snap: &Snapshot, id: NodeId, seen: &mut HashSet<NodeId>) {
@@ -240,11 +270,105 @@ impl Visualiser for HtmlStatusPage<'_> {
         for &root in snapshot.graph().roots() {
             self.component(&mut out, snapshot, root, &mut seen);
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "</ul></section><footer>Evaluated at <time>{}</time></footer></body></html>",
+            "</ul></section><footer>Evaluated at <time>{}</time>",
             snapshot.evaluated_at()
         );
+        if let Some(t) = self
+            .history
+            .since(self.window_end(snapshot), self.page.days)
+        {
+            let _ = write!(
+                out,
+                "<span class=\"history-since\"> · history since <time datetime=\"{t}\">{}</time></span>",
+                date(t)
+            );
+        }
+        out.push_str("</footer></body></html>\n");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alert_core::Timestamp;
+
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("valid timestamp")
+    }
+
+    /// One sensor, `db`, passing at `at`.
+    fn snapshot(at: Timestamp) -> Snapshot {
+        crate::visualiser::one_sensor_snapshot(State::Passing, at)
+    }
+
+    fn render(history: &StateHistory, now: Timestamp) -> String {
+        HtmlStatusPage {
+            page: &PageInfo::default(),
+            history,
+            now: None,
+        }
+        .render(&snapshot(now))
+    }
+
+    #[test]
+    fn a_short_history_says_since_its_first_sample() {
+        let mut h = StateHistory::default();
+        h.record("db", State::Passing, t("2024-05-03T10:00:00Z"));
+        let html = render(&h, t("2024-05-04T12:00:00Z"));
+        assert!(
+            html.contains(
+                "<div class=\"uptime-legend\"><span class=\"uptime-start\" \
+                 data-since=\"2024-05-03T10:00:00Z\">since <time \
+                 datetime=\"2024-05-03T10:00:00Z\">2024-05-03</time></span>\
+                 <span class=\"uptime-end\">today</span></div>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<div class=\"uptime-percent\">100.00% uptime since 2024-05-03</div>")
+        );
+        assert!(!html.contains("90 days ago"));
+        assert!(!html.contains("over 90 days"));
+        // The 88 days before the first sample have no data; the 3rd and 4th are up.
+        assert_eq!(html.matches("class=\"bar bar-none\"").count(), 88);
+        assert_eq!(html.matches("class=\"bar bar-ok\"").count(), 2);
+        assert!(html.contains(
+            "<span class=\"history-since\"> · history since <time \
+             datetime=\"2024-05-03T10:00:00Z\">2024-05-03</time></span></footer>"
+        ));
+    }
+
+    #[test]
+    fn a_full_window_says_90_days_ago() {
+        let mut h = StateHistory::default();
+        h.record("db", State::Passing, t("2024-01-01T00:00:00Z"));
+        let now = t("2024-05-04T12:00:00Z");
+        h.prune(now);
+        let html = render(&h, now);
+        assert!(html.contains(
+            "<div class=\"uptime-legend\"><span class=\"uptime-start\">90 days ago</span>\
+             <span class=\"uptime-end\">today</span></div>"
+        ));
+        assert!(html.contains("100.00% uptime over 90 days"));
+        assert!(!html.contains("since"), "{html}");
+        assert_eq!(html.matches("class=\"bar bar-ok\"").count(), 90);
+    }
+
+    #[test]
+    fn a_history_starting_at_the_window_start_covers_it() {
+        let mut h = StateHistory::default();
+        // The window of 90 days ending 2024-05-04 starts on 2024-02-05.
+        h.record("db", State::Passing, t("2024-02-05T00:00:00Z"));
+        let html = render(&h, t("2024-05-04T12:00:00Z"));
+        assert!(html.contains("90 days ago"));
+        assert!(!html.contains("since"));
+        h = StateHistory::default();
+        h.record("db", State::Passing, t("2024-02-05T00:00:01Z"));
+        let html = render(&h, t("2024-05-04T12:00:00Z"));
+        assert!(html.contains("100.00% uptime since 2024-02-05"));
     }
 }

@@ -20,3 +20,20 @@ pub trait Visualiser {
     /// The rendering of `snapshot`. Never reads a sensor.
     fn render(&self, snapshot: &Snapshot) -> String;
 }
+
+/// A snapshot of one sensor, `db`, in `state` at `at`: what the visualisers' tests render.
+#[cfg(test)]
+pub(crate) fn one_sensor_snapshot(
+    state: crate::State,
+    at: alert_core::Timestamp,
+) -> crate::snapshot::Snapshot {
+    use crate::graph::{GraphBuilder, NodeSpec};
+    let mut b = GraphBuilder::new();
+    b.add(NodeSpec::sensor(
+        "db",
+        crate::kind::Kind::builtin("constant"),
+    ))
+    .expect("valid spec");
+    let graph = std::sync::Arc::new(b.build().expect("valid graph"));
+    crate::snapshot::Snapshot::compute(graph, at, |_| crate::status::Reading::new(state).at(at))
+}

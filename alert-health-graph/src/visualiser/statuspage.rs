@@ -20,6 +20,12 @@
 //! `incidents` as an unresolved `investigating` incident whose update body is the
 //! explanation paths; `created_at` is when the root left its previous state, from the
 //! state history.
+//!
+//! Two extensions, which Statuspage's readers ignore: each component's `uptime`
+//! (`days`, `overall` as a fraction or `null`, `since`: the component's first sample
+//! while its history is shorter than the window, else `null`, and `start_label`: what
+//! the left end of the bars says, "since 2024-05-03" or "90 days ago"), and the page's
+//! `history_since` (the first sample of any node, while shorter than the window).
 
 use std::collections::HashSet;
 
@@ -28,7 +34,7 @@ use serde_json::{Value, json};
 
 use super::Visualiser;
 use crate::graph::{NodeId, Role};
-use crate::history::{StateHistory, UptimeWeights};
+use crate::history::{StateHistory, Uptime, UptimeWeights};
 use crate::snapshot::Snapshot;
 use crate::state::State;
 
@@ -67,6 +73,33 @@ pub fn component_status(state: State) -> &'static str {
         State::Degraded => "partial_outage",
         State::Failing => "major_outage",
     }
+}
+
+/// What the left end of a component's uptime bars says: "since `YYYY-MM-DD`" (the
+/// first sample's UTC date) while its history is shorter than the window, else
+/// "`days` days ago".
+///
+/// ```
+/// use alert_health_graph::visualiser::statuspage::uptime_start_label;
+/// assert_eq!(uptime_start_label(Some("2024-05-03T10:00:00Z".parse()?), 90), "since 2024-05-03");
+/// assert_eq!(uptime_start_label(None, 90), "90 days ago");
+/// # Ok::<(), alert_core::Error>(())
+/// ```
+pub fn uptime_start_label(since: Option<Timestamp>, days: u32) -> String {
+    match since {
+        Some(t) => format!("since {}", date(t)),
+        None => format!("{days} days ago"),
+    }
+}
+
+/// A component's `uptime` extension (see the module docs).
+fn uptime_value(up: &Uptime, days: u32) -> Value {
+    json!({
+        "days": days,
+        "overall": up.overall,
+        "since": up.since,
+        "start_label": uptime_start_label(up.since, days),
+    })
 }
 
 /// The page indicator for a snapshot: `none`, `minor`, `major` or `critical`.
@@ -147,6 +180,15 @@ impl Statuspage<'_> {
             "page_id": self.page.id,
             "group": members.is_some(),
             "only_show_if_degraded": false,
+            "uptime": uptime_value(
+                &self.history.uptime(
+                    &node.name,
+                    snap.evaluated_at(),
+                    self.page.days,
+                    self.page.weights,
+                ),
+                self.page.days,
+            ),
         });
         if let (Some(m), Value::Object(obj)) = (members, &mut c) {
             obj.insert("components".into(), m.into());
@@ -256,6 +298,7 @@ impl Statuspage<'_> {
                 "url": self.page.url,
                 "time_zone": "Etc/UTC",
                 "updated_at": at,
+                "history_since": self.history.since(at, self.page.days),
             },
             "status": {
                 "indicator": indicator,
@@ -268,8 +311,13 @@ impl Statuspage<'_> {
     }
 }
 
-fn date(t: Timestamp) -> String {
-    t.to_string().get(..10).unwrap_or_default().to_owned()
+/// `YYYY-MM-DD` of `t` in UTC.
+pub(crate) fn date(t: Timestamp) -> String {
+    t.to_utc()
+        .to_string()
+        .get(..10)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 impl Visualiser for Statuspage<'_> {
@@ -277,5 +325,69 @@ impl Visualiser for Statuspage<'_> {
         let mut text = serde_json::to_string_pretty(&self.to_value(snapshot)).unwrap_or_default();
         text.push('\n');
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("valid timestamp")
+    }
+
+    /// One sensor, `db`, failing at `at`.
+    fn snapshot(at: Timestamp) -> Snapshot {
+        crate::visualiser::one_sensor_snapshot(State::Failing, at)
+    }
+
+    fn summary(history: &StateHistory, now: Timestamp) -> Value {
+        Statuspage {
+            page: &PageInfo::default(),
+            history,
+        }
+        .to_value(&snapshot(now))
+    }
+
+    #[test]
+    fn a_short_history_says_since_its_first_sample() {
+        let mut h = StateHistory::default();
+        h.record("db", State::Passing, t("2024-05-03T10:00:00Z"));
+        h.record("db", State::Failing, t("2024-05-04T06:00:00Z"));
+        let v = summary(&h, t("2024-05-04T12:00:00Z"));
+        let up = &v["components"][0]["uptime"];
+        assert_eq!(up["days"], 90);
+        assert_eq!(up["since"], "2024-05-03T10:00:00Z");
+        assert_eq!(up["start_label"], "since 2024-05-03");
+        // 20 h passing, 6 h failing.
+        let overall = up["overall"].as_f64().expect("a number");
+        assert!((overall - 20.0 / 26.0).abs() < 1e-12, "{overall}");
+        assert_eq!(v["page"]["history_since"], "2024-05-03T10:00:00Z");
+        assert_eq!(v["components"][0]["start_date"], "2024-05-03");
+    }
+
+    #[test]
+    fn a_full_window_has_no_since() {
+        let mut h = StateHistory::default();
+        h.record("db", State::Failing, t("2024-01-01T00:00:00Z"));
+        let now = t("2024-05-04T12:00:00Z");
+        h.prune(now);
+        let v = summary(&h, now);
+        assert_eq!(
+            v["components"][0]["uptime"],
+            json!({"days": 90, "overall": 0.0, "since": null, "start_label": "90 days ago"})
+        );
+        assert_eq!(v["page"]["history_since"], Value::Null);
+    }
+
+    #[test]
+    fn no_history_has_no_since_and_no_uptime() {
+        let v = summary(&StateHistory::default(), t("2024-05-04T12:00:00Z"));
+        assert_eq!(
+            v["components"][0]["uptime"],
+            json!({"days": 90, "overall": null, "since": null, "start_label": "90 days ago"})
+        );
     }
 }

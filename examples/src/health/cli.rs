@@ -4,12 +4,14 @@
 //! [--only-failing] [--emoji]` prints one evaluation and exits 0 whatever the states, 2
 //! on a graph that cannot be loaded (with the error on stderr).
 //!
-//! `alert-health serve --graph FILE --listen ADDR [--interval 30s]
+//! `alert-health serve --graph FILE --listen ADDR [--interval 30s] [--history.db PATH]
 //! [--alertmanager URL[,URL...] [--backend alertmanager|cortex|mimir] [--tenant ID]
 //! [--prefix PATH] [--path-template TEMPLATE] [--quorum majority|all|N]]` evaluates on an
 //! interval and serves (see [`super::server`]), posting its alerts to the Alertmanager
 //! the flags name (several URLs are the members of one HA cluster, each of which gets
-//! every alert), else to the graph file's `alerting.alertmanager`.
+//! every alert), else to the graph file's `alerting.alertmanager`. The state history
+//! (the status page's uptime bars) is kept in a SQLite file, by default beside the
+//! graph file ([`HistoryDb`]), so a restarted server shows the same bars.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,6 +76,11 @@ pub enum Command {
         /// Time between evaluations (default: the file's, else 30s).
         #[arg(long)]
         interval: Option<Duration>,
+        /// SQLite file keeping the state history (the status page's uptime bars) across
+        /// restarts; created if missing. Default: beside the graph file, named after it
+        /// (`shop.yml` -> `shop.history.db`). `--history.db=''` or `none`: memory only.
+        #[arg(long = "history.db", value_name = "PATH")]
+        history_db: Option<String>,
         /// Where to post alerts (default: the file's `alerting.alertmanager`).
         #[command(flatten)]
         alertmanager: AlertmanagerArgs,
@@ -141,6 +148,42 @@ impl AlertmanagerArgs {
             other => format!("--{}", other.replace('_', "-")),
         })?;
         Ok(Some(target))
+    }
+}
+
+/// Where `serve` keeps the state history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryDb {
+    /// A SQLite file.
+    File(PathBuf),
+    /// Memory only: a restart starts an empty history.
+    Memory,
+}
+
+impl HistoryDb {
+    /// What `--history.db` says for `graph`: absent, the graph file's directory and
+    /// stem with `.history.db`; empty or `none`, memory only; else that file.
+    ///
+    /// ```
+    /// use std::path::{Path, PathBuf};
+    /// use alert_examples::health::cli::HistoryDb;
+    /// let graph = Path::new("/etc/health/shop.yml");
+    /// assert_eq!(HistoryDb::from_flag(None, graph), HistoryDb::File(PathBuf::from("/etc/health/shop.history.db")));
+    /// assert_eq!(HistoryDb::from_flag(Some(""), graph), HistoryDb::Memory);
+    /// assert_eq!(HistoryDb::from_flag(Some("none"), graph), HistoryDb::Memory);
+    /// assert_eq!(HistoryDb::from_flag(Some("h.db"), graph), HistoryDb::File(PathBuf::from("h.db")));
+    /// ```
+    pub fn from_flag(flag: Option<&str>, graph: &std::path::Path) -> HistoryDb {
+        match flag {
+            None => {
+                let stem = graph
+                    .file_stem()
+                    .map_or_else(|| "alert-health".into(), |s| s.to_string_lossy());
+                HistoryDb::File(graph.with_file_name(format!("{stem}.history.db")))
+            }
+            Some("" | "none") => HistoryDb::Memory,
+            Some(path) => HistoryDb::File(PathBuf::from(path)),
+        }
     }
 }
 
@@ -287,8 +330,12 @@ pub async fn run(args: Args) -> ExitCode {
             graph,
             listen,
             interval,
+            history_db,
             alertmanager,
-        } => super::server::serve_command(&graph, listen, interval, &alertmanager).await,
+        } => {
+            let history = HistoryDb::from_flag(history_db.as_deref(), &graph);
+            super::server::serve_command(&graph, listen, interval, &history, &alertmanager).await
+        }
     }
 }
 

@@ -23,7 +23,9 @@ use alert_health_graph::visualiser::Visualiser;
 use alert_health_graph::visualiser::html::HtmlStatusPage;
 use alert_health_graph::visualiser::json::Json;
 use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
-use alert_health_graph::{Clock, Published, SystemClock};
+use alert_health_graph::{
+    Clock, Evaluator, HistoryStore, Published, SqliteHistoryStore, StateHistory, SystemClock,
+};
 use axum::Router;
 use axum::extract::{Path as UrlPath, RawQuery, State};
 use axum::http::{StatusCode, header};
@@ -31,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::watch;
 
-use super::cli::{AlertmanagerArgs, evaluator, load, or_bad_graph};
+use super::cli::{AlertmanagerArgs, HistoryDb, evaluator, load, or_bad_graph};
 
 /// What every handler sees.
 #[derive(Clone)]
@@ -183,22 +185,75 @@ pub fn router(latest: watch::Receiver<Option<Arc<Published>>>, page: PageInfo) -
         })
 }
 
-/// `alert-health serve`: exits 2 on a bad graph, 1 when the address cannot be bound,
-/// 0 after Ctrl-C.
+/// Opens the history file (creating its directory), rebuilds the state history from
+/// it, and has `evaluator` start from that history and write through the file; on the
+/// blocking pool.
+pub async fn with_history_file(
+    evaluator: Evaluator,
+    path: &Path,
+    now: alert_core::Timestamp,
+) -> alert_health_graph::Result<Evaluator> {
+    let path = path.to_path_buf();
+    let retention = StateHistory::default().retention();
+    let opened = tokio::task::spawn_blocking(move || {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| alert_health_graph::Error::HistoryStore {
+                path: path.display().to_string(),
+                context: format!("create directory {}", dir.display()),
+                reason: e.to_string(),
+            })?;
+        }
+        let store = SqliteHistoryStore::open(&path)?;
+        let history = StateHistory::from_store(&store, retention, now)?;
+        Ok::<_, alert_health_graph::Error>((store, history))
+    })
+    .await
+    .map_err(|e| alert_health_graph::Error::HistoryStore {
+        path: String::new(),
+        context: "open".to_owned(),
+        reason: e.to_string(),
+    })?;
+    let (store, history) = opened?;
+    tracing::info!(
+        path = %store.path().display(),
+        transitions = history.to_transitions().len(),
+        since = ?history.first_sample().map(|t| t.to_string()),
+        "state history loaded"
+    );
+    let store: Arc<dyn HistoryStore> = Arc::new(store);
+    Ok(evaluator.with_history(history).with_store(store))
+}
+
+/// `alert-health serve`: exits 2 on a bad graph, 1 when the address cannot be bound or
+/// the history file cannot be opened, 0 after Ctrl-C.
 pub async fn serve_command(
     graph: &Path,
     listen: SocketAddr,
     interval: Option<Duration>,
+    history: &HistoryDb,
     alertmanager: &AlertmanagerArgs,
 ) -> ExitCode {
     let loaded = match or_bad_graph(load(graph)) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let evaluator = match or_bad_graph(evaluator(&loaded, interval, alertmanager)) {
+    let mut evaluator = match or_bad_graph(evaluator(&loaded, interval, alertmanager)) {
         Ok(e) => e,
         Err(code) => return code,
     };
+    if let HistoryDb::File(path) = history {
+        let now = loaded.engine.clock().now();
+        evaluator = match with_history_file(evaluator, path, now).await {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!(
+                    "alert-health: {e} (choose another file with --history.db PATH, or \
+                     --history.db none to keep the history in memory)"
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+    }
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {

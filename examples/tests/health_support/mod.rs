@@ -52,8 +52,22 @@ pub struct HealthServer {
 
 impl HealthServer {
     /// Starts `serve` for `graph` with `extra` flags and waits until the first evaluation
-    /// is published (`/api/v1/status` answers 200).
+    /// is published (`/api/v1/status` answers 200). Unless `extra` names a
+    /// `--history.db`, the history goes to a file of its own in `dir` (not beside the
+    /// graph file, which may be a fixture in the source tree).
     pub fn start(dir: &Path, graph: &Path, extra: &[&str]) -> HealthServer {
+        let mut args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        if !extra.iter().any(|a| a.starts_with("--history.db")) {
+            let db = dir.join(format!("history-{}.db", free_port()));
+            args.push("--history.db".to_owned());
+            args.push(db.display().to_string());
+        }
+        HealthServer::start_as_given(dir, graph, &args)
+    }
+
+    /// [`HealthServer::start`] with exactly the flags given (the history file at its
+    /// default place unless they name one).
+    pub fn start_as_given(dir: &Path, graph: &Path, extra: &[String]) -> HealthServer {
         let port = free_port();
         let log = dir.join(format!("serve-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create log");
@@ -90,6 +104,14 @@ impl HealthServer {
     /// What the process wrote to stderr.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl HealthServer {
+    /// Kills the process (SIGKILL: nothing is flushed on the way out) and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
