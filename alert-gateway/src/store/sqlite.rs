@@ -261,13 +261,15 @@ impl SqliteStore {
 
 /// The modification revision of `key` now, if it exists.
 fn current(tx: &Connection, key: &Key) -> Result<Option<(Revision, Revision)>, StoreError> {
-    tx.query_row(
-        "SELECT mod_rev, create_rev FROM objects WHERE kind = ?1 AND id = ?2",
-        params![kind_name(key.kind), key.id],
-        |r| Ok((to_u64(r.get(0)?), to_u64(r.get(1)?))),
-    )
-    .optional()
-    .map_err(sql)
+    tx.prepare_cached("SELECT mod_rev, create_rev FROM objects WHERE kind = ?1 AND id = ?2")
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![kind_name(key.kind), key.id], |r| {
+                    Ok((to_u64(r.get(0)?), to_u64(r.get(1)?)))
+                })
+                .optional()
+        })
+        .map_err(sql)
 }
 
 /// The newest term of `election` (0 when it never had a holder).
@@ -353,46 +355,44 @@ fn apply(tx: &Connection, txn: &Txn) -> Result<Revision, StoreError> {
         match op {
             Op::Put { key, value, .. } => {
                 let create = created.map(to_i64).unwrap_or(new_i);
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO objects (kind, id, value, create_rev, mod_rev) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (kind, id) DO UPDATE SET value = ?3, create_rev = ?4, mod_rev = ?5",
-                    params![kind_name(key.kind), key.id, value, create, new_i],
                 )
+                .and_then(|mut statement| statement.execute(params![kind_name(key.kind), key.id, value, create, new_i]))
                 .map_err(sql)?;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO history (kind, id, revision, value, create_rev) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![kind_name(key.kind), key.id, new_i, value, create],
                 )
+                .and_then(|mut statement| statement.execute(params![kind_name(key.kind), key.id, new_i, value, create]))
                 .map_err(sql)?;
             }
             Op::Delete { key, .. } => {
-                tx.execute(
-                    "DELETE FROM objects WHERE kind = ?1 AND id = ?2",
-                    params![kind_name(key.kind), key.id],
-                )
-                .map_err(sql)?;
-                tx.execute(
+                tx.prepare_cached("DELETE FROM objects WHERE kind = ?1 AND id = ?2")
+                    .and_then(|mut statement| {
+                        statement.execute(params![kind_name(key.kind), key.id])
+                    })
+                    .map_err(sql)?;
+                tx.prepare_cached(
                     "INSERT INTO history (kind, id, revision, value, create_rev) VALUES (?1, ?2, ?3, NULL, 0)",
-                    params![kind_name(key.kind), key.id, new_i],
                 )
+                .and_then(|mut statement| statement.execute(params![kind_name(key.kind), key.id, new_i]))
                 .map_err(sql)?;
             }
             Op::Check { .. } | Op::Unchanged { .. } => continue,
         }
         if let Some(key) = op.key() {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO collections (kind, mod_rev) VALUES (?1, ?2)
                  ON CONFLICT (kind) DO UPDATE SET mod_rev = ?2",
-                params![kind_name(key.kind), new_i],
             )
+            .and_then(|mut statement| statement.execute(params![kind_name(key.kind), new_i]))
             .map_err(sql)?;
         }
     }
-    tx.execute(
-        "UPDATE meta SET value = ?1 WHERE name = 'revision'",
-        [new_i],
-    )
-    .map_err(sql)?;
+    tx.prepare_cached("UPDATE meta SET value = ?1 WHERE name = 'revision'")
+        .and_then(|mut statement| statement.execute([new_i]))
+        .map_err(sql)?;
     Ok(new)
 }
 
