@@ -98,9 +98,43 @@ pub const FNV_PRIME: u64 = 1_099_511_628_211;
 /// The byte fed after every name and every value.
 pub const SEPARATOR: u8 = 0xff;
 
-/// How many distinct label names get a folded table (2 KiB each); later names are hashed
-/// byte by byte. Bounds memory when label names come from untrusted input.
+/// How many distinct label names get a folded table (2 KiB each) and a [`crate::NameId`];
+/// later names are hashed byte by byte and handled as ordinary strings. Bounds memory
+/// when label names come from untrusted input: the interner never holds more than
+/// `MAX_FOLDED_NAMES × (2 KiB + 2 × MAX_FOLDED_NAME_LEN)` (about 10 MiB), and never
+/// frees it.
 pub const MAX_FOLDED_NAMES: usize = 4096;
+
+/// The longest name that is interned. Longer names (no real label name is this long,
+/// but an alert's annotation name can be anything) are handled as ordinary strings and
+/// freed with the label set that holds them.
+pub const MAX_FOLDED_NAME_LEN: usize = 256;
+
+/// Interner places kept for names from configuration ([`Interning::Configured`]: the
+/// label names routing trees read). Names from alerts and webhooks
+/// ([`Interning::Observed`]) stop at `MAX_FOLDED_NAMES - RESERVED_FOR_CONFIGURED`, so
+/// a flood of never-seen names cannot take the places a routing tree compiled later
+/// needs for its fast layout.
+pub const RESERVED_FOR_CONFIGURED: usize = 1024;
+
+/// Where a name to intern comes from, which decides how much of the interner it may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interning {
+    /// A name seen in data (alerts, webhook bodies, any label set built at run time):
+    /// interned while fewer than `MAX_FOLDED_NAMES - RESERVED_FOR_CONFIGURED` names are.
+    Observed,
+    /// A name from configuration (a routing tree's matchers): may use the whole
+    /// interner.
+    Configured,
+}
+
+/// How many names are interned now.
+pub fn interned_names() -> usize {
+    global_folds()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .len()
+}
 
 #[inline(always)]
 fn fnv_bytes(mut h: u64, bytes: &[u8]) -> u64 {
@@ -213,9 +247,23 @@ pub fn fold_by_id(id: u32) -> Option<&'static NameFold> {
     FOLDS_BY_ID.get(id as usize)?.get().copied()
 }
 
-/// The interned fold of `name`, building it on first use; `None` once the interner is
-/// full.
+/// The interned fold of `name`, building it on first use; `None` for a name longer than
+/// [`MAX_FOLDED_NAME_LEN`] or once the interner is full for names
+/// [`Interning::Observed`].
 pub fn name_fold(name: &str) -> Option<&'static NameFold> {
+    name_fold_as(name, Interning::Observed)
+}
+
+/// [`name_fold`] for a name that comes from `source`: a [`Interning::Configured`] name
+/// may also take the places [`RESERVED_FOR_CONFIGURED`] keeps.
+pub fn name_fold_as(name: &str, source: Interning) -> Option<&'static NameFold> {
+    if name.len() > MAX_FOLDED_NAME_LEN {
+        return None;
+    }
+    let cap = match source {
+        Interning::Observed => MAX_FOLDED_NAMES - RESERVED_FOR_CONFIGURED,
+        Interning::Configured => MAX_FOLDED_NAMES,
+    };
     if let Some(fold) = LOCAL_FOLDS.with(|m| m.borrow().get(name).copied()) {
         return Some(fold);
     }
@@ -229,7 +277,7 @@ pub fn name_fold(name: &str) -> Option<&'static NameFold> {
             let mut write = global_folds().write().unwrap_or_else(|e| e.into_inner());
             match write.get(name) {
                 Some(fold) => *fold,
-                None if write.len() >= MAX_FOLDED_NAMES => return None,
+                None if write.len() >= cap => return None,
                 None => {
                     // Leaked on purpose: at most MAX_FOLDED_NAMES tables (8 MiB) live for
                     // the whole process, shared by every label set.

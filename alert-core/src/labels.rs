@@ -96,9 +96,12 @@ impl Entry {
 /// name's fingerprint table; see [`crate::fingerprint`]).
 ///
 /// The same name always has the same number for the life of the process, and distinct
-/// names have distinct numbers, below [`crate::fingerprint::MAX_FOLDED_NAMES`]. Once the
-/// interner is full, new names get none: [`NameId::intern`] returns `None` for them, and
-/// so does [`LabelSet::iter_with_ids`] for labels carrying them. A name that has a number
+/// names have distinct numbers, below [`crate::fingerprint::MAX_FOLDED_NAMES`]. Names
+/// longer than [`crate::fingerprint::MAX_FOLDED_NAME_LEN`] get none, and once the
+/// interner is full new names get none ([`NameId::intern`] stops
+/// [`crate::fingerprint::RESERVED_FOR_CONFIGURED`] places early, which only
+/// [`NameId::intern_configured`] takes): they are handled as ordinary strings, freed
+/// with their label set, and [`LabelSet::iter_with_ids`] gives `None` for them. A name that has a number
 /// has it in every label set, so comparing numbers is comparing names.
 ///
 /// ```
@@ -113,9 +116,20 @@ impl Entry {
 pub struct NameId(u32);
 
 impl NameId {
-    /// The number of `name`, interning it if there is room.
+    /// The number of `name`, interning it if there is room for a name seen in data
+    /// ([`crate::fingerprint::Interning::Observed`]). `None` for a name longer than
+    /// [`crate::fingerprint::MAX_FOLDED_NAME_LEN`], or a new name once the data's share of
+    /// the interner is full.
     pub fn intern(name: &str) -> Option<NameId> {
         name_fold(name).map(|f| NameId(f.id()))
+    }
+
+    /// The number of `name`, a label name from configuration (a routing tree's
+    /// matchers), which may also take the places the interner keeps for configuration
+    /// ([`crate::fingerprint::RESERVED_FOR_CONFIGURED`]).
+    pub fn intern_configured(name: &str) -> Option<NameId> {
+        crate::fingerprint::name_fold_as(name, crate::fingerprint::Interning::Configured)
+            .map(|f| NameId(f.id()))
     }
 
     /// The number, below [`crate::fingerprint::MAX_FOLDED_NAMES`]: usable as an index.

@@ -457,3 +457,53 @@ fn the_soft_open_file_limit_is_raised_to_the_hard_limit() {
     assert_ne!(hard, "200", "the hard limit was not left alone");
     assert_eq!(soft, hard, "{}", server.logs());
 }
+
+/// The resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// 200 posts each carrying one unique 1 MiB annotation name used to leave the server
+/// 508 MiB larger for good (every name was interned process-wide). Names past the
+/// interner's length cap are ordinary strings now, freed with their alerts.
+#[test]
+fn a_flood_of_huge_label_names_does_not_pin_memory() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = HistoryServer::start(dir.path(), &[]);
+    let pid = server.pid().expect("running");
+    // Warm up: the first requests allocate the server's working set.
+    for i in 0..5 {
+        let body = message(json!([alert(
+            json!({"alertname": "Warm", "i": i.to_string()}),
+            &rfc3339_in(-1000)
+        )]));
+        assert_eq!(server.post_webhook(body.to_string().as_bytes()).status, 200);
+    }
+    let before = rss_kib(pid);
+    let filler = "x".repeat(1 << 20);
+    for i in 0..200 {
+        let mut a = alert(
+            json!({"alertname": "Flood", "i": i.to_string()}),
+            &rfc3339_in(-1000),
+        );
+        a["annotations"] = json!({format!("name_{i}_{filler}"): "v"});
+        let r = server.post_webhook(message(json!([a])).to_string().as_bytes());
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let after = rss_kib(pid);
+    let grown_mib = after.saturating_sub(before) / 1024;
+    eprintln!(
+        "RSS before {} MiB, after 200 x 1 MiB names {} MiB",
+        before / 1024,
+        after / 1024
+    );
+    assert!(
+        grown_mib < 200,
+        "the server kept {grown_mib} MiB after the flood (it kept ~508 MiB when names were interned)"
+    );
+}

@@ -461,7 +461,7 @@ impl Engine {
         let mut test_pos: Vec<Vec<(u32, u8)>> = vec![Vec::new(); slots.len()];
         for (new, &old) in order.iter().enumerate() {
             let SlotTests { name, tests, .. } = &slots[old];
-            match NameId::intern(name) {
+            match NameId::intern_configured(name) {
                 Some(id) => {
                     if e.slot_of_id.len() <= id.index() {
                         e.slot_of_id.resize(id.index() + 1, NO_SLOT);
@@ -646,6 +646,11 @@ impl Engine {
             }
         }
         eager
+    }
+
+    /// Whether every label name the tree reads has an interned number.
+    pub(crate) fn all_names_interned(&self) -> bool {
+        self.uninterned.is_empty()
     }
 
     /// How many distinct positive tests the tree evaluates, and how many are regexes.

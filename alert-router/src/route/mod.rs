@@ -279,6 +279,17 @@ impl RoutingTree {
         self.engine.test_counts()
     }
 
+    /// Whether every label name the tree's matchers read has an interned number
+    /// ([`alert_core::NameId`]), which gives matching its fastest layout. Configuration
+    /// names have places kept for them in the interner
+    /// ([`alert_core::fingerprint::RESERVED_FOR_CONFIGURED`]), so alerts carrying
+    /// thousands of never-seen names cannot take this away; `false` only for a name
+    /// longer than [`alert_core::fingerprint::MAX_FOLDED_NAME_LEN`] or once configurations
+    /// alone have filled the interner. Either way routing stays correct.
+    pub fn names_interned(&self) -> bool {
+        self.engine.all_names_interned()
+    }
+
     /// The routes `labels` goes to, in Alertmanager's order, written into `buf` (whose
     /// previous contents are replaced) and returned. Never empty for a valid
     /// configuration (whose root has no matchers): an alert no child route takes ends on

@@ -64,6 +64,10 @@ impl HistoryServer {
     }
 
     /// The port.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
