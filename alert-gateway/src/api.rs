@@ -492,6 +492,15 @@ pub(crate) fn json_body(
                 "the body is not UTF-8",
             ))
         })?;
+        // yaml_serde's depth limit costs time quadratic in the depth: refuse deep bodies first.
+        alert_router::config::yaml::check_nesting(text, alert_router::config::yaml::MAX_NESTING)
+            .map_err(|e| {
+                Box::new(error_response(
+                    StatusCode::BAD_REQUEST,
+                    "bad_data",
+                    &format!("body: {e}"),
+                ))
+            })?;
         return yaml_serde::from_str::<Value>(text).map_err(|e| {
             Box::new(error_response(
                 StatusCode::BAD_REQUEST,

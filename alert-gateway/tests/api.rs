@@ -482,6 +482,23 @@ async fn specs_import_atomically_with_dry_runs() {
             .body(body)
             .send()
     };
+    // A body nested 100,000 levels deep is refused at once, naming where (yaml_serde
+    // alone spends about 25 s refusing it, on the async worker).
+    let n = 100_000;
+    let deep = put_spec(
+        format!("conditions: {}{}\n", "[".repeat(n), "]".repeat(n)),
+        "",
+        "application/yaml",
+    )
+    .await
+    .unwrap();
+    assert_eq!(deep.status(), 400);
+    let deep: Value = deep.json().await.unwrap();
+    assert_eq!(
+        deep["error"], "body: line 1 column 140: nested more than 128 levels deep",
+        "{deep}"
+    );
+
     let dry: Value = put_spec(SPEC_YAML.into(), "?dry_run=true", "application/yaml")
         .await
         .unwrap()

@@ -42,6 +42,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use alert_core::Duration;
+use alert_router::config::yaml::{MAX_NESTING, check_nesting};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -387,6 +388,11 @@ impl GraphFile {
     /// assert!(err.contains("line 2"), "{err}");
     /// ```
     pub fn parse(text: &str, file: &str) -> Result<GraphFile> {
+        // yaml_serde's depth limit costs time quadratic in the depth: refuse deep files first.
+        check_nesting(text, MAX_NESTING).map_err(|e| Error::GraphFile {
+            file: file.to_owned(),
+            reason: e.to_string(),
+        })?;
         yaml_serde::from_str(text).map_err(|e| Error::GraphFile {
             file: file.to_owned(),
             reason: e.to_string(),
@@ -476,6 +482,29 @@ mod tests {
 
     fn assemble(text: &str) -> Result<HealthGraph> {
         GraphFile::parse(text, "g.yml")?.assemble(&basic_registry())
+    }
+
+    /// yaml_serde alone took about 25 s (release) to refuse these; the depth check
+    /// refuses them after 128 levels, and lets a file at yaml_serde's limit through to it.
+    #[test]
+    fn deeply_nested_files_are_refused_at_once() {
+        let n = 100_000;
+        for text in [
+            format!("sensors: {}{}\n", "[".repeat(n), "]".repeat(n)),
+            format!("sensors: {}b{}\n", "{a: ".repeat(n), "}".repeat(n)),
+        ] {
+            let started = std::time::Instant::now();
+            let e = GraphFile::parse(&text, "g.yml").unwrap_err().to_string();
+            eprintln!("refused in {:?}", started.elapsed());
+            // The 128th `[` or `{` after the top-level mapping.
+            assert!(
+                e == "g.yml: line 1 column 137: nested more than 128 levels deep"
+                    || e == "g.yml: line 1 column 518: nested more than 128 levels deep",
+                "{e}"
+            );
+        }
+        let e = GraphFile::parse("sensors: [[[x]]]\n", "g.yml").unwrap_err();
+        assert!(!e.to_string().contains("nested"), "{e}");
     }
 
     #[test]

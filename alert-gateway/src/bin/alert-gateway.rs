@@ -408,10 +408,10 @@ fn control_plane_options(
         build.emitter = Some(webhook(url)?);
     }
     if let Some(path) = &args.alertmanager_base_config {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| format!("--alertmanager.base-config {}: {e}", path.display()))?;
         build.base = Some(
-            alert_router::config::Config::from_yaml(&text)
+            alert_router::config::Config::from_yaml_bytes(&bytes)
                 .map_err(|e| format!("--alertmanager.base-config {}: {e}", path.display()))?,
         );
     }

@@ -106,6 +106,26 @@ impl Config {
         yaml::read::read_config(text)
     }
 
+    /// Reads a file's bytes as Alertmanager 0.25 does: like [`Config::from_yaml`], after
+    /// yaml.v2's reader has decoded them — UTF-16 (little- or big-endian) when a byte
+    /// order mark says so, UTF-8 otherwise (a UTF-8 byte order mark is skipped). Bytes
+    /// that are not valid in their encoding are refused with yaml.v2's reader messages
+    /// (`yaml: invalid leading UTF-8 octet`, `yaml: incomplete UTF-16 character`).
+    ///
+    /// ```
+    /// use alert_router::config::Config;
+    /// let text = "route: {receiver: r}\nreceivers: [{name: r}]\n";
+    /// let mut utf16 = vec![0xFF, 0xFE];
+    /// utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    /// assert_eq!(Config::from_yaml_bytes(&utf16)?, Config::from_yaml(text)?);
+    /// let e = Config::from_yaml_bytes(b"route: {receiver: \xFF}\n").unwrap_err();
+    /// assert_eq!(e.alertmanager_message(), "yaml: invalid leading UTF-8 octet");
+    /// # Ok::<(), alert_router::error::Error>(())
+    /// ```
+    pub fn from_yaml_bytes(bytes: &[u8]) -> Result<Config> {
+        yaml::read::read_config_bytes(bytes)
+    }
+
     /// Writes the configuration as deterministic YAML that Alertmanager 0.25 reads back as
     /// the same values (strings YAML 1.1 would read as something else are quoted).
     pub fn to_yaml(&self) -> String {

@@ -31,7 +31,9 @@ mod tenant;
 use std::fmt;
 
 pub use cluster::{ClusterTiming, DEFAULT_PEER_TIMEOUT};
-pub use summary::{CheckConfigOutput, check_config_output, failed_files_message};
+pub use summary::{
+    CheckConfigOutput, check_config_output, check_config_output_bytes, failed_files_message,
+};
 pub use tenant::{TenantBackend, TenantLimits, TenantRules, upload_size};
 
 use crate::config::Config;

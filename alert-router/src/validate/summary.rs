@@ -40,8 +40,20 @@ pub struct CheckConfigOutput {
 /// assert_eq!(out.stdout, "Checking 'b.yml'  FAILED: undefined receiver \"nope\" used in route\n\n");
 /// ```
 pub fn check_config_output(name: &str, text: &str) -> CheckConfigOutput {
+    check_config_output_bytes(name, text.as_bytes())
+}
+
+/// [`check_config_output`] for a file's bytes, read as amtool reads them (see
+/// [`Config::from_yaml_bytes`]: UTF-16 with a byte order mark, UTF-8 otherwise).
+///
+/// ```
+/// use alert_router::validate::check_config_output_bytes;
+/// let out = check_config_output_bytes("c.yml", b"route: {receiver: \xFF}\n");
+/// assert_eq!(out.stdout, "Checking 'c.yml'  FAILED: yaml: invalid leading UTF-8 octet\n\n");
+/// ```
+pub fn check_config_output_bytes(name: &str, bytes: &[u8]) -> CheckConfigOutput {
     let mut stdout = format!("Checking '{name}'");
-    match Config::from_yaml(text) {
+    match Config::from_yaml_bytes(bytes) {
         Ok(config) => {
             stdout.push_str("  SUCCESS\n");
             stdout.push_str("Found:\n - global config\n - route\n");

@@ -22,11 +22,17 @@ pub struct AmtoolVerdict {
 /// configuration, in order. Files on which amtool crashes (it panics on some `null`
 /// entries) are reported with the failure `"<amtool crashed>"`.
 pub fn amtool_check_all(configs: &[String]) -> Vec<AmtoolVerdict> {
+    let files: Vec<&[u8]> = configs.iter().map(|c| c.as_bytes()).collect();
+    amtool_check_all_bytes(&files)
+}
+
+/// [`amtool_check_all`] for files given as bytes (any encoding).
+pub fn amtool_check_all_bytes<B: AsRef<[u8]>>(configs: &[B]) -> Vec<AmtoolVerdict> {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut paths = Vec::new();
     for (i, text) in configs.iter().enumerate() {
         let path = dir.path().join(format!("case-{i:05}.yml"));
-        std::fs::write(&path, text).expect("write config");
+        std::fs::write(&path, text.as_ref()).expect("write config");
         paths.push(path);
     }
     let mut verdicts: Vec<AmtoolVerdict> = Vec::new();

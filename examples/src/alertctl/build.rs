@@ -68,6 +68,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use alert_router::config::yaml::{MAX_NESTING, check_nesting};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
@@ -204,6 +205,7 @@ fn read_spec(path: &Path) -> Result<(AlertingSpec, BuildOptions), String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
     // Endpoints carry credentials: a type error names the field, the type and the line,
     // never the value (`invalid type: string, expected struct PagerDutyEndpoint`).
+    check_nesting(&text, MAX_NESTING).map_err(|e| format!("{shown}: {e}"))?;
     let file: SpecFile = yaml_serde::from_str(&text)
         .map_err(|e| format!("{shown}: {}", redact_unexpected_values(&e.to_string())))?;
     let spec = AlertingSpec {
@@ -221,9 +223,9 @@ fn read_spec(path: &Path) -> Result<(AlertingSpec, BuildOptions), String> {
     }
     if let Some(base) = file.base_config {
         let base_path = path.parent().unwrap_or(Path::new("")).join(&base);
-        let base_text = fs::read_to_string(&base_path)
+        let base_bytes = fs::read(&base_path)
             .map_err(|e| format!("{shown}: base_config: {}: {e}", base_path.display()))?;
-        let config = Config::from_yaml(&base_text).map_err(|e| {
+        let config = Config::from_yaml_bytes(&base_bytes).map_err(|e| {
             let e = redact_unexpected_values(&e.to_string());
             format!("{}: {e}", base_path.display())
         })?;

@@ -40,7 +40,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use alert_router::validate::{check_config_output, failed_files_message};
+use alert_router::validate::{check_config_output_bytes, failed_files_message};
 
 use super::{Run, fail};
 
@@ -68,18 +68,18 @@ impl Run for CheckConfigArgs {
                 return fail(err, format!("'{base}' is a directory\n"));
             }
         }
-        let mut inputs: Vec<(String, Result<String, String>)> = Vec::new();
+        let mut inputs: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
         if self.files.is_empty() {
             let mut stdin = std::io::stdin();
             if stdin.is_terminal() {
                 return fail(err, "Failed to read from standard input\n");
             }
             let mut bytes = Vec::new();
-            let text = stdin
+            let read = stdin
                 .read_to_end(&mut bytes)
-                .map_err(|e| format!("read /dev/stdin: {e}"))
-                .and_then(|_| decode(bytes));
-            inputs.push(("/dev/stdin".to_owned(), text));
+                .map(|_| bytes)
+                .map_err(|e| format!("read /dev/stdin: {e}"));
+            inputs.push(("/dev/stdin".to_owned(), read));
         } else {
             for path in &self.files {
                 inputs.push((path.display().to_string(), read(path)));
@@ -88,8 +88,8 @@ impl Run for CheckConfigArgs {
         let mut failed = 0;
         for (name, text) in inputs {
             let stdout = match text {
-                Ok(text) => {
-                    let result = check_config_output(&name, &text);
+                Ok(bytes) => {
+                    let result = check_config_output_bytes(&name, &bytes);
                     failed += usize::from(result.failed);
                     result.stdout
                 }
@@ -109,14 +109,8 @@ impl Run for CheckConfigArgs {
     }
 }
 
-/// Reads a file as Go's `os.ReadFile` would report it.
-fn read(path: &Path) -> Result<String, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("open {}: {}", path.display(), e.kind()))?;
-    decode(bytes)
-}
-
-/// YAML must be UTF-8; yaml.v2 stops at the first invalid byte with this message.
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
-    String::from_utf8(bytes).map_err(|_| "yaml: invalid leading UTF-8 octet".to_owned())
+/// Reads a file as Go's `os.ReadFile` would report it; its bytes are decoded as yaml.v2
+/// decodes them (see `Config::from_yaml_bytes`).
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("open {}: {}", path.display(), e.kind()))
 }

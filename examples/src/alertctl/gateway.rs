@@ -40,6 +40,7 @@
 //! be reached; they exit with status 1. The token is never printed, nor the user and
 //! password of a URL (`http://<secret>@host:9095`).
 
+use alert_router::config::yaml::{MAX_NESTING, check_nesting};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -338,9 +339,14 @@ fn read_spec(path: &Path) -> Result<SpecBody, String> {
 /// assert_eq!(spec.left_out, ["history_webhook"]);
 /// let refused = spec_body("spec.yaml".into(), "endpoint: []\n").unwrap_err();
 /// assert!(refused.starts_with("spec.yaml: unknown field `endpoint`"), "{refused}");
+/// let deep = format!("conditions: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+/// let refused = spec_body("spec.yaml".into(), &deep).unwrap_err();
+/// assert_eq!(refused, "spec.yaml: line 1 column 140: nested more than 128 levels deep");
 /// # Ok::<(), String>(())
 /// ```
 pub fn spec_body(source: String, text: &str) -> Result<SpecBody, String> {
+    // yaml_serde's depth limit costs time quadratic in the depth: refuse deep files first.
+    check_nesting(text, MAX_NESTING).map_err(|e| format!("{source}: {e}"))?;
     let file: SpecFile = yaml_serde::from_str(text).map_err(|e| format!("{source}: {e}"))?;
     let left_out: Vec<&'static str> = [
         file.base_config.is_some(),

@@ -110,8 +110,9 @@ fn load_tree(path: &Option<PathBuf>) -> Result<RoutingTree, String> {
         // kingpin's flag check, which ends its message with a blank line.
         return Err(format!("path '{}' does not exist\n", path.display()));
     }
-    let yaml = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let config = Config::from_yaml(&yaml).map_err(|e| e.alertmanager_message().into_owned())?;
+    let yaml = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let config =
+        Config::from_yaml_bytes(&yaml).map_err(|e| e.alertmanager_message().into_owned())?;
     RoutingTree::new(&config.route).map_err(|e| e.alertmanager_message().into_owned())
 }
 

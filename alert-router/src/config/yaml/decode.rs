@@ -72,6 +72,9 @@ pub(crate) struct Decoder<'s, 't> {
     missing_texts: HashSet<u32>,
     faults: Vec<Pending>,
     path: String,
+    /// An error that ends decoding at once (yaml.v2's `failf`), such as invalid base64
+    /// in a `!!binary` value: once set, decoding stops at the next field or entry.
+    fatal: Option<Error>,
     /// Paths of `null` list entries Alertmanager 0.25 would dereference.
     pub null_entries: Vec<String>,
     /// Matcher strings and regexes already checked.
@@ -88,6 +91,7 @@ impl<'s, 't> Decoder<'s, 't> {
             texts,
             missing_texts: HashSet::new(),
             faults: Vec::new(),
+            fatal: None,
             path: String::new(),
             null_entries: Vec::new(),
             memo: Default::default(),
@@ -99,13 +103,25 @@ impl<'s, 't> Decoder<'s, 't> {
         &self.missing_texts
     }
 
-    /// How many faults have been collected.
+    /// How many faults have been collected (an error that ends decoding counts as one).
     pub fn fault_count(&self) -> usize {
-        self.faults.len()
+        self.faults.len() + usize::from(self.fatal.is_some())
+    }
+
+    /// The error that ended decoding, if one did.
+    fn stop(&self) -> Result<()> {
+        match &self.fatal {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
     }
 
     /// The collected faults as one error, lines filled in; `None` when there are none.
+    /// An error that ended decoding comes instead, as yaml.v2 drops what it collected.
     pub fn faults_error(&self) -> Option<Error> {
+        if let Some(e) = &self.fatal {
+            return Some(e.clone());
+        }
         if self.faults.is_empty() {
             return None;
         }
@@ -116,7 +132,7 @@ impl<'s, 't> Decoder<'s, 't> {
                 line: p
                     .offset
                     .map(|o| line_of_offset(self.src, o))
-                    .or_else(|| locate(self.src, self.root, p.node))
+                    .or_else(|| locate(self.root, p.node))
                     .unwrap_or(0),
                 path: p.path.clone(),
                 message: p.message.clone(),
@@ -190,6 +206,10 @@ impl<'s, 't> Decoder<'s, 't> {
     /// The YAML tag of a node as yaml.v2 names it in messages.
     fn tag(&self, n: &Node<'s>) -> &'static str {
         match &n.kind {
+            Kind::Str {
+                style: Style::Binary,
+                ..
+            } => "!!binary",
             Kind::Null => "!!null",
             Kind::Bool(_) => "!!bool",
             Kind::Int(_) | Kind::Uint(_) => "!!int",
@@ -275,7 +295,8 @@ impl<'s, 't> Decoder<'s, 't> {
                 }
             }
             Kind::Str { text, style, .. }
-                if *style != Style::Tagged && (text == "null" || text == "~") =>
+                if !matches!(style, Style::Tagged | Style::Binary)
+                    && (text == "null" || text == "~") =>
             {
                 Prepared::Quoted(text.to_string())
             }
@@ -312,12 +333,39 @@ impl<'s, 't> Decoder<'s, 't> {
                 None
             }
             Some(Resolved::Null) => Some(String::new()),
+            Some(_) if is_binary(n) => {
+                let bytes = self.binary(n)?;
+                // Go keeps the bytes as they are; a Rust string holds UTF-8 only.
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            }
             Some(_) => Some(self.raw(n).into_owned()),
         }
     }
 
+    /// A `!!binary` scalar's bytes, as yaml.v2 decodes it wherever it decodes the value:
+    /// invalid base64 ends decoding (`None`, the error kept for [`Decoder::stop`]).
+    fn binary(&mut self, n: &Node<'s>) -> Option<Vec<u8>> {
+        let decoded = go_base64(&self.raw(n));
+        if decoded.is_none() && self.fatal.is_none() {
+            self.fatal = Some(Error::YamlSyntax {
+                line: None,
+                problem: "!!binary value contains invalid base64 data".into(),
+            });
+        }
+        decoded
+    }
+
+    /// Decoding a `!!binary` scalar into a non-string type: yaml.v2 checks its base64
+    /// first; `false` when that ended decoding.
+    fn binary_checked(&mut self, n: &Node<'s>) -> bool {
+        !is_binary(n) || self.binary(n).is_some()
+    }
+
     /// A Go `bool`: null is `false`; `None` for a type error.
     pub fn bool(&mut self, n: &Node<'s>) -> Option<bool> {
+        if !self.binary_checked(n) {
+            return None;
+        }
         match self.resolved(n) {
             Some(Resolved::Null) => Some(false),
             Some(Resolved::Bool(b)) => Some(b),
@@ -330,6 +378,9 @@ impl<'s, 't> Decoder<'s, 't> {
 
     /// A Go `uint64`: null is 0; `None` for a type error.
     pub fn uint64(&mut self, n: &Node<'s>) -> Option<u64> {
+        if !self.binary_checked(n) {
+            return None;
+        }
         let v = match self.resolved(n) {
             Some(Resolved::Null) => return Some(0),
             Some(Resolved::Int(i)) => u64::try_from(i).ok(),
@@ -345,6 +396,9 @@ impl<'s, 't> Decoder<'s, 't> {
 
     /// A Go `int64`: null is 0; `None` for a type error.
     pub fn int64(&mut self, n: &Node<'s>) -> Option<i64> {
+        if !self.binary_checked(n) {
+            return None;
+        }
         let v = match self.resolved(n) {
             Some(Resolved::Null) => return Some(0),
             Some(Resolved::Int(i)) => Some(i),
@@ -372,6 +426,7 @@ impl<'s, 't> Decoder<'s, 't> {
             Kind::Seq(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
+                    self.stop()?;
                     if let Some(v) = self.index(i, |d| elem(d, item))? {
                         out.push(v);
                     }
@@ -418,6 +473,7 @@ impl<'s, 't> Decoder<'s, 't> {
             return Ok(());
         };
         for (k, v) in pairs {
+            self.stop()?;
             if self.is_merge(k) {
                 for m in self.merge_sources(v)? {
                     self.map_into(m, go_type, value, out, seen)?;
@@ -503,6 +559,7 @@ impl<'s, 't> Decoder<'s, 't> {
         };
         let mut done = vec![false; names.len()];
         for (k, v) in pairs {
+            self.stop()?;
             if self.is_merge(k) {
                 for m in self.merge_sources(v)? {
                     self.fields(m, go_type, names, field)?;
@@ -533,8 +590,58 @@ impl<'s, 't> Decoder<'s, 't> {
 
     /// An error at the current path, for Alertmanager checks that abort decoding.
     pub fn fail(&self, make: impl FnOnce(String) -> Error) -> Error {
-        make(self.path.clone())
+        match &self.fatal {
+            Some(e) => e.clone(),
+            None => make(self.path.clone()),
+        }
     }
+}
+
+fn is_binary(n: &Node<'_>) -> bool {
+    matches!(
+        n.kind,
+        Kind::Str {
+            style: Style::Binary,
+            ..
+        }
+    )
+}
+
+/// Go's `base64.StdEncoding.DecodeString`: the standard alphabet, `=` padding required,
+/// line breaks ignored; `None` for anything else.
+fn go_base64(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    }
+    let chars: Vec<u8> = text
+        .bytes()
+        .filter(|c| !matches!(c, b'\r' | b'\n'))
+        .collect();
+    if !chars.len().is_multiple_of(4) {
+        return None;
+    }
+    let quanta = chars.len() / 4;
+    let mut out = Vec::with_capacity(quanta * 3);
+    for (i, quantum) in chars.chunks(4).enumerate() {
+        let pads = quantum.iter().rev().take_while(|c| **c == b'=').count();
+        if pads > 2 || (pads > 0 && i + 1 != quanta) {
+            return None;
+        }
+        let mut bits = 0u32;
+        for c in &quantum[..4 - pads] {
+            bits = bits << 6 | value(*c)?;
+        }
+        bits <<= 6 * pads;
+        out.extend_from_slice(&bits.to_be_bytes()[1..4 - pads]);
+    }
+    Some(out)
 }
 
 fn join(path: &str, name: &str) -> String {

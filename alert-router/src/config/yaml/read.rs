@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use alert_core::Duration;
 
 use super::decode::{Decoder, Prepared};
+use super::events::ErrorKind;
 use super::node::{self, Node, SyntaxError};
 use crate::config::go_quote::go_quote;
 use crate::config::time_interval::Location;
@@ -25,14 +26,97 @@ type R<T> = Result<T>;
 
 /// Reads a whole configuration (see [`Config::from_yaml`]).
 pub(crate) fn read_config(text: &str) -> R<Config> {
-    // yaml.v2 skips a byte order mark; the YAML parser underneath `yaml_serde` would read
-    // a second document after it.
+    // yaml.v2 skips a byte order mark; libyaml would read a second document after it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root = match node::build(text) {
-        Ok(Some(root)) => root,
+    let tree = match node::build(text) {
+        Ok(Some(tree)) => tree,
         Ok(None) => return Err(Error::EmptyConfig),
-        Err(e) => return Err(syntax_error(&e, text)),
+        Err(e) => return Err(syntax_error(&e)),
     };
+    if tree.height <= SHALLOW {
+        return decode_tree(text, tree.root);
+    }
+    // Decoding recurses once or twice per level, and yaml.v2 allows 10,000 levels: give
+    // deep documents a stack to match.
+    let stack = STACK_BASE + tree.height * STACK_PER_LEVEL;
+    let root = tree.root;
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("alert-router-yaml".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, move || decode_tree(text, root))
+            .map_err(|e| Error::YamlSyntax {
+                line: None,
+                problem: format!("cannot start a thread to decode a deeply nested document: {e}"),
+            })?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Reads a whole configuration from bytes (see [`Config::from_yaml_bytes`]): yaml.v2
+/// detects UTF-16 by its byte order mark and reads it as UTF-8, skips a UTF-8 byte order
+/// mark, and refuses bytes that are not UTF-8 with its reader's message.
+pub(crate) fn read_config_bytes(bytes: &[u8]) -> R<Config> {
+    let reader_error = |problem: &str| Error::YamlSyntax {
+        line: None,
+        problem: problem.to_owned(),
+    };
+    let text = match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes).map_err(reader_error)?,
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes).map_err(reader_error)?,
+        _ => match std::str::from_utf8(bytes) {
+            Ok(text) => return read_config(text),
+            Err(_) => {
+                if let Some(e) = node::check_bytes(bytes) {
+                    return Err(syntax_error(&e));
+                }
+                // The bad bytes lie past the first document, which yaml.v2 never reads.
+                String::from_utf8_lossy(bytes).into_owned()
+            }
+        },
+    };
+    read_config(&text)
+}
+
+/// UTF-16 as yaml.v2's reader decodes it, with its messages.
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> std::result::Result<String, &'static str> {
+    let mut units = bytes.chunks(2).map(|c| match c {
+        [a, b] => Ok(unit([*a, *b])),
+        _ => Err("incomplete UTF-16 character"),
+    });
+    let mut out = String::with_capacity(bytes.len() / 2);
+    while let Some(u) = units.next() {
+        let u = u?;
+        let c = match u & 0xFC00 {
+            0xDC00 => return Err("unexpected low surrogate area"),
+            0xD800 => {
+                let low = match units.next() {
+                    Some(Ok(low)) => low,
+                    _ => return Err("incomplete UTF-16 surrogate pair"),
+                };
+                if low & 0xFC00 != 0xDC00 {
+                    return Err("expected low surrogate area");
+                }
+                0x10000 + ((u32::from(u) & 0x3FF) << 10) + (u32::from(low) & 0x3FF)
+            }
+            _ => u32::from(u),
+        };
+        out.push(char::from_u32(c).ok_or("invalid Unicode character")?);
+    }
+    Ok(out)
+}
+
+/// Trees up to this height are decoded on the caller's stack (the depth `yaml_serde`
+/// allowed before, which every caller's stack held).
+const SHALLOW: usize = 100;
+/// Stack for decoding a deep tree: a base, and this much per level (debug builds use
+/// about a tenth of it).
+const STACK_BASE: usize = 1 << 20;
+const STACK_PER_LEVEL: usize = 32 << 10;
+
+/// Decodes a built tree (see [`read_config`]).
+fn decode_tree(text: &str, root: Node<'_>) -> R<Config> {
     let mut texts = HashMap::new();
     let mut second_round = false;
     loop {
@@ -43,96 +127,46 @@ pub(crate) fn read_config(text: &str) -> R<Config> {
         }
         // Some scalar's source text was needed (a number or boolean read as a string):
         // fetch those texts and decode again.
-        texts = node::raw_texts(text, &root, d.missing_texts());
+        texts = node::raw_texts(&root, d.missing_texts());
         second_round = true;
     }
 }
 
-/// Turns `yaml_serde`'s description of a syntax error into yaml.v2's
-/// (`yaml: line N: <problem>`, with yaml.v2's line numbering).
-fn syntax_error(e: &SyntaxError, src: &str) -> Error {
-    let text = e.0.to_string();
-    if text.starts_with("recursion limit exceeded") {
-        return Error::YamlSyntax {
-            line: e.0.location().map(|l| l.line()),
-            problem: "nested too deeply (more than 128 levels)".into(),
-        };
-    }
-    if text.starts_with("unknown anchor") {
-        // The mark points at the alias (`*name`).
-        let name: String =
-            e.0.location()
-                .and_then(|l| src.get(l.index()..))
-                .map(|rest| {
-                    rest.trim_start_matches('*')
-                        .chars()
-                        .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
-                        .collect()
-                })
-                .unwrap_or_default();
-        return Error::YamlSyntax {
-            line: None,
-            problem: format!("unknown anchor '{name}' referenced"),
-        };
-    }
-    let (problem, rest) = match text.find(" at line ") {
-        Some(i) => (text[..i].to_owned(), &text[i..]),
-        None => (text.clone(), ""),
-    };
-    let problem = problem
-        .strip_prefix("while parsing a YAML document: ")
-        .unwrap_or(&problem);
-    // Reader errors carry a byte position instead of a line.
-    let problem = match problem.find(" at position ") {
-        Some(i) => problem[..i].to_owned(),
-        None => problem.to_owned(),
-    };
-    // Marks as `yaml_serde` prints them: 1-based lines.
-    let marks: Vec<usize> = rest
-        .match_indices("line ")
-        .filter_map(|(i, _)| {
-            let digits: String = rest[i + 5..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            digits.parse().ok()
-        })
-        .collect();
-    let problem_line = e.0.location().map(|l| l.line()).or(marks.first().copied());
-    let context_line = marks.get(1).copied().or(problem_line);
-    // yaml.v2 prints a scanner error's line as 1-based and a parser error's as 0-based;
-    // a 0-based 0 falls back to the context mark, also 0-based.
-    let line = match problem_line {
-        Some(l) if is_parser_problem(&problem) => {
-            if l > 1 {
-                Some(l - 1)
+/// yaml.v2's error for a fault of the YAML text: `yaml: line N: <problem>`, the line
+/// counted as yaml.v2's `parser.fail` counts it (a scanner error's problem line from 1,
+/// a parser error's from 0, none when it would be 0).
+fn syntax_error(e: &SyntaxError) -> Error {
+    match e {
+        SyntaxError::Libyaml(e) => {
+            let line = if e.problem_mark.line != 0 {
+                Some(e.problem_mark.line + usize::from(e.kind == ErrorKind::Scanner))
             } else {
-                context_line.map(|c| c - 1).filter(|c| *c > 0)
+                Some(e.context_mark.line).filter(|l| *l != 0)
+            };
+            // Reader errors carry no mark in yaml.v2.
+            let line = line.filter(|_| e.kind != ErrorKind::Reader);
+            Error::YamlSyntax {
+                line,
+                problem: e.problem.clone(),
             }
         }
-        Some(l) if l > 1 || !is_reader_problem(&problem) => Some(l),
-        _ => None,
-    };
-    Error::YamlSyntax { line, problem }
-}
-
-fn is_parser_problem(problem: &str) -> bool {
-    problem.starts_with("did not find expected <document start>")
-        || problem.starts_with("did not find expected node content")
-        || problem.starts_with("did not find expected key")
-        || problem.starts_with("did not find expected '-' indicator")
-        || problem.starts_with("did not find expected ',' or")
-        || problem.starts_with("found undefined tag handle")
-        || problem.starts_with("found duplicate %")
-        || problem.starts_with("found incompatible YAML document")
-}
-
-fn is_reader_problem(problem: &str) -> bool {
-    problem.starts_with("control characters are not allowed")
-        || problem.starts_with("invalid leading UTF-8 octet")
-        || problem.starts_with("invalid trailing UTF-8 octet")
-        || problem.starts_with("incomplete UTF-8 octet sequence")
-        || problem.starts_with("invalid Unicode character")
+        SyntaxError::TooDeep { mark } => Error::YamlSyntax {
+            line: Some(mark.line + 1).filter(|_| mark.line != 0),
+            problem: format!("exceeded max depth of {}", node::MAX_DEPTH),
+        },
+        SyntaxError::UnknownAnchor { name } => Error::YamlSyntax {
+            line: None,
+            problem: format!("unknown anchor '{name}' referenced"),
+        },
+        SyntaxError::ExcessiveAliasing => Error::YamlSyntax {
+            line: None,
+            problem: "document contains excessive aliasing".into(),
+        },
+        SyntaxError::BadTaggedValue { line, message } => Error::YamlSyntax {
+            line: Some(*line),
+            problem: message.clone(),
+        },
+    }
 }
 
 fn document<'s>(d: &mut Decoder<'s, '_>, root: &Node<'s>) -> R<Config> {
