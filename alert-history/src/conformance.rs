@@ -22,7 +22,7 @@ use alert_core::{
 };
 
 use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun};
-use crate::episode::{Episode, Notification};
+use crate::episode::{EndReason, Episode, Notification};
 use crate::range::TimeRange;
 use crate::store::{EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT};
 
@@ -40,6 +40,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@tests $make;
             append_is_durable_and_idempotent,
             resolved_closes_and_firing_never_reopens,
+            a_newer_start_ends_the_open_episode,
             query_overlap_is_half_open,
             query_filters_by_matchers,
             query_paginates_with_limit_and_cursor,
@@ -184,6 +185,65 @@ pub fn resolved_closes_and_firing_never_reopens(backend: &dyn Backend) {
     assert!(!got[0].end_inferred);
     assert_eq!(got[0].last_seen, at(620));
     assert_eq!((got[1].starts_at, got[1].ends_at), (at(900), None));
+}
+
+/// An open episode ends where a newer episode of its fingerprint starts (Alertmanager
+/// replaced the alert and never resolves the old start), whatever the arrival order;
+/// a stated end is kept, and replaces a superseded one when it arrives later.
+pub fn a_newer_start_ends_the_open_episode(backend: &dyn Backend) {
+    let a = labels(&[("alertname", "A")]);
+    let b = labels(&[("alertname", "B")]);
+    let store = backend.open();
+    // A: starts 0, 300, 600, arriving 600 first, then 0, then 300 (each in a batch of
+    // its own), and a duplicate of 0 in a batch with 600's.
+    store.append(&[firing(&a, 600, 610)]).expect("append");
+    store.append(&[firing(&a, 0, 10)]).expect("append");
+    store.append(&[firing(&a, 300, 310)]).expect("append");
+    store
+        .append(&[firing(&a, 0, 20), firing(&a, 600, 620)])
+        .expect("append");
+    // B: 0 resolved at 100; 200 open, then superseded by 500, then resolved late at 450.
+    store
+        .append(&[firing(&b, 0, 10), resolved(&b, 0, 100, 110)])
+        .expect("append");
+    store
+        .append(&[firing(&b, 200, 210), firing(&b, 500, 510)])
+        .expect("append");
+    drop(store);
+    let store = backend.open();
+    let got = all_episodes(store.as_ref(), everything(), vec![eq("alertname", "A")]);
+    let ends: Vec<_> = got
+        .iter()
+        .map(|e| (e.starts_at, e.ends_at, e.end_reason, e.end_inferred))
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            (at(0), Some(at(300)), Some(EndReason::Superseded), true),
+            (at(300), Some(at(600)), Some(EndReason::Superseded), true),
+            (at(600), None, None, false),
+        ],
+        "{got:#?}"
+    );
+    // A superseded episode stops at the newer start in ranges.
+    let in_range = all_episodes(store.as_ref(), range(400, 500), vec![eq("alertname", "A")]);
+    assert_eq!(in_range.len(), 1, "{in_range:#?}");
+    assert_eq!(in_range[0].starts_at, at(300));
+
+    let b_eps = all_episodes(store.as_ref(), everything(), vec![eq("alertname", "B")]);
+    assert_eq!(b_eps[0].ends_at, Some(at(100)), "a stated end is kept");
+    assert_eq!(b_eps[0].end_reason, Some(EndReason::Resolved));
+    assert_eq!(b_eps[1].ends_at, Some(at(500)));
+    store
+        .append(&[resolved(&b, 200, 450, 460)])
+        .expect("append late resolve");
+    let b_eps = all_episodes(store.as_ref(), everything(), vec![eq("alertname", "B")]);
+    assert_eq!(
+        (b_eps[1].ends_at, b_eps[1].end_reason, b_eps[1].end_inferred),
+        (Some(at(450)), Some(EndReason::Resolved), false),
+        "a stated end replaces the inferred one"
+    );
+    assert!(b_eps[2].is_open());
 }
 
 /// Episodes overlap `[t1, t2)`: one ending exactly at `t1` or starting exactly at `t2`

@@ -14,10 +14,22 @@
 //!   sets) is not an end;
 //! - annotations, receiver and generator URL come from the newest notification;
 //! - first and last seen are the minimum and maximum receive times.
+//!
+//! Episodes also end without a resolved notification ([`EndReason`] says how; every end
+//! but [`EndReason::Resolved`] is inferred, and a stated end replaces it):
+//! - **superseded** ([`end_superseded`]): an open episode ends when a newer episode of
+//!   the same fingerprint starts, at the newer `startsAt`. Alertmanager 0.25 replaces an
+//!   alert that resolves and fires again within one group interval, and never sends a
+//!   resolved notification for the old start;
+//! - **silent** ([`SilentEnd`]): an open episode not heard of within its route's repeat
+//!   interval plus a grace ended at its last notification plus that repeat interval:
+//!   Alertmanager would have repeated it by then had it still fired (it sends nothing
+//!   for an alert that is silenced, inhibited or resolved while `send_resolved` is off);
+//! - **unavailable** ([`crate::close_open_episodes`]): the pipeline went down.
 
 use std::collections::BTreeMap;
 
-use alert_core::{Alert, AlertStatus, Fingerprint, LabelSet, Timestamp, WebhookMessage};
+use alert_core::{Alert, AlertStatus, Duration, Fingerprint, LabelSet, Timestamp, WebhookMessage};
 use serde::{Deserialize, Serialize};
 
 use crate::range::TimeRange;
@@ -90,6 +102,30 @@ pub struct EpisodeKey {
     pub starts_at: Timestamp,
 }
 
+/// How an episode ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum EndReason {
+    /// A resolved notification stated the end.
+    Resolved,
+    /// A newer episode of the same alert started; ended at its start (inferred).
+    Superseded,
+    /// Not heard of within its repeat interval plus a grace; ended at its last
+    /// notification plus the repeat interval (inferred).
+    Silent,
+    /// The alerting pipeline went down while it was open; ended at the outage's start
+    /// (inferred).
+    Unavailable,
+}
+
+impl EndReason {
+    /// Whether the end was inferred rather than stated.
+    pub fn is_inferred(self) -> bool {
+        self != EndReason::Resolved
+    }
+}
+
 /// One firing of one alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -100,10 +136,13 @@ pub struct Episode {
     pub starts_at: Timestamp,
     /// When it ended; `None` while it fires.
     pub ends_at: Option<Timestamp>,
-    /// Whether `ends_at` was inferred (the alerting pipeline went down while the episode
-    /// was open) rather than stated by a resolved notification.
+    /// Whether `ends_at` was inferred rather than stated by a resolved notification
+    /// (`end_reason` says how).
     #[serde(default)]
     pub end_inferred: bool,
+    /// How the episode ended; `None` while open.
+    #[serde(default)]
+    pub end_reason: Option<EndReason>,
     /// The alert's labels.
     pub labels: LabelSet,
     /// The newest annotations.
@@ -129,6 +168,7 @@ impl Episode {
             starts_at: n.alert.starts_at,
             ends_at: n.stated_end(),
             end_inferred: false,
+            end_reason: n.stated_end().map(|_| EndReason::Resolved),
             severity: n
                 .alert
                 .labels
@@ -159,6 +199,23 @@ impl Episode {
     /// Whether the episode is still open (no end stated or inferred).
     pub fn is_open(&self) -> bool {
         self.ends_at.is_none()
+    }
+
+    /// Ends the episode at `at` for an inferred `reason`, unless it already ended
+    /// earlier or a resolved notification stated its end. Returns whether it changed.
+    pub fn infer_end(&mut self, at: Timestamp, reason: EndReason) -> bool {
+        let earlier = match (self.ends_at, self.end_reason) {
+            (_, Some(EndReason::Resolved)) => false,
+            (Some(current), _) if self.end_inferred => at < current,
+            (Some(_), _) => false,
+            (None, _) => true,
+        };
+        if earlier {
+            self.ends_at = Some(at);
+            self.end_inferred = true;
+            self.end_reason = Some(reason);
+        }
+        earlier
     }
 
     /// Whether the episode shares an instant with `range`.
@@ -203,6 +260,7 @@ impl Episode {
                 _ => end,
             });
             self.end_inferred = false;
+            self.end_reason = Some(EndReason::Resolved);
         }
         if n.received_at >= self.last_seen {
             self.annotations = n.alert.annotations.clone();
@@ -247,7 +305,128 @@ pub fn check_fingerprints(notifications: &[Notification]) -> crate::Result<()> {
     Ok(())
 }
 
+/// Ends every episode that a newer episode of the same fingerprint supersedes, at the
+/// newer `startsAt` ([`EndReason::Superseded`]): open episodes, and those whose inferred
+/// end is later. Stated ends are kept.
+///
+/// ```
+/// use alert_core::{Alert, LabelSet, Timestamp};
+/// use alert_history::{end_superseded, EndReason, Episode, Notification};
+/// let t = |s: &str| s.parse::<Timestamp>().unwrap();
+/// let labels = LabelSet::from_pairs([("alertname", "Flap")])?;
+/// let episode = |starts: &str| Episode::from_notification(&Notification {
+///     alert: Alert::firing(labels.clone(), t(starts)),
+///     receiver: "history".into(),
+///     received_at: t(starts),
+/// });
+/// let mut eps = [episode("2024-05-01T10:05:00Z"), episode("2024-05-01T10:00:00Z")];
+/// end_superseded(&mut eps);
+/// assert_eq!(eps[1].ends_at, Some(t("2024-05-01T10:05:00Z")));
+/// assert_eq!(eps[1].end_reason, Some(EndReason::Superseded));
+/// assert!(eps[0].is_open());
+/// # Ok::<(), alert_core::Error>(())
+/// ```
+pub fn end_superseded(episodes: &mut [Episode]) {
+    let mut starts: BTreeMap<Fingerprint, Vec<Timestamp>> = BTreeMap::new();
+    for e in episodes.iter() {
+        starts.entry(e.fingerprint).or_default().push(e.starts_at);
+    }
+    for list in starts.values_mut() {
+        list.sort_unstable();
+    }
+    for e in episodes.iter_mut() {
+        let Some(list) = starts.get(&e.fingerprint) else {
+            continue;
+        };
+        if let Some(next) = list.get(list.partition_point(|s| *s <= e.starts_at)) {
+            e.infer_end(*next, EndReason::Superseded);
+        }
+    }
+}
+
+/// When an open episode that Alertmanager stopped repeating is taken to have ended.
+///
+/// Alertmanager repeats a firing alert every `repeat_interval` of its route (at the
+/// group's next flush, so up to a `group_interval` later). An open episode whose last
+/// notification is older than its repeat interval plus `grace` ended, as far as anyone
+/// can tell, at that notification plus the repeat interval.
+///
+/// ```
+/// use alert_core::{Alert, Duration, LabelSet, Timestamp};
+/// use alert_history::{EndReason, Episode, Notification, SilentEnd};
+/// let t = |s: &str| s.parse::<Timestamp>().unwrap();
+/// let mut e = Episode::from_notification(&Notification {
+///     alert: Alert::firing(LabelSet::from_pairs([("alertname", "A")])?, t("2024-05-01T10:00:00Z")),
+///     receiver: "history".into(),
+///     received_at: t("2024-05-01T10:00:30Z"),
+/// });
+/// let policy = SilentEnd::new("4h".parse()?, "10m".parse()?);
+/// assert!(!policy.apply(std::slice::from_mut(&mut e), t("2024-05-01T14:10:00Z")));
+/// assert!(policy.apply(std::slice::from_mut(&mut e), t("2024-05-01T14:11:00Z")));
+/// assert_eq!(e.ends_at, Some(t("2024-05-01T14:00:30Z")));
+/// assert_eq!(e.end_reason, Some(EndReason::Silent));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilentEnd {
+    /// The repeat interval of routes not named in `per_receiver`.
+    pub repeat_interval: Duration,
+    /// The repeat interval of the route behind a receiver, by receiver name.
+    pub per_receiver: BTreeMap<String, Duration>,
+    /// How long past the repeat interval an episode may stay silent.
+    pub grace: Duration,
+}
+
+impl SilentEnd {
+    /// One repeat interval for every receiver.
+    pub fn new(repeat_interval: Duration, grace: Duration) -> SilentEnd {
+        SilentEnd {
+            repeat_interval,
+            per_receiver: BTreeMap::new(),
+            grace,
+        }
+    }
+
+    /// The repeat interval of the route that delivers to `receiver`.
+    pub fn repeat_interval_of(&self, receiver: &str) -> Duration {
+        self.per_receiver
+            .get(receiver)
+            .copied()
+            .unwrap_or(self.repeat_interval)
+    }
+
+    /// Ends the open episodes silent at `now`; returns whether any was ended.
+    pub fn apply(&self, episodes: &mut [Episode], now: Timestamp) -> bool {
+        let mut changed = false;
+        for e in episodes.iter_mut().filter(|e| e.is_open()) {
+            let repeat = self.repeat_interval_of(&e.receiver);
+            let Some(end) = e.last_seen.checked_add(repeat) else {
+                continue;
+            };
+            let silent = end
+                .checked_add(self.grace)
+                .is_some_and(|deadline| deadline < now);
+            if silent {
+                changed |= e.infer_end(end.max(e.starts_at), EndReason::Silent);
+            }
+        }
+        changed
+    }
+}
+
+impl Default for SilentEnd {
+    /// Alertmanager's default repeat interval (4h), with a grace of 10m (two default
+    /// group intervals).
+    fn default() -> SilentEnd {
+        SilentEnd::new(
+            Duration::from_secs(4 * 3600).unwrap_or_default(),
+            Duration::from_secs(600).unwrap_or_default(),
+        )
+    }
+}
+
 /// Merges notifications into episodes, returned in key order (fingerprint, then start).
+/// Open episodes that a newer one supersedes are ended ([`end_superseded`]).
 ///
 /// ```
 /// use alert_core::{Alert, LabelSet, Timestamp};
@@ -272,7 +451,9 @@ where
             })
             .or_insert_with(|| Episode::from_notification(n));
     }
-    episodes.into_values().collect()
+    let mut episodes: Vec<Episode> = episodes.into_values().collect();
+    end_superseded(&mut episodes);
+    episodes
 }
 
 #[cfg(test)]
@@ -470,9 +651,20 @@ mod tests {
             }
             prop_assert_eq!(&merge_notifications(shuffled), &once);
             for e in &once {
-                // Open exactly when no resolved notification of the key was seen.
-                let resolved = ns.iter().any(|n| n.key() == e.key() && n.alert.status == AlertStatus::Resolved);
-                prop_assert_eq!(e.ends_at.is_some(), resolved);
+                // Stated end: the latest resolved one; otherwise the next start of the
+                // same alert; otherwise open.
+                let stated = ns.iter().filter(|n| n.key() == e.key()).filter_map(Notification::stated_end).max();
+                let next = ns.iter()
+                    .filter(|n| n.alert.fingerprint == e.fingerprint && n.alert.starts_at > e.starts_at)
+                    .map(|n| n.alert.starts_at)
+                    .min();
+                let (end, reason) = match (stated, next) {
+                    (Some(s), _) => (Some(s), Some(EndReason::Resolved)),
+                    (None, Some(n)) => (Some(n), Some(EndReason::Superseded)),
+                    (None, None) => (None, None),
+                };
+                prop_assert_eq!((e.ends_at, e.end_reason), (end, reason));
+                prop_assert_eq!(e.end_inferred, reason == Some(EndReason::Superseded));
             }
         }
     }

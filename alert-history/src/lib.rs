@@ -53,7 +53,10 @@ pub use availability::{
     Heartbeat, HeartbeatGap, HeartbeatLog, HeartbeatPolicy, ServerRun, Unavailable,
     UnavailableCause, runs_around, unavailable_periods,
 };
-pub use episode::{Episode, EpisodeKey, Notification, check_fingerprints, merge_notifications};
+pub use episode::{
+    EndReason, Episode, EpisodeKey, Notification, SilentEnd, check_fingerprints, end_superseded,
+    merge_notifications,
+};
 pub use error::{Error, Result};
 pub use range::TimeRange;
 pub use store::{

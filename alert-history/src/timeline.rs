@@ -120,8 +120,7 @@ pub fn close_open_episodes(episodes: &mut [Episode], unavailable: &[Unavailable]
     starts.sort_unstable();
     for e in episodes.iter_mut().filter(|e| e.is_open()) {
         if let Some(start) = inferred_end(e, &starts) {
-            e.ends_at = Some(start);
-            e.end_inferred = true;
+            e.infer_end(start, crate::episode::EndReason::Unavailable);
         }
     }
 }

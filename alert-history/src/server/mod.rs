@@ -9,7 +9,7 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /webhook` | Alertmanager's webhook message (`Content-Type: application/json`); 200 only once stored durably, 4xx with a JSON error (nothing stored) for a bad body, 5xx when the store fails (Alertmanager retries) |
-//! | `GET /api/v1/episodes?start=&end=&match[]=&limit=&cursor=` | `{"episodes": [...], "next": cursor}` |
+//! | `GET /api/v1/episodes?start=&end=&match[]=&limit=&cursor=` | `{"episodes": [...], "next": cursor}`; an episode's `endReason` is `resolved`, or an inferred `superseded` or `silent` ([`ServerOptions::silent_end`]) |
 //! | `GET /api/v1/timeline?start=&end=&match[]=` | `{"segments": [{"start", "end", "state", "episodes"}]}` |
 //! | `GET /api/v1/export?start=&end=&match[]=` | JSON lines, one episode a line |
 //! | `GET /metrics` | Prometheus text |
@@ -68,7 +68,7 @@ use tokio::sync::Semaphore;
 use crate::store::check_representable;
 use crate::{
     Episode, EpisodeQuery, Error, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT,
-    Notification, Segment, TimeRange, Unavailable, check_fingerprints, timeline_within,
+    Notification, Segment, SilentEnd, TimeRange, Unavailable, check_fingerprints, timeline_within,
     unavailable_periods,
 };
 
@@ -118,6 +118,9 @@ pub struct ServerOptions {
     /// The metrics the handlers count into and `/metrics` renders; share the [`Arc`] to
     /// update the store gauges, or report background writes, from outside.
     pub metrics: Arc<Metrics>,
+    /// When an open episode that Alertmanager stopped repeating is taken to have ended
+    /// (applied to every answer: episodes, timelines, exports); `None`: never.
+    pub silent_end: Option<SilentEnd>,
 }
 
 /// Half the cores this process may use, at least one.
@@ -129,7 +132,8 @@ impl Default for ServerOptions {
     /// No auth, `alertname="Watchdog"` as the heartbeat with Alertmanager's default
     /// intervals, [`DEFAULT_MAX_BODY_BYTES`] sent within 20 s, [`MAX_EPISODES_PER_REQUEST`]
     /// and [`MAX_TIMELINE_FINGERPRINTS`] within 30 s, [`default_heavy_reads`], fresh
-    /// metrics.
+    /// metrics, silent episodes ended after Alertmanager's default repeat interval
+    /// ([`SilentEnd::default`]).
     fn default() -> Self {
         let heartbeat = Matcher::new(MatchType::Equal, "alertname", "Watchdog")
             .map(|m| Matchers::new(vec![m]))
@@ -145,6 +149,7 @@ impl Default for ServerOptions {
             request_timeout: Duration::from_secs(30),
             heavy_reads: default_heavy_reads(),
             metrics: Arc::new(Metrics::default()),
+            silent_end: Some(SilentEnd::default()),
         }
     }
 }
@@ -539,9 +544,17 @@ async fn episodes(
         limit: p.limit.unwrap_or(1000),
         cursor: p.cursor,
     };
+    let range = query.range;
+    let silent_end = state.options.silent_end.clone();
+    let at = now();
     match with_store(&state, "query", move |s| s.query(&query)).await {
-        Ok(page) => axum::Json(EpisodesBody {
-            episodes: page.episodes,
+        Ok(mut page) => axum::Json(EpisodesBody {
+            episodes: {
+                end_silent(silent_end.as_ref(), &mut page.episodes, at);
+                // An episode ended before the range is no longer in it.
+                page.episodes.retain(|e| e.overlaps(&range));
+                page.episodes
+            },
             next: page.next.map(|c| c.to_string()),
         })
         .into_response(),
@@ -666,6 +679,13 @@ async fn heavy_read(
     }
 }
 
+/// Ends the silent episodes by `policy` at `now` (nothing when `None`).
+fn end_silent(policy: Option<&SilentEnd>, episodes: &mut [Episode], now: alert_core::Timestamp) {
+    if let Some(policy) = policy {
+        policy.apply(episodes, now);
+    }
+}
+
 /// Every episode overlapping `range` that matches `matchers`, within the budget.
 fn all_episodes(
     store: &dyn HistoryStore,
@@ -712,8 +732,10 @@ async fn timeline_handler(
     let max_listed = state.options.max_timeline_fingerprints;
     let max_gap = policy.max_gap().unwrap_or(alert_core::Duration::ZERO);
     let at = now();
+    let silent_end = state.options.silent_end.clone();
     heavy_read(&state, "timeline", move |s, budget| {
         let mut episodes = all_episodes(s, range, matchers, budget)?;
+        end_silent(silent_end.as_ref(), &mut episodes, at);
         budget.check()?;
         let log = s.heartbeats(range, max_gap)?;
         // The heartbeat is the pipeline's, not the entity's.
@@ -741,8 +763,12 @@ async fn export(
         Err(r) => return *r,
     };
     let (range, matchers) = (p.range, p.matchers);
+    let silent_end = state.options.silent_end.clone();
+    let at = now();
     heavy_read(&state, "export", move |s, budget| {
-        let episodes = all_episodes(s, range, matchers, budget)?;
+        let mut episodes = all_episodes(s, range, matchers, budget)?;
+        end_silent(silent_end.as_ref(), &mut episodes, at);
+        episodes.retain(|e| e.overlaps(&range));
         let mut body = Vec::with_capacity(episodes.len() * 256);
         for e in &episodes {
             // Episodes always serialise: string keys, strings and numbers.

@@ -38,14 +38,16 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun, runs_around};
-use crate::episode::{Episode, Notification};
+use crate::episode::{EndReason, Episode, Notification};
 use crate::error::{Error, Result};
 use crate::range::TimeRange;
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
     check_representable, from_nanos, to_nanos,
 };
-use schema::{CURRENT_VERSION, OPEN_END, migrate_to, sqlite_error};
+use schema::{
+    CURRENT_VERSION, END_OPEN, END_RESOLVED, END_SUPERSEDED, OPEN_END, migrate_to, sqlite_error,
+};
 
 /// How hard a commit waits for the disk (SQLite's `PRAGMA synchronous` in WAL mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,12 +89,22 @@ pub struct SqliteStore {
 /// Alertmanager and this store) for the purge still to find it.
 const PURGE_SKEW_NS: i64 = 3_600_000_000_000;
 
+/// The `end_reason` column of an episode (only stated and superseded ends are stored:
+/// the others are inferred when read).
+fn end_reason_to_sql(episode: &Episode) -> i64 {
+    match episode.end_reason {
+        Some(EndReason::Superseded) => END_SUPERSEDED,
+        Some(_) => END_RESOLVED,
+        None => END_OPEN,
+    }
+}
+
 /// The label kept in its own column rather than in `episode_labels`.
 const ALERTNAME: &str = "alertname";
 
 /// The columns an [`Episode`] is read from, in `episode_from_row` order.
 const EPISODE_COLUMNS: &str = "e.fingerprint, e.starts_at, e.ends_at, e.first_seen, e.last_seen, \
-     e.labels, e.annotations, e.receiver, e.generator_url";
+     e.labels, e.annotations, e.receiver, e.generator_url, e.end_reason";
 
 /// Fingerprints are unsigned; SQLite integers are signed. Flipping the top bit keeps
 /// the order of the unsigned values.
@@ -128,6 +140,7 @@ struct RawEpisode {
     annotations: String,
     receiver: String,
     generator_url: String,
+    end_reason: i64,
 }
 
 impl RawEpisode {
@@ -147,6 +160,7 @@ impl RawEpisode {
             annotations: row.get(at + 6)?,
             receiver: row.get(at + 7)?,
             generator_url: row.get(at + 8)?,
+            end_reason: row.get(at + 9)?,
         })
     }
 
@@ -156,7 +170,14 @@ impl RawEpisode {
             fingerprint,
             starts_at: from_nanos(self.starts_at),
             ends_at: (self.ends_at != OPEN_END).then(|| from_nanos(self.ends_at)),
-            end_inferred: false,
+            end_inferred: self.end_reason == END_SUPERSEDED,
+            end_reason: match self.end_reason {
+                END_OPEN => None,
+                END_SUPERSEDED => Some(EndReason::Superseded),
+                // Ended rows written before v3 and resolved ones.
+                _ if self.ends_at != OPEN_END => Some(EndReason::Resolved),
+                _ => None,
+            },
             severity: labels.get(alert_core::SEVERITY_LABEL).map(str::to_owned),
             labels,
             annotations: decode_labels(&self.annotations, || {
@@ -386,16 +407,31 @@ impl HistoryStore for SqliteStore {
             let mut update = tx
                 .prepare_cached(
                     "UPDATE episodes SET ends_at = ?2, first_seen = ?3, last_seen = ?4, \
-                     annotations = ?5, receiver = ?6, generator_url = ?7 WHERE id = ?1",
+                     annotations = ?5, receiver = ?6, generator_url = ?7, end_reason = ?8 \
+                     WHERE id = ?1",
                 )
                 .map_err(|e| sqlite_error("append: update episode", e))?;
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO episodes(fingerprint, starts_at, ends_at, first_seen, last_seen, \
-                     alertname, labels, annotations, receiver, generator_url) \
-                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     alertname, labels, annotations, receiver, generator_url, end_reason) \
+                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .map_err(|e| sqlite_error("append: insert episode", e))?;
+            // A new start ends the older episodes of its fingerprint that are open, or
+            // superseded by a later start; a new open episode ends at the next start.
+            let mut next_start = tx
+                .prepare_cached(
+                    "SELECT min(starts_at) FROM episodes WHERE fingerprint = ?1 AND starts_at > ?2",
+                )
+                .map_err(|e| sqlite_error("append: next start", e))?;
+            let mut supersede = tx
+                .prepare_cached(&format!(
+                    "UPDATE episodes SET ends_at = ?2, end_reason = {END_SUPERSEDED} \
+                     WHERE fingerprint = ?1 AND starts_at < ?2 AND (ends_at = {OPEN_END} \
+                     OR (end_reason = {END_SUPERSEDED} AND ends_at > ?2))"
+                ))
+                .map_err(|e| sqlite_error("append: supersede", e))?;
             let mut insert_label = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO episode_labels(name, value, episode_id) VALUES(?1, ?2, ?3)",
@@ -426,11 +462,21 @@ impl HistoryStore for SqliteStore {
                                 encode_labels(&episode.annotations),
                                 episode.receiver,
                                 episode.generator_url,
+                                end_reason_to_sql(&episode),
                             ])
                             .map_err(|e| sqlite_error("append: update episode", e))?;
                     }
                     None => {
-                        let episode = Episode::from_notification(n);
+                        let mut episode = Episode::from_notification(n);
+                        let next: Option<i64> = next_start
+                            .query_row(params![fp, starts], |row| row.get(0))
+                            .map_err(|e| sqlite_error("append: next start", e))?;
+                        if let Some(next) = next {
+                            episode.infer_end(from_nanos(next), EndReason::Superseded);
+                        }
+                        supersede
+                            .execute(params![fp, starts])
+                            .map_err(|e| sqlite_error("append: supersede", e))?;
                         insert
                             .execute(params![
                                 fp,
@@ -445,6 +491,7 @@ impl HistoryStore for SqliteStore {
                                 encode_labels(&episode.annotations),
                                 episode.receiver,
                                 episode.generator_url,
+                                end_reason_to_sql(&episode),
                             ])
                             .map_err(|e| sqlite_error("append: insert episode", e))?;
                         let id = tx.last_insert_rowid();
@@ -790,6 +837,78 @@ mod tests {
         assert_eq!(again.stats().expect("stats").episodes, 2);
     }
 
+    /// Stores written before v3 kept an episode open for ever when Alertmanager replaced
+    /// its alert; the migration ends it at the newer start.
+    #[test]
+    fn migration_to_v3_ends_superseded_episodes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("history.db");
+        {
+            let mut conn = raw(&path);
+            migrate_to(&mut conn, 2, "history.db").expect("create v2");
+            let ns = |s: &str| to_nanos(t(s), "test").expect("fits");
+            let rows = [
+                // fingerprint 1: open at 10:00 and 10:05 (the flap), open at 10:20.
+                (1u64, "2024-05-01T10:00:00Z", None),
+                (1, "2024-05-01T10:05:00Z", None),
+                (1, "2024-05-01T10:20:00Z", None),
+                // fingerprint 2: resolved, then open.
+                (2, "2024-05-01T10:00:00Z", Some("2024-05-01T10:01:00Z")),
+                (2, "2024-05-01T10:30:00Z", None),
+            ];
+            for (fp, starts, ends) in rows {
+                conn.execute(
+                    "INSERT INTO episodes(fingerprint, starts_at, ends_at, first_seen, last_seen, \
+                     alertname, labels, annotations, receiver, generator_url) \
+                     VALUES(?1, ?2, ?3, ?2, ?2, 'A', '{\"alertname\":\"A\"}', '{}', 'h', '')",
+                    params![
+                        fp_to_sql(Fingerprint(fp)),
+                        ns(starts),
+                        ends.map_or(OPEN_END, ns)
+                    ],
+                )
+                .expect("insert v2 episode");
+            }
+        }
+        let store = SqliteStore::open(&path).expect("open migrates");
+        let range =
+            TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid");
+        let mut got: Vec<_> = store
+            .query(&EpisodeQuery::new(range))
+            .expect("query")
+            .episodes
+            .into_iter()
+            .map(|e| (e.fingerprint.0, e.starts_at, e.ends_at, e.end_reason))
+            .collect();
+        got.sort();
+        let some = |s: &str| Some(t(s));
+        assert_eq!(
+            got,
+            [
+                (
+                    1,
+                    t("2024-05-01T10:00:00Z"),
+                    some("2024-05-01T10:05:00Z"),
+                    Some(EndReason::Superseded)
+                ),
+                (
+                    1,
+                    t("2024-05-01T10:05:00Z"),
+                    some("2024-05-01T10:20:00Z"),
+                    Some(EndReason::Superseded)
+                ),
+                (1, t("2024-05-01T10:20:00Z"), None, None),
+                (
+                    2,
+                    t("2024-05-01T10:00:00Z"),
+                    some("2024-05-01T10:01:00Z"),
+                    Some(EndReason::Resolved)
+                ),
+                (2, t("2024-05-01T10:30:00Z"), None, None),
+            ]
+        );
+    }
+
     #[test]
     fn a_newer_schema_is_refused_and_retention_round_trips() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -813,7 +932,9 @@ mod tests {
             .expect("bump version");
         let err = SqliteStore::open(&path).err().expect("refused").to_string();
         assert!(
-            err.contains("schema version 99 is newer than this release knows (2)"),
+            err.contains(&format!(
+                "schema version 99 is newer than this release knows ({CURRENT_VERSION})"
+            )),
             "{err}"
         );
     }

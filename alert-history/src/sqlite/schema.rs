@@ -13,19 +13,29 @@
 //!   indexed equality matchers); indexes for range and alertname queries (retention
 //!   uses the range index: few indexes keep ingest fast); each Watchdog heartbeat keeps the time of the one before it, with an index
 //!   on the gap, so outages are found without reading every heartbeat; server runs.
+//! - **v3**: `end_reason` ([`END_OPEN`], [`END_RESOLVED`], [`END_SUPERSEDED`]); the
+//!   migration ends every open episode that a newer episode of its fingerprint
+//!   supersedes (stores written before kept those open for ever).
 
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
 /// The schema version this release writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 /// `ends_at` of an open episode.
 pub const OPEN_END: i64 = i64::MAX;
 
+/// `end_reason` of an open episode.
+pub const END_OPEN: i64 = 0;
+/// `end_reason` of an episode a resolved notification ended.
+pub const END_RESOLVED: i64 = 1;
+/// `end_reason` of an episode a newer one of its fingerprint superseded.
+pub const END_SUPERSEDED: i64 = 2;
+
 /// The migrations, `MIGRATIONS[n]` taking version `n` to `n + 1`.
-pub const MIGRATIONS: [&str; 2] = [
+pub const MIGRATIONS: [&str; 3] = [
     // v0 -> v1
     r#"
     CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -88,6 +98,17 @@ pub const MIGRATIONS: [&str; 2] = [
     ALTER TABLE heartbeats_v2 RENAME TO heartbeats;
     CREATE INDEX heartbeats_by_gap ON heartbeats(at - prev_at) WHERE prev_at IS NOT NULL;
     CREATE TABLE server_runs(started_at INTEGER PRIMARY KEY, last_alive INTEGER NOT NULL);
+    "#,
+    // v2 -> v3
+    r#"
+    ALTER TABLE episodes ADD COLUMN end_reason INTEGER NOT NULL DEFAULT 0;
+    UPDATE episodes SET end_reason = 1 WHERE ends_at != 9223372036854775807;
+    UPDATE episodes SET end_reason = 2, ends_at = (
+        SELECT min(n.starts_at) FROM episodes n
+        WHERE n.fingerprint = episodes.fingerprint AND n.starts_at > episodes.starts_at)
+    WHERE ends_at = 9223372036854775807 AND EXISTS (
+        SELECT 1 FROM episodes n
+        WHERE n.fingerprint = episodes.fingerprint AND n.starts_at > episodes.starts_at);
     "#,
 ];
 

@@ -29,9 +29,23 @@ pub struct Args {
     #[arg(long, requires = "loki_url")]
     pub loki_tenant: Option<String>,
     /// The `repeat_interval` of the routes that notify this service: how far before a
-    /// range Loki is searched for alerts firing since earlier.
+    /// range Loki is searched for alerts firing since earlier, and how long an open
+    /// episode may go unrepeated before it is taken to have ended (see --silent-grace).
     #[arg(long, default_value = "4h", value_parser = parse_duration)]
     pub repeat_interval: Duration,
+    /// The `repeat_interval` of the route behind one receiver, as RECEIVER=DURATION
+    /// (repeatable), where it differs from --repeat-interval.
+    #[arg(long = "repeat-interval-for", value_name = "RECEIVER=DURATION", value_parser = parse_receiver_interval)]
+    pub repeat_interval_for: Vec<(String, Duration)>,
+    /// How long past its repeat interval an open episode may stay silent before its
+    /// end is inferred (at its last notification plus the repeat interval; shown as
+    /// `endReason: silent`). Alertmanager repeats at the group's next flush, up to a
+    /// `group_interval` late.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub silent_grace: Duration,
+    /// Infer the end of silent episodes (`false`: they stay open until resolved).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub silent_end: bool,
     /// Alerts matching these matchers are the heartbeat (Alertmanager syntax).
     #[arg(long, default_value = "alertname=\"Watchdog\"", value_parser = parse_heartbeat)]
     pub heartbeat_matchers: Matchers,
@@ -95,7 +109,28 @@ pub struct Args {
     pub synchronous: String,
 }
 
+/// `RECEIVER=DURATION`, the receiver name as Alertmanager's webhook sends it.
+fn parse_receiver_interval(text: &str) -> Result<(String, Duration), String> {
+    let (receiver, duration) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("{text:?} is not RECEIVER=DURATION"))?;
+    if receiver.is_empty() {
+        return Err(format!("{text:?}: the receiver is empty"));
+    }
+    Ok((receiver.to_owned(), parse_duration(duration)?))
+}
+
 impl Args {
+    /// When silent episodes are taken to have ended, from the flags (`None` with
+    /// `--silent-end=false`).
+    pub fn silent_end(&self) -> Option<alert_history::SilentEnd> {
+        self.silent_end.then(|| {
+            let mut policy = alert_history::SilentEnd::new(self.repeat_interval, self.silent_grace);
+            policy.per_receiver = self.repeat_interval_for.iter().cloned().collect();
+            policy
+        })
+    }
+
     /// The heartbeat expectations from the flags.
     pub fn heartbeat_policy(&self) -> HeartbeatPolicy {
         HeartbeatPolicy {
@@ -144,5 +179,36 @@ mod tests {
             (2, 3)
         );
         assert_eq!(a.heavy_reads, None);
+    }
+
+    #[test]
+    fn silent_end_flags() {
+        let a = Args::try_parse_from(["x"]).expect("defaults");
+        assert_eq!(a.silent_end(), Some(alert_history::SilentEnd::default()));
+        let a = Args::try_parse_from([
+            "x",
+            "--repeat-interval",
+            "1h",
+            "--repeat-interval-for",
+            "alert-router:history=12h",
+            "--silent-grace",
+            "2m",
+        ])
+        .expect("ok");
+        let policy = a.silent_end().expect("on");
+        assert_eq!(policy.repeat_interval_of("other").as_secs(), 3600);
+        assert_eq!(
+            policy.repeat_interval_of("alert-router:history").as_secs(),
+            12 * 3600
+        );
+        assert_eq!(policy.grace.as_secs(), 120);
+        let off = Args::try_parse_from(["x", "--silent-end", "false"]).expect("ok");
+        assert_eq!(off.silent_end(), None);
+        for bad in ["12h", "=12h", "r=soon"] {
+            assert!(
+                Args::try_parse_from(["x", "--repeat-interval-for", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -204,6 +204,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         request_timeout: args.request_timeout.to_std(),
         heavy_reads: args.heavy_reads.unwrap_or_else(default_heavy_reads),
         metrics: Arc::clone(&metrics),
+        silent_end: args.silent_end(),
         ..ServerOptions::default()
     };
     let serve_options = ServeOptions {
