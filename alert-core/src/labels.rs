@@ -38,6 +38,27 @@ pub fn is_valid_label_name(name: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
+/// Whether `name` is a label name as Alertmanager 0.25's classic matcher grammar reads
+/// one (`pkg/labels/parse.go`): `[a-zA-Z_:][a-zA-Z0-9_:]*`. This is what amtool takes in
+/// label arguments; it is wider than [`is_valid_label_name`], which Alertmanager's API
+/// applies to alerts and silences.
+///
+/// ```
+/// use alert_core::labels::is_classic_label_name;
+/// assert!(is_classic_label_name("a:b"));
+/// assert!(is_classic_label_name(":"));
+/// assert!(!is_classic_label_name("1abc"));
+/// assert!(!is_classic_label_name("a-b"));
+/// assert!(!is_classic_label_name(""));
+/// ```
+pub fn is_classic_label_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.iter().enumerate().all(|(i, b)| {
+            b.is_ascii_alphabetic() || *b == b'_' || *b == b':' || (i > 0 && b.is_ascii_digit())
+        })
+}
+
 /// Checks a label name, returning [`Error::InvalidLabelName`] when it is not valid.
 pub fn validate_label_name(name: &str) -> Result<()> {
     if is_valid_label_name(name) {
@@ -407,7 +428,37 @@ impl LabelSet {
     ) -> Result<Option<String>> {
         let name = name.into();
         validate_label_name(&name)?;
-        let value = value.into();
+        self.insert_checked(name, value.into())
+    }
+
+    /// Sets `name` to `value` as amtool builds label sets from its arguments: the name
+    /// need only be one the classic matcher grammar reads ([`is_classic_label_name`], so
+    /// `a:b` is taken), and is otherwise [`Error::InvalidLabelName`]. amtool routes and
+    /// tests such sets locally and leaves the stricter rule to Alertmanager's API, which
+    /// refuses them. Returns the previous value. Rebuilds the set.
+    ///
+    /// ```
+    /// use alert_core::LabelSet;
+    /// let mut set = LabelSet::new();
+    /// set.insert_classic("a:b", "x")?;
+    /// assert_eq!(set.get("a:b"), Some("x"));
+    /// assert!(LabelSet::new().insert("a:b", "x").is_err());
+    /// assert!(LabelSet::new().insert_classic("a-b", "x").is_err());
+    /// # Ok::<(), alert_core::Error>(())
+    /// ```
+    pub fn insert_classic(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Option<String>> {
+        let name = name.into();
+        if !is_classic_label_name(&name) {
+            return Err(Error::InvalidLabelName { name });
+        }
+        self.insert_checked(name, value.into())
+    }
+
+    fn insert_checked(&mut self, name: String, value: String) -> Result<Option<String>> {
         let (at, previous) = match self.search(&name) {
             Ok(i) => (i, Some(self.at(i).1.to_owned())),
             Err(i) => (i, None),

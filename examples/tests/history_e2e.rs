@@ -38,13 +38,7 @@ receivers:
 }
 
 fn episodes(server: &HistoryServer, matcher: &str) -> Vec<Value> {
-    let v = server.get_json(&format!(
-        "/api/v1/episodes?start={}&end={}&match[]={}",
-        now_secs() - 600,
-        now_secs() + 600,
-        enc(matcher)
-    ));
-    v["episodes"].as_array().expect("episodes").clone()
+    server.episodes(matcher)
 }
 
 fn fingerprint(pairs: &[(&str, &str)]) -> String {

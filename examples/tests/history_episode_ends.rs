@@ -49,13 +49,7 @@ receivers:
 }
 
 fn episodes(server: &HistoryServer, alertname: &str) -> Vec<Value> {
-    let v = server.get_json(&format!(
-        "/api/v1/episodes?start={}&end={}&match[]={}",
-        now_secs() - 600,
-        now_secs() + 600,
-        enc(&format!("alertname=\"{alertname}\""))
-    ));
-    v["episodes"].as_array().expect("episodes").clone()
+    server.episodes(&format!("alertname=\"{alertname}\""))
 }
 
 fn t(v: &Value) -> Timestamp {

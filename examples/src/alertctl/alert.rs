@@ -21,7 +21,9 @@ use std::io::Write;
 use alert_core::{LabelSet, ParserMode, Timestamp, parse_matcher};
 use alert_cortex_adapter::{AlertQuery, GettableAlert, PostableAlert};
 
-use crate::alertctl::connection::{ConnectionArgs, OutputArgs, OutputFormat, warn_partial};
+use crate::alertctl::connection::{
+    ConnectionArgs, OutputArgs, OutputFormat, check_version, warn_partial,
+};
 use crate::alertctl::date_format::format as format_date;
 use crate::alertctl::tabwriter::align;
 use crate::alertctl::{Run, fail, parse_labels};
@@ -131,6 +133,7 @@ async fn query(
     err: &mut dyn Write,
 ) -> Result<(), String> {
     let cluster = args.connection.cluster()?;
+    check_version(&args.connection, &cluster, err).await;
     let active = q.active || !(q.silenced || q.inhibited || q.unprocessed);
     let query = AlertQuery {
         filter: alertname_first(q.matcher_groups.clone()),
@@ -217,6 +220,7 @@ async fn add(args: &AlertArgs, a: &AddArgs, err: &mut dyn Write) -> Result<(), S
         generator_url: a.generator_url.clone().filter(|u| !u.is_empty()),
     };
     let cluster = args.connection.cluster()?;
+    check_version(&args.connection, &cluster, err).await;
     let result = cluster
         .post_alerts(&[alert])
         .await

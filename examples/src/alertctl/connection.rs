@@ -62,6 +62,63 @@ pub struct ConnectionArgs {
     /// Timeout for each HTTP call (Go duration).
     #[arg(long, value_name = "DURATION", default_value = "30s", global = true)]
     pub timeout: String,
+    /// Check the Alertmanager's version (the default) and warn when it is not 0.25, the
+    /// version alertctl agrees with. Use --no-version-check to disable.
+    #[arg(
+        long = "version-check",
+        overrides_with = "no_version_check",
+        global = true
+    )]
+    pub version_check: bool,
+    /// Do not check the Alertmanager's version.
+    #[arg(long = "no-version-check", global = true)]
+    pub no_version_check: bool,
+    /// Verbose running information (accepted as amtool 0.25 accepts it, which uses it
+    /// for nothing).
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+}
+
+/// The Alertmanager release alertctl agrees with (major.minor, as amtool compares).
+pub const AGREES_WITH: &str = "0.25";
+
+/// Whether an Alertmanager `version` has another major.minor than [`AGREES_WITH`]
+/// (amtool's `semver.MajorMinor` comparison: a version that is not semver differs).
+///
+/// ```
+/// use alert_examples::alertctl::connection::version_differs;
+/// assert!(!version_differs("0.25.1"));
+/// assert!(version_differs("0.26.0"));
+/// assert!(version_differs("0.2"));
+/// assert!(version_differs("main"));
+/// ```
+pub fn version_differs(version: &str) -> bool {
+    let mut parts = version.splitn(3, '.');
+    let major_minor = (parts.next(), parts.next());
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    !matches!(major_minor, (Some(major), Some(minor))
+        if numeric(major) && numeric(minor.split(['-', '+']).next().unwrap_or(""))
+            && format!("{major}.{}", minor.split(['-', '+']).next().unwrap_or("")) == AGREES_WITH)
+}
+
+/// amtool's version check: asks every member for its status (failures are ignored, as
+/// amtool ignores them) and warns, on `err`, of each one whose version is not 0.25.
+pub async fn check_version(args: &ConnectionArgs, cluster: &Cluster, err: &mut dyn Write) {
+    if args.no_version_check {
+        return;
+    }
+    let Ok(statuses) = cluster.statuses().await else {
+        return;
+    };
+    for (member, status) in statuses.value {
+        let version = &status.version_info.version;
+        if version_differs(version) {
+            let text = format!(
+                "{member}: alertmanager version ({version}) is not {AGREES_WITH}, the version alertctl agrees with"
+            );
+            let _ = writeln!(err, "alertctl: warning: {}", redact_urls(&text));
+        }
+    }
 }
 
 impl ConnectionArgs {

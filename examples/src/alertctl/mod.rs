@@ -12,6 +12,10 @@
 //! to `err`, and return the exit status; failures are reported amtool's way,
 //! `alertctl: error: <message>` with status 1 (see [`fail`]).
 //!
+//! The binary reads its command line as amtool's kingpin does ([`Cli::from_args`]):
+//! global flags before, between or after the verbs ([`command_line`]), and defaults
+//! from amtool's configuration file ([`config_file`]) where the command line gives none.
+//!
 //! Credentials are never printed: every URL in an error or warning shows `<secret>` in
 //! place of its `user:password@` and of the values of secret query parameters
 //! ([`alert_core::redact_urls`]), and `config build`/`config sync` never echo a value
@@ -38,6 +42,8 @@ use alert_core::{LabelSet, MatchType, ParserMode, parse_matcher};
 pub mod alert;
 pub mod build;
 pub mod check_config;
+pub mod command_line;
+pub mod config_file;
 pub mod config_sync;
 pub mod connection;
 pub mod date_format;
@@ -97,7 +103,8 @@ commands! {
 #[command(
     name = "alertctl",
     version,
-    about = "amtool-style tools for Alertmanager-compatible alerting"
+    about = "amtool-style tools for Alertmanager-compatible alerting",
+    after_help = CONFIG_FILE_HELP
 )]
 pub struct Cli {
     /// What to do.
@@ -105,7 +112,55 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `alertctl --help` says about amtool's configuration file.
+pub const CONFIG_FILE_HELP: &str = "\
+Config file: as Debian's amtool 0.25, alertctl reads defaults for its flags from
+$HOME/.config/prometheus/amtool.yml, then /etc/prometheus/amtool.yml (a mapping of
+flag name to value: alertmanager.url, output, timeout, date.format, author,
+require-comment, ...; the first file naming a flag wins, the command line wins over
+both).
+
+Global flags (--alertmanager.url, -o/--output, --timeout, --date.format,
+--[no-]version-check, -v/--verbose, --backend, --tenant, --path-template, --prefix) may
+be given before, between or after the verbs.";
+
+/// Reading the command line failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// clap refused the arguments (or was asked for help or the version).
+    Usage(clap::Error),
+    /// amtool's configuration file could not be read or holds a bad value.
+    ConfigFile(config_file::ConfigFileError),
+}
+
 impl Cli {
+    /// Reads the command line as amtool does: global flags anywhere, defaults from
+    /// `config_files` (see [`config_file::default_paths`]) where the command line gives
+    /// none. `args` starts with the program name.
+    ///
+    /// ```
+    /// use alert_examples::alertctl::Cli;
+    ///
+    /// let cli = Cli::from_args(["alertctl", "-o", "json", "matchers", "parse", "a=b"], &[])
+    ///     .map_err(|e| format!("{e:?}"))?;
+    /// let (mut out, mut err) = (Vec::new(), Vec::new());
+    /// assert_eq!(cli.run(&mut out, &mut err), 0);
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn from_args<I, S>(args: I, config_files: &[std::path::PathBuf]) -> Result<Cli, CliError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<std::ffi::OsString>,
+    {
+        use clap::{CommandFactory, Parser};
+        let mut args = args.into_iter().map(Into::into);
+        let program = args.next().unwrap_or_else(|| "alertctl".into());
+        let defaults = config_file::load(config_files).map_err(CliError::ConfigFile)?;
+        let rest = command_line::normalize(&Cli::command(), args.collect(), &defaults)
+            .map_err(CliError::ConfigFile)?;
+        Cli::try_parse_from(std::iter::once(program).chain(rest)).map_err(CliError::Usage)
+    }
+
     /// Runs the chosen command; returns the exit status.
     pub fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         self.command.run(out, err)
@@ -130,7 +185,8 @@ pub fn fail(err: &mut dyn Write, message: impl Display) -> i32 {
 
 /// Reads label arguments as amtool does (`parseLabels`): each is one classic-grammar
 /// matcher (`name=value`, `name="quoted \"value\""`), only `=` is allowed, and a later
-/// duplicate wins.
+/// duplicate wins. Names are the classic grammar's, so `a:b` is taken: amtool routes and
+/// fingerprints such labels, and leaves refusing them to Alertmanager's API.
 ///
 /// ```
 /// use alert_examples::alertctl::parse_labels;
@@ -152,7 +208,7 @@ pub fn parse_labels(args: &[String]) -> Result<LabelSet, String> {
             return Err("labels must be specified as key=value pairs".to_owned());
         }
         labels
-            .insert(matcher.name(), matcher.value())
+            .insert_classic(matcher.name(), matcher.value())
             .map_err(|e| e.to_string())?;
     }
     Ok(labels)

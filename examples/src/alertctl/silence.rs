@@ -18,7 +18,9 @@ use alert_cortex_adapter::{Cluster, Error};
 use futures::StreamExt;
 
 use crate::alertctl::alert::alertname_first;
-use crate::alertctl::connection::{ConnectionArgs, OutputArgs, OutputFormat, warn_partial};
+use crate::alertctl::connection::{
+    ConnectionArgs, OutputArgs, OutputFormat, check_version, warn_partial,
+};
 use crate::alertctl::date_format::format as format_date;
 use crate::alertctl::tabwriter::align;
 use crate::alertctl::{Run, fail};
@@ -140,6 +142,7 @@ pub fn run(args: &SilenceArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         .map_err(|e| e.to_string())?;
     let cluster = args.connection.cluster()?;
     runtime.block_on(async {
+        check_version(&args.connection, &cluster, err).await;
         match &args.command {
             None => query(&cluster, &args.output, &QueryArgs::default(), out, err).await,
             Some(SilenceCommand::Query(q)) => query(&cluster, &args.output, q, out, err).await,

@@ -4,11 +4,19 @@
 
 use std::process::ExitCode;
 
-use alert_examples::alertctl::Cli;
-use clap::Parser;
+use alert_examples::alertctl::config_file::default_paths;
+use alert_examples::alertctl::{Cli, CliError, fail};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_args(std::env::args_os(), &default_paths()) {
+        Ok(cli) => cli,
+        Err(CliError::Usage(e)) => e.exit(),
+        Err(CliError::ConfigFile(e)) => {
+            return ExitCode::from(
+                u8::try_from(fail(&mut std::io::stderr().lock(), e)).unwrap_or(1),
+            );
+        }
+    };
     let code = cli.run(&mut std::io::stdout().lock(), &mut std::io::stderr().lock());
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

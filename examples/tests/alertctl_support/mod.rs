@@ -1,12 +1,12 @@
 //! Runs `alertctl` in-process for the integration tests.
 
 use alert_examples::alertctl::Cli;
-use clap::Parser;
 
-/// Parses and runs `alertctl ARGS...`: (exit status, stdout, stderr).
+/// Parses and runs `alertctl ARGS...` as the binary does (global flags anywhere), but
+/// reads no amtool configuration file: (exit status, stdout, stderr).
 pub fn alertctl(args: &[&str]) -> (i32, String, String) {
-    let cli = Cli::try_parse_from(std::iter::once("alertctl").chain(args.iter().copied()))
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    let cli = Cli::from_args(std::iter::once("alertctl").chain(args.iter().copied()), &[])
+        .unwrap_or_else(|e| panic!("{args:?}: {e:?}"));
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = cli.run(&mut out, &mut err);
     (

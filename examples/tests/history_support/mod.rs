@@ -101,6 +101,17 @@ impl HistoryServer {
         http::get(&self.url(path_and_query)).ensure_success().json()
     }
 
+    /// The episodes matching `matcher` (Alertmanager syntax) within ten minutes of now.
+    pub fn episodes(&self, matcher: &str) -> Vec<Value> {
+        let v = self.get_json(&format!(
+            "/api/v1/episodes?start={}&end={}&match[]={}",
+            now_secs() - 600,
+            now_secs() + 600,
+            enc(matcher)
+        ));
+        v["episodes"].as_array().expect("episodes").clone()
+    }
+
     /// Every episode the server exports for the last `hours` hours.
     pub fn export(&self, hours: u64) -> Vec<Value> {
         let r = http::get(&self.url(&format!(

@@ -1,0 +1,413 @@
+//! Where amtool users trip (issue #19): the `alertctl` binary and the real `amtool` 0.25
+//! run side by side, with the same arguments, the same `HOME` and one real Alertmanager
+//! 0.25 shared by every test here. Covered: label names of the classic matcher grammar
+//! (`a:b`), global flags before, between and after the verbs, and amtool's
+//! configuration file (Debian's build reads `$HOME/.config/prometheus/amtool.yml`).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use alert_testkit::{Alertmanager, amtool_bin};
+
+const CONFIG: &str =
+    "route:\n  receiver: hook\n  group_by: [alertname]\nreceivers:\n  - name: hook\n";
+
+const ROUTES: &str = r#"route:
+  receiver: default
+  routes:
+    - receiver: colon
+      matchers: ['a:b="x"']
+    - receiver: other
+      matchers: ['__name__=~".+"', 'job:rate="1"']
+receivers: [{name: default}, {name: colon}, {name: other}]
+"#;
+
+/// The one Alertmanager of this test binary (never stopped: the process ends with the
+/// test binary's, and the test kit's temporary directory goes with it).
+fn shared() -> &'static Alertmanager {
+    static AM: OnceLock<Alertmanager> = OnceLock::new();
+    AM.get_or_init(|| Alertmanager::start(CONFIG))
+}
+
+/// (exit status, stdout, stderr) of one program run with `HOME` set.
+type Ran = (i32, String, String);
+
+fn run(program: &Path, home: &Path, args: &[&str]) -> Ran {
+    let out = Command::new(program)
+        .args(args)
+        .env("HOME", home)
+        .env("USER", "tester")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// amtool's and alertctl's runs of `args` under `home`.
+fn both(home: &Path, args: &[&str]) -> (Ran, Ran) {
+    (
+        run(&amtool_bin(), home, args),
+        run(Path::new(env!("CARGO_BIN_EXE_alertctl")), home, args),
+    )
+}
+
+/// Both succeed (or both fail) and print the same stdout.
+fn same_stdout(home: &Path, args: &[&str]) -> String {
+    let (judge, ours) = both(home, args);
+    assert_eq!(
+        (judge.0, &judge.1),
+        (ours.0, &ours.1),
+        "{args:?}\namtool stderr: {}\nalertctl stderr: {}",
+        judge.2,
+        ours.2
+    );
+    ours.1
+}
+
+fn write_amtool_yml(home: &Path, text: &str) {
+    let dir = home.join(".config/prometheus");
+    std::fs::create_dir_all(&dir).expect("config dir");
+    std::fs::write(dir.join("amtool.yml"), text).expect("amtool.yml");
+}
+
+/// prometheus/common's `LabelSet.Fingerprint`, written out: FNV-1a 64 over the sorted
+/// names and values, each followed by 0xff.
+fn go_fingerprint(pairs: &[(&str, &str)]) -> String {
+    let mut pairs = pairs.to_vec();
+    pairs.sort();
+    let mut h: u64 = 14695981039346656037;
+    for (n, v) in pairs {
+        for b in n.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(1099511628211);
+        }
+    }
+    format!("{h:016x}\n")
+}
+
+#[test]
+fn label_arguments_take_the_classic_grammars_names() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let routes = home.join("routes.yml");
+    std::fs::write(&routes, ROUTES).expect("routes");
+    let file = format!("--config.file={}", routes.display());
+    // Routed and tested locally: amtool takes `a:b`.
+    for case in [
+        vec!["config", "routes", "test", &file, "a:b=x"],
+        vec!["config", "routes", "test", &file, "--tree", "a:b=x", "c=d"],
+        vec![
+            "config",
+            "routes",
+            "test",
+            &file,
+            "__name__=up",
+            "job:rate=1",
+        ],
+        vec![
+            "config",
+            "routes",
+            "test",
+            &file,
+            "--verify.receivers=colon",
+            ":=x",
+            "a:b=\"x\"",
+        ],
+        vec!["config", "routes", "test", &file, "1a=x"],
+        vec!["config", "routes", "test", &file, "a-b=x"],
+        vec!["config", "routes", "test", &file, "a:b=~x"],
+    ] {
+        same_stdout(home, &case);
+    }
+    // amtool has no `fingerprint`; the value is prometheus/common's.
+    let (code, out, err) = run(
+        Path::new(env!("CARGO_BIN_EXE_alertctl")),
+        home,
+        &["fingerprint", "a:b=x", "alertname=T"],
+    );
+    assert_eq!(
+        (code, out),
+        (0, go_fingerprint(&[("a:b", "x"), ("alertname", "T")])),
+        "{err}"
+    );
+
+    // Against the API, Alertmanager refuses the name for both, with its own message.
+    let url = format!("--alertmanager.url={}", shared().base_url());
+    for (case, message) in [
+        (
+            vec!["alert", "add", "Colon", "a:b=x", &url],
+            "invalid label set: invalid name \"a:b\"",
+        ),
+        (
+            vec!["silence", "add", "-c", "c", "Colon", "a:b=x", &url],
+            "invalid label matcher 1: invalid label name \"a:b\"",
+        ),
+    ] {
+        let (judge, ours) = both(home, &case);
+        assert_eq!((judge.0, ours.0), (1, 1), "{case:?}: {judge:?} {ours:?}");
+        assert!(judge.2.contains(message), "{case:?}: {}", judge.2);
+        assert!(ours.2.contains(message), "{case:?}: {}", ours.2);
+    }
+    // As filters, the server reads them: both agree.
+    for case in [
+        vec!["alert", "query", "a:b=x", &url],
+        vec!["alert", "query", "Colon", "a:b=~x", &url],
+        vec!["silence", "query", "a:b=x", &url],
+        vec!["silence", "query", "-o", "json", "a:b!=x", &url],
+    ] {
+        same_stdout(home, &case);
+    }
+}
+
+#[test]
+fn global_flags_go_before_between_and_after_the_verbs() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let url = format!("--alertmanager.url={}", shared().base_url());
+    let (code, _, err) = run(
+        &amtool_bin(),
+        home,
+        &[
+            "silence",
+            "add",
+            "-c",
+            "global flags",
+            "Global=1",
+            "-d",
+            "2h",
+            &url,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    for case in [
+        vec![url.as_str(), "-o", "json", "silence", "query", "Global=1"],
+        vec!["-o", "extended", "silence", &url, "query", "Global=1"],
+        vec![
+            "--output=json",
+            "--timeout=10s",
+            "silence",
+            "Global=1",
+            &url,
+        ],
+        vec![
+            "--date.format=2006",
+            &url,
+            "silence",
+            "query",
+            "-q",
+            "Global=1",
+        ],
+        vec![
+            "--date.format=15:04 Jan 2",
+            "-o",
+            "extended",
+            &url,
+            "alert",
+            "query",
+        ],
+        vec!["-ojson", &url, "alert"],
+        vec![
+            "-v",
+            "--no-version-check",
+            &url,
+            "silence",
+            "query",
+            "Global=1",
+        ],
+        vec![
+            "silence",
+            "-v",
+            "query",
+            "--version-check",
+            "Global=1",
+            &url,
+        ],
+        vec![
+            "silence",
+            "query",
+            "Global=1",
+            "-o",
+            "extended",
+            &url,
+            "--timeout",
+            "5s",
+        ],
+    ] {
+        let out = same_stdout(home, &case);
+        assert!(!out.is_empty(), "{case:?}");
+    }
+    // The version check finds 0.25, so neither warns.
+    let (judge, ours) = both(home, &["silence", "query", "Global=1", &url]);
+    assert_eq!((judge.2.as_str(), ours.2.as_str()), ("", ""));
+    // A command with no use for a global flag ignores it, as amtool does.
+    let routes = home.join("routes.yml");
+    std::fs::write(&routes, ROUTES).expect("routes");
+    let file = format!("--config.file={}", routes.display());
+    assert_eq!(
+        same_stdout(
+            home,
+            &[
+                "-o", "json", &url, "config", "routes", "test", &file, "a:b=x"
+            ]
+        ),
+        "colon\n"
+    );
+}
+
+#[test]
+fn amtools_config_file_gives_defaults_and_the_command_line_wins() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let base = shared().base_url();
+    let routes = home.join("routes.yml");
+    std::fs::write(&routes, ROUTES).expect("routes");
+    let file = format!("--config.file={}", routes.display());
+
+    // URL and output from the file; -o on the command line wins.
+    write_amtool_yml(home, &format!("alertmanager.url: {base}\noutput: json\n"));
+    assert!(same_stdout(home, &["silence", "query", "InFile=1"]).starts_with('['));
+    assert!(
+        same_stdout(home, &["silence", "query", "-o", "simple", "InFile=1"]).starts_with("ID ")
+    );
+    assert!(same_stdout(home, &["-o", "extended", "alert"]).starts_with("Labels "));
+
+    // author and require-comment reach `silence add`; the legacy key works too.
+    for (n, yml) in [
+        "author: from-file\nrequire-comment: false\n",
+        "author: from-file\ncomment_required: false\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        write_amtool_yml(home, &format!("alertmanager.url: {base}\n{yml}"));
+        let filter = format!("ConfigFile={n}");
+        let (judge, ours) = both(home, &["silence", "add", &filter]);
+        assert_eq!((judge.0, ours.0), (0, 0), "{yml}: {judge:?} {ours:?}");
+        let shown = same_stdout(home, &["silence", "query", "-o", "extended", &filter]);
+        assert_eq!(shown.matches("from-file").count(), 2, "{shown}");
+        // The command line wins: -a, and a comment required again.
+        let (judge, ours) = both(home, &["silence", "add", "--require-comment", &filter]);
+        assert_eq!((judge.0, ours.0), (1, 1), "{judge:?} {ours:?}");
+        assert!(ours.2.contains("comment required"), "{}", ours.2);
+    }
+
+    // Values amtool refuses: `output` for every command, a command's flag only where
+    // it applies. alertctl names the file and line.
+    write_amtool_yml(home, "timeout: 5s\noutput: bogus\n");
+    let (judge, ours) = both(home, &["config", "routes", "test", &file, "a:b=x"]);
+    assert_eq!((judge.0, judge.1.as_str()), (ours.0, ours.1.as_str()));
+    assert_eq!(ours.0, 1);
+    let yml = home.join(".config/prometheus/amtool.yml");
+    assert_eq!(
+        ours.2,
+        format!(
+            "alertctl: error: {}: line 2: output: enum value must be one of simple,extended,json, got 'bogus'\n",
+            yml.display()
+        )
+    );
+    write_amtool_yml(
+        home,
+        &format!("alertmanager.url: {base}\nrequire-comment: nope\n"),
+    );
+    let (judge, ours) = both(home, &["silence", "add", "-c", "x", "Bad=1"]);
+    assert_eq!((judge.0, ours.0), (1, 1));
+    assert!(
+        ours.2
+            .contains(&format!("{}: line 2: require-comment:", yml.display())),
+        "{}",
+        ours.2
+    );
+    same_stdout(home, &["silence", "query", "Bad=1"]);
+    write_amtool_yml(home, "output: [json]\n");
+    let (judge, ours) = both(home, &["silence", "query", "InFile=1"]);
+    assert_eq!((judge.0, ours.0), (1, 1));
+    assert!(ours.2.contains("line 1 column 9"), "{}", ours.2);
+
+    // `config.file` is a flag of `config routes`, not of `routes test`: amtool does not
+    // apply it there (and then asks the Alertmanager at localhost:9093); alertctl does
+    // not apply it either.
+    write_amtool_yml(home, &format!("config.file: {}\n", routes.display()));
+    let (judge, ours) = both(home, &["config", "routes", "test", "a:b=x"]);
+    assert_eq!((judge.0, ours.0), (1, 1), "{judge:?} {ours:?}");
+
+    // Upstream's path is not read by Debian's amtool, nor by alertctl.
+    std::fs::remove_file(&yml).expect("remove");
+    let upstream = home.join(".config/amtool");
+    std::fs::create_dir_all(&upstream).expect("dir");
+    std::fs::write(upstream.join("config.yml"), "output: bogus\n").expect("write");
+    let url = format!("--alertmanager.url={base}");
+    same_stdout(home, &["silence", "query", "Nothing=1", &url]);
+}
+
+/// Serves `status` for `GET /api/v2/status` and `[]` for anything else, on a loopback
+/// port, until the test binary ends. Stands in for an Alertmanager of another version.
+fn serve_status(status: String) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let body = if request_line.contains("/api/v2/status") {
+                status.as_str()
+            } else {
+                "[]"
+            };
+            let _ = write!(
+                &stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn another_alertmanager_version_is_warned_of_unless_unchecked() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let real = ureq::get(&format!("{}/api/v2/status", shared().base_url()))
+        .call()
+        .expect("status")
+        .body_mut()
+        .read_to_string()
+        .expect("body");
+    assert!(real.contains("\"version\":\"0.25.0\""), "{real}");
+    let url = serve_status(real.replace("\"version\":\"0.25.0\"", "\"version\":\"0.27.0\""));
+    let flag = format!("--alertmanager.url={url}");
+    let (judge, ours) = both(home, &["silence", "query", &flag]);
+    assert_eq!((judge.0, &judge.1), (ours.0, &ours.1));
+    assert!(
+        judge
+            .2
+            .contains("alertmanager version (0.27.0) are different"),
+        "{}",
+        judge.2
+    );
+    assert!(
+        ours.2.contains("alertmanager version (0.27.0) is not 0.25"),
+        "{}",
+        ours.2
+    );
+    // --no-version-check, on the command line or in the config file, silences both.
+    let (judge, ours) = both(home, &["--no-version-check", "silence", "query", &flag]);
+    assert_eq!((judge.2.as_str(), ours.2.as_str()), ("", ""));
+    write_amtool_yml(home, "version-check: false\n");
+    let (judge, ours) = both(home, &["alert", "query", &flag]);
+    assert_eq!((judge.0, &judge.1), (ours.0, &ours.1));
+    assert_eq!((judge.2.as_str(), ours.2.as_str()), ("", ""));
+}
