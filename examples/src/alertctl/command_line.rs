@@ -40,9 +40,14 @@ pub const GLOBAL_FLAGS: &[(&str, Option<char>, bool)] = &[
     ("prefix", None, true),
 ];
 
-/// amtool's default commands (`alert query*`, `silence query*`), which take the
-/// arguments of their verb when it is given alone.
-const DEFAULT_SUBCOMMANDS: &[(&str, &str)] = &[("alert", "query"), ("silence", "query")];
+/// amtool's default commands (`alert query*`, `silence query*`, `config show*`,
+/// `cluster show*`), which take the arguments of their verb when it is given alone.
+const DEFAULT_SUBCOMMANDS: &[(&str, &str)] = &[
+    ("alert", "query"),
+    ("silence", "query"),
+    ("config", "show"),
+    ("cluster", "show"),
+];
 
 /// amtool's `--output` values.
 const OUTPUT_FORMATS: &[&str] = &["simple", "extended", "json"];
@@ -219,6 +224,18 @@ pub fn normalize(
         positional_seen = true;
         kept.push(token);
     }
+    if !positional_seen
+        && let Some(sub) = DEFAULT_SUBCOMMANDS
+            .iter()
+            .find(|(verb, _)| *verb == command.get_name())
+            .and_then(|(_, default)| command.find_subcommand(default))
+    {
+        // A verb given alone runs its default command: `config` is `config show`.
+        inherited.extend(command.get_arguments().filter(|a| a.is_global_set()));
+        command = sub;
+        kept.push(sub.get_name().into());
+        after_verb = Some(kept.len());
+    }
 
     present.extend(
         globals
@@ -379,7 +396,8 @@ mod tests {
             norm(&["silence", "--timeout=5s", "add", "-c", "-o", "x=y"], &[]).unwrap(),
             ["silence", "add", "--timeout=5s", "-c", "-o", "x=y"]
         );
-        // Commands without a use for them drop them, as amtool ignores them.
+        // Commands without a use for them drop them, as amtool ignores them. A verb
+        // given alone runs its default command (`alert` is `alert query`).
         assert_eq!(
             norm(&["-o", "json", "config", "routes", "test", "a=b"], &[]).unwrap(),
             ["config", "routes", "test", "a=b"]
@@ -392,6 +410,7 @@ mod tests {
             .unwrap(),
             [
                 "alert",
+                "query",
                 "--verbose",
                 "--no-version-check",
                 "--version-check"
@@ -403,7 +422,7 @@ mod tests {
                 &[("version-check", "false"), ("verbose", "true")]
             )
             .unwrap(),
-            ["alert", "--no-version-check", "--verbose"]
+            ["alert", "query", "--no-version-check", "--verbose"]
         );
         assert_eq!(
             norm(&["silence", "x=y", "-q"], &[]).unwrap(),

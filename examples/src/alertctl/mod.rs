@@ -52,6 +52,7 @@ pub mod gateway;
 pub mod matchers;
 pub mod routes;
 pub mod silence;
+pub mod status;
 pub mod tabwriter;
 
 /// A command: runs with its parsed arguments, writes to `out` and `err`, returns the exit
@@ -89,8 +90,11 @@ commands! {
     Alert(alert::AlertArgs),
     /// Add, expire, view and import silences.
     Silence(silence::SilenceArgs),
-    /// Work with Alertmanager configuration files (`config routes [show|test]`).
+    /// View the running configuration (`config show`, the default) and work with
+    /// configuration files (`config routes [show|test]`, `config build`, `config sync`).
     Config(routes::ConfigArgs),
+    /// View cluster status and peers (`cluster show`, the default).
+    Cluster(status::ClusterArgs),
     /// Validate alertmanager config files (amtool's `check-config`).
     CheckConfig(check_config::CheckConfigArgs),
     /// Configuration as code against an alert-gateway: apply and print its spec, list,

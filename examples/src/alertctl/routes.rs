@@ -38,7 +38,7 @@ use super::{Run, fail, parse_labels};
 /// `config`: work with Alertmanager configuration files.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConfigArgs {
-    /// What to do with the configuration.
+    /// What to do with the configuration (`show` when none is given).
     #[command(subcommand)]
     pub command: ConfigCommand,
 }
@@ -46,6 +46,9 @@ pub struct ConfigArgs {
 /// The subcommands of `config`.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum ConfigCommand {
+    /// View the running configuration of an Alertmanager (with version and uptime in
+    /// extended output, the whole status in JSON).
+    Show(super::status::ShowArgs),
     /// Prints alert routing tree (`show`, the default) or tests alert routing (`test`).
     Routes(RoutesArgs),
     /// Builds one configuration per tenant from a spec file, with a manifest of sync ids.
@@ -58,6 +61,7 @@ pub enum ConfigCommand {
 impl Run for ConfigArgs {
     fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         match &self.command {
+            ConfigCommand::Show(show) => show.run(out, err),
             ConfigCommand::Routes(routes) => routes.run(out, err),
             ConfigCommand::Build(build) => build.run(out, err),
             ConfigCommand::Sync(sync) => sync.run(out, err),
@@ -68,9 +72,13 @@ impl Run for ConfigArgs {
 /// `config routes`: print the routing tree, or test where labels are routed.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RoutesArgs {
-    /// Config file to be tested.
+    /// Config file to be tested (takes precedence over --alertmanager.url; without it,
+    /// the running configuration of the Alertmanager is read).
     #[arg(long = "config.file", value_name = "CONFIG.FILE", global = true)]
     pub config_file: Option<PathBuf>,
+    /// The Alertmanager whose running configuration is read without --config.file.
+    #[command(flatten)]
+    pub connection: super::connection::ConnectionArgs,
     /// `show` (the default) or `test`.
     #[command(subcommand)]
     pub command: Option<RoutesCommand>,
@@ -100,11 +108,13 @@ pub struct TestArgs {
     pub labels: Vec<String>,
 }
 
-fn load_tree(path: &Option<PathBuf>) -> Result<RoutingTree, String> {
-    let Some(path) = path else {
-        return Err(
-            "--config.file is required (alertctl does not query a running Alertmanager)".to_owned(),
-        );
+fn load_tree(args: &RoutesArgs, err: &mut dyn Write) -> Result<RoutingTree, String> {
+    let Some(path) = &args.config_file else {
+        // amtool's loadAlertmanagerConfig: the running configuration.
+        let status = super::status::status(&args.connection, err)?;
+        let config = Config::from_yaml(&status.config.original)
+            .map_err(|e| e.alertmanager_message().into_owned())?;
+        return RoutingTree::new(&config.route).map_err(|e| e.alertmanager_message().into_owned());
     };
     if !path.exists() {
         // kingpin's flag check, which ends its message with a blank line.
@@ -120,24 +130,24 @@ impl Run for RoutesArgs {
     /// Writes what amtool writes to stdout to `out`; errors go to `err` as
     /// `alertctl: error: <amtool's message>`, with amtool's blank line where it prints one.
     fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-        match execute(self, out) {
+        match execute(self, out, err) {
             Ok(code) => code,
             Err(message) => fail(err, message),
         }
     }
 }
 
-fn execute(args: &RoutesArgs, out: &mut dyn Write) -> Result<i32, String> {
+fn execute(args: &RoutesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, String> {
     let io = |e: std::io::Error| e.to_string();
     match &args.command {
         None | Some(RoutesCommand::Show) => {
-            let tree = load_tree(&args.config_file)?;
+            let tree = load_tree(args, err)?;
             out.write_all(routing_tree(&tree).as_bytes()).map_err(io)?;
             Ok(0)
         }
         Some(RoutesCommand::Test(test)) => {
             // amtool's Fatalf formats these with a trailing "\n" of their own.
-            let tree = load_tree(&args.config_file).map_err(|e| {
+            let tree = load_tree(args, err).map_err(|e| {
                 if e.ends_with('\n') {
                     e
                 } else {

@@ -1,11 +1,12 @@
-//! `alertctl silence add|query|expire|import`: amtool 0.25's verbs, flags and output,
+//! `alertctl silence add|query|update|expire|import`: amtool 0.25's verbs, flags and output,
 //! over one Alertmanager or the members of an HA cluster (queries merged; a silence is
 //! created or expired on one member and gossip spreads it), vanilla or Cortex/Mimir.
 //!
 //! ```text
 //! alertctl silence add [-a AUTHOR] [--no-require-comment] [-d 1h] [--start=RFC3339]
 //!                      [--end=RFC3339] [-c COMMENT] MATCHER...
-//! alertctl silence [query] [-e] [-q] [--within=DURATION] [MATCHER ...]
+//! alertctl silence [query] [-e] [-q] [--within=DURATION] [--created-by=AUTHOR] [MATCHER ...]
+//! alertctl silence update [-q] [-d DURATION] [--start=RFC3339] [--end=RFC3339] [-c COMMENT] ID...
 //! alertctl silence expire ID...
 //! alertctl silence import [-f] [-w 8] [FILE]
 //! ```
@@ -46,6 +47,8 @@ pub enum SilenceCommand {
     Add(AddArgs),
     /// Query Alertmanager silences.
     Query(QueryArgs),
+    /// Update silences: a new start, end (or duration from the start) or comment.
+    Update(UpdateArgs),
     /// Expire an alertmanager silence.
     Expire(ExpireArgs),
     /// Import alertmanager silences from JSON file or stdin.
@@ -98,9 +101,36 @@ pub struct QueryArgs {
     /// Show silences that will expire or have expired within a duration.
     #[arg(long, value_name = "WITHIN")]
     pub within: Option<String>,
+    /// Show silences that belong to this creator.
+    #[arg(long = "created-by", value_name = "CREATED-BY")]
+    pub created_by: Option<String>,
     /// Query filter.
     #[arg(value_name = "MATCHER-GROUPS")]
     pub matcher_groups: Vec<String>,
+}
+
+/// Arguments of `silence update`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UpdateArgs {
+    /// Only show silence ids.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Duration of silence (from its start; --end wins).
+    #[arg(short = 'd', long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Set when the silence should start. RFC3339 format 2006-01-02T15:04:05-07:00.
+    #[arg(long, value_name = "START")]
+    pub start: Option<String>,
+    /// Set when the silence should end (overwrites duration). RFC3339 format
+    /// 2006-01-02T15:04:05-07:00.
+    #[arg(long, value_name = "END")]
+    pub end: Option<String>,
+    /// A comment to help describe the silence.
+    #[arg(short = 'c', long, value_name = "COMMENT")]
+    pub comment: Option<String>,
+    /// Silence IDs to update.
+    #[arg(value_name = "UPDATE-IDS")]
+    pub ids: Vec<String>,
 }
 
 /// Arguments of `silence expire`.
@@ -147,6 +177,7 @@ pub fn run(args: &SilenceArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             None => query(&cluster, &args.output, &QueryArgs::default(), out, err).await,
             Some(SilenceCommand::Query(q)) => query(&cluster, &args.output, q, out, err).await,
             Some(SilenceCommand::Add(a)) => add(&cluster, a, out, err).await,
+            Some(SilenceCommand::Update(u)) => update(&cluster, &args.output, u, out, err).await,
             Some(SilenceCommand::Expire(e)) => expire(&cluster, e).await,
             Some(SilenceCommand::Import(i)) => import(&cluster, i, out, err).await,
         }
@@ -256,6 +287,11 @@ async fn query(
                     && within.is_none_or(|w| now.checked_add(w).is_none_or(|to| s.ends_at <= to))
             }
         })
+        .filter(|s| {
+            q.created_by
+                .as_deref()
+                .is_none_or(|by| by.is_empty() || s.created_by == by)
+        })
         .collect();
     let text = if q.quiet {
         shown.iter().map(|s| format!("{}\n", s.id)).collect()
@@ -305,6 +341,72 @@ pub fn format_silences(mut silences: Vec<Silence>, output: &OutputArgs) -> Resul
         }
     }
     Ok(align(&lines))
+}
+
+/// `silence update` as amtool 0.25 does it: each silence is read, changed and posted
+/// back with its id (Alertmanager updates it in place or, when it cannot, expires it and
+/// answers with a new id, which is what is printed).
+async fn update(
+    cluster: &Cluster,
+    output: &OutputArgs,
+    u: &UpdateArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), String> {
+    if u.ids.is_empty() {
+        return Err("no silence IDs specified".into());
+    }
+    let mut updated = Vec::with_capacity(u.ids.len());
+    for id in &u.ids {
+        let found = cluster.silence(id).await.map_err(|e| e.to_string())?;
+        warn_partial(err, &found.failed);
+        let mut s = found.value;
+        if let Some(start) = &u.start {
+            s.starts_at = parse_time("start", start)?;
+        }
+        if let Some(end) = &u.end {
+            s.ends_at = parse_time("end", end)?;
+        } else if let Some(duration) = &u.duration {
+            let d: alert_core::Duration = duration
+                .parse()
+                .map_err(|e: alert_core::Error| e.to_string())?;
+            if d.is_zero() {
+                return Err("silence duration must be greater than 0".into());
+            }
+            s.ends_at = s
+                .starts_at
+                .to_utc()
+                .checked_add(d)
+                .ok_or_else(|| format!("--duration {duration} is too long"))?;
+        }
+        if s.starts_at > s.ends_at {
+            return Err("silence cannot start after it ends".into());
+        }
+        if let Some(comment) = u.comment.as_ref().filter(|c| !c.is_empty()) {
+            s.comment = comment.clone();
+        }
+        let mut post = PostableSilence::new(
+            &s.matchers,
+            s.starts_at,
+            s.ends_at,
+            s.created_by.clone(),
+            s.comment.clone(),
+        );
+        post.id = Some(s.id.clone());
+        let posted = cluster
+            .create_silence(&post, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        warn_partial(err, &posted.failed);
+        s.id = posted.value;
+        updated.push(s);
+    }
+    let text = if u.quiet {
+        updated.iter().map(|s| format!("{}\n", s.id)).collect()
+    } else {
+        format_silences(updated, output)?
+    };
+    out.write_all(text.as_bytes()).map_err(|e| e.to_string())
 }
 
 async fn expire(cluster: &Cluster, e: &ExpireArgs) -> Result<(), String> {
