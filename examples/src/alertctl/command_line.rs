@@ -49,6 +49,29 @@ const DEFAULT_SUBCOMMANDS: &[(&str, &str)] = &[
     ("cluster", "show"),
 ];
 
+/// The default command of `command` ([`DEFAULT_SUBCOMMANDS`]), if it has one.
+fn default_subcommand(command: &Command) -> Option<&Command> {
+    DEFAULT_SUBCOMMANDS
+        .iter()
+        .find(|(verb, _)| *verb == command.get_name())
+        .and_then(|(_, default)| command.find_subcommand(default))
+}
+
+/// Walks from `*command` into its subcommand `sub`, written as `token`: `sub` inherits
+/// `*command`'s global args. Returns where in `kept` the verb ends.
+fn enter<'c>(
+    command: &mut &'c Command,
+    sub: &'c Command,
+    inherited: &mut Vec<&'c Arg>,
+    kept: &mut Vec<OsString>,
+    token: OsString,
+) -> usize {
+    inherited.extend(command.get_arguments().filter(|a| a.is_global_set()));
+    *command = sub;
+    kept.push(token);
+    kept.len()
+}
+
 /// amtool's `--output` values.
 const OUTPUT_FORMATS: &[&str] = &["simple", "extended", "json"];
 
@@ -202,39 +225,22 @@ pub fn normalize(
             continue;
         }
         if !positional_seen && let Some(sub) = command.find_subcommand(OsStr::new(&text)) {
-            inherited.extend(command.get_arguments().filter(|a| a.is_global_set()));
-            command = sub;
-            kept.push(token);
-            after_verb = Some(kept.len());
+            after_verb = Some(enter(&mut command, sub, &mut inherited, &mut kept, token));
             continue;
         }
-        if !positional_seen
-            && let Some(sub) = DEFAULT_SUBCOMMANDS
-                .iter()
-                .find(|(verb, _)| *verb == command.get_name())
-                .and_then(|(_, default)| command.find_subcommand(default))
-        {
+        if !positional_seen && let Some(sub) = default_subcommand(command) {
             // kingpin's default command (`query*`) takes the arguments of a verb
             // given without it: `silence NAME=VALUE`.
-            inherited.extend(command.get_arguments().filter(|a| a.is_global_set()));
-            command = sub;
-            kept.push(sub.get_name().into());
-            after_verb = Some(kept.len());
+            let name = sub.get_name().into();
+            after_verb = Some(enter(&mut command, sub, &mut inherited, &mut kept, name));
         }
         positional_seen = true;
         kept.push(token);
     }
-    if !positional_seen
-        && let Some(sub) = DEFAULT_SUBCOMMANDS
-            .iter()
-            .find(|(verb, _)| *verb == command.get_name())
-            .and_then(|(_, default)| command.find_subcommand(default))
-    {
+    if !positional_seen && let Some(sub) = default_subcommand(command) {
         // A verb given alone runs its default command: `config` is `config show`.
-        inherited.extend(command.get_arguments().filter(|a| a.is_global_set()));
-        command = sub;
-        kept.push(sub.get_name().into());
-        after_verb = Some(kept.len());
+        let name = sub.get_name().into();
+        after_verb = Some(enter(&mut command, sub, &mut inherited, &mut kept, name));
     }
 
     present.extend(
