@@ -607,3 +607,69 @@ fn silence_update_and_query_by_creator_as_amtool() {
         );
     }
 }
+
+/// `-o extended` with values holding newlines (an annotation, a silence comment): Go's
+/// tabwriter cuts the line there and aligns what follows as new lines; so does alertctl.
+#[test]
+fn extended_output_pads_multi_line_values_as_amtool() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let am = shared();
+    let url = format!("--alertmanager.url={}", am.base_url());
+    am.post_alerts(&serde_json::json!([
+        {"labels": {"alertname": "MultiLine", "instance": "a"},
+         "annotations": {"summary": "first line\nsecond line", "runbook": "x"}},
+        {"labels": {"alertname": "MultiLine", "instance": "bb"},
+         "annotations": {"summary": "one line"}},
+    ]))
+    .ensure_success();
+    let shown = same_stdout(
+        home,
+        &["alert", "query", "-o", "extended", &url, "MultiLine"],
+    );
+    assert!(shown.contains("second line"), "{shown}");
+    let (code, _, err) = run(
+        &amtool_bin(),
+        home,
+        &[
+            "silence",
+            "add",
+            &url,
+            "-c",
+            "why:\nbecause",
+            "--start=2030-01-01T00:00:00Z",
+            "--end=2030-01-01T01:00:00Z",
+            "MultiLine=1",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    for output in ["simple", "extended"] {
+        let shown = same_stdout(
+            home,
+            &["silence", "query", "-o", output, &url, "MultiLine=1"],
+        );
+        assert!(shown.contains("because"), "{shown}");
+    }
+}
+
+/// Without `-a`, the author is the OS user as amtool finds it (its passwd entry, not
+/// `$USER`, which these runs set to `tester`).
+#[test]
+fn the_default_author_is_the_os_user() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let url = format!("--alertmanager.url={}", shared().base_url());
+    let (judge, ours) = both(home, &["silence", "add", &url, "-c", "who", "Author=1"]);
+    assert_eq!((judge.0, ours.0), (0, 0), "{}\n{}", judge.2, ours.2);
+    let json = same_stdout(home, &["silence", "query", "-o", "json", &url, "Author=1"]);
+    let silences: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let authors: Vec<&str> = silences
+        .as_array()
+        .expect("silences")
+        .iter()
+        .map(|s| s["createdBy"].as_str().expect("createdBy"))
+        .collect();
+    assert_eq!(authors.len(), 2, "{json}");
+    assert_eq!(authors[0], authors[1], "{json}");
+    assert_ne!(authors[0], "tester", "{json}");
+}

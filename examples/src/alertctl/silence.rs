@@ -58,7 +58,7 @@ pub enum SilenceCommand {
 /// Arguments of `silence add`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AddArgs {
-    /// Username for CreatedBy field (default: $USER).
+    /// Username for CreatedBy field (default: the OS user, as amtool).
     #[arg(short = 'a', long, value_name = "AUTHOR")]
     pub author: Option<String>,
     /// Require comment to be set (the default).
@@ -192,6 +192,33 @@ fn now() -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+/// amtool's default author: Go's `user.Current().Username`, the name of this process's
+/// real uid in `/etc/passwd` (not `$USER`), `""` when it has none. Where `/proc` cannot
+/// say the uid, `$USER` stands in, as Go's fallback does.
+pub fn os_username() -> String {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().next().map(str::to_owned))
+        });
+    let Some(uid) = uid else {
+        return std::env::var("USER").unwrap_or_default();
+    };
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                (fields.nth(1)? == uid).then(|| name.to_owned())
+            })
+        })
+        .unwrap_or_default()
+}
+
 fn parse_time(flag: &str, value: &str) -> Result<Timestamp, String> {
     value
         .parse()
@@ -237,11 +264,7 @@ async fn add(
     if starts_at > ends_at {
         return Err("silence cannot start after it ends".into());
     }
-    let author = a
-        .author
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_default();
+    let author = a.author.clone().unwrap_or_else(os_username);
     let silence = PostableSilence::new(
         &Matchers::new(matchers),
         starts_at,
