@@ -673,3 +673,30 @@ fn the_default_author_is_the_os_user() {
     assert_eq!(authors[0], authors[1], "{json}");
     assert_ne!(authors[0], "tester", "{json}");
 }
+
+/// Usage errors exit with kingpin's status (1, where clap's is 2) and amtool's prefix.
+#[test]
+fn usage_errors_exit_as_amtool() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    for args in [
+        vec!["--bogus-flag", "silence"],
+        vec!["silence", "query", "--bogus"],
+        vec!["nosuchcommand"],
+        vec!["silence", "add", "-c", "x"],
+    ] {
+        let (judge, ours) = both(home, &args);
+        assert_eq!(
+            (judge.0, ours.0),
+            (1, 1),
+            "{args:?}: {}\n{}",
+            judge.2,
+            ours.2
+        );
+        assert!(judge.2.starts_with("amtool: error: "), "{}", judge.2);
+        assert!(ours.2.starts_with("alertctl: error: "), "{}", ours.2);
+    }
+    // Help is not an error.
+    let (judge, ours) = both(home, &["--help"]);
+    assert_eq!((judge.0, ours.0), (0, 0));
+}

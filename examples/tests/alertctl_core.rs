@@ -195,9 +195,10 @@ fn matchers_parse_reports_the_parsers_error() {
         let (code, err) = fails(args, "");
         assert_eq!((code, err.as_str()), (1, *want), "{args:?}");
     }
-    // An unknown grammar is a usage error.
-    let (code, _) = fails(&["matchers", "parse", "--parser", "pcre", "a=b"], "");
-    assert_eq!(code, 2);
+    // An unknown grammar is a usage error: status 1, as kingpin's.
+    let (code, err) = fails(&["matchers", "parse", "--parser", "pcre", "a=b"], "");
+    assert_eq!(code, 1);
+    assert!(err.starts_with("alertctl: error: invalid value 'pcre'"), "{err}");
 }
 
 /// `alertctl matchers parse` (classic) prints what Alertmanager 0.25 prints for the same
