@@ -700,3 +700,33 @@ fn usage_errors_exit_as_amtool() {
     let (judge, ours) = both(home, &["--help"]);
     assert_eq!((judge.0, ours.0), (0, 0));
 }
+
+/// Errors Alertmanager answers are printed with amtool's go-swagger prefix
+/// (`[POST /alerts][400] postAlertsBadRequest  ...`).
+#[test]
+fn alertmanager_errors_keep_amtools_prefix() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let url = format!("--alertmanager.url={}", shared().base_url());
+    for args in [
+        vec!["alert", "add", &url, "foo", "a:b=x"],
+        vec!["silence", "add", &url, "-c", "hi", "foo", "a:b=x"],
+        vec!["alert", "query", &url, "a=\"b"],
+        vec![
+            "silence",
+            "update",
+            &url,
+            "-c",
+            "x",
+            "00000000-0000-0000-0000-000000000000",
+        ],
+    ] {
+        let (judge, ours) = both(home, &args);
+        assert_eq!((judge.0, ours.0), (1, 1), "{args:?}");
+        assert_eq!(
+            judge.2.trim_end().replacen("amtool: error: ", "", 1),
+            ours.2.trim_end().replacen("alertctl: error: ", "", 1),
+            "{args:?}"
+        );
+    }
+}

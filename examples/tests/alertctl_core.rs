@@ -198,7 +198,10 @@ fn matchers_parse_reports_the_parsers_error() {
     // An unknown grammar is a usage error: status 1, as kingpin's.
     let (code, err) = fails(&["matchers", "parse", "--parser", "pcre", "a=b"], "");
     assert_eq!(code, 1);
-    assert!(err.starts_with("alertctl: error: invalid value 'pcre'"), "{err}");
+    assert!(
+        err.starts_with("alertctl: error: invalid value 'pcre'"),
+        "{err}"
+    );
 }
 
 /// `alertctl matchers parse` (classic) prints what Alertmanager 0.25 prints for the same

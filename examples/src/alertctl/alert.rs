@@ -22,7 +22,7 @@ use alert_core::{LabelSet, ParserMode, Timestamp, parse_matcher};
 use alert_cortex_adapter::{AlertQuery, GettableAlert, PostableAlert};
 
 use crate::alertctl::connection::{
-    ConnectionArgs, OutputArgs, OutputFormat, check_version, warn_partial,
+    ConnectionArgs, OutputArgs, OutputFormat, api_error, check_version, warn_partial,
 };
 use crate::alertctl::date_format::format as format_date;
 use crate::alertctl::tabwriter::align;
@@ -143,7 +143,7 @@ async fn query(
         inhibited: Some(q.inhibited),
         unprocessed: Some(q.unprocessed),
     };
-    let result = cluster.alerts(&query).await.map_err(|e| e.to_string())?;
+    let result = cluster.alerts(&query).await.map_err(|e| api_error(&e))?;
     warn_partial(err, &result.failed);
     let text = format_alerts(result.value, &args.output)?;
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())
@@ -224,7 +224,7 @@ async fn add(args: &AlertArgs, a: &AddArgs, err: &mut dyn Write) -> Result<(), S
     let result = cluster
         .post_alerts(&[alert])
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| api_error(&e))?;
     warn_partial(err, &result.failed);
     Ok(())
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use alert_core::redact_urls;
 use alert_cortex_adapter::{
-    Addressing, AlertmanagerClient, Backoff, Cluster, DEFAULT_PREFIX, Flavor, MemberFailure,
+    Addressing, AlertmanagerClient, Backoff, Cluster, DEFAULT_PREFIX, Error, Flavor, MemberFailure,
 };
 
 use crate::alertctl::date_format::DEFAULT_DATE_FORMAT;
@@ -219,6 +219,131 @@ pub fn warn_partial(err: &mut dyn Write, failed: &[MemberFailure]) {
         let text = format!("{} did not answer: {}", f.member, f.error);
         let _ = writeln!(err, "alertctl: warning: {}", redact_urls(&text));
     }
+}
+
+/// An error of an Alertmanager call as amtool 0.25 prints it where its go-swagger client
+/// has a name for the answer: `[POST /silences][400] postSilencesBadRequest  <message>`
+/// (the operation, the status, the response's name, the server's message). Other errors,
+/// and answers the API does not define, keep alertctl's wording. A single member's
+/// failure is reported as that member's error, as amtool talks to one.
+///
+/// ```
+/// use alert_cortex_adapter::Error;
+/// use alert_examples::alertctl::connection::api_error;
+/// let e = Error::Rejected {
+///     method: "POST".into(),
+///     url: "http://am:9093/api/v2/silences".into(),
+///     status: 400,
+///     message: "silence invalid: invalid label matcher 0".into(),
+/// };
+/// assert_eq!(api_error(&e), "[POST /silences][400] postSilencesBadRequest  silence invalid: invalid label matcher 0");
+/// let e = Error::NotFound { method: "GET".into(), url: "http://am:9093/api/v2/silence/abc".into(), message: String::new() };
+/// assert_eq!(api_error(&e), "[GET /silence/{silenceID}][404] getSilenceNotFound ");
+/// ```
+pub fn api_error(e: &Error) -> String {
+    let swagger = match e {
+        Error::QuorumNotReached {
+            members: 1,
+            failures,
+            ..
+        } if failures.len() == 1 => return api_error(&failures[0].error),
+        Error::Rejected {
+            method,
+            url,
+            status,
+            message,
+        }
+        | Error::Status {
+            method,
+            url,
+            status,
+            message,
+        } => swagger_error(method, url, *status, message),
+        Error::NotFound {
+            method,
+            url,
+            message,
+        } => swagger_error(method, url, 404, message),
+        _ => None,
+    };
+    swagger.unwrap_or_else(|| e.to_string())
+}
+
+/// The go-swagger text of Alertmanager 0.25's API v2 client for this answer, if the API
+/// defines it (`None` otherwise).
+fn swagger_error(method: &str, url: &str, status: u16, message: &str) -> Option<String> {
+    let path = url.split_once("/api/v2")?.1;
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let route = if path.starts_with("/silence/") {
+        "/silence/{silenceID}"
+    } else {
+        path
+    };
+    // (method, route, status, response name, whether the response carries a payload)
+    const ANSWERS: &[(&str, &str, u16, &str, bool)] = &[
+        ("POST", "/alerts", 400, "postAlertsBadRequest", true),
+        (
+            "POST",
+            "/alerts",
+            500,
+            "postAlertsInternalServerError",
+            true,
+        ),
+        ("GET", "/alerts", 400, "getAlertsBadRequest", true),
+        ("GET", "/alerts", 500, "getAlertsInternalServerError", true),
+        (
+            "GET",
+            "/alerts/groups",
+            400,
+            "getAlertGroupsBadRequest",
+            true,
+        ),
+        (
+            "GET",
+            "/alerts/groups",
+            500,
+            "getAlertGroupsInternalServerError",
+            true,
+        ),
+        (
+            "GET",
+            "/silences",
+            500,
+            "getSilencesInternalServerError",
+            true,
+        ),
+        ("POST", "/silences", 400, "postSilencesBadRequest", true),
+        ("POST", "/silences", 404, "postSilencesNotFound", true),
+        (
+            "GET",
+            "/silence/{silenceID}",
+            404,
+            "getSilenceNotFound",
+            false,
+        ),
+        (
+            "GET",
+            "/silence/{silenceID}",
+            500,
+            "getSilenceInternalServerError",
+            true,
+        ),
+        (
+            "DELETE",
+            "/silence/{silenceID}",
+            500,
+            "deleteSilenceInternalServerError",
+            true,
+        ),
+    ];
+    let (_, _, _, name, payload) = ANSWERS
+        .iter()
+        .find(|(m, r, s, _, _)| *m == method && *r == route && *s == status)?;
+    Some(if *payload {
+        format!("[{method} {route}][{status}] {name}  {message}")
+    } else {
+        format!("[{method} {route}][{status}] {name} ")
+    })
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@
 //! that may be a secret (see their modules). amtool 0.25 drops the userinfo from the
 //! URLs in its errors instead; alertctl's errors word transport failures differently
 //! anyway (`GET <url>: <reason>`), so they say `<secret>` where something was removed.
+//! Errors that Alertmanager answers keep amtool's go-swagger prefix
+//! (`[POST /silences][400] postSilencesBadRequest  …`, see [`connection::api_error`]).
 //!
 //! ```
 //! use clap::Parser;

@@ -20,7 +20,7 @@ use futures::StreamExt;
 
 use crate::alertctl::alert::alertname_first;
 use crate::alertctl::connection::{
-    ConnectionArgs, OutputArgs, OutputFormat, check_version, warn_partial,
+    ConnectionArgs, OutputArgs, OutputFormat, api_error, check_version, warn_partial,
 };
 use crate::alertctl::date_format::format as format_date;
 use crate::alertctl::tabwriter::align;
@@ -275,7 +275,7 @@ async fn add(
     let created = cluster
         .create_silence(&silence, None)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| api_error(&e))?;
     warn_partial(err, &created.failed);
     writeln!(out, "{}", created.value).map_err(|e| e.to_string())
 }
@@ -294,7 +294,7 @@ async fn query(
         .transpose()?
         .filter(|d| !d.is_zero());
     let filter = alertname_first(q.matcher_groups.clone());
-    let result = cluster.silences(&filter).await.map_err(|e| e.to_string())?;
+    let result = cluster.silences(&filter).await.map_err(|e| api_error(&e))?;
     warn_partial(err, &result.failed);
     let now = now();
     let shown: Vec<Silence> = result
@@ -381,7 +381,7 @@ async fn update(
     }
     let mut updated = Vec::with_capacity(u.ids.len());
     for id in &u.ids {
-        let found = cluster.silence(id).await.map_err(|e| e.to_string())?;
+        let found = cluster.silence(id).await.map_err(|e| api_error(&e))?;
         warn_partial(err, &found.failed);
         let mut s = found.value;
         if let Some(start) = &u.start {
@@ -419,7 +419,7 @@ async fn update(
         let posted = cluster
             .create_silence(&post, None)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| api_error(&e))?;
         warn_partial(err, &posted.failed);
         s.id = posted.value;
         updated.push(s);
@@ -440,7 +440,7 @@ async fn expire(cluster: &Cluster, e: &ExpireArgs) -> Result<(), String> {
         cluster
             .expire_silence(id)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| api_error(&e))?;
     }
     Ok(())
 }

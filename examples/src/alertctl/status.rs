@@ -17,7 +17,7 @@ use alert_cortex_adapter::{AlertmanagerStatus, ClusterState, ClusterStatus};
 use serde_json::{Value, json};
 
 use crate::alertctl::connection::{
-    ConnectionArgs, OutputArgs, OutputFormat, check_version, warn_partial,
+    ConnectionArgs, OutputArgs, OutputFormat, api_error, check_version, warn_partial,
 };
 use crate::alertctl::tabwriter::align;
 use crate::alertctl::{Run, fail};
@@ -91,7 +91,7 @@ pub fn status(
     let cluster = connection.cluster()?;
     runtime.block_on(async {
         check_version(connection, &cluster, err).await;
-        let answers = cluster.statuses().await.map_err(|e| e.to_string())?;
+        let answers = cluster.statuses().await.map_err(|e| api_error(&e))?;
         warn_partial(err, &answers.failed);
         answers
             .value
