@@ -112,8 +112,13 @@ fn valid_files_print_amtools_summary() {
         "{{ define \"slack.title\" }}{{ .CommonLabels.alertname }}{{ end }}\n",
     )
     .expect("template written");
+    // The glob matches no file: amtool has nothing to parse, alertctl nothing to leave
+    // unchecked (see the next test for templates that exist).
     let full = dir.path().join("full.yml");
-    let text = FULL.replace("TEMPLATE_DIR", &dir.path().display().to_string());
+    let text = FULL.replace(
+        "TEMPLATE_DIR",
+        &dir.path().join("none").display().to_string(),
+    );
     fs::write(&full, text).expect("config written");
     let minimal = dir.path().join("minimal.yml");
     fs::write(
@@ -131,6 +136,57 @@ fn valid_files_print_amtools_summary() {
     let run = both(&[&minimal, &full]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(run.stdout.matches("SUCCESS").count(), 3, "{}", run.stdout);
+}
+
+/// Where the tools part: amtool parses the template files a configuration names,
+/// alertctl cannot, so it says they were not checked and fails the file, never printing
+/// SUCCESS for them. Relative globs are read from the configuration's directory.
+#[test]
+fn template_files_are_never_claimed_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmpl = dir.path().join("slack.tmpl");
+    fs::write(
+        &tmpl,
+        "{{ define \"slack.title\" }}{{ .CommonLabels.alertname }}{{ end }}\n",
+    )
+    .expect("template written");
+    let absolute = dir.path().join("absolute.yml");
+    fs::write(
+        &absolute,
+        FULL.replace("TEMPLATE_DIR", &dir.path().display().to_string()),
+    )
+    .expect("config written");
+    let relative = dir.path().join("relative.yml");
+    fs::write(
+        &relative,
+        "route: {receiver: x}\nreceivers: [{name: x}]\ntemplates: ['*.tmpl', 'missing/*.tmpl']\n",
+    )
+    .expect("config written");
+    for config in [&absolute, &relative] {
+        let path = config.display().to_string();
+        let judge = amtool(["check-config", &path]);
+        assert_eq!(judge.code(), Some(0), "{}", judge.stderr);
+        assert!(
+            judge.stdout.contains(" templates\n  SUCCESS\n"),
+            "{}",
+            judge.stdout
+        );
+        let ours = alertctl(&["check-config", &path]);
+        assert_eq!(ours.code, Some(1));
+        let verdict = format!(
+            " templates\n  FAILED: alertctl does not parse Go templates: 1 file(s) not checked ({})\n\n",
+            tmpl.display()
+        );
+        assert!(ours.stdout.ends_with(&verdict), "{}", ours.stdout);
+        assert!(!ours.stdout.contains("SUCCESS\n\n"), "{}", ours.stdout);
+        assert_eq!(
+            ours.stderr,
+            "alertctl: error: failed to validate 1 file(s)\n\n"
+        );
+        // Everything above the template line is amtool's.
+        let head = |s: &str| s.split(" templates\n").next().unwrap_or("").to_owned();
+        assert_eq!(head(&ours.stdout), head(&judge.stdout));
+    }
 }
 
 /// Writes the smallest valid configuration into `dir`, as `valid.yml`.

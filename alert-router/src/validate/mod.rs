@@ -32,7 +32,8 @@ use std::fmt;
 
 pub use cluster::{ClusterTiming, DEFAULT_PEER_TIMEOUT};
 pub use summary::{
-    CheckConfigOutput, check_config_output, check_config_output_bytes, failed_files_message,
+    CheckConfigOutput, check_config_output, check_config_output_bytes, check_config_output_with,
+    failed_files_message,
 };
 pub use tenant::{TenantBackend, TenantLimits, TenantRules, upload_size};
 

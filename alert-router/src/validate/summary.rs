@@ -28,8 +28,10 @@ pub struct CheckConfigOutput {
 /// ```
 ///
 /// or `Checking 'alertmanager.yml'  FAILED: <Alertmanager's message>` and a blank line.
-/// Template files are not read (a pure function), so a configuration with templates
-/// reports their check as `  SUCCESS`, as amtool does when the files parse.
+/// Template files are not read (a pure function): a configuration with templates gets
+/// `  FAILED: template files were not checked` under its template count, and fails,
+/// rather than a `SUCCESS` for what was not checked ([`check_config_output_with`] takes
+/// a checker that reads them).
 ///
 /// ```
 /// use alert_router::validate::check_config_output;
@@ -52,6 +54,31 @@ pub fn check_config_output(name: &str, text: &str) -> CheckConfigOutput {
 /// assert_eq!(out.stdout, "Checking 'c.yml'  FAILED: yaml: invalid leading UTF-8 octet\n\n");
 /// ```
 pub fn check_config_output_bytes(name: &str, bytes: &[u8]) -> CheckConfigOutput {
+    check_config_output_with(name, bytes, |_| {
+        Err("template files were not checked".to_owned())
+    })
+}
+
+/// [`check_config_output_bytes`] with `check_templates` judging the configuration's
+/// template globs: `Ok` prints amtool's `  SUCCESS` under the template count, `Err(m)`
+/// prints `  FAILED: m` and fails the file (amtool's lines for `template.FromGlobs`).
+///
+/// ```
+/// use alert_router::validate::check_config_output_with;
+/// let text = b"route: {receiver: x}\nreceivers: [{name: x}]\ntemplates: ['*.tmpl']\n";
+/// let out = check_config_output_with("a.yml", text, |globs| {
+///     assert_eq!(globs, ["*.tmpl"]);
+///     Ok(())
+/// });
+/// assert!(out.stdout.ends_with(" - 1 templates\n  SUCCESS\n\n") && !out.failed);
+/// let out = check_config_output_with("a.yml", text, |_| Err("no".into()));
+/// assert!(out.stdout.ends_with(" - 1 templates\n  FAILED: no\n\n") && out.failed);
+/// ```
+pub fn check_config_output_with(
+    name: &str,
+    bytes: &[u8],
+    check_templates: impl FnOnce(&[String]) -> Result<(), String>,
+) -> CheckConfigOutput {
     let mut stdout = format!("Checking '{name}'");
     match Config::from_yaml_bytes(bytes) {
         Ok(config) => {
@@ -63,13 +90,20 @@ pub fn check_config_output_bytes(name: &str, bytes: &[u8]) -> CheckConfigOutput 
             ));
             stdout.push_str(&format!(" - {} receivers\n", config.receivers.len()));
             stdout.push_str(&format!(" - {} templates\n", config.templates.len()));
+            let mut failed = false;
             if !config.templates.is_empty() {
-                stdout.push_str("  SUCCESS\n");
+                match check_templates(&config.templates) {
+                    Ok(()) => stdout.push_str("  SUCCESS\n"),
+                    Err(message) => {
+                        stdout.push_str(&format!("  FAILED: {message}\n"));
+                        failed = true;
+                    }
+                }
             }
             stdout.push('\n');
             CheckConfigOutput {
                 stdout,
-                failed: false,
+                failed,
                 config: Some(config),
             }
         }

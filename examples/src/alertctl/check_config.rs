@@ -9,9 +9,14 @@
 //! config`, ` - route`, ` - N inhibit rules`, ` - N receivers`, ` - N templates`), or
 //! `Checking 'FILE'  FAILED: <Alertmanager's message>`, and a blank line. When a file
 //! failed, `alertctl: error: failed to validate N file(s)` goes to stderr and the exit
-//! status is 1. Without files, standard input is checked (as `/dev/stdin`). Template
-//! files named by a configuration are not parsed (Go templates); amtool's line for them
-//! reads `  SUCCESS`.
+//! status is 1. Without files, standard input is checked (as `/dev/stdin`).
+//!
+//! Template files are where alertctl and amtool part: alertctl does not parse Go
+//! templates, so when a configuration's template globs (relative to the file's
+//! directory, as Alertmanager resolves them) match files, their line reads `  FAILED:
+//! alertctl does not parse Go templates: N file(s) not checked (...)` and the file
+//! fails, where amtool parses them. Globs that match nothing are what amtool accepts
+//! too (`  SUCCESS`).
 //!
 //! Alertmanager's message is kept as amtool prints it, also where its YAML decoder quotes
 //! the start of a value that may be a secret (``cannot unmarshal !!str `SECRET-...` into
@@ -40,7 +45,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use alert_router::validate::{check_config_output_bytes, failed_files_message};
+use alert_router::validate::{check_config_output_with, failed_files_message};
 
 use super::{Run, fail};
 
@@ -89,7 +94,12 @@ impl Run for CheckConfigArgs {
         for (name, text) in inputs {
             let stdout = match text {
                 Ok(bytes) => {
-                    let result = check_config_output_bytes(&name, &bytes);
+                    let dir = Path::new(&name)
+                        .parent()
+                        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+                    let result = check_config_output_with(&name, &bytes, |globs| {
+                        check_templates(&dir, globs)
+                    });
                     failed += usize::from(result.failed);
                     result.stdout
                 }
@@ -113,4 +123,239 @@ impl Run for CheckConfigArgs {
 /// decodes them (see `Config::from_yaml_bytes`).
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("open {}: {}", path.display(), e.kind()))
+}
+
+/// The template check: alertctl parses no Go template, so any file the globs match is
+/// reported as not checked; globs matching nothing pass, as in amtool.
+fn check_templates(dir: &Path, globs: &[String]) -> Result<(), String> {
+    let mut files = Vec::new();
+    for pattern in globs {
+        let pattern = if Path::new(pattern).is_absolute() {
+            PathBuf::from(pattern)
+        } else {
+            dir.join(pattern)
+        };
+        files.extend(glob(&pattern.to_string_lossy())?);
+    }
+    if files.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = files.iter().take(3).cloned().collect();
+    let more = if files.len() > 3 { ", ..." } else { "" };
+    Err(format!(
+        "alertctl does not parse Go templates: {} file(s) not checked ({}{more})",
+        files.len(),
+        shown.join(", ")
+    ))
+}
+
+/// Go's `filepath.Glob`: the paths matching `pattern`, sorted per directory; a pattern
+/// without metacharacters names itself if it exists. Errors only for a bad pattern.
+///
+/// ```
+/// # use alert_examples::alertctl::check_config::glob;
+/// let dir = tempfile::tempdir()?;
+/// for name in ["a.tmpl", "b.tmpl", "c.txt"] { std::fs::write(dir.path().join(name), "")?; }
+/// let found = glob(&format!("{}/*.tmpl", dir.path().display()))?;
+/// assert_eq!(found.len(), 2);
+/// assert!(found[0].ends_with("/a.tmpl"));
+/// assert!(glob("/nonexistent/*.tmpl")?.is_empty());
+/// assert!(glob("/tmp/[").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn glob(pattern: &str) -> Result<Vec<String>, String> {
+    const BAD: &str = "syntax error in pattern";
+    if !has_meta(pattern) {
+        return Ok(if std::fs::symlink_metadata(pattern).is_ok() {
+            vec![pattern.to_owned()]
+        } else {
+            Vec::new()
+        });
+    }
+    let (dir, file) = match pattern.rfind('/') {
+        Some(0) => ("/", &pattern[1..]),
+        Some(i) => (&pattern[..i], &pattern[i + 1..]),
+        None => (".", pattern),
+    };
+    // Checked before listing, as Go checks the pattern.
+    go_match(file, "").map_err(|()| BAD.to_owned())?;
+    let dirs = if has_meta(dir) {
+        glob(dir)?
+    } else {
+        vec![dir.to_owned()]
+    };
+    let mut out = Vec::new();
+    for d in dirs {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            if go_match(file, &name).map_err(|()| BAD.to_owned())? {
+                out.push(if pattern.contains('/') {
+                    format!("{}/{name}", d.trim_end_matches('/'))
+                } else {
+                    name
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn has_meta(s: &str) -> bool {
+    s.contains(['*', '?', '[', '\\'])
+}
+
+/// Go's `filepath.Match`: `*` any run of characters but `/`, `?` one such character,
+/// `[...]` a class (`^` negates, `a-z` ranges), `\\` escapes. `Err` for a bad pattern.
+fn go_match(pattern: &str, name: &str) -> Result<bool, ()> {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // Validate the whole pattern first, as Go reports ErrBadPattern even on a mismatch.
+    let mut i = 0;
+    while i < p.len() {
+        i = match p[i] {
+            '\\' => {
+                if i + 1 >= p.len() {
+                    return Err(());
+                }
+                i + 2
+            }
+            '[' => class_end(&p, i)?,
+            _ => i + 1,
+        };
+    }
+    Ok(match_from(&p, 0, &n, 0))
+}
+
+/// The index after the class starting at `p[i] == '['`, or `Err` if it is malformed
+/// (Go's `matchChunk`: at least one item before `]`; an item is a character or a range
+/// `lo-hi`, where `-` and `]` must be escaped).
+fn class_end(p: &[char], i: usize) -> Result<usize, ()> {
+    let mut j = i + 1;
+    if p.get(j) == Some(&'^') {
+        j += 1;
+    }
+    let mut items = 0;
+    loop {
+        if p.get(j) == Some(&']') && items > 0 {
+            return Ok(j + 1);
+        }
+        j = class_char(p, j)?.1;
+        if p.get(j) == Some(&'-') {
+            j = class_char(p, j + 1)?.1;
+        }
+        items += 1;
+    }
+}
+
+/// One character of a class at `p[j]` (Go's `getEsc`) and the index after it.
+fn class_char(p: &[char], j: usize) -> Result<(char, usize), ()> {
+    match p.get(j) {
+        None | Some('-') | Some(']') => Err(()),
+        Some('\\') => p.get(j + 1).map(|c| (*c, j + 2)).ok_or(()),
+        Some(c) => Ok((*c, j + 1)),
+    }
+}
+
+fn match_from(p: &[char], pi: usize, n: &[char], ni: usize) -> bool {
+    match p.get(pi) {
+        None => ni == n.len(),
+        // Neither `*` nor `?` matches the separator.
+        Some('*') => (ni..=n.len())
+            .take_while(|k| *k == ni || n[k - 1] != '/')
+            .any(|k| match_from(p, pi + 1, n, k)),
+        Some('?') => ni < n.len() && n[ni] != '/' && match_from(p, pi + 1, n, ni + 1),
+        Some('\\') => {
+            ni < n.len() && p.get(pi + 1) == Some(&n[ni]) && match_from(p, pi + 2, n, ni + 1)
+        }
+        Some('[') => {
+            let Ok(end) = class_end(p, pi) else {
+                return false;
+            };
+            ni < n.len() && in_class(&p[pi + 1..end - 1], n[ni]) && match_from(p, end, n, ni + 1)
+        }
+        Some(c) => ni < n.len() && *c == n[ni] && match_from(p, pi + 1, n, ni + 1),
+    }
+}
+
+/// Whether `c` is in the class body (between `[` and `]`, already checked).
+fn in_class(body: &[char], c: char) -> bool {
+    let (negated, mut j) = match body.first() {
+        Some('^') => (true, 1),
+        _ => (false, 0),
+    };
+    let mut found = false;
+    while j < body.len() {
+        let Ok((lo, next)) = class_char(body, j) else {
+            return false;
+        };
+        let (hi, next) = if body.get(next) == Some(&'-') {
+            match class_char(body, next + 1) {
+                Ok(item) => item,
+                Err(()) => return false,
+            }
+        } else {
+            (lo, next)
+        };
+        found |= lo <= c && c <= hi;
+        j = next;
+    }
+    found != negated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_match;
+
+    /// Cases of Go's path/filepath `TestMatch`.
+    #[test]
+    fn match_as_go_matches() {
+        let cases: &[(&str, &str, Result<bool, ()>)] = &[
+            ("abc", "abc", Ok(true)),
+            ("*", "abc", Ok(true)),
+            ("*c", "abc", Ok(true)),
+            ("a*", "a", Ok(true)),
+            ("a*", "abc", Ok(true)),
+            ("a*/b", "abc/b", Ok(true)),
+            ("a*b*c*d*e*/f", "axbxcxdxe/f", Ok(true)),
+            ("ab[c]", "abc", Ok(true)),
+            ("ab[b-d]", "abc", Ok(true)),
+            ("ab[e-g]", "abc", Ok(false)),
+            ("ab[^c]", "abc", Ok(false)),
+            ("ab[^b-d]", "abc", Ok(false)),
+            ("ab[^e-g]", "abc", Ok(true)),
+            ("a\\*b", "a*b", Ok(true)),
+            ("a\\*b", "ab", Ok(false)),
+            ("a?b", "a☺b", Ok(true)),
+            ("a[^a]b", "a☺b", Ok(true)),
+            ("[\\-]", "-", Ok(true)),
+            ("[x\\-]", "z", Ok(false)),
+            ("[\\]a]", "]", Ok(true)),
+            ("[", "a", Err(())),
+            ("[^", "a", Err(())),
+            ("[^bc", "a", Err(())),
+            ("a[", "a", Err(())),
+            ("[]a]", "]", Err(())),
+            ("[-]", "-", Err(())),
+            ("[x-]", "x", Err(())),
+            ("[a-b-c]", "a", Err(())),
+            ("a\\", "a", Err(())),
+            ("*x", "xxx", Ok(true)),
+            ("a*", "ab/c", Ok(false)),
+            ("a?b", "a/b", Ok(false)),
+        ];
+        for (pattern, name, want) in cases {
+            assert_eq!(
+                go_match(pattern, name),
+                *want,
+                "Match({pattern:?}, {name:?})"
+            );
+        }
+    }
 }

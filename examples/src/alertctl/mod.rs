@@ -56,6 +56,7 @@ pub mod routes;
 pub mod silence;
 pub mod status;
 pub mod tabwriter;
+pub mod template;
 
 /// A command: runs with its parsed arguments, writes to `out` and `err`, returns the exit
 /// status.
@@ -99,6 +100,8 @@ commands! {
     Cluster(status::ClusterArgs),
     /// Validate alertmanager config files (amtool's `check-config`).
     CheckConfig(check_config::CheckConfigArgs),
+    /// Render templates: not supported (alertctl does not render Go templates).
+    Template(template::TemplateArgs),
     /// Configuration as code against an alert-gateway: apply and print its spec, list,
     /// show and delete its conditions.
     Gateway(gateway::GatewayArgs),
