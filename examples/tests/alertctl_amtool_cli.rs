@@ -8,7 +8,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use alert_testkit::{Alertmanager, amtool_bin};
 
@@ -349,9 +349,17 @@ fn amtools_config_file_gives_defaults_and_the_command_line_wins() {
 /// Serves `status` for `GET /api/v2/status` and `[]` for anything else, on a loopback
 /// port, until the test binary ends. Stands in for an Alertmanager of another version.
 fn serve_status(status: String) -> String {
+    serve_recording(status).0
+}
+
+/// [`serve_status`], also recording each request's `Authorization` header (`""` when it
+/// has none).
+fn serve_recording(status: String) -> (String, Arc<Mutex<Vec<String>>>) {
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut reader = BufReader::new(&stream);
@@ -360,9 +368,16 @@ fn serve_status(status: String) -> String {
                 continue;
             }
             let mut line = String::new();
+            let mut authorization = String::new();
             while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("authorization")
+                {
+                    authorization = value.trim().to_owned();
+                }
                 line.clear();
             }
+            record.lock().expect("record").push(authorization);
             let body = if request_line.contains("/api/v2/status") {
                 status.as_str()
             } else {
@@ -375,7 +390,7 @@ fn serve_status(status: String) -> String {
             );
         }
     });
-    url
+    (url, seen)
 }
 
 #[test]
@@ -729,4 +744,59 @@ fn alertmanager_errors_keep_amtools_prefix() {
             "{args:?}"
         );
     }
+}
+
+/// `--http.config.file`: the credentials it names reach the server as amtool sends them
+/// (the same `Authorization` header: types, files read relative to the directory above
+/// the config's, as prometheus/common 0.39 reads them, and trimmed; basic auth), and a
+/// file prometheus/common refuses is refused.
+#[test]
+fn http_config_file_sends_what_amtool_sends() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let real = shared().get("/api/v2/status").body;
+    let (url, seen) = serve_recording(real);
+    let url = format!("--alertmanager.url={url}");
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("token"), " tok3n \n").expect("token");
+    std::fs::write(dir.path().join("pw"), "s3cret\n").expect("password");
+    // prometheus/common 0.39 reads relative names from the directory above the file's.
+    std::fs::create_dir(dir.path().join("conf")).expect("conf dir");
+    let config = dir.path().join("conf/http.yml");
+    let flag = format!("--http.config.file={}", config.display());
+    for text in [
+        "authorization:\n  credentials_file: token\n",
+        "authorization:\n  type: Custom\n  credentials: abc\n",
+        "bearer_token: xyz\n",
+        "bearer_token_file: token\n",
+        "basic_auth:\n  username: u\n  password_file: pw\n",
+        "basic_auth:\n  username: u\n  password: p\n",
+        "follow_redirects: false\nenable_http2: false\n",
+    ] {
+        std::fs::write(&config, text).expect("http config");
+        let mut sent = Vec::new();
+        for program in [
+            amtool_bin(),
+            Path::new(env!("CARGO_BIN_EXE_alertctl")).to_path_buf(),
+        ] {
+            seen.lock().expect("seen").clear();
+            let (code, _, err) = run(&program, home, &["silence", "query", &url, &flag]);
+            assert_eq!(code, 0, "{text}: {}: {err}", program.display());
+            let mut headers = seen.lock().expect("seen").clone();
+            headers.sort();
+            headers.dedup();
+            sent.push(headers);
+        }
+        assert_eq!(sent[0], sent[1], "{text}");
+        assert!(!sent[0].is_empty());
+    }
+    std::fs::write(&config, "bearer_token: a\nbearer_token_file: b\n").expect("http config");
+    let (judge, ours) = both(home, &["silence", "query", &url, &flag]);
+    assert_eq!((judge.0, ours.0), (1, 1), "{}\n{}", judge.2, ours.2);
+    assert!(
+        ours.2
+            .contains("at most one of bearer_token & bearer_token_file must be configured"),
+        "{}",
+        ours.2
+    );
 }

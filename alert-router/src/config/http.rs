@@ -44,6 +44,24 @@ pub struct HttpClientConfig {
 }
 
 impl HttpClientConfig {
+    /// Reads a file that holds only HTTP client settings (amtool's `--http.config.file`),
+    /// as prometheus/common 0.39's `LoadHTTPConfigFile` does: unknown fields and wrong
+    /// types refused with their lines, then its `Validate` checks.
+    ///
+    /// ```
+    /// use alert_router::config::HttpClientConfig;
+    /// let h = HttpClientConfig::from_yaml("basic_auth: {username: u, password: p}\ntls_config: {insecure_skip_verify: true}\n")?;
+    /// assert_eq!(h.basic_auth.and_then(|b| b.username).as_deref(), Some("u"));
+    /// let e = HttpClientConfig::from_yaml("bearer_token: a\nbearer_token_file: b\n").unwrap_err();
+    /// assert!(e.to_string().contains("at most one of bearer_token & bearer_token_file"), "{e}");
+    /// let e = HttpClientConfig::from_yaml("beerer_token: a\n").unwrap_err();
+    /// assert!(e.to_string().contains("field beerer_token not found"), "{e}");
+    /// # Ok::<(), alert_router::error::Error>(())
+    /// ```
+    pub fn from_yaml(text: &str) -> crate::error::Result<HttpClientConfig> {
+        crate::config::yaml::read::read_http_config(text)
+    }
+
     /// `follow_redirects`, or its default `true`.
     pub fn follows_redirects(&self) -> bool {
         self.follow_redirects.unwrap_or(true)

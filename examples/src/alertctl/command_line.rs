@@ -25,7 +25,7 @@ use clap::{Arg, ArgAction, Command};
 use super::config_file::{ConfigFileError, FlagDefault};
 
 /// amtool's application flags and alertctl's backend flags: long name, short name,
-/// whether it takes a value. (`--http.config.file` is amtool's too; alertctl has none.)
+/// whether it takes a value.
 pub const GLOBAL_FLAGS: &[(&str, Option<char>, bool)] = &[
     ("alertmanager.url", None, true),
     ("output", Some('o'), true),
@@ -38,6 +38,7 @@ pub const GLOBAL_FLAGS: &[(&str, Option<char>, bool)] = &[
     ("tenant", None, true),
     ("path-template", None, true),
     ("prefix", None, true),
+    ("http.config.file", None, true),
 ];
 
 /// amtool's default commands (`alert query*`, `silence query*`, `config show*`,

@@ -77,6 +77,12 @@ pub struct ConnectionArgs {
     /// for nothing).
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+    /// HTTP client configuration file for alertctl to connect to Alertmanager (amtool's:
+    /// prometheus/common's `http_config` — basic_auth, authorization, bearer_token(_file),
+    /// tls_config, proxy_url, follow_redirects, enable_http2; oauth2 and
+    /// tls_config.server_name are refused).
+    #[arg(long = "http.config.file", value_name = "FILENAME", global = true)]
+    pub http_config_file: Option<std::path::PathBuf>,
 }
 
 /// The Alertmanager release alertctl agrees with (major.minor, as amtool compares).
@@ -168,9 +174,19 @@ impl ConnectionArgs {
         if urls.is_empty() {
             return Err("--alertmanager.url names no Alertmanager".into());
         }
+        let http = self
+            .http_config_file
+            .as_deref()
+            .map(http_client)
+            .transpose()?;
         urls.into_iter()
             .map(|url| {
-                AlertmanagerClient::builder(url)
+                let builder = AlertmanagerClient::builder(url);
+                let builder = match &http {
+                    Some(client) => builder.http_client(client.clone()),
+                    None => builder,
+                };
+                builder
                     .name(redact_urls(url.trim_end_matches('/')))
                     .addressing(addressing.clone())
                     .timeout(timeout)
@@ -219,6 +235,176 @@ pub fn warn_partial(err: &mut dyn Write, failed: &[MemberFailure]) {
         let text = format!("{} did not answer: {}", f.member, f.error);
         let _ = writeln!(err, "alertctl: warning: {}", redact_urls(&text));
     }
+}
+
+/// The HTTP client `--http.config.file` describes, as amtool builds it with
+/// prometheus/common 0.39 (relative file names are read from the directory above the
+/// file's, as that version does, and files holding secrets are trimmed of surrounding
+/// whitespace).
+pub fn http_client(path: &std::path::Path) -> Result<reqwest::Client, String> {
+    use alert_router::config::HttpClientConfig;
+    use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+    let cfg = HttpClientConfig::from_yaml(&text).map_err(|e| format!("{shown}: {e}"))?;
+    // prometheus/common 0.39's LoadHTTPConfigFile resolves relative names against
+    // `filepath.Dir(filepath.Dir(filename))`, one directory above the file's; amtool
+    // 0.25 reads them there, and so does alertctl.
+    let go_dir = |p: &std::path::Path| -> std::path::PathBuf {
+        match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ if p.is_absolute() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        }
+    };
+    let dir = go_dir(&go_dir(path));
+    let file = |name: &str| dir.join(name);
+    let read_secret = |name: &str| -> Result<String, String> {
+        std::fs::read_to_string(file(name))
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| format!("{shown}: unable to read {name}: {e}"))
+    };
+    let mut headers = HeaderMap::new();
+    let mut authorization = None;
+    if let Some(basic) = &cfg.basic_auth {
+        let password = match (&basic.password, &basic.password_file) {
+            (_, Some(f)) if !f.is_empty() => read_secret(f)?,
+            (Some(p), _) => p.expose().to_owned(),
+            _ => String::new(),
+        };
+        let user = basic.username.clone().unwrap_or_default();
+        authorization = Some(format!(
+            "Basic {}",
+            base64(format!("{user}:{password}").as_bytes())
+        ));
+    }
+    let (kind, credentials) = match &cfg.authorization {
+        Some(a) => (
+            a.r#type.clone().filter(|t| !t.is_empty()),
+            match (&a.credentials, &a.credentials_file) {
+                (_, Some(f)) if !f.is_empty() => Some(read_secret(f)?),
+                (Some(c), _) => Some(c.expose().to_owned()),
+                _ => None,
+            },
+        ),
+        None => (
+            None,
+            match (&cfg.bearer_token, &cfg.bearer_token_file) {
+                (_, Some(f)) if !f.is_empty() => Some(read_secret(f)?),
+                (Some(c), _) if !c.is_empty() => Some(c.expose().to_owned()),
+                _ => None,
+            },
+        ),
+    };
+    if let Some(credentials) = credentials {
+        authorization = Some(format!(
+            "{} {credentials}",
+            kind.as_deref().unwrap_or("Bearer")
+        ));
+    }
+    if let Some(value) = authorization {
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| format!("{shown}: credentials that cannot be sent in a header"))?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    if cfg.oauth2.is_some() {
+        return Err(format!("{shown}: oauth2 is not supported by alertctl"));
+    }
+    let mut builder = reqwest::Client::builder().default_headers(headers);
+    if let Some(proxy) = cfg.proxy_url.as_deref().filter(|p| !p.is_empty()) {
+        builder = builder.proxy(
+            reqwest::Proxy::all(proxy)
+                .map_err(|e| format!("{shown}: proxy_url: {}", redact_urls(&e.to_string())))?,
+        );
+    }
+    if let Some(tls) = &cfg.tls_config {
+        if tls.server_name.as_deref().is_some_and(|s| !s.is_empty()) {
+            return Err(format!(
+                "{shown}: tls_config.server_name is not supported by alertctl"
+            ));
+        }
+        if let Some(ca) = tls.ca_file.as_deref().filter(|f| !f.is_empty()) {
+            let pem = std::fs::read(file(ca))
+                .map_err(|e| format!("{shown}: unable to read CA cert {ca}: {e}"))?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("{shown}: unable to use specified CA cert {ca}: {e}"))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        match (tls.cert_file.as_deref(), tls.key_file.as_deref()) {
+            (Some(cert), Some(key)) if !cert.is_empty() && !key.is_empty() => {
+                let mut pem = std::fs::read(file(cert))
+                    .map_err(|e| format!("{shown}: unable to read client cert {cert}: {e}"))?;
+                pem.extend(
+                    std::fs::read(file(key))
+                        .map_err(|e| format!("{shown}: unable to read client key {key}: {e}"))?,
+                );
+                builder = builder.identity(
+                    reqwest::Identity::from_pem(&pem)
+                        .map_err(|e| format!("{shown}: unable to use client cert {cert}: {e}"))?,
+                );
+            }
+            (Some(c), _) | (_, Some(c)) if !c.is_empty() => {
+                return Err(format!(
+                    "{shown}: tls_config needs both cert_file and key_file"
+                ));
+            }
+            _ => {}
+        }
+        if tls.insecure_skip_verify == Some(true) {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        if let Some(v) = tls.min_version.as_deref().filter(|v| !v.is_empty()) {
+            builder = builder.tls_version_min(tls_version(v)?);
+        }
+        if let Some(v) = tls.max_version.as_deref().filter(|v| !v.is_empty()) {
+            builder = builder.tls_version_max(tls_version(v)?);
+        }
+    }
+    if !cfg.follows_redirects() {
+        builder = builder.redirect(reqwest::redirect::Policy::none());
+    }
+    if !cfg.http2_enabled() {
+        builder = builder.http1_only();
+    }
+    builder
+        .build()
+        .map_err(|e| format!("{shown}: {}", redact_urls(&e.to_string())))
+}
+
+fn tls_version(name: &str) -> Result<reqwest::tls::Version, String> {
+    Ok(match name {
+        "TLS10" => reqwest::tls::Version::TLS_1_0,
+        "TLS11" => reqwest::tls::Version::TLS_1_1,
+        "TLS12" => reqwest::tls::Version::TLS_1_2,
+        "TLS13" => reqwest::tls::Version::TLS_1_3,
+        other => return Err(format!("unknown TLS version: {other}")),
+    })
+}
+
+/// Standard base64 with padding (for a basic-auth header).
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(TABLE[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// An error of an Alertmanager call as amtool 0.25 prints it where its go-swagger client
@@ -348,6 +534,46 @@ fn swagger_error(method: &str, url: &str, status: u16, message: &str) -> Option<
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn http_config_files_build_clients_or_say_why_not() {
+        let dir = tempfile::tempdir().expect("dir");
+        let sub = dir.path().join("conf");
+        std::fs::create_dir(&sub).expect("conf");
+        let file = sub.join("http.yml");
+        let build = |text: &str| {
+            std::fs::write(&file, text).expect("write");
+            super::http_client(&file)
+        };
+        assert!(build("tls_config: {insecure_skip_verify: true, min_version: TLS12}\n").is_ok());
+        let e = build("tls_config: {ca_file: missing.pem}\n").unwrap_err();
+        assert!(e.contains("unable to read CA cert missing.pem"), "{e}");
+        let e = build("oauth2: {client_id: a, client_secret: b, token_url: 'http://x/'}\n")
+            .unwrap_err();
+        assert!(e.contains("oauth2 is not supported"), "{e}");
+        let e = build("tls_config: {cert_file: c.pem}\n").unwrap_err();
+        assert!(e.contains("cert_file and key_file"), "{e}");
+        let e = build("proxy_url: 'http://u:pw@proxy:3128'\nbearer_token: 'x'\nbogus: 1\n")
+            .unwrap_err();
+        assert!(e.contains("field bogus not found"), "{e}");
+        assert!(!e.contains("pw@"), "{e}");
+    }
+
+    #[test]
+    fn base64_as_rfc_4648() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(plain.as_bytes()), encoded);
+        }
+    }
+
     use super::*;
     use clap::Parser;
 

@@ -129,7 +129,7 @@ flag name to value: alertmanager.url, output, timeout, date.format, author,
 require-comment, ...; the first file naming a flag wins, the command line wins over
 both).
 
-Global flags (--alertmanager.url, -o/--output, --timeout, --date.format,
+Global flags (--alertmanager.url, -o/--output, --timeout, --date.format, --http.config.file,
 --[no-]version-check, -v/--verbose, --backend, --tenant, --path-template, --prefix) may
 be given before, between or after the verbs.";
 

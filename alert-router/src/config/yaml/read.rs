@@ -117,17 +117,27 @@ const STACK_PER_LEVEL: usize = 32 << 10;
 
 /// Decodes a built tree (see [`read_config`]).
 fn decode_tree(text: &str, root: Node<'_>) -> R<Config> {
+    decode_with(text, &root, document)
+}
+
+/// Decodes `root` with `decode`, fetching the source texts of scalars a second round
+/// needs (a number or boolean read as a string).
+fn decode_with<'s, T>(
+    text: &'s str,
+    root: &Node<'s>,
+    decode: impl Fn(&mut Decoder<'s, '_>, &Node<'s>) -> R<T>,
+) -> R<T> {
     let mut texts = HashMap::new();
     let mut second_round = false;
     loop {
-        let mut d = Decoder::new(text, &root, texts);
-        let result = document(&mut d, &root);
+        let mut d = Decoder::new(text, root, texts);
+        let result = decode(&mut d, root);
         if second_round || d.missing_texts().is_empty() {
             return result;
         }
         // Some scalar's source text was needed (a number or boolean read as a string):
         // fetch those texts and decode again.
-        texts = node::raw_texts(&root, d.missing_texts());
+        texts = node::raw_texts(root, d.missing_texts());
         second_round = true;
     }
 }
@@ -473,6 +483,26 @@ fn global_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<GlobalCo
         },
     )?;
     Ok(Some(g))
+}
+
+/// A file holding only an `http_config` (amtool's `--http.config.file`), read as
+/// prometheus/common's `LoadHTTPConfigFile` reads it (strict, then `Validate`).
+pub(crate) fn read_http_config(text: &str) -> R<HttpClientConfig> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let tree = match node::build(text) {
+        Ok(Some(tree)) => tree,
+        Ok(None) => return Ok(HttpClientConfig::default()),
+        Err(e) => return Err(syntax_error(&e)),
+    };
+    let http = decode_with(text, &tree.root, |d, n| {
+        let h = http_config(d, n)?;
+        match d.faults_error() {
+            Some(e) => Err(e),
+            None => Ok(h.unwrap_or_default()),
+        }
+    })?;
+    crate::validate::alertmanager::http_config_fields(&http, "")?;
+    Ok(http)
 }
 
 fn http_config<'s>(d: &mut Decoder<'s, '_>, n: &Node<'s>) -> R<Option<HttpClientConfig>> {
