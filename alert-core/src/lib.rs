@@ -23,6 +23,7 @@
 extern crate self as alert_core;
 
 pub mod alert;
+pub mod base64;
 pub mod condition;
 pub mod duration;
 pub mod endpoint;
