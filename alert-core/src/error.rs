@@ -6,6 +6,7 @@
 
 /// Everything that can go wrong while reading or validating the values of this crate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A label name that is not a Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
     #[error("invalid label name {name:?}")]

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 /// Everything that can go wrong while talking to Alertmanager, Cortex or Mimir.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A base URL, path template or header value that cannot be used to build a request.
     #[error("invalid {what} {value:?}: {reason}")]

@@ -172,6 +172,7 @@ pub enum Written {
 
 /// Why an Event could not be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EventError {
     /// The API server refused it (4xx other than 404/409/429); the message is its
     /// `Status.message`.

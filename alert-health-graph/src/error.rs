@@ -6,6 +6,7 @@
 
 /// Everything that can go wrong while building, reading or evaluating a health graph.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A field holds a value of the right type but outside what is allowed.
     #[error("{field}: expected {expected}, got {value:?}")]

@@ -2,6 +2,7 @@
 
 /// Everything that can go wrong while merging, storing or querying alert history.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A value from `alert-core` (label, timestamp, matcher, webhook message) was invalid.
     #[error(transparent)]

@@ -30,6 +30,7 @@ impl fmt::Display for DecodeFault {
 /// Everything that can go wrong while reading, validating, routing or building
 /// Alertmanager configurations.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The text is not well-formed YAML (`yaml: line 3: mapping values are not allowed in
     /// this context`).

@@ -8,8 +8,7 @@
 //!
 //! ```
 //! use alert_core::LabelSet;
-//! use alert_router::config::Config;
-//! use alert_router::route::RoutingTree;
+//! use alert_router::{Config, RoutingTree};
 //!
 //! let config = Config::from_yaml(r#"
 //! route:
@@ -33,3 +32,10 @@ pub mod route;
 pub mod rules;
 pub mod time_interval_eval;
 pub mod validate;
+
+pub use builder::{BuildOptions, Builder};
+pub use config::Config;
+pub use error::{Error, Result};
+pub use inhibit::Inhibitor;
+pub use route::RoutingTree;
+pub use rules::{RuleFile, RuleGroup};

@@ -54,6 +54,7 @@ pub struct ReportedCapability {
 
 /// Why a heartbeat was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HeartbeatError {
     /// A field is wrong: `(field path, what is expected)`.
     #[error("{0}: {1}")]

@@ -53,6 +53,7 @@ impl FlagDefault {
 
 /// What can go wrong reading a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigFileError {
     /// The file exists but could not be read.
     Unreadable {

@@ -135,12 +135,27 @@ be given before, between or after the verbs.";
 
 /// Reading the command line failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum CliError {
     /// clap refused the arguments (or was asked for help or the version).
     Usage(clap::Error),
     /// amtool's configuration file could not be read or holds a bad value.
     ConfigFile(config_file::ConfigFileError),
 }
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Usage(e) => {
+                let text = e.render().to_string();
+                f.write_str(text.strip_prefix("error: ").unwrap_or(&text))
+            }
+            CliError::ConfigFile(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
 
 impl Cli {
     /// Reads the command line as amtool does: global flags anywhere, defaults from

@@ -13,13 +13,11 @@ fn main() -> ExitCode {
         // Help and the version print as clap prints them; a usage error is reported
         // amtool's way (`alertctl: error: ...`) with kingpin's status, 1.
         Err(CliError::Usage(e)) if !e.use_stderr() => e.exit(),
-        Err(CliError::Usage(e)) => {
-            let text = e.render().to_string();
-            let text = text.strip_prefix("error: ").unwrap_or(&text);
-            eprint!("alertctl: error: {text}");
+        Err(e @ CliError::Usage(_)) => {
+            eprint!("alertctl: error: {e}");
             return ExitCode::from(1);
         }
-        Err(CliError::ConfigFile(e)) => {
+        Err(e) => {
             return ExitCode::from(
                 u8::try_from(fail(&mut std::io::stderr().lock(), e)).unwrap_or(1),
             );
