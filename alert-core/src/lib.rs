@@ -32,6 +32,7 @@ mod field_path;
 pub mod fingerprint;
 pub mod go_json;
 pub mod go_quote;
+pub mod html;
 pub mod id;
 pub mod labels;
 pub mod matcher;

@@ -39,6 +39,7 @@ pub mod availability;
 pub mod conformance;
 pub mod episode;
 pub mod error;
+pub mod health_bar;
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod range;

@@ -3,6 +3,8 @@
 //! readiness says while writes fail, and how heavy reads are bounded.
 #![cfg(all(feature = "server", feature = "sqlite"))]
 
+mod server_support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -16,10 +18,10 @@ use alert_history::{
     PurgeOutcome, StoreStats, TimeRange,
 };
 use axum::Router;
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt;
+use server_support::{call_raw, json_or_text, runtime};
 
 /// A SQLite store whose writes can be made to fail (a full disk) and whose reads can be
 /// made slow.
@@ -90,15 +92,6 @@ impl HistoryStore for Flaky {
         self.inner.stats()
     }
 }
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn now_rfc3339() -> String {
     alert_history::server::now().to_string()
 }
@@ -116,16 +109,8 @@ fn firing(labels: Value, starts_at: &str) -> Value {
 }
 
 async fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let response = tokio::time::timeout(Duration::from_secs(10), app.clone().oneshot(request))
-        .await
-        .expect("answered within 10 s")
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = to_bytes(response.into_body(), 1 << 24).await.expect("body");
-    let value = serde_json::from_slice(&body)
-        .unwrap_or(Value::String(String::from_utf8_lossy(&body).into_owned()));
-    (status, value, headers)
+    let (status, headers, body) = call_raw(app, request).await;
+    (status, json_or_text(&body), headers)
 }
 
 fn post_json(body: String) -> Request<Body> {

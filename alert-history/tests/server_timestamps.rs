@@ -4,26 +4,18 @@
 //! refuses is a 400 naming the field and the value, and nothing is stored.
 #![cfg(all(feature = "server", feature = "sqlite"))]
 
+mod server_support;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use alert_history::HistoryStore;
 use alert_history::server::{ServerOptions, router};
 use alert_history::sqlite::SqliteStore;
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
+use server_support::{call_raw, json_or_text, runtime};
 fn app(dir: &std::path::Path) -> Router {
     let store = SqliteStore::open(dir.join("history.db")).expect("open");
     router(
@@ -44,15 +36,8 @@ fn message(name: &str, starts_at: &str, ends_at: &str) -> String {
 }
 
 async fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = tokio::time::timeout(Duration::from_secs(10), app.clone().oneshot(request))
-        .await
-        .expect("answered within 10 s")
-        .expect("infallible");
-    let status = response.status();
-    let body = to_bytes(response.into_body(), 1 << 24).await.expect("body");
-    let value = serde_json::from_slice(&body)
-        .unwrap_or(Value::String(String::from_utf8_lossy(&body).into_owned()));
-    (status, value)
+    let (status, _, body) = call_raw(app, request).await;
+    (status, json_or_text(&body))
 }
 
 fn post(body: String) -> Request<Body> {

@@ -1,7 +1,7 @@
 //! Test machinery every crate's integration tests share: REAL Alertmanager 0.25
 //! processes on free loopback ports, a webhook sink, `amtool`, REAL etcd 3.4 members and
 //! clusters ([`Etcd`], [`EtcdCluster`]), REAL Prometheus 2.42 processes ([`Prometheus`]),
-//! and a small HTTP client.
+//! REAL headless Chromium ([`chromium`]), and a small HTTP client.
 //!
 //! Alertmanager is the judge: tests start the real daemon (Debian's
 //! `prometheus-alertmanager`) rather than a mock. A test that needs it and cannot find it
@@ -38,6 +38,7 @@
 pub mod alertmanager;
 pub mod amtool;
 pub mod binaries;
+pub mod chromium;
 pub mod cluster;
 pub mod cortex;
 pub mod etcd;

@@ -16,6 +16,7 @@
 //! right end says "today". The percentage says "over 90 days" or "since 2024-05-03" to
 //! match, and the footer says since when the page as a whole has history.
 
+use alert_core::html::escape as esc;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
@@ -48,22 +49,6 @@ pub fn banner(state: State) -> &'static str {
         State::Unknown => "System Status Unknown",
         State::Failing => "Major System Outage",
     }
-}
-
-/// Escapes text for HTML content and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The `id` attribute of a node's element.

@@ -8,6 +8,7 @@
 //!
 //! | route | what |
 //! |---|---|
+//! | `GET /?match[]=&by=&range=\|start=&end=&entity=&from=&to=` | the health bar page ([`page`]): one bar per value of the label `by` among the matching episodes (one bar of them all without `by`), segments coloured by state over the last `range` (`1d`, `7d`, `30d`) or `[start, end)`; a segment links to its drill-down (`entity`, `from`, `to`), the episodes that fired in it with their ends as the API gives them; HTML errors (400 for a bad parameter) |
 //! | `POST /webhook` | Alertmanager's webhook message (`Content-Type: application/json`); 200 only once stored durably, 4xx with a JSON error (nothing stored) for a bad body, 5xx when the store fails (Alertmanager retries) |
 //! | `GET /api/v1/episodes?start=&end=&match[]=&limit=&cursor=` | `{"episodes": [...], "next": cursor}`; an episode's `endReason` is `resolved`, or an inferred `superseded` or `silent` ([`ServerOptions::silent_end`]) |
 //! | `GET /api/v1/timeline?start=&end=&match[]=` | `{"segments": [{"start", "end", "state", "episodes"}]}` |
@@ -15,14 +16,16 @@
 //! | `GET /metrics` | Prometheus text |
 //! | `GET /-/healthy`, `GET /-/ready` | liveness; readiness (the store answers reads, and the newest write succeeded) |
 //!
-//! The webhook and the API take an optional bearer token or basic auth
-//! ([`ServerOptions::auth`]); `/metrics` and the health endpoints are open. Errors are
-//! JSON in the shape of Prometheus' API (`{"status": "error", "errorType", "error"}`).
+//! The webhook, the API and the page take an optional bearer token or basic auth
+//! ([`ServerOptions::auth`]; the page challenges a browser for basic auth);
+//! `/metrics` and the health endpoints are open. Errors are JSON in the shape of
+//! Prometheus' API (`{"status": "error", "errorType", "error"}`), HTML pages on `/`.
 //!
 //! No handler does store or CPU-heavy work on the async workers: store calls run on
 //! tokio's blocking pool (so the router needs a multi-threaded tokio runtime), and the
-//! heavy reads (timeline and export: every episode of a range, then the timeline and
-//! the JSON) run there too, at most [`ServerOptions::heavy_reads`] at once, each within
+//! heavy reads (timeline, export and the page: every episode of a range, then the
+//! timeline and the JSON or HTML) run there too, at most
+//! [`ServerOptions::heavy_reads`] at once, each within
 //! [`ServerOptions::request_timeout`] and [`ServerOptions::max_episodes_per_request`].
 //! Ingest and health are answered while they run.
 //!
@@ -44,6 +47,7 @@ pub mod auth;
 pub mod clock;
 pub mod fd_limit;
 pub mod metrics;
+pub mod page;
 pub mod params;
 pub mod parse_errors;
 pub mod serve;
@@ -65,6 +69,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
+use crate::health_bar::{BarLimits, HealthBars, MAX_BARS};
 use crate::store::check_representable;
 use crate::{
     Episode, EpisodeQuery, Error, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT,
@@ -207,6 +212,7 @@ pub fn router(store: Arc<dyn HistoryStore>, options: ServerOptions) -> Router {
         heavy,
     });
     Router::new()
+        .route("/", get(page_handler))
         .route("/webhook", post(webhook))
         .route("/api/v1/episodes", get(episodes))
         .route("/api/v1/timeline", get(timeline_handler))
@@ -232,6 +238,15 @@ fn error(status: StatusCode, kind: &str, message: impl Into<String>) -> Response
     (status, axum::Json(body)).into_response()
 }
 
+/// How a handler words an error: [`json_error`] for the API, an HTML page for `/`.
+trait Reply: Fn(StatusCode, &str, String) -> Response + Send + Sync + 'static {}
+impl<F: Fn(StatusCode, &str, String) -> Response + Send + Sync + 'static> Reply for F {}
+
+/// [`error`] as a [`Reply`].
+fn json_error(status: StatusCode, kind: &str, message: String) -> Response {
+    error(status, kind, message)
+}
+
 /// [`error`], and the connection is closed after it (the body was not read).
 fn error_and_close(status: StatusCode, kind: &str, message: impl Into<String>) -> Response {
     let mut r = error(status, kind, message);
@@ -241,8 +256,13 @@ fn error_and_close(status: StatusCode, kind: &str, message: impl Into<String>) -
 }
 
 /// 503 that tells the client when to come back.
-fn unavailable_retry(kind: &str, message: impl Into<String>, after: Duration) -> Response {
-    let mut r = error(StatusCode::SERVICE_UNAVAILABLE, kind, message);
+fn unavailable_retry(
+    reply: &impl Reply,
+    kind: &str,
+    message: impl Into<String>,
+    after: Duration,
+) -> Response {
+    let mut r = reply(StatusCode::SERVICE_UNAVAILABLE, kind, message.into());
     if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
@@ -315,16 +335,20 @@ impl StoreFailure {
     }
 
     fn response(&self) -> Response {
+        self.reply(&json_error)
+    }
+
+    fn reply(&self, reply: &impl Reply) -> Response {
         match self {
             _ if self.is_bad_request() => {
-                error(StatusCode::BAD_REQUEST, "bad_data", self.message())
+                reply(StatusCode::BAD_REQUEST, "bad_data", self.message())
             }
-            StoreFailure::Store(_) => error(
+            StoreFailure::Store(_) => reply(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 self.message(),
             ),
-            StoreFailure::Task(_) => error(
+            StoreFailure::Task(_) => reply(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 self.message(),
@@ -615,6 +639,16 @@ async fn heavy_read(
     op: &'static str,
     f: impl FnOnce(&dyn HistoryStore, &Budget) -> Result<Response, Stop> + Send + 'static,
 ) -> Response {
+    heavy_read_replying(state, op, json_error, f).await
+}
+
+/// [`heavy_read`], its errors worded by `reply`.
+async fn heavy_read_replying(
+    state: &Arc<AppState>,
+    op: &'static str,
+    reply: impl Reply,
+    f: impl FnOnce(&dyn HistoryStore, &Budget) -> Result<Response, Stop> + Send + 'static,
+) -> Response {
     let timeout = state.options.request_timeout;
     let started = Instant::now();
     let deadline = started + timeout;
@@ -622,9 +656,10 @@ async fn heavy_read(
         tokio::time::timeout_at(deadline.into(), Arc::clone(&state.heavy).acquire_owned()).await;
     let Ok(Ok(permit)) = slot else {
         return unavailable_retry(
+            &reply,
             "busy",
             format!(
-                "{} timeline and export reads ran for the whole {}s this request may take: try again later",
+                "{} timeline, export and page reads ran for the whole {}s this request may take: try again later",
                 state.options.heavy_reads.max(1),
                 timeout.as_secs_f64()
             ),
@@ -657,9 +692,9 @@ async fn heavy_read(
     match stop {
         Stop::Store(failure) => {
             store_failed(state, op, &failure);
-            failure.response()
+            failure.reply(&reply)
         }
-        Stop::TooMany(n) => error(
+        Stop::TooMany(n) => reply(
             StatusCode::UNPROCESSABLE_ENTITY,
             "too_many",
             format!(
@@ -667,8 +702,9 @@ async fn heavy_read(
                 state.options.max_episodes_per_request
             ),
         ),
-        Stop::TooLarge(e) => error(StatusCode::UNPROCESSABLE_ENTITY, "too_many", e.to_string()),
+        Stop::TooLarge(e) => reply(StatusCode::UNPROCESSABLE_ENTITY, "too_many", e.to_string()),
         Stop::OutOfTime => unavailable_retry(
+            &reply,
             "timeout",
             format!(
                 "the read took longer than the {}s a request may take: narrow the range or the matchers",
@@ -783,6 +819,105 @@ async fn export(
             body,
         )
             .into_response())
+    })
+    .await
+}
+
+/// The Content Security Policy of the page: inline styles, no script, forms to itself.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// An HTML answer of the page.
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The page's error: what was wrong, and the form filled with `query` to fix it.
+fn html_error(status: StatusCode, query: &page::PageQuery, message: &str) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    html(
+        status,
+        page::render_error(status.as_u16(), reason, query, message),
+    )
+}
+
+/// `GET /`: the health bar page ([`page`]), its reads bounded as the timeline's are.
+async fn page_handler(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    if let Some(auth) = &state.options.auth
+        && !auth.admits(&headers)
+    {
+        let mut r = html_error(
+            StatusCode::UNAUTHORIZED,
+            &page::PageQuery::default(),
+            "this server requires credentials (the same as its API's)",
+        );
+        let challenge = match auth {
+            Auth::Basic { .. } => "Basic realm=\"alert-history\"",
+            Auth::Bearer(_) => "Bearer realm=\"alert-history\"",
+        };
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+        return r;
+    }
+    let query = page::PageQuery::from_pairs(&parse_query_string(q.as_deref().unwrap_or("")));
+    let at = now();
+    let params = match query.parse(at) {
+        Ok(p) => p,
+        Err(e) => return html_error(StatusCode::BAD_REQUEST, &query, &e.to_string()),
+    };
+    let heartbeat = state.options.heartbeat.clone();
+    let policy = state.options.policy;
+    let max_gap = policy.max_gap().unwrap_or(alert_core::Duration::ZERO);
+    let silent_end = state.options.silent_end.clone();
+    let limits = BarLimits {
+        max_bars: MAX_BARS,
+        max_listed: state.options.max_timeline_fingerprints,
+    };
+    let reply_query = query.clone();
+    let reply = move |status: StatusCode, _kind: &str, message: String| {
+        html_error(status, &reply_query, &message)
+    };
+    heavy_read_replying(&state, "page", reply, move |s, budget| {
+        let range = params.range;
+        let mut episodes = all_episodes(s, range, params.matchers.clone(), budget)?;
+        end_silent(silent_end.as_ref(), &mut episodes, at);
+        // The heartbeat is the pipeline's, not an entity's.
+        episodes.retain(|e| !heartbeat.matches(&e.labels));
+        budget.check()?;
+        let log = s.heartbeats(range, max_gap)?;
+        let unavailable = unavailable_periods(&log, &policy, range, at);
+        let bars = HealthBars::build(range, episodes, unavailable, params.by.as_deref(), limits)
+            .map_err(Stop::TooLarge)?;
+        let Some(drawn) = page::drawn_bars(&bars) else {
+            return Ok(html_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &query,
+                &format!(
+                    "the bars would draw more than {} segments: narrow the period or the matchers, or group by another label",
+                    page::MAX_SEGMENTS
+                ),
+            ));
+        };
+        budget.check()?;
+        Ok(html(
+            StatusCode::OK,
+            page::render(&query, &params, &bars, &drawn, at),
+        ))
     })
     .await
 }

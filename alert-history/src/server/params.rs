@@ -11,7 +11,7 @@ use crate::{Cursor, Error, TimeRange};
 use alert_core::{Matchers, ParserMode, Timestamp, parse_matchers};
 
 /// [`Error::InvalidParameter`] for `param`.
-fn bad(param: &str, message: impl Into<String>) -> Error {
+pub(crate) fn bad(param: &str, message: impl Into<String>) -> Error {
     Error::InvalidParameter {
         param: param.to_owned(),
         message: message.into(),
@@ -126,6 +126,29 @@ fn unix_seconds(value: &str) -> Option<Option<Timestamp>> {
     })
 }
 
+/// The `match[]` values in Alertmanager's syntax (either grammar, as Alertmanager 0.25's
+/// fallback parser reads them), ANDed into one list.
+///
+/// ```
+/// use alert_history::server::params::parse_match_values;
+/// let ms = parse_match_values([r#"{node=~".+"}"#, r#"severity="critical""#])?;
+/// assert_eq!(ms.len(), 2);
+/// let err = parse_match_values([r#"{a=~"("}"#]).unwrap_err();
+/// assert!(err.to_string().starts_with(r#"invalid parameter "match[]""#), "{err}");
+/// # Ok::<(), alert_history::Error>(())
+/// ```
+pub fn parse_match_values<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+) -> Result<Matchers, Error> {
+    let mut all = Vec::new();
+    for v in values {
+        let ms = parse_matchers(v, ParserMode::Fallback)
+            .map_err(|e| bad("match[]", format!("{e} in {v:?}")))?;
+        all.extend(ms.into_vec());
+    }
+    Ok(Matchers::new(all))
+}
+
 /// The parameters shared by the history endpoints.
 #[derive(Debug, Clone)]
 pub struct RangeParams {
@@ -162,14 +185,12 @@ impl RangeParams {
         };
         let range = TimeRange::new(start, end)
             .map_err(|_| bad("end", format!("end {end} must be after start {start}")))?;
-        let mut all = Vec::new();
-        for (k, v) in pairs {
-            if k == "match[]" || k == "match" {
-                let ms = parse_matchers(v, ParserMode::Fallback)
-                    .map_err(|e| bad("match[]", format!("{e} in {v:?}")))?;
-                all.extend(ms.into_vec());
-            }
-        }
+        let matchers = parse_match_values(
+            pairs
+                .iter()
+                .filter(|(k, _)| k == "match[]" || k == "match")
+                .map(|(_, v)| v.as_str()),
+        )?;
         let limit = get("limit")
             .map(|v| {
                 v.parse::<usize>()
@@ -185,7 +206,7 @@ impl RangeParams {
             .transpose()?;
         Ok(RangeParams {
             range,
-            matchers: Matchers::new(all),
+            matchers,
             limit,
             cursor,
         })
