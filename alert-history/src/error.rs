@@ -65,10 +65,22 @@ pub enum Error {
         reason: String,
     },
 
-    /// A database file written by a newer release than this one.
+    /// PostgreSQL failed; `context` says during what. Never holds a password: the
+    /// database is named by host, port and name only.
+    #[error("postgres {database} ({context}): {reason}")]
+    Postgres {
+        /// The database (`host:port/name`).
+        database: String,
+        /// What the store was doing (for example `append: supersede`).
+        context: String,
+        /// PostgreSQL's message (with its detail and hint when it gave them).
+        reason: String,
+    },
+
+    /// A database written by a newer release than this one.
     #[error("{path}: schema version {found} is newer than this release knows ({supported})")]
     SchemaTooNew {
-        /// The database file.
+        /// The database file, or the PostgreSQL database (`host:port/name`).
         path: String,
         /// The version found in the file.
         found: i64,

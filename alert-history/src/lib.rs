@@ -2,12 +2,13 @@
 //!
 //! Webhook notifications are merged into **episodes** (one firing of one alert, keyed by
 //! fingerprint and `startsAt`); episodes live in a **store** behind one trait
-//! ([`HistoryStore`]: the embedded SQLite store by default, Grafana Loki for scale) that
-//! answers range-and-matcher queries; **timelines** turn an entity's episodes and the
-//! pipeline's own outages (from the Watchdog heartbeat and the server's downtime) into
-//! ordered health segments. The model and the timeline are pure; stores are adapters
-//! behind the `sqlite` (default) and `loki` features, and the HTTP server (Alertmanager's
-//! webhook receiver and the query API, an axum router) is behind the `server` feature.
+//! ([`HistoryStore`]: the embedded SQLite store by default, PostgreSQL for replicas that
+//! share one database, Grafana Loki for scale) that answers range-and-matcher queries;
+//! **timelines** turn an entity's episodes and the pipeline's own outages (from the
+//! Watchdog heartbeat and the server's downtime) into ordered health segments. The model
+//! and the timeline are pure; stores are adapters behind the `sqlite` (default),
+//! `postgres` and `loki` features, and the HTTP server (Alertmanager's webhook receiver
+//! and the query API, an axum router) is behind the `server` feature.
 //!
 //! ```
 //! use alert_core::{Timestamp, WebhookMessage};
@@ -42,9 +43,13 @@ pub mod error;
 pub mod health_bar;
 #[cfg(feature = "loki")]
 pub mod loki;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod range;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;

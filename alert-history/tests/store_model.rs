@@ -1,7 +1,7 @@
 //! Stores against the model: whatever notifications arrive, every store answers a query
 //! (through all its pages) exactly as the pure model does — `merge_notifications`, then
 //! the query's range, matchers and order.
-#![cfg(any(feature = "sqlite", feature = "loki"))]
+#![cfg(any(feature = "sqlite", feature = "loki", feature = "postgres"))]
 
 use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Timestamp};
 use alert_history::{EpisodeQuery, HistoryStore, Notification, TimeRange, merge_notifications};
@@ -133,6 +133,42 @@ proptest! {
         config.lookahead = "3h".parse().expect("valid");
         let store = alert_history::loki::LokiStore::new(config);
         check(&store, &raw, from, len, kind, limit);
+    }
+}
+
+#[cfg(feature = "postgres")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A fresh database of the test kit's PostgreSQL server per case.
+    #[test]
+    fn postgres_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..5, limit in 1usize..8) {
+        let db = alert_testkit::postgres::PostgresServer::shared().create_database();
+        let store = alert_history::postgres::PostgresStore::connect(&db.url()).expect("connect");
+        check(&store, &raw, from, len, kind, limit);
+    }
+
+    /// The PostgreSQL store's heartbeat gaps answer as the reference, in any arrival
+    /// order, for any range and allowed gap.
+    #[test]
+    fn postgres_heartbeat_gaps_match_the_reference(
+        beats in proptest::collection::vec(0i64..5000, 0..40),
+        from in -100i64..5000,
+        len in 1i64..3000,
+        gap in 1u64..400,
+    ) {
+        use alert_history::{Heartbeat, HeartbeatLog};
+        let db = alert_testkit::postgres::PostgresServer::shared().create_database();
+        let store = alert_history::postgres::PostgresStore::connect(&db.url()).expect("connect");
+        let b = base();
+        let all: Vec<Timestamp> = beats.iter().map(|s| ts(b + s)).collect();
+        for at in &all {
+            store.record_heartbeat(&Heartbeat::Watchdog { at: *at }).expect("heartbeat");
+        }
+        let range = TimeRange::new(ts(b + from), ts(b + from + len)).expect("valid");
+        let max_gap = alert_core::Duration::from_secs(gap).expect("fits");
+        let got = store.heartbeats(range, max_gap).expect("heartbeats");
+        prop_assert_eq!(got, HeartbeatLog::from_beats(&all, &[], range, max_gap));
     }
 }
 

@@ -1,14 +1,17 @@
 //! The server's store flags: `--loki-url`/`--loki-tenant` store in Loki (the test kit's
-//! fixture), and `--retention` purges old episodes and is remembered by the database.
+//! fixture), `--store postgres://...` in PostgreSQL (the test kit's server), and
+//! `--retention` purges old episodes and is remembered by the database.
 
 mod history_support;
 
 use std::time::Duration;
 
 use alert_core::{Alert, LabelSet, Timestamp};
+use alert_history::postgres::PostgresStore;
 use alert_history::sqlite::SqliteStore;
 use alert_history::{HistoryStore, Notification};
 use alert_testkit::loki::LokiFixture;
+use alert_testkit::postgres::PostgresServer;
 use alert_testkit::{http, wait_until};
 use history_support::{HistoryServer, alert, message, now_secs, rfc3339_in};
 use serde_json::json;
@@ -102,4 +105,77 @@ fn retention_purges_old_episodes_and_is_remembered() {
         store.retention().expect("retention"),
         Some("7d".parse().expect("valid"))
     );
+}
+
+#[test]
+fn store_flag_keeps_episodes_in_postgres_and_never_prints_the_password() {
+    let pg = PostgresServer::shared();
+    let db = pg.create_database();
+    // The test server trusts local connections, so any password is accepted: it must
+    // still never be shown.
+    let url = format!(
+        "postgres://postgres:hunter2-pw@127.0.0.1:{}/{}",
+        pg.port(),
+        db.name()
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = HistoryServer::start(dir.path(), &["--store", &url, "--retention", "30d"]);
+    let body = message(json!([alert(
+        json!({"alertname": "DiskFull", "instance": "db-1"}),
+        &rfc3339_in(-5000)
+    )]));
+    let r = server.post_webhook(body.to_string().as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let episodes = server.episodes("instance=\"db-1\"");
+    assert_eq!(episodes.len(), 1, "{episodes:?}");
+    assert_eq!(episodes[0]["labels"]["alertname"], "DiskFull");
+    assert_eq!(http::get(&server.url("/-/ready")).status, 200);
+    let logs = server.logs();
+    assert!(
+        logs.contains("listening") && logs.contains("\"postgres\""),
+        "{logs}"
+    );
+    assert!(!logs.contains("NOTICE"), "{logs}");
+    assert!(!logs.contains("hunter2"), "{logs}");
+    assert!(!dir.path().join("history.db").exists(), "no SQLite file");
+    drop(server);
+    // In the database, with the retention, for any other replica to read.
+    let store = PostgresStore::connect(&db.url()).expect("connect");
+    assert_eq!(store.stats().expect("stats").episodes, 1);
+    assert_eq!(
+        store.retention().expect("retention"),
+        Some("30d".parse().expect("valid"))
+    );
+    assert!(store.stats().expect("stats").heartbeats == 0);
+
+    // A database that cannot be reached: the server refuses to start, and says where
+    // without the password.
+    let closed = alert_testkit::free_port();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_alert-history-server"))
+        .args(["--listen", "127.0.0.1:0", "--store"])
+        .arg(format!(
+            "postgres://history:hunter2-pw@127.0.0.1:{closed}/history?connect_timeout=2"
+        ))
+        .output()
+        .expect("run alert-history-server");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "--store: postgres 127.0.0.1:{closed}/history (connect)"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_alert-history-server"))
+        .args(["--store", "mysql://history:hunter2-pw@db/history"])
+        .output()
+        .expect("run alert-history-server");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("expected a postgres:// or postgresql:// URL"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
 }

@@ -1,7 +1,8 @@
 //! Test machinery every crate's integration tests share: REAL Alertmanager 0.25
 //! processes on free loopback ports, a webhook sink, `amtool`, REAL etcd 3.4 members and
 //! clusters ([`Etcd`], [`EtcdCluster`]), REAL Prometheus 2.42 processes ([`Prometheus`]),
-//! REAL headless Chromium ([`chromium`]), and a small HTTP client.
+//! REAL headless Chromium ([`chromium`]), REAL PostgreSQL servers with a fresh database
+//! per test ([`postgres::PostgresServer`]), and a small HTTP client.
 //!
 //! Alertmanager is the judge: tests start the real daemon (Debian's
 //! `prometheus-alertmanager`) rather than a mock. A test that needs it and cannot find it
@@ -47,6 +48,7 @@ pub mod kube;
 pub mod loki;
 pub mod poll;
 pub mod ports;
+pub mod postgres;
 pub mod prometheus;
 mod server_thread;
 pub mod webhook_sink;

@@ -33,7 +33,7 @@ pub mod schema;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use alert_core::{Duration, Fingerprint, LabelSet, MatchType, Timestamp};
+use alert_core::{Duration, Fingerprint, MatchType, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
@@ -41,13 +41,15 @@ use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun, runs
 use crate::episode::{EndReason, Episode, Notification};
 use crate::error::{Error, Result};
 use crate::range::TimeRange;
+use crate::sql::{
+    ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, RawEpisode, decode_labels,
+    encode_labels, end_reason_to_sql, fp_from_sql, fp_to_sql,
+};
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
     check_representable, from_nanos, to_nanos,
 };
-use schema::{
-    CURRENT_VERSION, END_OPEN, END_RESOLVED, END_SUPERSEDED, OPEN_END, migrate_to, sqlite_error,
-};
+use schema::{CURRENT_VERSION, migrate_to, sqlite_error};
 
 /// How hard a commit waits for the disk (SQLite's `PRAGMA synchronous` in WAL mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,116 +87,24 @@ pub struct SqliteStore {
     reader: Mutex<Connection>,
 }
 
-/// How far after the retention cutoff an episode's end may lie (clock skew between
-/// Alertmanager and this store) for the purge still to find it.
-const PURGE_SKEW_NS: i64 = 3_600_000_000_000;
-
-/// The `end_reason` column of an episode (only stated and superseded ends are stored:
-/// the others are inferred when read).
-fn end_reason_to_sql(episode: &Episode) -> i64 {
-    match episode.end_reason {
-        Some(EndReason::Superseded) => END_SUPERSEDED,
-        Some(_) => END_RESOLVED,
-        None => END_OPEN,
-    }
-}
-
-/// The label kept in its own column rather than in `episode_labels`.
-const ALERTNAME: &str = "alertname";
-
-/// The columns an [`Episode`] is read from, in `episode_from_row` order.
-const EPISODE_COLUMNS: &str = "e.fingerprint, e.starts_at, e.ends_at, e.first_seen, e.last_seen, \
-     e.labels, e.annotations, e.receiver, e.generator_url, e.end_reason";
-
-/// Fingerprints are unsigned; SQLite integers are signed. Flipping the top bit keeps
-/// the order of the unsigned values.
-fn fp_to_sql(fp: Fingerprint) -> i64 {
-    (fp.0 ^ (1 << 63)) as i64
-}
-
-fn fp_from_sql(v: i64) -> Fingerprint {
-    Fingerprint((v as u64) ^ (1 << 63))
-}
-
-/// Reads a label set stored as JSON; `field` names it in the error (built only then).
-fn decode_labels(text: &str, field: impl FnOnce() -> String) -> Result<LabelSet> {
-    serde_json::from_str(text).map_err(|e| Error::Decode {
-        field: field(),
-        reason: e.to_string(),
+/// Reads the columns of [`EPISODE_COLUMNS`] starting at column `at`.
+fn raw_episode_at(row: &Row<'_>, at: usize) -> rusqlite::Result<RawEpisode> {
+    Ok(RawEpisode {
+        fingerprint: row.get(at)?,
+        starts_at: row.get(at + 1)?,
+        ends_at: row.get(at + 2)?,
+        first_seen: row.get(at + 3)?,
+        last_seen: row.get(at + 4)?,
+        labels: row.get(at + 5)?,
+        annotations: row.get(at + 6)?,
+        receiver: row.get(at + 7)?,
+        generator_url: row.get(at + 8)?,
+        end_reason: row.get(at + 9)?,
     })
 }
 
-fn encode_labels(labels: &LabelSet) -> String {
-    // A LabelSet always serialises: string keys and values.
-    serde_json::to_string(labels).unwrap_or_else(|_| "{}".to_owned())
-}
-
-/// The raw columns of one episode row; labels decoded later, only when needed.
-struct RawEpisode {
-    fingerprint: i64,
-    starts_at: i64,
-    ends_at: i64,
-    first_seen: i64,
-    last_seen: i64,
-    labels: String,
-    annotations: String,
-    receiver: String,
-    generator_url: String,
-    end_reason: i64,
-}
-
-impl RawEpisode {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<RawEpisode> {
-        RawEpisode::from_row_at(row, 0)
-    }
-
-    /// Reads the columns of [`EPISODE_COLUMNS`] starting at column `at`.
-    fn from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<RawEpisode> {
-        Ok(RawEpisode {
-            fingerprint: row.get(at)?,
-            starts_at: row.get(at + 1)?,
-            ends_at: row.get(at + 2)?,
-            first_seen: row.get(at + 3)?,
-            last_seen: row.get(at + 4)?,
-            labels: row.get(at + 5)?,
-            annotations: row.get(at + 6)?,
-            receiver: row.get(at + 7)?,
-            generator_url: row.get(at + 8)?,
-            end_reason: row.get(at + 9)?,
-        })
-    }
-
-    fn into_episode(self, labels: LabelSet) -> Result<Episode> {
-        let fingerprint = fp_from_sql(self.fingerprint);
-        Ok(Episode {
-            fingerprint,
-            starts_at: from_nanos(self.starts_at),
-            ends_at: (self.ends_at != OPEN_END).then(|| from_nanos(self.ends_at)),
-            end_inferred: self.end_reason == END_SUPERSEDED,
-            end_reason: match self.end_reason {
-                END_OPEN => None,
-                END_SUPERSEDED => Some(EndReason::Superseded),
-                // Ended rows written before v3 and resolved ones.
-                _ if self.ends_at != OPEN_END => Some(EndReason::Resolved),
-                _ => None,
-            },
-            severity: labels.get(alert_core::SEVERITY_LABEL).map(str::to_owned),
-            labels,
-            annotations: decode_labels(&self.annotations, || {
-                format!("episodes[{fingerprint}].annotations")
-            })?,
-            first_seen: from_nanos(self.first_seen),
-            last_seen: from_nanos(self.last_seen),
-            receiver: self.receiver,
-            generator_url: self.generator_url,
-        })
-    }
-
-    fn decode(self) -> Result<Episode> {
-        let fp = fp_from_sql(self.fingerprint);
-        let labels = decode_labels(&self.labels, || format!("episodes[{fp}].labels"))?;
-        self.into_episode(labels)
-    }
+fn raw_episode(row: &Row<'_>) -> rusqlite::Result<RawEpisode> {
+    raw_episode_at(row, 0)
 }
 
 fn open_connection(path: &Path, options: SqliteOptions) -> Result<Connection> {
@@ -376,7 +286,7 @@ impl SqliteStore {
             .map_err(|e| sqlite_error(ctx, e))?;
         let mut found: Vec<Episode> = Vec::new();
         while let Some(row) = rows.next().map_err(|e| sqlite_error(ctx, e))? {
-            let raw = RawEpisode::from_row(row).map_err(|e| sqlite_error(ctx, e))?;
+            let raw = raw_episode(row).map_err(|e| sqlite_error(ctx, e))?;
             let fp = fp_from_sql(raw.fingerprint);
             let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
             if !q.matchers.matches(&labels) {
@@ -442,7 +352,7 @@ impl HistoryStore for SqliteStore {
                 let starts = to_nanos(n.alert.starts_at, "startsAt")?;
                 let existing = select
                     .query_row(params![fp, starts], |row| {
-                        Ok((row.get::<_, i64>(0)?, RawEpisode::from_row_at(row, 1)?))
+                        Ok((row.get::<_, i64>(0)?, raw_episode_at(row, 1)?))
                     })
                     .optional()
                     .map_err(|e| sqlite_error("append: select episode", e))?;
@@ -537,10 +447,7 @@ impl HistoryStore for SqliteStore {
             ))
             .map_err(|e| sqlite_error(ctx, e))?;
         let raws = stmt
-            .query_map(
-                params![fp_to_sql(fingerprint), t1, t2],
-                RawEpisode::from_row,
-            )
+            .query_map(params![fp_to_sql(fingerprint), t1, t2], raw_episode)
             .map_err(|e| sqlite_error(ctx, e))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| sqlite_error(ctx, e))?;
@@ -729,7 +636,7 @@ fn record_watchdog(conn: &Connection, at: i64) -> rusqlite::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alert_core::{Alert, AlertStatus, Matcher, Matchers};
+    use alert_core::{Alert, AlertStatus, LabelSet, Matcher, Matchers};
 
     fn t(s: &str) -> Timestamp {
         s.parse().expect("valid timestamp")

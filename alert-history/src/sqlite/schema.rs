@@ -24,15 +24,7 @@ use crate::error::{Error, Result};
 /// The schema version this release writes.
 pub const CURRENT_VERSION: i64 = 3;
 
-/// `ends_at` of an open episode.
-pub const OPEN_END: i64 = i64::MAX;
-
-/// `end_reason` of an open episode.
-pub const END_OPEN: i64 = 0;
-/// `end_reason` of an episode a resolved notification ended.
-pub const END_RESOLVED: i64 = 1;
-/// `end_reason` of an episode a newer one of its fingerprint superseded.
-pub const END_SUPERSEDED: i64 = 2;
+pub use crate::sql::{END_OPEN, END_RESOLVED, END_SUPERSEDED, OPEN_END};
 
 /// The migrations, `MIGRATIONS[n]` taking version `n` to `n + 1`.
 pub const MIGRATIONS: [&str; 3] = [

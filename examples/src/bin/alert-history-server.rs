@@ -1,5 +1,5 @@
 //! `alert-history-server --listen 127.0.0.1:9094 --db ./data/history.db [--retention 14d]
-//! [--loki-url URL --loki-tenant T]`: records every alert Alertmanager sends to its
+//! [--loki-url URL --loki-tenant T | --store postgres://USER:PASSWORD@HOST/DB]`: records every alert Alertmanager sends to its
 //! webhook and serves the history. See `alert_examples::history`.
 
 use alert_examples::history::config::Args;

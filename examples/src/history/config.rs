@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use alert_core::{Duration, Matchers, ParserMode, parse_matchers};
+use alert_core::{Duration, Matchers, ParserMode, Secret, parse_matchers};
 use alert_history::HeartbeatPolicy;
 use clap::Parser;
 
@@ -22,6 +22,12 @@ pub struct Args {
     /// e.g. 14d); kept in the database, so later starts without the flag keep it.
     #[arg(long, value_parser = parse_duration)]
     pub retention: Option<Duration>,
+    /// Store in PostgreSQL instead of SQLite: `postgres://USER:PASSWORD@HOST:PORT/DB`
+    /// (or a `key=value` connection string). Several servers may share one database.
+    /// The password is never printed (but a command line is visible to other local
+    /// users).
+    #[arg(long, value_name = "URL", value_parser = secret, conflicts_with_all = ["db", "loki_url", "synchronous"])]
+    pub store: Option<Secret>,
     /// Store in Grafana Loki at this base URL instead of SQLite.
     #[arg(long)]
     pub loki_url: Option<String>,
@@ -141,6 +147,12 @@ impl Args {
     }
 }
 
+/// Any text, kept as a [`Secret`]: clap would echo a refused value in its error, so
+/// the URL is checked when the store opens, where its error names no password.
+fn secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret::new(s))
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     s.parse::<Duration>().map_err(|e| e.to_string())
 }
@@ -179,6 +191,24 @@ mod tests {
             (2, 3)
         );
         assert_eq!(a.heavy_reads, None);
+        assert!(a.store.is_none());
+    }
+
+    #[test]
+    fn store_url_is_a_secret_and_excludes_the_other_stores() {
+        let url = "postgres://history:pw-123@db:5432/history";
+        let a = Args::try_parse_from(["x", "--store", url]).expect("ok");
+        assert_eq!(a.store.as_ref().map(Secret::expose), Some(url));
+        assert!(!format!("{a:?}").contains("pw-123"));
+        for other in [
+            ["--db", "/tmp/h.db"],
+            ["--loki-url", "http://loki:3100"],
+            ["--synchronous", "normal"],
+        ] {
+            let err = Args::try_parse_from(["x", "--store", url, other[0], other[1]])
+                .expect_err("conflict");
+            assert!(!err.to_string().contains("pw-123"), "{err}");
+        }
     }
 
     #[test]

@@ -3,8 +3,11 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use alert_core::Secret;
 use alert_core::Timestamp;
+use alert_core::redact::redact_urls;
 use alert_history::loki::{LokiConfig, LokiStore};
+use alert_history::postgres::PostgresStore;
 use alert_history::server::{
     Auth, Metrics, ServeOptions, ServerOptions, default_heavy_reads, fd_limit, now, router, serve,
 };
@@ -13,11 +16,14 @@ use alert_history::{Heartbeat, HistoryStore};
 
 use super::config::Args;
 
-/// Opens the store the flags name, records `--retention` in SQLite, and returns the
-/// store with the retention in force.
+/// Opens the store the flags name, records `--retention` in SQLite or PostgreSQL, and
+/// returns the store with the retention in force.
 pub fn open_store(
     args: &Args,
 ) -> Result<(Arc<dyn HistoryStore>, Option<alert_core::Duration>), String> {
+    if let Some(url) = &args.store {
+        return open_postgres(url, args.retention);
+    }
     if let Some(url) = &args.loki_url {
         let mut config = LokiConfig::new(url.clone());
         config.tenant = args.loki_tenant.clone();
@@ -47,6 +53,30 @@ pub fn open_store(
             .map_err(|e| e.to_string())?;
     }
     let retention = store.retention().map_err(|e| e.to_string())?;
+    Ok((Arc::new(store), retention))
+}
+
+/// `--store`: a PostgreSQL URL (or connection string). Errors name the database by
+/// host, port and name, never the password.
+fn open_postgres(
+    url: &Secret,
+    retention: Option<alert_core::Duration>,
+) -> Result<(Arc<dyn HistoryStore>, Option<alert_core::Duration>), String> {
+    let text = url.expose();
+    let scheme = text.split_once("://").map(|(s, _)| s);
+    if scheme.is_some_and(|s| !matches!(s, "postgres" | "postgresql")) {
+        return Err(format!(
+            "--store {}: expected a postgres:// or postgresql:// URL",
+            redact_urls(text)
+        ));
+    }
+    let store = PostgresStore::connect(text).map_err(|e| format!("--store: {e}"))?;
+    if retention.is_some() {
+        store
+            .set_retention(retention)
+            .map_err(|e| format!("--store: {e}"))?;
+    }
+    let retention = store.retention().map_err(|e| format!("--store: {e}"))?;
     Ok((Arc::new(store), retention))
 }
 
@@ -184,7 +214,14 @@ pub async fn run(args: Args) -> Result<(), String> {
         Ok(limits) => tracing::info!(soft = limits.soft, hard = limits.hard, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot read the open-file limit"),
     }
-    let (store, retention) = open_store(&args)?;
+    // Opening may block (PostgreSQL's client runs a runtime of its own, which cannot
+    // start on a runtime thread).
+    let (store, retention) = {
+        let args = args.clone();
+        tokio::task::spawn_blocking(move || open_store(&args))
+            .await
+            .map_err(|e| e.to_string())??
+    };
     let metrics = Arc::new(Metrics::default());
     let started_at = now();
     blocking(&store, move |s| {
@@ -240,6 +277,8 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
     let backend = if args.loki_url.is_some() {
         "loki"
+    } else if args.store.is_some() {
+        "postgres"
     } else {
         "sqlite"
     };

@@ -38,11 +38,15 @@ impl HistoryServer {
             .append(true)
             .open(&self.log)
             .expect("open server log");
-        let child = Command::new(env!("CARGO_BIN_EXE_alert-history-server"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_alert-history-server"));
+        command
             .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
-            .arg("--db")
-            .arg(&self.db)
+            .arg(format!("127.0.0.1:{}", self.port));
+        // --store (PostgreSQL) excludes --db.
+        if !self.args.iter().any(|a| a == "--store") {
+            command.arg("--db").arg(&self.db);
+        }
+        let child = command
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

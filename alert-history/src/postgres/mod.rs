@@ -1,0 +1,816 @@
+//! The PostgreSQL store: one database that several servers (replicas) may share.
+//!
+//! Semantics are the SQLite store's (the conformance suite holds both to them); the
+//! schema too (see [`schema`]): instants in nanoseconds, open episodes ending at
+//! `i64::MAX`, "overlaps `[t1, t2)`" as `ends_at > t1 AND starts_at < t2`, an
+//! `alertname` column and an `episode_labels` table for equality matchers, every
+//! matcher then evaluated in Rust on the candidates, read in page order in chunks
+//! (a portal), so regular expressions and `!=` work as in Alertmanager.
+//!
+//! **Replicas.** Every [`append`](HistoryStore::append) is one transaction that first
+//! takes a transaction-scoped advisory lock per fingerprint it touches
+//! (`pg_advisory_xact_lock(fingerprint)`, in ascending order, so two appends never wait
+//! on each other in a cycle). Reading an episode, merging a notification into it,
+//! superseding older episodes and inserting a new one therefore happen for one
+//! fingerprint in one transaction at a time, whichever replica runs it: the same or
+//! overlapping notifications appended by two replicas at once end as one episode each,
+//! merged as [`merge_notifications`](crate::merge_notifications) merges them. The
+//! episode row is also read `FOR UPDATE`, so a purge deleting it at that moment either
+//! waits or is waited for. Heartbeats take one advisory lock of their own; migrations
+//! another (see [`schema`]). A deadlock the server detects (a purge against an append)
+//! is retried.
+//!
+//! **Durability.** An append returns once its commit is durable: sessions run with
+//! `synchronous_commit` at least `on` (a weaker server default is raised).
+//!
+//! **Connections.** One for writes and one for reads, each behind a mutex, so a read
+//! never waits behind a long write; a connection the server closed is opened again on
+//! next use. The client is blocking (it runs a runtime of its own): from async code,
+//! call the store on a blocking thread (`tokio::task::spawn_blocking`), connecting
+//! included; dropping it anywhere is fine.
+//!
+//! ```no_run
+//! use alert_history::postgres::PostgresStore;
+//! use alert_history::HistoryStore;
+//!
+//! let store = PostgresStore::connect("postgres://history:secret@db:5432/history")?;
+//! println!("{} episodes", store.stats()?.episodes);
+//! # Ok::<(), alert_history::Error>(())
+//! ```
+
+pub mod schema;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard};
+
+use alert_core::{Duration, Fingerprint, MatchType, Timestamp};
+use postgres::config::Host;
+use postgres::types::ToSql;
+use postgres::{Client, Config, NoTls, Row, Statement};
+
+use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun, runs_around};
+use crate::episode::{EndReason, Episode, Notification};
+use crate::error::{Error, Result};
+use crate::range::TimeRange;
+use crate::sql::{
+    ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, RawEpisode, decode_labels,
+    encode_labels, end_reason_to_sql, fp_from_sql, fp_to_sql,
+};
+use crate::store::{
+    AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
+    check_representable, from_nanos, to_nanos,
+};
+use schema::{CURRENT_VERSION, LOCK_HEARTBEATS, LOCK_SPACE, migrate_to, pg_error};
+
+/// How many rows a query reads from its portal at a time.
+const QUERY_CHUNK: i32 = 256;
+
+/// How many statements a connection keeps prepared before it starts over.
+const STATEMENT_CACHE: usize = 64;
+
+/// How many times an append or purge is tried when the server picks it as the victim
+/// of a deadlock.
+const ATTEMPTS: usize = 3;
+
+/// How long connecting may take, unless the URL says (`connect_timeout`).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Alert history in a PostgreSQL database. See the module docs.
+pub struct PostgresStore {
+    config: Config,
+    database: String,
+    writer: Mutex<Option<Connection>>,
+    reader: Mutex<Option<Connection>>,
+}
+
+/// One client and the statements prepared on it.
+struct Connection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Connection {
+    /// `sql` prepared on this connection (once).
+    fn prepare(&mut self, sql: &str, database: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        let statement = self
+            .client
+            .prepare(sql)
+            .map_err(|e| pg_error(database, "prepare statement", e))?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+/// `host:port/name` of the database `config` names: never its password.
+fn describe(config: &Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let host = match h {
+                Host::Tcp(name) => name.clone(),
+                Host::Unix(path) => path.display().to_string(),
+            };
+            let port = config
+                .get_ports()
+                .get(i)
+                .or_else(|| config.get_ports().first())
+                .copied()
+                .unwrap_or(5432);
+            format!("{host}:{port}")
+        })
+        .collect();
+    let hosts = if hosts.is_empty() {
+        "localhost:5432".to_owned()
+    } else {
+        hosts.join(",")
+    };
+    let name = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres");
+    format!("{hosts}/{name}")
+}
+
+/// Text the server can store: PostgreSQL's `text` holds no NUL, so the columns used only
+/// to find candidates (`alertname`, `episode_labels`) keep U+FFFD in its place. Every
+/// candidate is checked against the matchers in Rust, so the stand-in can only add
+/// candidates, never lose one.
+fn indexable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Whether the server chose this transaction to break a deadlock (40P01) or a
+/// serialization conflict (40001): trying again is safe. The codes are read from the
+/// reason [`pg_error`] writes.
+fn retryable(e: &Error) -> bool {
+    matches!(e, Error::Postgres { reason, .. }
+        if reason.contains("(SQLSTATE 40P01)") || reason.contains("(SQLSTATE 40001)"))
+}
+
+/// Reads the columns of [`EPISODE_COLUMNS`] starting at column `at`.
+fn raw_episode_at(row: &Row, at: usize) -> std::result::Result<RawEpisode, postgres::Error> {
+    Ok(RawEpisode {
+        fingerprint: row.try_get(at)?,
+        starts_at: row.try_get(at + 1)?,
+        ends_at: row.try_get(at + 2)?,
+        first_seen: row.try_get(at + 3)?,
+        last_seen: row.try_get(at + 4)?,
+        labels: row.try_get(at + 5)?,
+        annotations: row.try_get(at + 6)?,
+        receiver: row.try_get(at + 7)?,
+        generator_url: row.try_get(at + 8)?,
+        end_reason: row.try_get(at + 9)?,
+    })
+}
+
+const SELECT_FOR_UPDATE: &str = "SELECT e.id, e.fingerprint, e.starts_at, e.ends_at, \
+     e.first_seen, e.last_seen, e.labels, e.annotations, e.receiver, e.generator_url, \
+     e.end_reason FROM episodes e WHERE e.fingerprint = $1 AND e.starts_at = $2 FOR UPDATE";
+const UPDATE_EPISODE: &str = "UPDATE episodes SET ends_at = $2, first_seen = $3, \
+     last_seen = $4, annotations = $5, receiver = $6, generator_url = $7, end_reason = $8 \
+     WHERE id = $1";
+const INSERT_EPISODE: &str = "INSERT INTO episodes(fingerprint, starts_at, ends_at, \
+     first_seen, last_seen, alertname, labels, annotations, receiver, generator_url, \
+     end_reason) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+const NEXT_START: &str =
+    "SELECT min(starts_at) FROM episodes WHERE fingerprint = $1 AND starts_at > $2";
+const INSERT_LABELS: &str = "INSERT INTO episode_labels(name, value, episode_id) \
+     SELECT n, v, $3 FROM unnest($1::text[], $2::text[]) AS u(n, v) ON CONFLICT DO NOTHING";
+const LOCK_FINGERPRINTS: &str = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS u(k)";
+const NEWEST_SEEN: &str = "INSERT INTO settings(key, value) VALUES('newest_seen', $1) \
+     ON CONFLICT(key) DO UPDATE SET value = excluded.value \
+     WHERE CAST(excluded.value AS BIGINT) > CAST(settings.value AS BIGINT)";
+
+/// A new start ends the older episodes of its fingerprint that are open, or superseded
+/// by a later start.
+fn supersede_sql() -> String {
+    format!(
+        "UPDATE episodes SET ends_at = $2, end_reason = {END_SUPERSEDED} \
+         WHERE fingerprint = $1 AND starts_at < $2 AND (ends_at = {OPEN_END} \
+         OR (end_reason = {END_SUPERSEDED} AND ends_at > $2))"
+    )
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (a `postgres://` URL or a `key=value`
+    /// connection string), migrating its schema to the current version.
+    pub fn connect(url: &str) -> Result<PostgresStore> {
+        let mut config = Config::from_str(url).map_err(|e| Error::Postgres {
+            database: "(unparsed connection string)".into(),
+            context: "read connection string".into(),
+            reason: alert_core::redact::redact_urls(&e.to_string()),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("alert-history");
+        }
+        let database = describe(&config);
+        let store = PostgresStore {
+            config,
+            database,
+            writer: Mutex::new(None),
+            reader: Mutex::new(None),
+        };
+        {
+            let mut writer = store.writer()?;
+            let conn = writer.as_mut().ok_or_else(|| store.not_connected())?;
+            migrate_to(&mut conn.client, CURRENT_VERSION, &store.database)?;
+        }
+        Ok(store)
+    }
+
+    /// The database, as `host:port/name` (what errors name it by).
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The schema version of the database (after connecting:
+    /// [`schema::CURRENT_VERSION`]).
+    pub fn schema_version(&self) -> Result<i64> {
+        let mut reader = self.reader()?;
+        let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
+        schema::version(&mut conn.client, &self.database)
+    }
+
+    /// The retention period kept in the database, if one was set.
+    pub fn retention(&self) -> Result<Option<Duration>> {
+        let mut reader = self.reader()?;
+        let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
+        let text: Option<String> = conn
+            .client
+            .query_opt("SELECT value FROM settings WHERE key = 'retention'", &[])
+            .and_then(|r| r.map(|r| r.try_get(0)).transpose())
+            .map_err(|e| self.error("read retention", e))?;
+        text.map(|t| {
+            t.parse::<Duration>().map_err(|e| Error::Decode {
+                field: "settings.retention".into(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Keeps `retention` in the database (`None` removes it).
+    pub fn set_retention(&self, retention: Option<Duration>) -> Result<()> {
+        let mut writer = self.writer()?;
+        let conn = writer.as_mut().ok_or_else(|| self.not_connected())?;
+        let result = match retention {
+            Some(d) => conn.client.execute(
+                "INSERT INTO settings(key, value) VALUES('retention', $1) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                &[&d.to_string()],
+            ),
+            None => conn
+                .client
+                .execute("DELETE FROM settings WHERE key = 'retention'", &[]),
+        };
+        result
+            .map(drop)
+            .map_err(|e| self.error("write retention", e))
+    }
+
+    fn error(&self, context: &str, e: postgres::Error) -> Error {
+        pg_error(&self.database, context, e)
+    }
+
+    fn not_connected(&self) -> Error {
+        Error::Postgres {
+            database: self.database.clone(),
+            context: "connect".into(),
+            reason: "no connection".into(),
+        }
+    }
+
+    /// Opens a connection with `synchronous_commit` at least `on`.
+    fn open(&self) -> Result<Connection> {
+        let mut client = self
+            .config
+            .connect(NoTls)
+            .map_err(|e| self.error("connect", e))?;
+        let sync: String = client
+            .query_one("SHOW synchronous_commit", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| self.error("connect: read synchronous_commit", e))?;
+        if matches!(sync.as_str(), "off" | "local") {
+            client
+                .batch_execute("SET synchronous_commit TO on")
+                .map_err(|e| self.error("connect: set synchronous_commit", e))?;
+        }
+        Ok(Connection {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    /// The connection in `slot`, opened (again) if there is none or the server closed
+    /// it.
+    fn connection<'a>(
+        &self,
+        slot: &'a Mutex<Option<Connection>>,
+    ) -> Result<MutexGuard<'a, Option<Connection>>> {
+        // A panic while holding the lock leaves the database consistent (an unfinished
+        // transaction is rolled back), so a poisoned lock is usable.
+        let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.as_ref().is_none_or(|c| c.client.is_closed()) {
+            *guard = None;
+            *guard = Some(self.open()?);
+        }
+        Ok(guard)
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Option<Connection>>> {
+        self.connection(&self.writer)
+    }
+
+    fn reader(&self) -> Result<MutexGuard<'_, Option<Connection>>> {
+        self.connection(&self.reader)
+    }
+
+    /// One try of an append: one transaction.
+    fn append_once(&self, notifications: &[Notification]) -> Result<()> {
+        let db = self.database.as_str();
+        let mut writer = self.writer()?;
+        let conn = writer.as_mut().ok_or_else(|| self.not_connected())?;
+        let select = conn.prepare(SELECT_FOR_UPDATE, db)?;
+        let update = conn.prepare(UPDATE_EPISODE, db)?;
+        let insert = conn.prepare(INSERT_EPISODE, db)?;
+        let next_start = conn.prepare(NEXT_START, db)?;
+        let supersede = conn.prepare(&supersede_sql(), db)?;
+        let insert_labels = conn.prepare(INSERT_LABELS, db)?;
+        let lock = conn.prepare(LOCK_FINGERPRINTS, db)?;
+        let newest_seen = conn.prepare(NEWEST_SEEN, db)?;
+        let mut tx = conn
+            .client
+            .transaction()
+            .map_err(|e| self.error("append: begin", e))?;
+        let mut fingerprints: Vec<i64> = notifications
+            .iter()
+            .map(|n| fp_to_sql(n.alert.fingerprint))
+            .collect();
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+        tx.execute(&lock, &[&fingerprints])
+            .map_err(|e| self.error("append: lock fingerprints", e))?;
+        for n in notifications {
+            let fp = fp_to_sql(n.alert.fingerprint);
+            let starts = to_nanos(n.alert.starts_at, "startsAt")?;
+            let existing = tx
+                .query_opt(&select, &[&fp, &starts])
+                .map_err(|e| self.error("append: select episode", e))?;
+            match existing {
+                Some(row) => {
+                    let id: i64 = row
+                        .try_get(0)
+                        .map_err(|e| self.error("append: select episode", e))?;
+                    let raw = raw_episode_at(&row, 1)
+                        .map_err(|e| self.error("append: select episode", e))?;
+                    // The labels are the alert's own (same fingerprint).
+                    let mut episode = raw.into_episode(n.alert.labels.clone())?;
+                    episode.merge(n);
+                    tx.execute(
+                        &update,
+                        &[
+                            &id,
+                            &episode
+                                .ends_at
+                                .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
+                            &to_nanos(episode.first_seen, "firstSeen")?,
+                            &to_nanos(episode.last_seen, "lastSeen")?,
+                            &encode_labels(&episode.annotations),
+                            &episode.receiver,
+                            &episode.generator_url,
+                            &end_reason_to_sql(&episode),
+                        ],
+                    )
+                    .map_err(|e| self.error("append: update episode", e))?;
+                }
+                None => {
+                    let mut episode = Episode::from_notification(n);
+                    let next: Option<i64> = tx
+                        .query_one(&next_start, &[&fp, &starts])
+                        .and_then(|r| r.try_get(0))
+                        .map_err(|e| self.error("append: next start", e))?;
+                    if let Some(next) = next {
+                        episode.infer_end(from_nanos(next), EndReason::Superseded);
+                    }
+                    tx.execute(&supersede, &[&fp, &starts])
+                        .map_err(|e| self.error("append: supersede", e))?;
+                    let id: i64 = tx
+                        .query_one(
+                            &insert,
+                            &[
+                                &fp,
+                                &starts,
+                                &episode
+                                    .ends_at
+                                    .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
+                                &to_nanos(episode.first_seen, "firstSeen")?,
+                                &to_nanos(episode.last_seen, "lastSeen")?,
+                                &indexable(episode.alertname()).as_ref(),
+                                &encode_labels(&episode.labels),
+                                &encode_labels(&episode.annotations),
+                                &episode.receiver,
+                                &episode.generator_url,
+                                &end_reason_to_sql(&episode),
+                            ],
+                        )
+                        .and_then(|r| r.try_get(0))
+                        .map_err(|e| self.error("append: insert episode", e))?;
+                    let (names, values): (Vec<String>, Vec<String>) = episode
+                        .labels
+                        .iter()
+                        .filter(|(n, _)| *n != ALERTNAME)
+                        .map(|(n, v)| (indexable(n).into_owned(), indexable(v).into_owned()))
+                        .unzip();
+                    if !names.is_empty() {
+                        tx.execute(&insert_labels, &[&names, &values, &id])
+                            .map_err(|e| self.error("append: insert labels", e))?;
+                    }
+                }
+            }
+        }
+        if let Some(newest) = notifications.iter().map(|n| n.received_at).max() {
+            // Last: every append updates this row, and holds it until it commits.
+            tx.execute(
+                &newest_seen,
+                &[&to_nanos(newest, "receivedAt")?.to_string()],
+            )
+            .map_err(|e| self.error("append: newest", e))?;
+        }
+        tx.commit().map_err(|e| self.error("append: commit", e))
+    }
+
+    /// One try of a purge: one transaction.
+    fn purge_once(&self, cutoff: i64) -> Result<u64> {
+        let mut writer = self.writer()?;
+        let conn = writer.as_mut().ok_or_else(|| self.not_connected())?;
+        let mut tx = conn
+            .client
+            .transaction()
+            .map_err(|e| self.error("purge: begin", e))?;
+        // Episodes that ended (up to an hour of clock skew after the cutoff) or are
+        // still open, and were last heard of before it, then their label rows (by
+        // primary key; the labels are decoded here, as PostgreSQL's JSON functions
+        // refuse the NUL a label may hold).
+        let doomed = tx
+            .query(
+                "DELETE FROM episodes WHERE last_seen < $2 AND (ends_at < $1 OR ends_at = $3) \
+                 RETURNING id, labels",
+                &[&cutoff.saturating_add(PURGE_SKEW_NS), &cutoff, &OPEN_END],
+            )
+            .map_err(|e| self.error("purge: episodes", e))?;
+        let (mut names, mut values, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+        for row in &doomed {
+            let id: i64 = row
+                .try_get(0)
+                .map_err(|e| self.error("purge: episodes", e))?;
+            let text: String = row
+                .try_get(1)
+                .map_err(|e| self.error("purge: episodes", e))?;
+            let labels = decode_labels(&text, || format!("episodes[id {id}].labels"))?;
+            for (name, value) in labels.iter().filter(|(n, _)| *n != ALERTNAME) {
+                names.push(indexable(name).into_owned());
+                values.push(indexable(value).into_owned());
+                ids.push(id);
+            }
+        }
+        if !ids.is_empty() {
+            tx.execute(
+                "DELETE FROM episode_labels l \
+                 USING unnest($1::text[], $2::text[], $3::bigint[]) AS x(name, value, id) \
+                 WHERE l.name = x.name AND l.value = x.value AND l.episode_id = x.id",
+                &[&names, &values, &ids],
+            )
+            .map_err(|e| self.error("purge: labels", e))?;
+        }
+        tx.execute("DELETE FROM heartbeats WHERE at < $1", &[&cutoff])
+            .map_err(|e| self.error("purge: heartbeats", e))?;
+        // Before the oldest heartbeat kept nothing is known, not even a gap.
+        tx.execute(
+            "UPDATE heartbeats SET prev_at = NULL WHERE prev_at < $1",
+            &[&cutoff],
+        )
+        .map_err(|e| self.error("purge: heartbeats", e))?;
+        tx.execute("DELETE FROM server_runs WHERE last_alive < $1", &[&cutoff])
+            .map_err(|e| self.error("purge: server runs", e))?;
+        tx.commit().map_err(|e| self.error("purge: commit", e))?;
+        Ok(doomed.len() as u64)
+    }
+
+    /// Reads candidate rows in page order and keeps those the query admits, until one
+    /// more than the page is found.
+    fn collect_page(&self, q: &EpisodeQuery) -> Result<EpisodePage> {
+        let t1 = to_nanos(q.range.start, "range.start")?;
+        let t2 = to_nanos(q.range.end, "range.end")?;
+        let mut params: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(t1), Box::new(t2)];
+        let mut sql = format!(
+            "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.ends_at > $1 AND e.starts_at < $2"
+        );
+        for m in q.matchers.iter() {
+            if m.match_type() != MatchType::Equal || m.value().is_empty() {
+                continue;
+            }
+            let value = indexable(m.value()).into_owned();
+            if m.name() == ALERTNAME {
+                params.push(Box::new(value));
+                sql.push_str(&format!(" AND e.alertname = ${}", params.len()));
+            } else {
+                params.push(Box::new(indexable(m.name()).into_owned()));
+                params.push(Box::new(value));
+                sql.push_str(&format!(
+                    " AND EXISTS(SELECT 1 FROM episode_labels x WHERE x.name = ${} \
+                     AND x.value = ${} AND x.episode_id = e.id)",
+                    params.len() - 1,
+                    params.len()
+                ));
+            }
+        }
+        if let Some(c) = q.cursor {
+            params.push(Box::new(to_nanos(c.starts_at, "cursor")?));
+            params.push(Box::new(fp_to_sql(c.fingerprint)));
+            sql.push_str(&format!(
+                " AND (e.starts_at, e.fingerprint) > (${}, ${})",
+                params.len() - 1,
+                params.len()
+            ));
+        }
+        sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
+
+        let ctx = "query episodes";
+        let db = self.database.as_str();
+        let mut reader = self.reader()?;
+        let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
+        let statement = conn.prepare(&sql, db)?;
+        let mut tx = conn
+            .client
+            .build_transaction()
+            .read_only(true)
+            .start()
+            .map_err(|e| self.error(ctx, e))?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+        let portal = tx.bind(&statement, &refs).map_err(|e| self.error(ctx, e))?;
+        let mut found: Vec<Episode> = Vec::new();
+        'chunks: loop {
+            let rows = tx
+                .query_portal(&portal, QUERY_CHUNK)
+                .map_err(|e| self.error(ctx, e))?;
+            let last_chunk = rows.len() < QUERY_CHUNK as usize;
+            for row in &rows {
+                let raw = raw_episode_at(row, 0).map_err(|e| self.error(ctx, e))?;
+                let fp = fp_from_sql(raw.fingerprint);
+                let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
+                if !q.matchers.matches(&labels) {
+                    continue;
+                }
+                found.push(raw.into_episode(labels)?);
+                if found.len() > q.limit {
+                    break 'chunks;
+                }
+            }
+            if last_chunk {
+                break;
+            }
+        }
+        tx.commit().map_err(|e| self.error(ctx, e))?;
+        Ok(q.paginate(found))
+    }
+}
+
+impl Drop for PostgresStore {
+    /// The blocking client closes a connection on a runtime of its own, which panics
+    /// inside another runtime (an async server dropping the store's last handle), so the
+    /// connections are closed on a plain thread.
+    fn drop(&mut self) {
+        let connections: Vec<Connection> = [&mut self.writer, &mut self.reader]
+            .into_iter()
+            .filter_map(|slot| slot.get_mut().unwrap_or_else(|p| p.into_inner()).take())
+            .collect();
+        if connections.is_empty() {
+            return;
+        }
+        if let Ok(thread) = std::thread::Builder::new()
+            .name("postgres-close".into())
+            .spawn(move || drop(connections))
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl HistoryStore for PostgresStore {
+    fn append(&self, notifications: &[Notification]) -> Result<AppendOutcome> {
+        check_representable(notifications)?;
+        if !notifications.is_empty() {
+            let mut attempt = 1;
+            loop {
+                match self.append_once(notifications) {
+                    Err(e) if attempt < ATTEMPTS && retryable(&e) => attempt += 1,
+                    other => break other?,
+                }
+            }
+        }
+        Ok(AppendOutcome {
+            notifications: notifications.len(),
+        })
+    }
+
+    fn query(&self, query: &EpisodeQuery) -> Result<EpisodePage> {
+        query.validate()?;
+        self.collect_page(query)
+    }
+
+    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeRange) -> Result<Vec<Episode>> {
+        let t1 = to_nanos(range.start, "range.start")?;
+        let t2 = to_nanos(range.end, "range.end")?;
+        let ctx = "episodes of a fingerprint";
+        let db = self.database.as_str();
+        let mut reader = self.reader()?;
+        let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
+        let statement = conn.prepare(
+            &format!(
+                "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.fingerprint = $1 \
+                 AND e.starts_at < $3 AND e.ends_at > $2 ORDER BY e.starts_at"
+            ),
+            db,
+        )?;
+        let rows = conn
+            .client
+            .query(&statement, &[&fp_to_sql(fingerprint), &t1, &t2])
+            .map_err(|e| self.error(ctx, e))?;
+        rows.iter()
+            .map(|row| {
+                raw_episode_at(row, 0)
+                    .map_err(|e| self.error(ctx, e))?
+                    .decode()
+            })
+            .collect()
+    }
+
+    fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<()> {
+        let ctx = "record heartbeat";
+        let mut writer = self.writer()?;
+        let conn = writer.as_mut().ok_or_else(|| self.not_connected())?;
+        match *heartbeat {
+            Heartbeat::Watchdog { at } => {
+                let at = to_nanos(at, "heartbeat.at")?;
+                let mut tx = conn.client.transaction().map_err(|e| self.error(ctx, e))?;
+                // Keeps each row's prev_at the heartbeat before it, also when heartbeats
+                // arrive out of order at several replicas.
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock($1, $2)",
+                    &[&LOCK_SPACE, &LOCK_HEARTBEATS],
+                )
+                .map_err(|e| self.error(ctx, e))?;
+                let prev: Option<i64> = tx
+                    .query_one("SELECT max(at) FROM heartbeats WHERE at < $1", &[&at])
+                    .and_then(|r| r.try_get(0))
+                    .map_err(|e| self.error(ctx, e))?;
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO heartbeats(at, prev_at) VALUES($1, $2) \
+                         ON CONFLICT(at) DO NOTHING",
+                        &[&at, &prev],
+                    )
+                    .map_err(|e| self.error(ctx, e))?;
+                if inserted > 0 {
+                    tx.execute(
+                        "UPDATE heartbeats SET prev_at = $1 \
+                         WHERE at = (SELECT min(at) FROM heartbeats WHERE at > $1)",
+                        &[&at],
+                    )
+                    .map_err(|e| self.error(ctx, e))?;
+                }
+                tx.commit().map_err(|e| self.error(ctx, e))
+            }
+            Heartbeat::ServerAlive { started_at, at } => conn
+                .client
+                .execute(
+                    "INSERT INTO server_runs(started_at, last_alive) VALUES($1, $2) \
+                     ON CONFLICT(started_at) DO UPDATE \
+                     SET last_alive = greatest(server_runs.last_alive, excluded.last_alive)",
+                    &[
+                        &to_nanos(started_at, "heartbeat.startedAt")?,
+                        &to_nanos(at, "heartbeat.at")?,
+                    ],
+                )
+                .map(drop)
+                .map_err(|e| self.error(ctx, e)),
+        }
+    }
+
+    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog> {
+        let t1 = to_nanos(range.start, "range.start")?;
+        let t2 = to_nanos(range.end, "range.end")?;
+        let gap = i64::try_from(max_gap.as_millis())
+            .ok()
+            .and_then(|ms| ms.checked_mul(1_000_000))
+            .unwrap_or(i64::MAX);
+        let ctx = "read heartbeats";
+        let mut reader = self.reader()?;
+        let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
+        let mut tx = conn
+            .client
+            .build_transaction()
+            .read_only(true)
+            .start()
+            .map_err(|e| self.error(ctx, e))?;
+        let gaps = tx
+            .query(
+                "SELECT prev_at, at FROM heartbeats \
+                 WHERE prev_at IS NOT NULL AND (at - prev_at) > $1 AND at > $2 AND prev_at < $3 \
+                 ORDER BY at",
+                &[&gap, &t1, &t2],
+            )
+            .map_err(|e| self.error(ctx, e))?
+            .iter()
+            .map(|r| {
+                Ok(HeartbeatGap {
+                    after: from_nanos(r.try_get(0)?),
+                    before: from_nanos(r.try_get(1)?),
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, postgres::Error>>()
+            .map_err(|e| self.error(ctx, e))?;
+        let newest: Option<i64> = tx
+            .query_one("SELECT max(at) FROM heartbeats", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| self.error(ctx, e))?;
+        let all = tx
+            .query(
+                "SELECT started_at, last_alive FROM server_runs ORDER BY started_at",
+                &[],
+            )
+            .map_err(|e| self.error(ctx, e))?
+            .iter()
+            .map(|r| {
+                Ok(ServerRun {
+                    started_at: from_nanos(r.try_get(0)?),
+                    last_alive: from_nanos(r.try_get(1)?),
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, postgres::Error>>()
+            .map_err(|e| self.error(ctx, e))?;
+        tx.commit().map_err(|e| self.error(ctx, e))?;
+        Ok(HeartbeatLog {
+            gaps,
+            newest: newest.map(from_nanos),
+            runs: runs_around(&all, range),
+        })
+    }
+
+    fn purge(&self, before: Timestamp) -> Result<PurgeOutcome> {
+        let cutoff = to_nanos(before, "before")?;
+        let mut attempt = 1;
+        let removed = loop {
+            match self.purge_once(cutoff) {
+                Err(e) if attempt < ATTEMPTS && retryable(&e) => attempt += 1,
+                other => break other?,
+            }
+        };
+        Ok(PurgeOutcome { removed })
+    }
+
+    fn stats(&self) -> Result<StoreStats> {
+        let ctx = "stats";
+        let mut reader = self.reader()?;
+        let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
+        let row = conn
+            .client
+            .query_one(
+                "SELECT (SELECT count(*) FROM episodes), \
+                 (SELECT count(*) FROM episodes WHERE ends_at = $1), \
+                 (SELECT value FROM settings WHERE key = 'newest_seen'), \
+                 (SELECT count(*) FROM heartbeats), \
+                 (SELECT sum(pg_total_relation_size(t::regclass))::bigint FROM unnest(ARRAY[\
+                   'episodes', 'episode_labels', 'heartbeats', 'server_runs', 'settings', \
+                   'schema_migrations']) AS t)",
+                &[&OPEN_END],
+            )
+            .map_err(|e| self.error(ctx, e))?;
+        let get = |i: usize| -> Result<i64> { row.try_get(i).map_err(|e| self.error(ctx, e)) };
+        let newest: Option<String> = row.try_get(2).map_err(|e| self.error(ctx, e))?;
+        let bytes: Option<i64> = row.try_get(4).map_err(|e| self.error(ctx, e))?;
+        Ok(StoreStats {
+            episodes: get(0)?.unsigned_abs(),
+            open_episodes: get(1)?.unsigned_abs(),
+            heartbeats: get(3)?.unsigned_abs(),
+            newest_seen: newest.and_then(|n| n.parse::<i64>().ok()).map(from_nanos),
+            bytes: bytes.map(i64::unsigned_abs),
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! The row form of an episode that the SQL stores (SQLite, PostgreSQL) share.
+//!
+//! Both keep instants as nanoseconds since 1970 in 64 bits, an open episode's end as
+//! [`OPEN_END`] (so "overlaps `[t1, t2)`" is two range conditions), the fingerprint
+//! with its top bit flipped (signed integers in the order of the unsigned values), label
+//! sets as JSON text, and how an episode ended as [`END_OPEN`], [`END_RESOLVED`] or
+//! [`END_SUPERSEDED`] (the other reasons are inferred when read).
+
+use alert_core::{Fingerprint, LabelSet};
+
+use crate::episode::{EndReason, Episode};
+use crate::error::{Error, Result};
+use crate::store::from_nanos;
+
+/// `ends_at` of an open episode.
+pub const OPEN_END: i64 = i64::MAX;
+
+/// `end_reason` of an open episode.
+pub const END_OPEN: i64 = 0;
+/// `end_reason` of an episode a resolved notification ended.
+pub const END_RESOLVED: i64 = 1;
+/// `end_reason` of an episode a newer one of its fingerprint superseded.
+pub const END_SUPERSEDED: i64 = 2;
+
+/// The label kept in its own column rather than in `episode_labels`.
+pub(crate) const ALERTNAME: &str = "alertname";
+
+/// How far after the retention cutoff an episode's end may lie (clock skew between
+/// Alertmanager and the store) for the purge still to find it.
+pub(crate) const PURGE_SKEW_NS: i64 = 3_600_000_000_000;
+
+/// The columns an [`Episode`] is read from, in [`RawEpisode`] order.
+pub(crate) const EPISODE_COLUMNS: &str = "e.fingerprint, e.starts_at, e.ends_at, e.first_seen, \
+     e.last_seen, e.labels, e.annotations, e.receiver, e.generator_url, e.end_reason";
+
+/// The `end_reason` column of an episode (only stated and superseded ends are stored:
+/// the others are inferred when read).
+pub(crate) fn end_reason_to_sql(episode: &Episode) -> i64 {
+    match episode.end_reason {
+        Some(EndReason::Superseded) => END_SUPERSEDED,
+        Some(_) => END_RESOLVED,
+        None => END_OPEN,
+    }
+}
+
+/// Fingerprints are unsigned; SQL integers are signed. Flipping the top bit keeps the
+/// order of the unsigned values.
+pub(crate) fn fp_to_sql(fp: Fingerprint) -> i64 {
+    (fp.0 ^ (1 << 63)) as i64
+}
+
+pub(crate) fn fp_from_sql(v: i64) -> Fingerprint {
+    Fingerprint((v as u64) ^ (1 << 63))
+}
+
+/// Reads a label set stored as JSON; `field` names it in the error (built only then).
+pub(crate) fn decode_labels(text: &str, field: impl FnOnce() -> String) -> Result<LabelSet> {
+    serde_json::from_str(text).map_err(|e| Error::Decode {
+        field: field(),
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn encode_labels(labels: &LabelSet) -> String {
+    // A LabelSet always serialises: string keys and values.
+    serde_json::to_string(labels).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The raw columns of one episode row ([`EPISODE_COLUMNS`]); labels decoded later,
+/// only when needed.
+pub(crate) struct RawEpisode {
+    pub(crate) fingerprint: i64,
+    pub(crate) starts_at: i64,
+    pub(crate) ends_at: i64,
+    pub(crate) first_seen: i64,
+    pub(crate) last_seen: i64,
+    pub(crate) labels: String,
+    pub(crate) annotations: String,
+    pub(crate) receiver: String,
+    pub(crate) generator_url: String,
+    pub(crate) end_reason: i64,
+}
+
+impl RawEpisode {
+    /// The episode, with `labels` already decoded from [`RawEpisode::labels`].
+    pub(crate) fn into_episode(self, labels: LabelSet) -> Result<Episode> {
+        let fingerprint = fp_from_sql(self.fingerprint);
+        Ok(Episode {
+            fingerprint,
+            starts_at: from_nanos(self.starts_at),
+            ends_at: (self.ends_at != OPEN_END).then(|| from_nanos(self.ends_at)),
+            end_inferred: self.end_reason == END_SUPERSEDED,
+            end_reason: match self.end_reason {
+                END_OPEN => None,
+                END_SUPERSEDED => Some(EndReason::Superseded),
+                // Ended rows written before SQLite's v3 and resolved ones.
+                _ if self.ends_at != OPEN_END => Some(EndReason::Resolved),
+                _ => None,
+            },
+            severity: labels.get(alert_core::SEVERITY_LABEL).map(str::to_owned),
+            labels,
+            annotations: decode_labels(&self.annotations, || {
+                format!("episodes[{fingerprint}].annotations")
+            })?,
+            first_seen: from_nanos(self.first_seen),
+            last_seen: from_nanos(self.last_seen),
+            receiver: self.receiver,
+            generator_url: self.generator_url,
+        })
+    }
+
+    /// The episode, labels decoded.
+    pub(crate) fn decode(self) -> Result<Episode> {
+        let fp = fp_from_sql(self.fingerprint);
+        let labels = decode_labels(&self.labels, || format!("episodes[{fp}].labels"))?;
+        self.into_episode(labels)
+    }
+}

@@ -1,0 +1,218 @@
+//! What only the PostgreSQL store has to show: its schema versions, connection errors
+//! without the password, and several replicas appending the same notifications at once.
+#![cfg(feature = "postgres")]
+
+use std::sync::Arc;
+
+use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Timestamp};
+use alert_history::postgres::PostgresStore;
+use alert_history::postgres::schema::CURRENT_VERSION;
+use alert_history::{
+    EpisodeQuery, Error, HistoryStore, MAX_QUERY_LIMIT, Notification, TimeRange,
+    merge_notifications,
+};
+use alert_testkit::postgres::PostgresServer;
+
+fn t(secs: i64) -> Timestamp {
+    // A fixed base a few hours ago is not needed: PostgreSQL takes any instant.
+    Timestamp::from_unix(1_714_557_600 + secs, 0).expect("valid")
+}
+
+fn notification(instance: u32, starts: i64, resolved: Option<i64>, received: i64) -> Notification {
+    let labels = LabelSet::from_pairs([
+        ("alertname", "Flapping".to_owned()),
+        ("instance", format!("i{instance}")),
+    ])
+    .expect("valid");
+    let mut alert = Alert::firing(labels, t(starts));
+    if let Some(ends) = resolved {
+        alert.status = AlertStatus::Resolved;
+        alert.ends_at = Some(t(ends));
+    }
+    alert.annotations = LabelSet::from_pairs([("received", received.to_string())]).expect("valid");
+    Notification {
+        alert,
+        receiver: "history".into(),
+        received_at: t(received),
+    }
+}
+
+fn everything(store: &dyn HistoryStore) -> Vec<alert_history::Episode> {
+    let mut q = EpisodeQuery::new(TimeRange::new(t(-86_400), t(86_400)).expect("valid"));
+    q.limit = MAX_QUERY_LIMIT;
+    let page = store.query(&q).expect("query");
+    assert!(page.next.is_none());
+    page.episodes
+}
+
+#[test]
+fn migrations_are_versioned_and_a_newer_schema_is_refused() {
+    let db = PostgresServer::shared().create_database();
+    // Replicas starting at once on an empty database: one migrates, the others wait
+    // and find the work done.
+    let stores: Vec<PostgresStore> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| PostgresStore::connect(&db.url()).expect("connect")))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    for store in &stores {
+        assert_eq!(store.schema_version().expect("version"), CURRENT_VERSION);
+    }
+    assert_eq!(
+        db.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"),
+        (1..=CURRENT_VERSION)
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let store = &stores[0];
+    store
+        .append(&[notification(1, 0, None, 10)])
+        .expect("append");
+    assert_eq!(store.retention().expect("retention"), None);
+    store
+        .set_retention(Some("30d".parse().expect("valid")))
+        .expect("set");
+    drop(stores);
+    // Reconnecting to an up-to-date database changes nothing.
+    let store = PostgresStore::connect(&db.url()).expect("reconnect");
+    assert_eq!(everything(&store).len(), 1);
+    assert_eq!(
+        store.retention().expect("retention"),
+        Some("30d".parse().expect("valid"))
+    );
+    store.set_retention(None).expect("clear");
+    assert_eq!(store.retention().expect("retention"), None);
+    drop(store);
+
+    db.psql("INSERT INTO schema_migrations(version) VALUES (99)");
+    let err = PostgresStore::connect(&db.url())
+        .err()
+        .expect("a newer schema is refused");
+    assert!(
+        matches!(err, Error::SchemaTooNew { found: 99, .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "/{}: schema version 99 is newer than this release knows ({CURRENT_VERSION})",
+            db.name()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn connection_errors_name_the_database_but_never_the_password() {
+    let port = alert_testkit::free_port();
+    let url = format!("postgres://history:s3cr3t-pw@127.0.0.1:{port}/history?connect_timeout=2");
+    let err = PostgresStore::connect(&url)
+        .err()
+        .expect("nothing listens there");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("postgres 127.0.0.1:{port}/history (connect): ")),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(!format!("{err:?}").contains("s3cr3t"), "{err:?}");
+    let err = PostgresStore::connect("postgres://u:s3cr3t@host:notaport/db")
+        .err()
+        .expect("not a URL");
+    assert!(!err.to_string().contains("s3cr3t"), "{err}");
+}
+
+/// A small deterministic shuffle (xorshift), so every thread appends in its own order.
+fn shuffle<T>(items: &mut [T], mut seed: u64) {
+    for i in (1..items.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        items.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+}
+
+/// Two replicas (two stores, each with its own connections), two threads each, append
+/// every notification of a set of flapping alerts, each thread in its own order and in
+/// batches of its own size: every episode is stored once, merged and superseded as the
+/// pure merge says.
+#[test]
+fn replicas_appending_the_same_notifications_at_once_agree_with_the_merge() {
+    let mut all = Vec::new();
+    let mut received = 0;
+    for instance in 0..6 {
+        for start in 0..4 {
+            let starts = start * 600;
+            for repeat in 0..3 {
+                received += 1;
+                all.push(notification(
+                    instance,
+                    starts,
+                    None,
+                    starts + 30 * repeat + received,
+                ));
+            }
+            // Every other episode resolves; the rest are superseded by the next start.
+            if (instance + start as u32).is_multiple_of(2) {
+                received += 1;
+                all.push(notification(
+                    instance,
+                    starts,
+                    Some(starts + 300),
+                    starts + 310 + received,
+                ));
+            }
+        }
+    }
+    let mut expected = merge_notifications(&all);
+    // Page order.
+    expected.sort_by_key(|e| (e.starts_at, e.fingerprint));
+    assert!(
+        expected.iter().any(|e| e.end_inferred),
+        "the set has superseded episodes"
+    );
+    for round in 0..3u64 {
+        let db = PostgresServer::shared().create_database();
+        let replicas = [
+            Arc::new(PostgresStore::connect(&db.url()).expect("replica a")),
+            Arc::new(PostgresStore::connect(&db.url()).expect("replica b")),
+        ];
+        std::thread::scope(|s| {
+            for thread in 0..4u64 {
+                let store = Arc::clone(&replicas[(thread % 2) as usize]);
+                let mut mine = all.clone();
+                shuffle(&mut mine, 0x9e37_79b9_7f4a_7c15 ^ (round * 31 + thread + 1));
+                let batch = 1 + (thread as usize * 3) % 7;
+                s.spawn(move || {
+                    for chunk in mine.chunks(batch) {
+                        store.append(chunk).expect("append");
+                    }
+                });
+            }
+        });
+        for store in &replicas {
+            assert_eq!(everything(store.as_ref()), expected, "round {round}");
+        }
+        let stats = replicas[0].stats().expect("stats");
+        assert_eq!(stats.episodes, expected.len() as u64);
+        assert_eq!(stats.newest_seen, all.iter().map(|n| n.received_at).max());
+        assert_eq!(
+            db.psql("SELECT count(*) FROM episode_labels"),
+            expected.len().to_string(),
+            "one label row (instance) per episode"
+        );
+        // An equality matcher goes through the label table.
+        let mut q = EpisodeQuery::new(TimeRange::new(t(-10), t(10_000)).expect("valid"));
+        q.matchers = Matchers::new(vec![
+            Matcher::new(MatchType::Equal, "instance", "i3").expect("valid"),
+        ]);
+        let got = replicas[1].query(&q).expect("query").episodes;
+        let want: Vec<_> = expected.iter().filter(|e| q.admits(e)).cloned().collect();
+        assert_eq!(got, want);
+    }
+}
