@@ -2,9 +2,10 @@
 //! as an [`axum::Router`] over any [`HistoryStore`] (feature `server`), and [`serve`],
 //! which serves it with the timeouts and limits a server on a network needs.
 //!
-//! An embedding gateway builds the routes with [`router`] and serves or nests them;
-//! the `alert-history-server` binary of `alert-examples` is such a process (flags, the
-//! store, background tasks for liveness, retention and store counts).
+//! An embedding gateway builds the routes with [`router`], serves or nests them, and runs
+//! [`spawn_background`] (alive records, the retention purge and the store counts, safe on
+//! every replica of one database); the `alert-history-server` binary of `alert-examples`
+//! is such a process (flags and the store around these).
 //!
 //! | route | what |
 //! |---|---|
@@ -44,6 +45,7 @@
 //! | all heavy-read slots busy for the whole [`ServerOptions::request_timeout`], or the read took longer | 503 with `Retry-After` |
 
 pub mod auth;
+pub mod background;
 pub mod clock;
 pub mod fd_limit;
 pub mod metrics;
@@ -78,6 +80,7 @@ use crate::{
 };
 
 pub use auth::Auth;
+pub use background::{BackgroundOptions, record_alive, spawn_background};
 pub use clock::now;
 pub use metrics::Metrics;
 use params::{RangeParams, parse_query_string};

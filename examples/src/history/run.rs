@@ -1,18 +1,17 @@
 //! Starting and running the server: store, background tasks, HTTP, shutdown.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use alert_core::Secret;
-use alert_core::Timestamp;
 use alert_core::redact::redact_urls;
+use alert_history::HistoryStore;
 use alert_history::loki::{LokiConfig, LokiStore};
 use alert_history::postgres::PostgresStore;
 use alert_history::server::{
-    Auth, Metrics, ServeOptions, ServerOptions, default_heavy_reads, fd_limit, now, router, serve,
+    Auth, BackgroundOptions, Metrics, ServeOptions, ServerOptions, default_heavy_reads, fd_limit,
+    now, record_alive, router, serve, spawn_background,
 };
 use alert_history::sqlite::{SqliteOptions, SqliteStore, Synchronous};
-use alert_history::{Heartbeat, HistoryStore};
 
 use super::config::Args;
 
@@ -96,96 +95,6 @@ pub fn auth(args: &Args) -> Result<Option<Auth>, String> {
     Ok(None)
 }
 
-async fn blocking<T: Send + 'static>(
-    store: &Arc<dyn HistoryStore>,
-    f: impl FnOnce(&dyn HistoryStore) -> alert_history::Result<T> + Send + 'static,
-) -> Result<T, String> {
-    let store = Arc::clone(store);
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
-}
-
-async fn alive(
-    store: Arc<dyn HistoryStore>,
-    metrics: Arc<Metrics>,
-    started_at: Timestamp,
-    every: std::time::Duration,
-) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        let at = now();
-        match blocking(&store, move |s| {
-            s.record_heartbeat(&Heartbeat::ServerAlive { started_at, at })
-        })
-        .await
-        {
-            // This write is what readiness learns a full or broken disk from when no
-            // webhook arrives.
-            Ok(()) => metrics.write_succeeded(),
-            Err(e) => {
-                metrics.store_error("alive");
-                metrics.write_failed(&e);
-                tracing::warn!(error = %e, "cannot record that the server is alive");
-            }
-        }
-    }
-}
-
-async fn purge(
-    store: Arc<dyn HistoryStore>,
-    metrics: Arc<Metrics>,
-    retention: alert_core::Duration,
-    every: std::time::Duration,
-) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        let Some(before) = now().checked_sub(retention) else {
-            continue;
-        };
-        match blocking(&store, move |s| s.purge(before)).await {
-            Ok(outcome) => {
-                metrics
-                    .purged_episodes
-                    .fetch_add(outcome.removed, Ordering::Relaxed);
-                metrics
-                    .last_purge_seconds
-                    .store(now().unix_seconds(), Ordering::Relaxed);
-                tracing::info!(removed = outcome.removed, before = %before, "retention purge");
-            }
-            Err(e) => {
-                metrics.store_error("purge");
-                tracing::warn!(error = %e, "retention purge failed");
-            }
-        }
-    }
-}
-
-async fn stats(store: Arc<dyn HistoryStore>, metrics: Arc<Metrics>, every: std::time::Duration) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        match blocking(&store, |s| s.stats()).await {
-            Ok(st) => {
-                metrics.episodes.store(st.episodes, Ordering::Relaxed);
-                metrics
-                    .open_episodes
-                    .store(st.open_episodes, Ordering::Relaxed);
-                metrics
-                    .last_stats_seconds
-                    .store(now().unix_seconds(), Ordering::Relaxed);
-            }
-            Err(e) => {
-                metrics.store_error("stats");
-                tracing::warn!(error = %e, "cannot read store stats");
-            }
-        }
-    }
-}
-
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -224,13 +133,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     };
     let metrics = Arc::new(Metrics::default());
     let started_at = now();
-    blocking(&store, move |s| {
-        s.record_heartbeat(&Heartbeat::ServerAlive {
-            started_at,
-            at: started_at,
-        })
-    })
-    .await?;
+    record_alive(&store, started_at, started_at).await?;
     let options = ServerOptions {
         auth: options_auth,
         heartbeat: args.heartbeat_matchers.clone(),
@@ -253,28 +156,23 @@ pub async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(alive(
-        Arc::clone(&store),
-        Arc::clone(&metrics),
-        started_at,
-        args.alive_interval.to_std(),
-    ));
     // Loki has no cheap count: its stats read the notifications of 30 days, so they are
     // refreshed at most every 15 minutes.
     let mut stats_every = args.stats_interval.to_std();
     if args.loki_url.is_some() {
         stats_every = stats_every.max(std::time::Duration::from_secs(15 * 60));
     }
-    tasks.spawn(stats(Arc::clone(&store), Arc::clone(&metrics), stats_every));
-    if let Some(retention) = retention {
-        tasks.spawn(purge(
-            Arc::clone(&store),
-            Arc::clone(&metrics),
+    let mut tasks = spawn_background(
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+        BackgroundOptions {
+            started_at,
+            alive_every: args.alive_interval.to_std(),
+            stats_every,
             retention,
-            args.purge_interval.to_std(),
-        ));
-    }
+            purge_every: args.purge_interval.to_std(),
+        },
+    );
     let backend = if args.loki_url.is_some() {
         "loki"
     } else if args.store.is_some() {
@@ -292,11 +190,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     tasks.abort_all();
-    let at = now();
-    blocking(&store, move |s| {
-        s.record_heartbeat(&Heartbeat::ServerAlive { started_at, at })
-    })
-    .await?;
+    record_alive(&store, started_at, now()).await?;
     tracing::info!("alert-history-server stopped");
     Ok(())
 }
