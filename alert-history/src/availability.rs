@@ -250,16 +250,22 @@ pub fn unavailable_periods(
             });
         }
     }
+    // The server was down where no run covers: with several replicas on one database
+    // their runs overlap, and one replica's end is no outage while another runs.
     let mut runs = log.runs.clone();
     runs.sort_by_key(|r| r.started_at);
-    for pair in runs.windows(2) {
-        if pair[0].last_alive < pair[1].started_at {
+    let mut covered_until: Option<Timestamp> = None;
+    for run in &runs {
+        if let Some(until) = covered_until
+            && until < run.started_at
+        {
             out.push(Unavailable {
-                start: pair[0].last_alive,
-                end: pair[1].started_at,
+                start: until,
+                end: run.started_at,
                 cause: UnavailableCause::ServerDown,
             });
         }
+        covered_until = Some(covered_until.map_or(run.last_alive, |u| u.max(run.last_alive)));
     }
     clip_and_merge(out, range)
 }
@@ -391,6 +397,40 @@ mod tests {
             vec![Unavailable {
                 start: t("2024-05-01T08:00:00Z"),
                 end: t("2024-05-01T12:00:00Z"),
+                cause: UnavailableCause::ServerDown
+            }]
+        );
+    }
+
+    /// Replicas on one database: their runs overlap. A replica killed while another runs
+    /// is no outage; a time no run covers is one.
+    #[test]
+    fn overlapping_runs_of_replicas_cover_each_other() {
+        let run = |from: &str, to: &str| ServerRun {
+            started_at: t(from),
+            last_alive: t(to),
+        };
+        let log = HeartbeatLog {
+            gaps: vec![],
+            newest: None,
+            runs: vec![
+                // Replica a runs all day; b is killed at 09:00 and restarted at 10:00.
+                run("2024-05-01T00:00:00Z", "2024-05-01T20:00:00Z"),
+                run("2024-05-01T01:00:00Z", "2024-05-01T09:00:00Z"),
+                run("2024-05-01T10:00:00Z", "2024-05-01T20:00:00Z"),
+            ],
+        };
+        let got = unavailable_periods(&log, &policy(), day(), t("2024-05-01T20:00:00Z"));
+        assert!(got.is_empty(), "{got:?}");
+        // Without replica a, b's restart leaves an hour no run covers.
+        let mut log = log;
+        log.runs.remove(0);
+        let got = unavailable_periods(&log, &policy(), day(), t("2024-05-01T20:00:00Z"));
+        assert_eq!(
+            got,
+            vec![Unavailable {
+                start: t("2024-05-01T09:00:00Z"),
+                end: t("2024-05-01T10:00:00Z"),
                 cause: UnavailableCause::ServerDown
             }]
         );
