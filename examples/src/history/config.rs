@@ -9,14 +9,21 @@ use clap::Parser;
 
 /// Records every alert Alertmanager sends to it (its webhook receiver) and serves
 /// episodes, health timelines and exports.
+///
+/// Routes: POST /webhook (Alertmanager's webhook receiver: make it the first route, with
+/// continue: true), GET / (the health bar page), GET /api/v1/episodes, /api/v1/timeline,
+/// /api/v1/export, GET /metrics, GET /-/healthy, /-/ready. See alert-history/README.md.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "alert-history-server", version)]
 pub struct Args {
+    /// Without a command, the server runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9094")]
     pub listen: SocketAddr,
     /// The SQLite database file (created with its directory if missing).
-    #[arg(long, default_value = "./data/history.db")]
+    #[arg(long, default_value = "./data/history.db", global = true)]
     pub db: PathBuf,
     /// Keep episodes last heard of within this period (Alertmanager duration syntax,
     /// e.g. 14d); kept in the database, so later starts without the flag keep it.
@@ -26,13 +33,13 @@ pub struct Args {
     /// (or a `key=value` connection string). Several servers may share one database.
     /// The password is never printed (but a command line is visible to other local
     /// users).
-    #[arg(long, value_name = "URL", value_parser = secret, conflicts_with_all = ["db", "loki_url", "synchronous"])]
+    #[arg(long, value_name = "URL", value_parser = secret, conflicts_with_all = ["db", "loki_url", "synchronous"], global = true)]
     pub store: Option<Secret>,
     /// Store in Grafana Loki at this base URL instead of SQLite.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub loki_url: Option<String>,
     /// The Loki tenant (`X-Scope-OrgID`).
-    #[arg(long, requires = "loki_url")]
+    #[arg(long, requires = "loki_url", global = true)]
     pub loki_tenant: Option<String>,
     /// The `repeat_interval` of the routes that notify this service: how far before a
     /// range Loki is searched for alerts firing since earlier, and how long an open
@@ -53,16 +60,16 @@ pub struct Args {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub silent_end: bool,
     /// Alerts matching these matchers are the heartbeat (Alertmanager syntax).
-    #[arg(long, default_value = "alertname=\"Watchdog\"", value_parser = parse_heartbeat)]
+    #[arg(long, default_value = "alertname=\"Watchdog\"", value_parser = parse_heartbeat, global = true)]
     pub heartbeat_matchers: Matchers,
     /// The Watchdog route's `repeat_interval`.
-    #[arg(long, default_value = "4h", value_parser = parse_duration)]
+    #[arg(long, default_value = "4h", value_parser = parse_duration, global = true)]
     pub heartbeat_repeat_interval: Duration,
     /// The Watchdog route's `group_interval`.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = parse_duration, global = true)]
     pub heartbeat_group_interval: Duration,
     /// Extra tolerance before a late heartbeat counts as an outage.
-    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    #[arg(long, default_value = "1m", value_parser = parse_duration, global = true)]
     pub heartbeat_slack: Duration,
     /// How often the server records that it is alive (its downtime is measured from
     /// the last record).
@@ -111,8 +118,39 @@ pub struct Args {
     pub basic_auth_password_file: Option<PathBuf>,
     /// SQLite commit durability: `full` (survives power loss) or `normal` (survives a
     /// crash of the process).
-    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"], global = true)]
     pub synchronous: String,
+}
+
+/// What else the binary does.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Post-install check: exits 0 when the server at --url recorded the heartbeat
+    /// (--heartbeat-matchers) within its repeat interval plus group interval and slack,
+    /// 1 with the reason when it did not, 2 when the server cannot be asked.
+    Check(CheckArgs),
+    /// The support-bundle dump: every episode of a period as JSON lines on standard
+    /// output, read from the store the flags name (--db, --store or --loki-url).
+    Export(ExportArgs),
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// The server's base URL (`http://127.0.0.1:9094`).
+    #[arg(long)]
+    pub url: String,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Start of the period (RFC 3339 or Unix seconds).
+    #[arg(long)]
+    pub since: String,
+    /// End of the period (RFC 3339 or Unix seconds; default: now).
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 /// `RECEIVER=DURATION`, the receiver name as Alertmanager's webhook sends it.

@@ -6,4 +6,5 @@
 //! [`run::run`].
 
 pub mod config;
+pub mod ops;
 pub mod run;
