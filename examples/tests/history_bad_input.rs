@@ -281,3 +281,43 @@ fn bearer_and_basic_auth_guard_the_webhook_and_the_api() {
         .as_u16();
     assert_eq!(status, 401);
 }
+
+/// A query written as a user pastes it, braces and quotes unencoded
+/// (`match[]={alertname="X"}`), is not valid HTTP: it gets a JSON 400, and neither it
+/// nor a bad matcher counts as a store error in `/metrics`.
+#[test]
+fn unencoded_queries_get_json_400s_that_are_no_store_errors() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = HistoryServer::start(dir.path(), &[]);
+    for query in [r#"match[]={alertname="X"}"#, r#"match[]={alertname=~"("}"#] {
+        let mut stream =
+            std::net::TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
+        write!(
+            stream,
+            "GET /api/v1/episodes?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+        assert!(
+            answer.contains("content-type: application/json"),
+            "{answer}"
+        );
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let v: Value = serde_json::from_str(body).expect("a JSON error");
+        assert_eq!(v["status"], "error", "{v}");
+    }
+    // Encoded but not a matcher: a JSON 400 naming the parameter.
+    let r = http::get(&server.url(&format!(
+        "/api/v1/episodes?match[]={}",
+        enc(r#"{alertname=~"("}"#)
+    )));
+    assert_json_error(&r, 400, "match[]");
+    let metrics = http::get(&server.url("/metrics")).ensure_success().body;
+    assert!(
+        !metrics.contains("alert_history_store_errors_total{"),
+        "{metrics}"
+    );
+}
