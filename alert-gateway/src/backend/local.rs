@@ -403,7 +403,13 @@ impl LocalCluster {
             let _guard = self.inner.config_lock.lock().await;
             lock(&self.inner.members).drain(..).collect()
         };
-        join_all(running.into_iter().map(Running::stop)).await;
+        // One at a time, workers (highest first) before controllers: a member that
+        // leaves gossips its departure to the members still up, which takes a gossip
+        // interval; members stopped together each wait out Alertmanager's 10 s leave
+        // timeout for peers that are gone.
+        for member in running.into_iter().rev() {
+            member.stop().await;
+        }
     }
 
     /// The data directory (absolute).
