@@ -88,7 +88,7 @@ type Shared = Arc<AppState>;
 
 /// The routes and what each does, for `--help`.
 pub const ROUTES: &str = "\
-  GET    /api/v1/endpoints                     every endpoint (secrets shown as <secret>)
+\x20 GET    /api/v1/endpoints                     every endpoint (secrets shown as <secret>)
   GET    /api/v1/endpoints/{id}                one endpoint (ETag: its revision)
   PUT    /api/v1/endpoints/{id}                create or replace (If-Match, If-None-Match: *)
   DELETE /api/v1/endpoints/{id}[?detach=true]  delete (409 while conditions attach it, unless detach)

@@ -145,7 +145,7 @@ pub const DEFAULT_CREATED_BY: &str = "alert-gateway";
 
 /// The routes and what each does, for `--help`.
 pub const ROUTES: &str = "\
-  POST   /api/v1/conditions/{id}/silence       silence the condition {\"duration\", \"comment\", \"created_by\"} (replaces its active silence)
+\x20 POST   /api/v1/conditions/{id}/silence       silence the condition {\"duration\", \"comment\", \"created_by\"} (replaces its active silence)
   DELETE /api/v1/conditions/{id}/silence       expire the condition's silences
   GET    /api/v1/conditions/{id}/status        inactive, pending, firing or silenced, with its alerts and silences
   POST   /api/v1/endpoints/{id}/test[?tenant=] send a test notification through the endpoint's receiver";

@@ -32,6 +32,11 @@ fn help_lists_every_flag_and_route() {
         "/api/v1/store/watch?after=REV",
         "/-/healthy, /-/ready",
         "/metrics",
+        "  GET    /api/v1/endpoints ",
+        "  POST   /api/v1/conditions/{id}/silence ",
+        "  PUT    /api/v1/agents/{tenant}/{agent}/heartbeat ",
+        "  GET    /api/v1/backend ",
+        "  PUT    /api/v1/backend/workers ",
     ] {
         assert!(
             stdout.contains(needle),

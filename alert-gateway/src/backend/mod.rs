@@ -245,6 +245,12 @@ pub fn check_workers(workers: u64) -> Result<usize> {
         })
 }
 
+/// The routes and what each does, for `--help`.
+pub const ROUTES: &str = "\
+\x20 GET    /api/v1/backend                          the members: role, URL, readiness, config hash, peers, pid, restarts
+  PUT    /api/v1/backend/workers                  scale the workers {\"workers\": N} (0 to 32)
+";
+
 /// `GET /api/v1/backend` and `PUT /api/v1/backend/workers` over `backend`.
 pub fn routes(backend: Arc<dyn Backend>) -> Router {
     Router::new()

@@ -671,10 +671,11 @@ fn main() -> ExitCode {
     // The routes are listed after the flags.
     let command = <Args as clap::CommandFactory>::command()
         .after_help(format!(
-            "The data plane's HTTP API:\n{}\nThe control plane's:\n  GET    /api/v1/tenants[/{{tenant}}]             the control plane's report on each tenant\n{}\nThe evaluator's:\n{}",
+            "The data plane's HTTP API:\n{}\nThe control plane's:\n  GET    /api/v1/tenants[/{{tenant}}]             the control plane's report on each tenant\n{}\nThe evaluator's:\n{}\nThe local Alertmanager cluster's (--backend local):\n{}",
             api::ROUTES,
             functional::ROUTES,
-            evaluator::ROUTES
+            evaluator::ROUTES,
+            backend::ROUTES
         ));
     let matches = command.get_matches();
     let args = match <Args as clap::FromArgMatches>::from_arg_matches(&matches) {
