@@ -1,11 +1,13 @@
 //! The status page of `alert-health serve`, loaded in headless Chromium (Debian's
-//! `chromium`, installed by `.ci/run`), with the rendered DOM's content asserted.
+//! `chromium`, installed by `.ci/run`), with the rendered DOM's content asserted and a
+//! screenshot written under the test's output directory
+//! (`target/tmp/health_status_page/status-page.png`).
 
 mod health_support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use alert_testkit::chromium::dump_dom;
+use alert_testkit::chromium::{dump_dom, png_size, screenshot};
 use health_support::HealthServer;
 
 /// The text between `start` and the next `end` after it.
@@ -95,4 +97,19 @@ fn the_status_page_renders_in_chromium() {
     assert!(!components.contains("90 days ago"));
     assert!(dom.contains("history since <time datetime="));
     assert!(dom.contains("<footer>Evaluated at <time>"));
+
+    // What a person sees: a real, non-blank page of the size asked for.
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("health_status_page")
+        .join("status-page.png");
+    let png = screenshot(&server.url("/"), &path, 1280, 1000);
+    assert_eq!(png_size(&png), Some((1280, 1000)), "{}", path.display());
+    // A blank page compresses to a few kB; a banner, bars and text do not.
+    assert!(
+        png.len() > 20_000,
+        "{} is {} bytes",
+        path.display(),
+        png.len()
+    );
+    eprintln!("screenshot: {}", path.display());
 }

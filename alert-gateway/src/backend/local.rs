@@ -877,9 +877,10 @@ async fn supervise(member: Arc<Member>, mut stop: watch::Receiver<bool>) {
 }
 
 /// Asks the kernel to send the child SIGTERM when the thread that started it exits, and
-/// exits at once if the gateway is already gone.
+/// exits at once if the parent is already gone. (Also used by `alert-demo` for its
+/// children.)
 #[cfg(target_os = "linux")]
-fn die_with_parent(cmd: &mut Command) {
+pub fn die_with_parent(cmd: &mut Command) {
     let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
     // SAFETY: the closure runs in the forked child before `exec`. It makes only
     // async-signal-safe system calls (`prctl`, `getppid`, `_exit`), allocates nothing and
