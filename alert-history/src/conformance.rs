@@ -24,6 +24,7 @@ use alert_core::{
 use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun};
 use crate::episode::{EndReason, Episode, Notification};
 use crate::range::TimeRange;
+use crate::selector::Selectors;
 use crate::store::{EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT};
 
 /// Opens stores on the storage of one test.
@@ -43,7 +44,9 @@ macro_rules! conformance_suite {
             a_newer_start_ends_the_open_episode,
             query_overlap_is_half_open,
             query_filters_by_matchers,
+            query_ors_selectors,
             query_paginates_with_limit_and_cursor,
+            query_paginates_across_selectors,
             query_rejects_bad_limits,
             episodes_of_one_fingerprint,
             heartbeats_of_a_range,
@@ -113,8 +116,13 @@ fn everything() -> TimeRange {
 }
 
 fn all_episodes(store: &dyn HistoryStore, r: TimeRange, matchers: Vec<Matcher>) -> Vec<Episode> {
+    all_selected(store, r, Matchers::new(matchers).into())
+}
+
+/// Every episode of `r` that `selectors` select, in one page.
+fn all_selected(store: &dyn HistoryStore, r: TimeRange, selectors: Selectors) -> Vec<Episode> {
     let mut q = EpisodeQuery::new(r);
-    q.matchers = Matchers::new(matchers);
+    q.selectors = selectors;
     q.limit = MAX_QUERY_LIMIT;
     let page = store.query(&q).expect("query");
     assert!(
@@ -345,6 +353,129 @@ pub fn query_filters_by_matchers(backend: &dyn Backend) {
     assert_eq!(q(vec![]).len(), 4);
 }
 
+/// Several selectors (`match[]`) are OR-ed, each selecting when all its matchers match:
+/// an episode several selectors select is listed once, in page order; selectors the
+/// backend can narrow by index mix with ones it cannot (regular expressions, `!=`, an
+/// empty value); a selector that cannot match adds nothing; a selector without matchers
+/// selects everything.
+pub fn query_ors_selectors(backend: &dyn Backend) {
+    let store = backend.open();
+    let sets = [
+        labels(&[
+            ("alertname", "DiskFull"),
+            ("instance", "db-1"),
+            ("severity", "critical"),
+        ]),
+        labels(&[
+            ("alertname", "DiskFull"),
+            ("instance", "db-2"),
+            ("severity", "warning"),
+        ]),
+        labels(&[
+            ("alertname", "CPUHigh"),
+            ("instance", "db-1"),
+            ("severity", "warning"),
+        ]),
+        labels(&[("alertname", "CPUHigh"), ("instance", "web-1")]),
+        labels(&[
+            ("alertname", "MemHigh"),
+            ("instance", "db-3"),
+            ("severity", "critical"),
+        ]),
+    ];
+    let batch: Vec<Notification> = sets
+        .iter()
+        .enumerate()
+        .map(|(i, l)| firing(l, i as i64 % 2, 10))
+        .collect();
+    store.append(&batch).expect("append");
+    let m = |t, n: &str, v: &str| Matcher::new(t, n, v).expect("valid matcher");
+    let q = |selectors: Vec<Vec<Matcher>>| {
+        let selectors = Selectors::new(selectors.into_iter().map(Matchers::new));
+        let got = all_selected(store.as_ref(), everything(), selectors.clone());
+        let keys: Vec<_> = got.iter().map(|e| (e.starts_at, e.fingerprint)).collect();
+        let mut ordered = keys.clone();
+        ordered.sort();
+        ordered.dedup();
+        assert_eq!(keys, ordered, "{selectors}: in page order, each once");
+        assert!(
+            got.iter().all(|e| selectors.matches(&e.labels)),
+            "{selectors}: {got:#?}"
+        );
+        let mut names: Vec<String> = got
+            .iter()
+            .map(|e| format!("{}/{}", e.alertname(), e.labels.get_or_empty("instance")))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        q(vec![
+            vec![eq("alertname", "DiskFull")],
+            vec![eq("instance", "db-1")]
+        ]),
+        ["CPUHigh/db-1", "DiskFull/db-1", "DiskFull/db-2"],
+        "DiskFull/db-1 is selected twice and listed once"
+    );
+    assert_eq!(
+        q(vec![
+            vec![eq("alertname", "DiskFull"), eq("severity", "critical")],
+            vec![eq("alertname", "CPUHigh"), eq("instance", "web-1")],
+        ]),
+        ["CPUHigh/web-1", "DiskFull/db-1"],
+        "all matchers of one selector must match"
+    );
+    assert_eq!(
+        q(vec![
+            vec![eq("alertname", "DiskFull")],
+            vec![eq("alertname", "MemHigh")]
+        ]),
+        ["DiskFull/db-1", "DiskFull/db-2", "MemHigh/db-3"]
+    );
+    assert_eq!(
+        q(vec![
+            vec![eq("alertname", "DiskFull")],
+            vec![m(MatchType::Regexp, "severity", "crit.*")],
+        ]),
+        ["DiskFull/db-1", "DiskFull/db-2", "MemHigh/db-3"],
+        "an indexed selector OR a regular expression"
+    );
+    assert_eq!(
+        q(vec![
+            vec![m(MatchType::NotEqual, "alertname", "DiskFull")],
+            vec![eq("instance", "db-2")],
+        ]),
+        [
+            "CPUHigh/db-1",
+            "CPUHigh/web-1",
+            "DiskFull/db-2",
+            "MemHigh/db-3"
+        ]
+    );
+    assert_eq!(
+        q(vec![
+            vec![eq("severity", "")],
+            vec![eq("alertname", "MemHigh")]
+        ]),
+        ["CPUHigh/web-1", "MemHigh/db-3"],
+        "a missing label is empty"
+    );
+    assert_eq!(
+        q(vec![
+            vec![eq("alertname", "DiskFull"), eq("alertname", "CPUHigh")],
+            vec![eq("alertname", "Nope")],
+            vec![eq("instance", "web-1")],
+        ]),
+        ["CPUHigh/web-1"],
+        "selectors that cannot match add nothing"
+    );
+    assert_eq!(
+        q(vec![vec![eq("alertname", "Nope")], vec![]]).len(),
+        5,
+        "a selector without matchers selects everything"
+    );
+}
+
 /// Pages come in (start, fingerprint) order, `limit` at a time, each episode exactly
 /// once, and the last page has no cursor.
 pub fn query_paginates_with_limit_and_cursor(backend: &dyn Backend) {
@@ -357,7 +488,7 @@ pub fn query_paginates_with_limit_and_cursor(backend: &dyn Backend) {
     }
     store.append(&batch).expect("append");
     let mut q = EpisodeQuery::new(everything());
-    q.matchers = Matchers::new(vec![eq("alertname", "Paged")]);
+    q.selectors = Matchers::new(vec![eq("alertname", "Paged")]).into();
     q.limit = 10;
     let mut seen: Vec<Episode> = Vec::new();
     let mut pages = 0;
@@ -380,6 +511,60 @@ pub fn query_paginates_with_limit_and_cursor(backend: &dyn Backend) {
     sorted.sort();
     sorted.dedup();
     assert_eq!(keys, sorted, "ordered and without repeats");
+}
+
+/// Pages of an OR of overlapping selectors split the one ordered list: none skipped,
+/// none repeated (an episode several selectors select included), whatever the limit,
+/// with starts shared across page boundaries.
+pub fn query_paginates_across_selectors(backend: &dyn Backend) {
+    let store = backend.open();
+    let mut batch = Vec::new();
+    for name in ["Paged", "Other"] {
+        for i in 0..15 {
+            let l = labels(&[("alertname", name), ("n", &i.to_string())]);
+            // Three alerts share each start, so pages split ties.
+            batch.push(firing(&l, (i / 3) * 60, 2000));
+        }
+    }
+    store.append(&batch).expect("append");
+    let m = |t, n: &str, v: &str| Matcher::new(t, n, v).expect("valid matcher");
+    let selectors = Selectors::new([
+        Matchers::new(vec![eq("alertname", "Paged")]),
+        Matchers::new(vec![m(MatchType::Regexp, "n", "[0-9]")]),
+        Matchers::new(vec![eq("alertname", "Other"), eq("n", "12")]),
+    ]);
+    let mut expected: Vec<(Timestamp, Fingerprint)> = batch
+        .iter()
+        .filter(|n| selectors.matches(&n.alert.labels))
+        .map(|n| (n.alert.starts_at, n.alert.labels.fingerprint()))
+        .collect();
+    expected.sort();
+    assert_eq!(expected.len(), 26, "15 Paged, Other 0 to 9 and 12");
+    let whole: Vec<_> = all_selected(store.as_ref(), everything(), selectors.clone())
+        .iter()
+        .map(|e| (e.starts_at, e.fingerprint))
+        .collect();
+    assert_eq!(whole, expected);
+    for limit in [1, 4, 7, 25, 26] {
+        let mut q = EpisodeQuery::new(everything());
+        q.selectors = selectors.clone();
+        q.limit = limit;
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = store.query(&q).expect("query");
+            pages += 1;
+            assert!(page.episodes.len() <= limit);
+            seen.extend(page.episodes.iter().map(|e| (e.starts_at, e.fingerprint)));
+            match page.next {
+                Some(next) => q.cursor = Some(next),
+                None => break,
+            }
+            assert!(pages <= 26, "pagination does not end");
+        }
+        assert_eq!(seen, expected, "limit {limit}");
+        assert_eq!(pages, 26usize.div_ceil(limit), "limit {limit}");
+    }
 }
 
 /// A limit of 0 or above the maximum is refused.

@@ -46,6 +46,7 @@ pub mod loki;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod range;
+pub mod selector;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -65,6 +66,7 @@ pub use episode::{
 };
 pub use error::{Error, Result};
 pub use range::TimeRange;
+pub use selector::Selectors;
 pub use store::{
     AppendOutcome, Cursor, EpisodePage, EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT, PurgeOutcome,
     StoreStats,

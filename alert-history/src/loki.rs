@@ -22,9 +22,15 @@
 //! at most 5,000 entries a page, the next page starting at the last timestamp of the
 //! previous one (Loki's `start` is inclusive) with the entries already read at that
 //! timestamp skipped, so no page is read twice and none is skipped. Notifications are
-//! merged with [`Episode::merge`], then the range, matchers, cursor and limit apply.
+//! merged with [`Episode::merge`], then the range, selectors, cursor and limit apply.
 //! Loki keeps no episode cursor, so each page of a query reads its window again: ask
 //! for large pages (up to [`crate::MAX_QUERY_LIMIT`]) rather than many small ones.
+//!
+//! **Selectors** (`match[]`, OR-ed) cost one read whatever their number: when every
+//! selector has an equality on `alertname`, Loki filters the notifications on that
+//! structured metadata (`| alertname="A" or alertname="B"`); the selectors are then
+//! applied to the merged episodes, so an episode two selectors select is listed once
+//! and pages split the one ordered list exactly.
 //!
 //! **Retention** belongs to Loki (`retention_period`, or `retention_stream` on
 //! `{service_name="alert-history"}`); [`HistoryStore::purge`] additionally files a
@@ -43,6 +49,7 @@ use crate::availability::{Heartbeat, HeartbeatLog, ServerRun};
 use crate::episode::{Episode, Notification, merge_notifications};
 use crate::error::{Error, Result};
 use crate::range::TimeRange;
+use crate::selector::Selectors;
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
     check_representable, from_nanos, to_nanos,
@@ -327,6 +334,36 @@ fn quote(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
+/// The LogQL label filter that narrows a query's read to the notifications of the
+/// alertnames its selectors ask for (` | alertname="A" or alertname="B"`, on the
+/// `alertname` structured metadata), when every selector has an equality on
+/// `alertname`; empty otherwise. It only narrows: all notifications of an episode share
+/// its alertname (a label of its fingerprint), so the episodes merged from the filtered
+/// notifications are those of the full read for these alertnames, and the selectors
+/// themselves are then applied to the episodes.
+fn alertname_filter(selectors: &Selectors) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for selector in selectors.iter() {
+        let Some(m) = selector
+            .iter()
+            .find(|m| m.match_type() == MatchType::Equal && m.name() == "alertname")
+        else {
+            return String::new();
+        };
+        if !names.contains(&m.value()) {
+            names.push(m.value());
+        }
+    }
+    if names.is_empty() {
+        return String::new();
+    }
+    let any_of: Vec<String> = names
+        .iter()
+        .map(|name| format!("alertname={}", quote(name)))
+        .collect();
+    format!(" | {}", any_of.join(" or "))
+}
+
 /// `(timestamp, line)` of every entry of a `query_range` streams response.
 fn parse_streams(body: &str) -> Result<Vec<(i128, String)>> {
     let decode = |reason: String| Error::Decode {
@@ -401,14 +438,7 @@ impl HistoryStore for LokiStore {
 
     fn query(&self, query: &EpisodeQuery) -> Result<EpisodePage> {
         query.validate()?;
-        // Equality on alertname is filtered by Loki (structured metadata); every matcher
-        // is then applied here.
-        let filter = query
-            .matchers
-            .iter()
-            .find(|m| m.match_type() == MatchType::Equal && m.name() == "alertname")
-            .map(|m| format!(" | alertname={}", quote(m.value())))
-            .unwrap_or_default();
+        let filter = alertname_filter(&query.selectors);
         let notifications = self.notifications(query.range, &filter)?;
         let mut episodes: Vec<Episode> = merge_notifications(&notifications)
             .into_iter()
@@ -552,6 +582,29 @@ mod tests {
             r#"{kind="heartbeat", service_name="alert-history"}"#
         );
         assert_eq!(store.url(PUSH), "http://loki:3100/loki/api/v1/push");
+    }
+
+    #[test]
+    fn selectors_narrow_the_read_by_alertname_only_when_all_name_one() {
+        let filter = |values: &[&str]| {
+            alertname_filter(&Selectors::parse(values.iter().copied()).expect("valid"))
+        };
+        assert_eq!(filter(&[]), "");
+        assert_eq!(filter(&[r#"alertname="A""#]), r#" | alertname="A""#);
+        assert_eq!(
+            filter(&[
+                r#"{alertname="A",n="1"}"#,
+                r#"{alertname="B"}"#,
+                r#"{n="2",alertname="A"}"#
+            ]),
+            r#" | alertname="A" or alertname="B""#
+        );
+        assert_eq!(filter(&[r#"alertname="A""#, r#"n="1""#]), "");
+        assert_eq!(filter(&[r#"alertname="A""#, r#"alertname=~"B""#]), "");
+        assert_eq!(
+            filter(&[r#"{alertname="say \"hi\""}"#]),
+            r#" | alertname="say \"hi\"""#
+        );
     }
 
     #[test]

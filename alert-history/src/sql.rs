@@ -6,10 +6,11 @@
 //! sets as JSON text, and how an episode ended as [`END_OPEN`], [`END_RESOLVED`] or
 //! [`END_SUPERSEDED`] (the other reasons are inferred when read).
 
-use alert_core::{Fingerprint, LabelSet};
+use alert_core::{Fingerprint, LabelSet, MatchType, Matchers};
 
 use crate::episode::{EndReason, Episode};
 use crate::error::{Error, Result};
+use crate::selector::Selectors;
 use crate::store::from_nanos;
 
 /// `ends_at` of an open episode.
@@ -66,6 +67,73 @@ pub(crate) fn encode_labels(labels: &LabelSet) -> String {
     serde_json::to_string(labels).unwrap_or_else(|_| "{}".to_owned())
 }
 
+/// The matchers of one selector that an index can answer: equalities with a non-empty
+/// value (a missing label matches `""`, so an empty value cannot narrow by index), the
+/// ones on `alertname` (a column) apart from the others (rows of `episode_labels`).
+pub(crate) struct IndexedMatchers<'a> {
+    /// Values `alertname` must equal.
+    pub(crate) alertnames: Vec<&'a str>,
+    /// `(name, value)` pairs other labels must equal.
+    pub(crate) labels: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> IndexedMatchers<'a> {
+    pub(crate) fn of(selector: &'a Matchers) -> IndexedMatchers<'a> {
+        let mut out = IndexedMatchers {
+            alertnames: Vec::new(),
+            labels: Vec::new(),
+        };
+        for m in selector.iter() {
+            if m.match_type() != MatchType::Equal || m.value().is_empty() {
+                continue;
+            }
+            if m.name() == ALERTNAME {
+                out.alertnames.push(m.value());
+            } else {
+                out.labels.push((m.name(), m.value()));
+            }
+        }
+        out
+    }
+
+    fn is_empty(&self) -> bool {
+        self.alertnames.is_empty() && self.labels.is_empty()
+    }
+}
+
+/// The SQL condition on `episodes e` that finds the candidates of `selectors` by index:
+/// each selector's indexed equalities ANDed, the selectors OR-ed. `None` when some
+/// selector has none (every episode of the range is then a candidate; nothing is bound).
+/// `bind` adds a parameter and returns its placeholder. Candidates are then checked against the
+/// selectors in Rust, so the condition may admit more than the selectors, never less;
+/// each row is read once, however many selectors select it.
+pub(crate) fn candidate_condition(
+    selectors: &Selectors,
+    mut bind: impl FnMut(&str) -> String,
+) -> Option<String> {
+    let indexed: Vec<IndexedMatchers> = selectors.iter().map(IndexedMatchers::of).collect();
+    // Checked before anything is bound: `None` binds nothing.
+    if indexed.is_empty() || indexed.iter().any(IndexedMatchers::is_empty) {
+        return None;
+    }
+    let mut any_of = Vec::with_capacity(indexed.len());
+    for indexed in indexed {
+        let mut all_of = Vec::new();
+        for value in indexed.alertnames {
+            all_of.push(format!("e.alertname = {}", bind(value)));
+        }
+        for (name, value) in indexed.labels {
+            let (name, value) = (bind(name), bind(value));
+            all_of.push(format!(
+                "EXISTS(SELECT 1 FROM episode_labels x WHERE x.name = {name} \
+                 AND x.value = {value} AND x.episode_id = e.id)"
+            ));
+        }
+        any_of.push(format!("({})", all_of.join(" AND ")));
+    }
+    Some(any_of.join(" OR "))
+}
+
 /// The raw columns of one episode row ([`EPISODE_COLUMNS`]); labels decoded later,
 /// only when needed.
 pub(crate) struct RawEpisode {
@@ -114,5 +182,45 @@ impl RawEpisode {
         let fp = fp_from_sql(self.fingerprint);
         let labels = decode_labels(&self.labels, || format!("episodes[{fp}].labels"))?;
         self.into_episode(labels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_or_each_selectors_equalities_and_bind_only_what_they_use() {
+        let sel = |values: &[&str]| Selectors::parse(values.iter().copied()).expect("valid");
+        let render = |s: &Selectors| {
+            let mut bound = Vec::new();
+            let sql = candidate_condition(s, |v| {
+                bound.push(v.to_owned());
+                format!("${}", bound.len())
+            });
+            (sql, bound)
+        };
+        let (sql, bound) = render(&sel(&[
+            r#"{alertname="A",severity="critical",x=~".*"}"#,
+            r#"{instance="db-1",alertname!="B"}"#,
+        ]));
+        assert_eq!(
+            sql.as_deref(),
+            Some(
+                "(e.alertname = $1 AND EXISTS(SELECT 1 FROM episode_labels x WHERE x.name = $2 \
+                 AND x.value = $3 AND x.episode_id = e.id)) OR (EXISTS(SELECT 1 FROM \
+                 episode_labels x WHERE x.name = $4 AND x.value = $5 AND x.episode_id = e.id))"
+            )
+        );
+        assert_eq!(bound, ["A", "severity", "critical", "instance", "db-1"]);
+        // A selector the index cannot narrow (a regex, an empty value): no condition,
+        // and nothing bound, wherever it stands.
+        for selectors in [
+            sel(&[r#"alertname="A""#, r#"x=~"y""#]),
+            sel(&[r#"{x=""}"#, r#"alertname="A""#]),
+            Selectors::all(),
+        ] {
+            assert_eq!(render(&selectors), (None, Vec::new()), "{selectors}");
+        }
     }
 }

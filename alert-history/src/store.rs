@@ -7,13 +7,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use alert_core::{Duration, Fingerprint, Matchers, Timestamp};
+use alert_core::{Duration, Fingerprint, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::availability::{Heartbeat, HeartbeatLog};
 use crate::episode::{Episode, Notification};
 use crate::error::{Error, Result};
 use crate::range::TimeRange;
+use crate::selector::Selectors;
 
 /// The largest page a query may ask for.
 pub const MAX_QUERY_LIMIT: usize = 10_000;
@@ -91,13 +92,14 @@ impl<'de> Deserialize<'de> for Cursor {
     }
 }
 
-/// Episodes overlapping `range` whose labels match every matcher, one page at a time.
+/// Episodes overlapping `range` that `selectors` select, one page at a time.
 #[derive(Debug, Clone)]
 pub struct EpisodeQuery {
     /// The half-open range the episodes must overlap.
     pub range: TimeRange,
-    /// Alertmanager matchers; all must match (none matches everything).
-    pub matchers: Matchers,
+    /// `match[]`: selectors of Alertmanager matchers, OR-ed, each matching when all its
+    /// matchers match (none selects everything).
+    pub selectors: Selectors,
     /// The page size, 1 to [`MAX_QUERY_LIMIT`].
     pub limit: usize,
     /// Continue after this episode.
@@ -109,7 +111,7 @@ impl EpisodeQuery {
     pub fn new(range: TimeRange) -> EpisodeQuery {
         EpisodeQuery {
             range,
-            matchers: Matchers::new(Vec::new()),
+            selectors: Selectors::all(),
             limit: 1000,
             cursor: None,
         }
@@ -130,7 +132,7 @@ impl EpisodeQuery {
     pub fn admits(&self, episode: &Episode) -> bool {
         episode.overlaps(&self.range)
             && self.cursor.is_none_or(|c| c.precedes(episode))
-            && self.matchers.matches(&episode.labels)
+            && self.selectors.matches(&episode.labels)
     }
 
     /// Cuts `episodes` (all admitted, in page order) to a page.
@@ -195,7 +197,8 @@ pub struct StoreStats {
 ///   (a new store opened on the same storage sees them); merging follows
 ///   [`Episode::merge`], so re-deliveries change nothing;
 /// - [`query`](HistoryStore::query) returns episodes overlapping the half-open range
-///   whose labels match all matchers, in (start, fingerprint) order, `limit` at a time;
+///   whose labels match every matcher of at least one selector (each episode once, however
+///   many selectors select it), in (start, fingerprint) order, `limit` at a time;
 /// - [`purge`](HistoryStore::purge) removes episodes (and Watchdog heartbeats) last heard
 ///   of before the cutoff.
 pub trait HistoryStore: Send + Sync {

@@ -4,7 +4,9 @@
 
 use alert_core::{Alert, LabelSet, MatchType, Matcher, Matchers, Timestamp};
 use alert_history::loki::{LokiConfig, LokiStore};
-use alert_history::{EpisodeQuery, Error, HistoryStore, MAX_QUERY_LIMIT, Notification, TimeRange};
+use alert_history::{
+    EpisodeQuery, Error, HistoryStore, MAX_QUERY_LIMIT, Notification, Selectors, TimeRange,
+};
 use alert_testkit::loki::{LokiConfig as FixtureConfig, LokiFixture};
 
 fn now_secs() -> i64 {
@@ -101,10 +103,9 @@ fn stream_labels_are_few_and_fingerprints_are_structured_metadata() {
         last.query
     );
     // alertname equality is filtered by Loki through structured metadata too.
+    let eq = |n: &str, v: &str| Matcher::new(MatchType::Equal, n, v).expect("valid");
     let mut q = EpisodeQuery::new(range);
-    q.matchers = Matchers::new(vec![
-        Matcher::new(MatchType::Equal, "alertname", "Many").expect("valid"),
-    ]);
+    q.selectors = Matchers::new(vec![eq("alertname", "Many")]).into();
     assert_eq!(store.query(&q).expect("query").episodes.len(), 50);
     let last = fixture.range_requests().pop().expect("a query was made");
     assert!(
@@ -112,6 +113,40 @@ fn stream_labels_are_few_and_fingerprints_are_structured_metadata() {
         "{}",
         last.query
     );
+    // Several selectors, each with an alertname: one read, filtered with `or`.
+    store
+        .append(&[notification("Other", 1, ts(now - 100, 0), ts(now - 9, 0))])
+        .expect("append");
+    q.selectors = Selectors::new([
+        Matchers::new(vec![eq("alertname", "Many"), eq("n", "3")]),
+        Matchers::new(vec![eq("alertname", "Other")]),
+        Matchers::new(vec![eq("alertname", "Many"), eq("n", "4")]),
+    ]);
+    let before = fixture.range_requests().len();
+    let got = store.query(&q).expect("query").episodes;
+    let mut names: Vec<String> = got
+        .iter()
+        .map(|e| format!("{}/{}", e.alertname(), e.labels.get_or_empty("n")))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Many/3", "Many/4", "Other/1"]);
+    let requests = fixture.range_requests();
+    assert_eq!(requests.len(), before + 1, "one read for all selectors");
+    let last = requests.last().expect("a query was made");
+    assert!(
+        last.query
+            .ends_with(r#"| alertname="Many" or alertname="Other""#),
+        "{}",
+        last.query
+    );
+    // A selector without an alertname equality: every notification is read.
+    q.selectors = Selectors::new([
+        Matchers::new(vec![eq("alertname", "Other")]),
+        Matchers::new(vec![eq("n", "7")]),
+    ]);
+    assert_eq!(store.query(&q).expect("query").episodes.len(), 2);
+    let last = fixture.range_requests().pop().expect("a query was made");
+    assert!(last.query.ends_with('}'), "{}", last.query);
 }
 
 #[test]

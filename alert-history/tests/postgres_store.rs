@@ -208,9 +208,10 @@ fn replicas_appending_the_same_notifications_at_once_agree_with_the_merge() {
         );
         // An equality matcher goes through the label table.
         let mut q = EpisodeQuery::new(TimeRange::new(t(-10), t(10_000)).expect("valid"));
-        q.matchers = Matchers::new(vec![
+        q.selectors = Matchers::new(vec![
             Matcher::new(MatchType::Equal, "instance", "i3").expect("valid"),
-        ]);
+        ])
+        .into();
         let got = replicas[1].query(&q).expect("query").episodes;
         let want: Vec<_> = expected.iter().filter(|e| q.admits(e)).cloned().collect();
         assert_eq!(got, want);

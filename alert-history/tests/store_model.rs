@@ -1,10 +1,12 @@
 //! Stores against the model: whatever notifications arrive, every store answers a query
 //! (through all its pages) exactly as the pure model does — `merge_notifications`, then
-//! the query's range, matchers and order.
+//! the query's range, selectors (OR-ed) and order.
 #![cfg(any(feature = "sqlite", feature = "loki", feature = "postgres"))]
 
 use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Timestamp};
-use alert_history::{EpisodeQuery, HistoryStore, Notification, TimeRange, merge_notifications};
+use alert_history::{
+    EpisodeQuery, HistoryStore, Notification, Selectors, TimeRange, merge_notifications,
+};
 use proptest::prelude::*;
 
 /// Two hours before the first call, in whole seconds: the base of the generated times
@@ -60,19 +62,43 @@ fn raw_strategy() -> impl Strategy<Value = Vec<Raw>> {
     )
 }
 
-fn matchers(kind: u8) -> Matchers {
+/// The query's `match[]`: one selector, or several OR-ed (overlapping, indexed or not).
+fn selectors(kind: u8) -> Selectors {
     let m = |t, n: &str, v: &str| Matcher::new(t, n, v).expect("valid");
-    Matchers::new(match kind {
+    let one = |ms: Vec<Matcher>| Matchers::new(ms);
+    Selectors::new(match kind {
         0 => vec![],
-        1 => vec![m(MatchType::Equal, "alertname", "A1")],
-        2 => vec![m(MatchType::Equal, "instance", "i0")],
-        3 => vec![
+        1 => vec![one(vec![m(MatchType::Equal, "alertname", "A1")])],
+        2 => vec![one(vec![m(MatchType::Equal, "instance", "i0")])],
+        3 => vec![one(vec![
             m(MatchType::Regexp, "alertname", "A[02]"),
             m(MatchType::NotEqual, "instance", "i1"),
-        ],
-        _ => vec![
+        ])],
+        4 => vec![one(vec![
             m(MatchType::Equal, "alertname", "A2"),
             m(MatchType::Equal, "instance", "i2"),
+        ])],
+        5 => vec![
+            one(vec![m(MatchType::Equal, "alertname", "A1")]),
+            one(vec![m(MatchType::Equal, "instance", "i0")]),
+        ],
+        6 => vec![
+            one(vec![
+                m(MatchType::Regexp, "alertname", "A[02]"),
+                m(MatchType::NotEqual, "instance", "i1"),
+            ]),
+            one(vec![
+                m(MatchType::Equal, "alertname", "A1"),
+                m(MatchType::Equal, "instance", "i2"),
+            ]),
+            one(vec![m(MatchType::Equal, "instance", "i2")]),
+        ],
+        _ => vec![
+            one(vec![m(MatchType::Equal, "alertname", "A0")]),
+            one(vec![
+                m(MatchType::Equal, "alertname", "A2"),
+                m(MatchType::Equal, "instance", "i1"),
+            ]),
         ],
     })
 }
@@ -98,7 +124,7 @@ fn check(store: &dyn HistoryStore, raw: &[Raw], from: i64, len: i64, kind: u8, l
     let b = base();
     let range = TimeRange::new(ts(b + from), ts(b + from + len)).expect("valid");
     let mut query = EpisodeQuery::new(range);
-    query.matchers = matchers(kind);
+    query.selectors = selectors(kind);
     query.limit = limit;
     let mut expected: Vec<_> = merge_notifications(&ns)
         .into_iter()
@@ -113,7 +139,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     #[test]
-    fn sqlite_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..5, limit in 1usize..8) {
+    fn sqlite_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..8, limit in 1usize..8) {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = alert_history::sqlite::SqliteStore::open(dir.path().join("h.db")).expect("open");
         check(&store, &raw, from, len, kind, limit);
@@ -125,7 +151,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 
     #[test]
-    fn loki_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..5, limit in 1usize..8) {
+    fn loki_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..8, limit in 1usize..8) {
         let fixture = alert_testkit::loki::LokiFixture::start();
         let mut config = alert_history::loki::LokiConfig::new(fixture.url());
         config.tenant = Some("model".into());
@@ -142,7 +168,7 @@ proptest! {
 
     /// A fresh database of the test kit's PostgreSQL server per case.
     #[test]
-    fn postgres_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..5, limit in 1usize..8) {
+    fn postgres_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..8, limit in 1usize..8) {
         let db = alert_testkit::postgres::PostgresServer::shared().create_database();
         let store = alert_history::postgres::PostgresStore::connect(&db.url()).expect("connect");
         check(&store, &raw, from, len, kind, limit);

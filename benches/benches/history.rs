@@ -205,9 +205,10 @@ fn query(c: &mut Criterion) {
     let store = million();
     let range = TimeRange::new(ts(ANCHOR - 7 * DAY), ts(ANCHOR)).expect("range");
     let mut q = EpisodeQuery::new(range);
-    q.matchers = Matchers::new(vec![
+    q.selectors = Matchers::new(vec![
         Matcher::new(MatchType::Equal, "alertname", "Alert50").expect("matcher"),
-    ]);
+    ])
+    .into();
     q.limit = MAX_QUERY_LIMIT;
     let page = store.query(&q).expect("query");
     assert!(page.next.is_none());
@@ -225,9 +226,10 @@ fn query(c: &mut Criterion) {
 fn entity_timeline(c: &mut Criterion) {
     let store = million();
     let range = TimeRange::new(ts(ANCHOR - 30 * DAY), ts(ANCHOR)).expect("range");
-    let matchers = Matchers::new(vec![
+    let selectors: alert_history::Selectors = Matchers::new(vec![
         Matcher::new(MatchType::Equal, "instance", "node-42").expect("matcher"),
-    ]);
+    ])
+    .into();
     let policy = HeartbeatPolicy {
         repeat_interval: "1m".parse().expect("duration"),
         group_interval: "10s".parse().expect("duration"),
@@ -235,7 +237,7 @@ fn entity_timeline(c: &mut Criterion) {
     };
     let run = || {
         let mut q = EpisodeQuery::new(range);
-        q.matchers = matchers.clone();
+        q.selectors = selectors.clone();
         q.limit = MAX_QUERY_LIMIT;
         let episodes = store.query(&q).expect("query").episodes;
         let log = store

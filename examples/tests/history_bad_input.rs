@@ -163,12 +163,28 @@ fn api_parameters_are_checked_and_pages_follow_the_cursor() {
         enc("alertname=\"Odd\"")
     ));
     assert_eq!(odd["episodes"].as_array().expect("episodes").len(), 3);
+    // Each match[] is a selector (all its matchers must match); several are OR-ed.
+    let n_of = |page: &Value| -> Vec<String> {
+        let mut n: Vec<String> = page["episodes"]
+            .as_array()
+            .expect("episodes")
+            .iter()
+            .map(|e| e["labels"]["n"].as_str().expect("n").to_owned())
+            .collect();
+        n.sort();
+        n
+    };
     let both = server.get_json(&format!(
+        "/api/v1/episodes?start={start}&end={end}&match[]={}",
+        enc("{alertname=~\"Odd|Even\",n=~\"[0-2]\"}")
+    ));
+    assert_eq!(n_of(&both), ["0", "1", "2"]);
+    let either = server.get_json(&format!(
         "/api/v1/episodes?start={start}&end={end}&match[]={}&match[]={}",
-        enc("alertname=~\"Odd|Even\""),
+        enc("alertname=\"Odd\""),
         enc("{n=~\"[0-2]\"}")
     ));
-    assert_eq!(both["episodes"].as_array().expect("episodes").len(), 3);
+    assert_eq!(n_of(&either), ["0", "1", "2", "3", "5"], "1 once");
 
     for (query, param) in [
         (format!("start=yesterday&end={end}"), "start"),

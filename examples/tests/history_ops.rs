@@ -114,4 +114,40 @@ fn export_dumps_the_stores_episodes_as_json_lines() {
     let (code, _, err) = run(&["--db", &db, "export", "--since", "yesterday"]);
     assert_eq!(code, 1);
     assert!(err.contains("--since"), "{err}");
+    // --match selects as the API's match[]: each a selector, several OR-ed.
+    let (code, some, err) = run(&[
+        "--db",
+        &db,
+        "export",
+        "--since",
+        &since,
+        "--match",
+        r#"{alertname="Disk",instance="db-0"}"#,
+        "--match",
+        r#"instance=~"db-[02]""#,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut instances: Vec<String> = some
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+        .map(|v| {
+            v["labels"]["instance"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    instances.sort();
+    assert_eq!(instances, ["db-0", "db-2"], "db-0, selected twice, once");
+    let (code, _, err) = run(&[
+        "--db",
+        &db,
+        "export",
+        "--since",
+        &since,
+        "--match",
+        r#"{a=~"("}"#,
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--match"), "{err}");
 }

@@ -527,13 +527,29 @@ impl LabelMatcher {
     }
 }
 
+/// One label filter stage: alternatives joined by `or`, each a list of matchers that
+/// must all hold (joined by `,` or `and`, which binds tighter than `or`, as in LogQL).
+#[derive(Debug)]
+struct LabelFilter {
+    any_of: Vec<Vec<LabelMatcher>>,
+}
+
+impl LabelFilter {
+    /// Whether the filter holds for an entry whose label `name` is `get(name)`.
+    fn holds<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
+        self.any_of
+            .iter()
+            .any(|all| all.iter().all(|m| m.matches(get(&m.name))))
+    }
+}
+
 /// The subset of LogQL the fixture understands: `{selector}` followed by label filters
-/// `| name="value"` / `| name!="value"` (on stream labels or structured metadata) and
-/// line filters `|= "text"` / `!= "text"`.
+/// `| name="value"` / `| name!="value"`, several joined by `,`, `and` or `or` (on
+/// stream labels or structured metadata), and line filters `|= "text"` / `!= "text"`.
 #[derive(Debug)]
 struct LogQuery {
     selector: Vec<LabelMatcher>,
-    label_filters: Vec<LabelMatcher>,
+    label_filters: Vec<LabelFilter>,
     line_contains: Vec<(bool, String)>,
 }
 
@@ -571,13 +587,21 @@ fn parse_query(q: &str) -> Result<LogQuery, String> {
                 line_contains.push((p, text));
             }
             None => {
-                let ms = parse_matchers(stage, ',').map_err(|e| err(&e))?;
-                if ms.is_empty() {
-                    return Err(err(
-                        "unsupported pipeline stage (this fixture takes label filters only)",
-                    ));
+                let mut any_of = Vec::new();
+                for alternative in split_unquoted_word(stage, "or") {
+                    let mut all_of = Vec::new();
+                    for part in split_unquoted_word(alternative, "and") {
+                        let ms = parse_matchers(part, ',').map_err(|e| err(&e))?;
+                        if ms.is_empty() {
+                            return Err(err(
+                                "unsupported pipeline stage (this fixture takes label filters only)",
+                            ));
+                        }
+                        all_of.extend(ms);
+                    }
+                    any_of.push(all_of);
                 }
-                label_filters.extend(ms);
+                label_filters.push(LabelFilter { any_of });
             }
         }
         tail = after[next..].trim();
@@ -615,6 +639,31 @@ fn stage_end(s: &str) -> usize {
         rest.starts_with('|') || (rest.starts_with("!=") && before.trim_end().ends_with('"'))
     })
     .unwrap_or(s.len())
+}
+
+/// `s` split at every unquoted `word` standing alone between whitespace (LogQL's `or`
+/// and `and`).
+fn split_unquoted_word<'a>(s: &'a str, word: &str) -> Vec<&'a str> {
+    let mut parts = Vec::new();
+    let mut rest = s;
+    loop {
+        let at = scan_unquoted(rest, |tail, before| {
+            before.ends_with(char::is_whitespace)
+                && tail
+                    .strip_prefix(word)
+                    .is_some_and(|after| after.starts_with(char::is_whitespace))
+        });
+        match at {
+            Some(i) => {
+                parts.push(rest[..i].trim());
+                rest = &rest[i + word.len()..];
+            }
+            None => {
+                parts.push(rest.trim());
+                return parts;
+            }
+        }
+    }
 }
 
 fn find_unquoted(s: &str, c: char) -> Option<usize> {
@@ -759,9 +808,13 @@ async fn query_range(
                 if e.ts < start || e.ts >= end {
                     continue;
                 }
-                let label_ok = parsed.label_filters.iter().all(|m| {
-                    let v = e.metadata.get(&m.name).or_else(|| labels.get(&m.name));
-                    m.matches(v.map(String::as_str))
+                let label_ok = parsed.label_filters.iter().all(|f| {
+                    f.holds(|name| {
+                        e.metadata
+                            .get(name)
+                            .or_else(|| labels.get(name))
+                            .map(String::as_str)
+                    })
                 });
                 let line_ok = parsed
                     .line_contains
@@ -873,7 +926,7 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(q.selector.len(), 2);
-        assert_eq!(q.label_filters[0].name, "fingerprint");
+        assert_eq!(q.label_filters[0].any_of[0][0].name, "fingerprint");
         assert_eq!(q.line_contains, vec![(true, "x".to_owned())]);
         let q = parse_query(r#"{a="b"} |= "x" != "y" | c!="d""#).expect("parses");
         assert_eq!(
@@ -882,11 +935,25 @@ mod tests {
         );
         assert_eq!(
             (
-                q.label_filters[0].name.as_str(),
-                q.label_filters[0].op.as_str()
+                q.label_filters[0].any_of[0][0].name.as_str(),
+                q.label_filters[0].any_of[0][0].op.as_str()
             ),
             ("c", "!=")
         );
+        let q =
+            parse_query(r#"{a="b"} | x="1" or x="2" and y="3", z="or" | w="4""#).expect("parses");
+        let shape: Vec<Vec<usize>> = q
+            .label_filters
+            .iter()
+            .map(|f| f.any_of.iter().map(Vec::len).collect())
+            .collect();
+        assert_eq!(shape, [vec![1, 3], vec![1]], "and binds tighter than or");
+        let get = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        };
+        assert!(q.label_filters[0].holds(get(&[("x", "1")])));
+        assert!(q.label_filters[0].holds(get(&[("x", "2"), ("y", "3"), ("z", "or")])));
+        assert!(!q.label_filters[0].holds(get(&[("x", "2"), ("y", "3")])));
         assert!(parse_query("{}").is_err());
         assert!(parse_query(r#"{a="b"} | json"#).is_err());
         assert!(parse_query(r#"a="b""#).is_err());

@@ -3,9 +3,10 @@
 //! Semantics are the SQLite store's (the conformance suite holds both to them); the
 //! schema too (see [`schema`]): instants in nanoseconds, open episodes ending at
 //! `i64::MAX`, "overlaps `[t1, t2)`" as `ends_at > t1 AND starts_at < t2`, an
-//! `alertname` column and an `episode_labels` table for equality matchers, every
-//! matcher then evaluated in Rust on the candidates, read in page order in chunks
-//! (a portal), so regular expressions and `!=` work as in Alertmanager.
+//! `alertname` column and an `episode_labels` table for equality matchers (each
+//! selector's ANDed, the selectors OR-ed), every selector then evaluated in Rust on the
+//! candidates, read in page order in chunks (a portal), so regular expressions and `!=`
+//! work as in Alertmanager.
 //!
 //! **Replicas.** Every [`append`](HistoryStore::append) is one transaction that first
 //! takes a transaction-scoped advisory lock per fingerprint it touches
@@ -44,7 +45,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
 
-use alert_core::{Duration, Fingerprint, MatchType, Timestamp};
+use alert_core::{Duration, Fingerprint, Timestamp};
 use postgres::config::Host;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
@@ -54,8 +55,8 @@ use crate::episode::{EndReason, Episode, Notification};
 use crate::error::{Error, Result};
 use crate::range::TimeRange;
 use crate::sql::{
-    ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, RawEpisode, decode_labels,
-    encode_labels, end_reason_to_sql, fp_from_sql, fp_to_sql,
+    ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, RawEpisode,
+    candidate_condition, decode_labels, encode_labels, end_reason_to_sql, fp_from_sql, fp_to_sql,
 };
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -521,24 +522,13 @@ impl PostgresStore {
         let mut sql = format!(
             "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.ends_at > $1 AND e.starts_at < $2"
         );
-        for m in q.matchers.iter() {
-            if m.match_type() != MatchType::Equal || m.value().is_empty() {
-                continue;
-            }
-            let value = indexable(m.value()).into_owned();
-            if m.name() == ALERTNAME {
-                params.push(Box::new(value));
-                sql.push_str(&format!(" AND e.alertname = ${}", params.len()));
-            } else {
-                params.push(Box::new(indexable(m.name()).into_owned()));
-                params.push(Box::new(value));
-                sql.push_str(&format!(
-                    " AND EXISTS(SELECT 1 FROM episode_labels x WHERE x.name = ${} \
-                     AND x.value = ${} AND x.episode_id = e.id)",
-                    params.len() - 1,
-                    params.len()
-                ));
-            }
+        if let Some(condition) = candidate_condition(&q.selectors, |v| {
+            params.push(Box::new(indexable(v).into_owned()));
+            format!("${}", params.len())
+        }) {
+            sql.push_str(" AND (");
+            sql.push_str(&condition);
+            sql.push(')');
         }
         if let Some(c) = q.cursor {
             params.push(Box::new(to_nanos(c.starts_at, "cursor")?));
@@ -574,7 +564,7 @@ impl PostgresStore {
                 let raw = raw_episode_at(row, 0).map_err(|e| self.error(ctx, e))?;
                 let fp = fp_from_sql(raw.fingerprint);
                 let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
-                if !q.matchers.matches(&labels) {
+                if !q.selectors.matches(&labels) {
                     continue;
                 }
                 found.push(raw.into_episode(labels)?);

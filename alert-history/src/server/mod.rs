@@ -17,6 +17,11 @@
 //! | `GET /metrics` | Prometheus text |
 //! | `GET /-/healthy`, `GET /-/ready` | liveness; readiness (the store answers reads, and the newest write succeeded) |
 //!
+//! Each `match[]` is one selector (`{alertname="DiskFull",severity=~"crit.*"}`, or
+//! `alertname="DiskFull"` as Alertmanager's parser also takes it): all its matchers must
+//! match; several `match[]` are OR-ed; none selects every episode — Prometheus' and
+//! Loki's semantics ([`Selectors`](crate::Selectors)), on every route that takes them.
+//!
 //! The webhook, the API and the page take an optional bearer token or basic auth
 //! ([`ServerOptions::auth`]; the page challenges a browser for basic auth);
 //! `/metrics` and the health endpoints are open. Errors are JSON in the shape of
@@ -75,8 +80,8 @@ use crate::health_bar::{BarLimits, HealthBars, MAX_BARS};
 use crate::store::check_representable;
 use crate::{
     Episode, EpisodeQuery, Error, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT,
-    Notification, Segment, SilentEnd, TimeRange, Unavailable, check_fingerprints, timeline_within,
-    unavailable_periods,
+    Notification, Segment, Selectors, SilentEnd, TimeRange, Unavailable, check_fingerprints,
+    timeline_within, unavailable_periods,
 };
 
 pub use auth::Auth;
@@ -567,7 +572,7 @@ async fn episodes(
     };
     let query = EpisodeQuery {
         range: p.range,
-        matchers: p.matchers,
+        selectors: p.selectors,
         limit: p.limit.unwrap_or(1000),
         cursor: p.cursor,
     };
@@ -725,15 +730,15 @@ fn end_silent(policy: Option<&SilentEnd>, episodes: &mut [Episode], now: alert_c
     }
 }
 
-/// Every episode overlapping `range` that matches `matchers`, within the budget.
+/// Every episode overlapping `range` that `selectors` select, within the budget.
 fn all_episodes(
     store: &dyn HistoryStore,
     range: TimeRange,
-    matchers: Matchers,
+    selectors: Selectors,
     budget: &Budget,
 ) -> Result<Vec<Episode>, Stop> {
     let mut query = EpisodeQuery::new(range);
-    query.matchers = matchers;
+    query.selectors = selectors;
     query.limit = MAX_QUERY_LIMIT.min(budget.max_episodes.saturating_add(1));
     let mut out = Vec::new();
     loop {
@@ -765,7 +770,7 @@ async fn timeline_handler(
         Ok(p) => p,
         Err(r) => return *r,
     };
-    let (range, matchers) = (p.range, p.matchers);
+    let (range, selectors) = (p.range, p.selectors);
     let heartbeat = state.options.heartbeat.clone();
     let policy = state.options.policy;
     let max_listed = state.options.max_timeline_fingerprints;
@@ -773,7 +778,7 @@ async fn timeline_handler(
     let at = now();
     let silent_end = state.options.silent_end.clone();
     heavy_read(&state, "timeline", move |s, budget| {
-        let mut episodes = all_episodes(s, range, matchers, budget)?;
+        let mut episodes = all_episodes(s, range, selectors, budget)?;
         end_silent(silent_end.as_ref(), &mut episodes, at);
         budget.check()?;
         let log = s.heartbeats(range, max_gap)?;
@@ -801,11 +806,11 @@ async fn export(
         Ok(p) => p,
         Err(r) => return *r,
     };
-    let (range, matchers) = (p.range, p.matchers);
+    let (range, selectors) = (p.range, p.selectors);
     let silent_end = state.options.silent_end.clone();
     let at = now();
     heavy_read(&state, "export", move |s, budget| {
-        let mut episodes = all_episodes(s, range, matchers, budget)?;
+        let mut episodes = all_episodes(s, range, selectors, budget)?;
         end_silent(silent_end.as_ref(), &mut episodes, at);
         episodes.retain(|e| e.overlaps(&range));
         let mut body = Vec::with_capacity(episodes.len() * 256);
@@ -897,7 +902,7 @@ async fn page_handler(
     };
     heavy_read_replying(&state, "page", reply, move |s, budget| {
         let range = params.range;
-        let mut episodes = all_episodes(s, range, params.matchers.clone(), budget)?;
+        let mut episodes = all_episodes(s, range, params.selectors.clone(), budget)?;
         end_silent(silent_end.as_ref(), &mut episodes, at);
         // The heartbeat is the pipeline's, not an entity's.
         episodes.retain(|e| !heartbeat.matches(&e.labels));

@@ -4,7 +4,7 @@
 //!
 //! | parameter | meaning |
 //! |---|---|
-//! | `match[]` | matchers in Alertmanager's syntax (`{node=~".+"}`, `severity="critical"`); all must match; empty values are ignored |
+//! | `match[]` | a selector in Alertmanager's syntax (`{node=~".+",severity="critical"}`, or `severity="critical"`): all its matchers must match; several `match[]` are OR-ed, as the API reads them; empty values are ignored |
 //! | `by` | a label: one bar per distinct value among the matching episodes (episodes without it are counted and left out); none: one bar of every episode |
 //! | `range` | the period is the last `range` (a duration: `1d`, `7d`, `30d`; default `1d`) |
 //! | `start`, `end` | the period, RFC 3339 or Unix seconds as the API reads them; when given they win over `range` (`end` defaults to now, `start` to `end` minus `range`) |
@@ -23,11 +23,13 @@
 pub use alert_core::html::escape;
 use std::fmt::Write as _;
 
-use alert_core::{Duration, Matchers, Timestamp};
+use alert_core::{Duration, Timestamp};
 
 use super::params::{bad, parse_match_values, parse_time};
 use crate::health_bar::HealthBars;
-use crate::{EndReason, Episode, Error, HealthState, Segment, TimeRange, UnavailableCause};
+use crate::{
+    EndReason, Episode, Error, HealthState, Segment, Selectors, TimeRange, UnavailableCause,
+};
 
 /// The period shown when the URL names none.
 pub const DEFAULT_RANGE: &str = "1d";
@@ -78,8 +80,8 @@ pub struct DrillDown {
 /// The page's query, read.
 #[derive(Debug, Clone)]
 pub struct PageParams {
-    /// All matchers, ANDed.
-    pub matchers: Matchers,
+    /// The `match[]` selectors, OR-ed.
+    pub selectors: Selectors,
     /// The grouping label.
     pub by: Option<String>,
     /// The period.
@@ -120,7 +122,7 @@ impl PageQuery {
 
     /// Reads the query at `now`; errors name the parameter.
     pub fn parse(&self, now: Timestamp) -> Result<PageParams, Error> {
-        let matchers = parse_match_values(self.matchers.iter().map(String::as_str))?;
+        let selectors = parse_match_values(self.matchers.iter().map(String::as_str))?;
         let by = (!self.by.is_empty()).then(|| self.by.clone());
         let range_text = if self.range.is_empty() {
             DEFAULT_RANGE
@@ -158,7 +160,7 @@ impl PageQuery {
         };
         let drill = self.drill_down(by.as_deref(), range)?;
         Ok(PageParams {
-            matchers,
+            selectors,
             by,
             range,
             last,
@@ -520,17 +522,23 @@ fn controls(out: &mut String, query: &PageQuery, params: Option<&PageParams>) {
         );
     }
     out.push_str("</nav><form class=\"query\" method=\"get\" action=\"\">");
-    let shown = if query.matchers.is_empty() {
-        vec![String::new()]
-    } else {
-        query.matchers.clone()
-    };
-    for m in &shown {
+    // Every selector given, and an empty one to add another (OR-ed; empty ones dropped).
+    let shown = query
+        .matchers
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(""));
+    for (i, m) in shown.enumerate() {
         let _ = write!(
             out,
-            "<label>Matchers<input name=\"match[]\" value=\"{}\" placeholder=\"{}\"></label>",
+            "<label>{}<input name=\"match[]\" value=\"{}\" placeholder=\"{}\"></label>",
+            if i == 0 {
+                "Alerts matching (all of one selector)"
+            } else {
+                "or"
+            },
             escape(m),
-            escape("{node=~\".+\"}")
+            escape("{node=~\".+\",severity=\"critical\"}")
         );
     }
     let (start_hint, end_hint) = params.map_or((String::new(), String::new()), |p| {
@@ -599,10 +607,10 @@ fn period_words(params: &PageParams) -> String {
 }
 
 fn matchers_words(params: &PageParams) -> String {
-    if params.matchers.is_empty() {
+    if params.selectors.selects_all() {
         "any alert".to_owned()
     } else {
-        params.matchers.to_string()
+        params.selectors.to_string()
     }
 }
 
@@ -708,7 +716,7 @@ fn bars_section(
                 escape(&(query.drill(range, None, range).to_query() + "#drilldown")),
                 bar.episodes,
                 if bar.episodes == 1 { "" } else { "s" },
-                if params.matchers.is_empty() {
+                if params.selectors.selects_all() {
                     "all alerts"
                 } else {
                     "all matching alerts"

@@ -1,14 +1,16 @@
-//! Query parameters of the history API: times, matchers, limits and cursors.
+//! Query parameters of the history API: times, selectors, limits and cursors.
 //!
 //! Times are RFC 3339 (`2024-05-01T10:00:00Z`) or Unix seconds (`1714557600`,
 //! `1714557600.5`), as in Prometheus' HTTP API; RFC 3339 is read exactly as Go's
 //! `time.Parse(time.RFC3339Nano, s)` reads it
 //! ([`Timestamp::parse_rfc3339`]: no space for `T`, no lowercase `t` or `z`, no leap
-//! second, `±hh:mm` offsets only). Matchers are `match[]` parameters in Alertmanager's
-//! syntax (`alertname="DiskFull"`, `{instance=~"db-.*"}`); all must match.
+//! second, `±hh:mm` offsets only). Each `match[]` parameter is one selector in
+//! Alertmanager's syntax (`{alertname="DiskFull",instance=~"db-.*"}`, or
+//! `alertname="DiskFull"`): all its matchers must match; several `match[]` are OR-ed, as
+//! in Prometheus and Loki ([`Selectors`]).
 
-use crate::{Cursor, Error, TimeRange};
-use alert_core::{Matchers, ParserMode, Timestamp, parse_matchers};
+use crate::{Cursor, Error, Selectors, TimeRange};
+use alert_core::Timestamp;
 
 /// [`Error::InvalidParameter`] for `param`.
 pub(crate) fn bad(param: &str, message: impl Into<String>) -> Error {
@@ -126,27 +128,23 @@ fn unix_seconds(value: &str) -> Option<Option<Timestamp>> {
     })
 }
 
-/// The `match[]` values in Alertmanager's syntax (either grammar, as Alertmanager 0.25's
-/// fallback parser reads them), ANDed into one list.
+/// The `match[]` values: each one selector in Alertmanager's syntax (either grammar, as
+/// Alertmanager 0.25's fallback parser reads them), the selectors OR-ed
+/// ([`Selectors::parse`]).
 ///
 /// ```
 /// use alert_history::server::params::parse_match_values;
-/// let ms = parse_match_values([r#"{node=~".+"}"#, r#"severity="critical""#])?;
-/// assert_eq!(ms.len(), 2);
+/// let s = parse_match_values([r#"{node=~".+",severity="critical"}"#, r#"alertname="Down""#])?;
+/// assert_eq!(s.len(), 2);
+/// assert_eq!(s.iter().map(|m| m.len()).collect::<Vec<_>>(), [2, 1]);
 /// let err = parse_match_values([r#"{a=~"("}"#]).unwrap_err();
 /// assert!(err.to_string().starts_with(r#"invalid parameter "match[]""#), "{err}");
 /// # Ok::<(), alert_history::Error>(())
 /// ```
 pub fn parse_match_values<'a>(
     values: impl IntoIterator<Item = &'a str>,
-) -> Result<Matchers, Error> {
-    let mut all = Vec::new();
-    for v in values {
-        let ms = parse_matchers(v, ParserMode::Fallback)
-            .map_err(|e| bad("match[]", format!("{e} in {v:?}")))?;
-        all.extend(ms.into_vec());
-    }
-    Ok(Matchers::new(all))
+) -> Result<Selectors, Error> {
+    Selectors::parse(values)
 }
 
 /// The parameters shared by the history endpoints.
@@ -154,8 +152,8 @@ pub fn parse_match_values<'a>(
 pub struct RangeParams {
     /// `[start, end)`.
     pub range: TimeRange,
-    /// All `match[]` matchers, ANDed.
-    pub matchers: Matchers,
+    /// The `match[]` selectors, OR-ed.
+    pub selectors: Selectors,
     /// `limit`, if given.
     pub limit: Option<usize>,
     /// `cursor`, if given.
@@ -185,7 +183,7 @@ impl RangeParams {
         };
         let range = TimeRange::new(start, end)
             .map_err(|_| bad("end", format!("end {end} must be after start {start}")))?;
-        let matchers = parse_match_values(
+        let selectors = parse_match_values(
             pairs
                 .iter()
                 .filter(|(k, _)| k == "match[]" || k == "match")
@@ -206,7 +204,7 @@ impl RangeParams {
             .transpose()?;
         Ok(RangeParams {
             range,
-            matchers,
+            selectors,
             limit,
             cursor,
         })
@@ -335,7 +333,7 @@ mod tests {
             (p.range.start, p.range.end),
             (t("2024-05-01T09:00:00Z"), now)
         );
-        assert_eq!(p.matchers.len(), 2);
+        assert_eq!(p.selectors.len(), 2, "one selector per match[]");
         assert_eq!(p.limit, Some(5));
         let err = RangeParams::parse(&parse_query_string("start=2&end=1"), now).unwrap_err();
         assert_eq!(param_of(err), "end");

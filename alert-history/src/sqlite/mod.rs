@@ -9,9 +9,10 @@
 //! keep `ends_at = i64::MAX`). An equality matcher on `alertname` uses the
 //! `(alertname, ends_at, starts_at)` index; other equality matchers with a non-empty value
 //! are answered from the `episode_labels` table (one row per label, primary key
-//! `(name, value, episode_id)`); every matcher is then evaluated in Rust on the
-//! candidates, read in page order, so regular expressions and `!=` work as in
-//! Alertmanager.
+//! `(name, value, episode_id)`; a lone selector without an `alertname` equality is read
+//! from it); with several selectors, their equalities are ANDed per selector and the
+//! selectors OR-ed. Every selector is then evaluated in Rust on the candidates, read in
+//! page order, so regular expressions and `!=` work as in Alertmanager.
 //!
 //! ```
 //! use alert_core::{Alert, LabelSet, Timestamp};
@@ -33,7 +34,7 @@ pub mod schema;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use alert_core::{Duration, Fingerprint, MatchType, Timestamp};
+use alert_core::{Duration, Fingerprint, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
@@ -42,8 +43,9 @@ use crate::episode::{EndReason, Episode, Notification};
 use crate::error::{Error, Result};
 use crate::range::TimeRange;
 use crate::sql::{
-    ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, RawEpisode, decode_labels,
-    encode_labels, end_reason_to_sql, fp_from_sql, fp_to_sql,
+    ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, IndexedMatchers, OPEN_END, PURGE_SKEW_NS,
+    RawEpisode, candidate_condition, decode_labels, encode_labels, end_reason_to_sql, fp_from_sql,
+    fp_to_sql,
 };
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -222,52 +224,62 @@ impl SqliteStore {
         let t2 = to_nanos(q.range.end, "range.end")?;
         let mut sql = String::with_capacity(512);
         let mut args: Vec<Value> = Vec::new();
-        let mut label_filters: Vec<(&str, &str)> = Vec::new();
-        let mut alertname: Option<&str> = None;
-        let mut more_alertnames: Vec<&str> = Vec::new();
-        for m in q.matchers.iter() {
-            if m.match_type() == MatchType::Equal && !m.value().is_empty() {
-                // alertname is a column, not a row of episode_labels.
-                if m.name() == ALERTNAME {
-                    match alertname {
-                        None => alertname = Some(m.value()),
-                        Some(_) => more_alertnames.push(m.value()),
-                    }
-                } else {
-                    label_filters.push((m.name(), m.value()));
-                }
-            }
-        }
         sql.push_str("SELECT ");
         sql.push_str(EPISODE_COLUMNS);
-        if alertname.is_none()
-            && let Some((name, value)) = label_filters.first().copied()
+        let only = match q.selectors.iter().as_slice() {
+            [only] => Some(IndexedMatchers::of(only)),
+            _ => None,
+        };
+        if let Some(IndexedMatchers {
+            alertnames,
+            mut labels,
+        }) = only
         {
-            // Drive the query from the label index.
-            sql.push_str(
-                " FROM episode_labels l CROSS JOIN episodes e ON e.id = l.episode_id \
-                 WHERE l.name = ? AND l.value = ?",
-            );
-            args.push(Value::Text(name.to_owned()));
-            args.push(Value::Text(value.to_owned()));
-            label_filters.remove(0);
+            // One selector: its equalities, the query driven from the label index when
+            // there is no alertname to drive it.
+            if alertnames.is_empty()
+                && let Some((name, value)) = labels.first().copied()
+            {
+                sql.push_str(
+                    " FROM episode_labels l CROSS JOIN episodes e ON e.id = l.episode_id \
+                     WHERE l.name = ? AND l.value = ?",
+                );
+                args.push(Value::Text(name.to_owned()));
+                args.push(Value::Text(value.to_owned()));
+                labels.remove(0);
+            } else {
+                sql.push_str(" FROM episodes e WHERE 1");
+            }
+            for name in alertnames {
+                sql.push_str(" AND e.alertname = ?");
+                args.push(Value::Text(name.to_owned()));
+            }
+            sql.push_str(" AND e.ends_at > ? AND e.starts_at < ?");
+            args.push(Value::Integer(t1));
+            args.push(Value::Integer(t2));
+            for (name, value) in labels {
+                sql.push_str(
+                    " AND EXISTS(SELECT 1 FROM episode_labels x \
+                     WHERE x.name = ? AND x.value = ? AND x.episode_id = e.id)",
+                );
+                args.push(Value::Text(name.to_owned()));
+                args.push(Value::Text(value.to_owned()));
+            }
         } else {
-            sql.push_str(" FROM episodes e WHERE 1");
-        }
-        for name in alertname.into_iter().chain(more_alertnames) {
-            sql.push_str(" AND e.alertname = ?");
-            args.push(Value::Text(name.to_owned()));
-        }
-        sql.push_str(" AND e.ends_at > ? AND e.starts_at < ?");
-        args.push(Value::Integer(t1));
-        args.push(Value::Integer(t2));
-        for (name, value) in label_filters {
-            sql.push_str(
-                " AND EXISTS(SELECT 1 FROM episode_labels x \
-                 WHERE x.name = ? AND x.value = ? AND x.episode_id = e.id)",
-            );
-            args.push(Value::Text(name.to_owned()));
-            args.push(Value::Text(value.to_owned()));
+            // No selector, or several: the range, and the OR of the selectors' equalities.
+            sql.push_str(" FROM episodes e WHERE e.ends_at > ? AND e.starts_at < ?");
+            args.push(Value::Integer(t1));
+            args.push(Value::Integer(t2));
+            let mut bound = Vec::new();
+            if let Some(condition) = candidate_condition(&q.selectors, |v| {
+                bound.push(Value::Text(v.to_owned()));
+                "?".to_owned()
+            }) {
+                sql.push_str(" AND (");
+                sql.push_str(&condition);
+                sql.push(')');
+                args.extend(bound);
+            }
         }
         if let Some(c) = q.cursor {
             sql.push_str(" AND (e.starts_at, e.fingerprint) > (?, ?)");
@@ -289,7 +301,7 @@ impl SqliteStore {
             let raw = raw_episode(row).map_err(|e| sqlite_error(ctx, e))?;
             let fp = fp_from_sql(raw.fingerprint);
             let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
-            if !q.matchers.matches(&labels) {
+            if !q.selectors.matches(&labels) {
                 continue;
             }
             found.push(raw.into_episode(labels)?);
@@ -636,7 +648,7 @@ fn record_watchdog(conn: &Connection, at: i64) -> rusqlite::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alert_core::{Alert, AlertStatus, LabelSet, Matcher, Matchers};
+    use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers};
 
     fn t(s: &str) -> Timestamp {
         s.parse().expect("valid timestamp")
@@ -703,13 +715,15 @@ mod tests {
         assert_eq!((all[1].alertname(), all[1].ends_at), ("DiskFull", None));
         assert_eq!(all[1].annotations.get("summary"), Some("full"));
         // The new indexes were filled from the old rows.
-        q.matchers = Matchers::new(vec![
+        q.selectors = Matchers::new(vec![
             Matcher::new(MatchType::Equal, "instance", "db-1").expect("valid"),
-        ]);
+        ])
+        .into();
         assert_eq!(store.query(&q).expect("query").episodes.len(), 1);
-        q.matchers = Matchers::new(vec![
+        q.selectors = Matchers::new(vec![
             Matcher::new(MatchType::Equal, "alertname", "DiskFull").expect("valid"),
-        ]);
+        ])
+        .into();
         assert_eq!(store.query(&q).expect("query").episodes.len(), 1);
         let log = store
             .heartbeats(range, "90s".parse().expect("valid"))

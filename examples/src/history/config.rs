@@ -129,8 +129,9 @@ pub enum Command {
     /// (--heartbeat-matchers) within its repeat interval plus group interval and slack,
     /// 1 with the reason when it did not, 2 when the server cannot be asked.
     Check(CheckArgs),
-    /// The support-bundle dump: every episode of a period as JSON lines on standard
-    /// output, read from the store the flags name (--db, --store or --loki-url).
+    /// The support-bundle dump: every episode of a period (those --match selects) as JSON
+    /// lines on standard output, read from the store the flags name (--db, --store or
+    /// --loki-url).
     Export(ExportArgs),
 }
 
@@ -151,6 +152,11 @@ pub struct ExportArgs {
     /// End of the period (RFC 3339 or Unix seconds; default: now).
     #[arg(long)]
     pub until: Option<String>,
+    /// Only the episodes this selector selects (`{alertname="DiskFull",severity="critical"}`,
+    /// all its matchers must match); repeated, the selectors are OR-ed, as the API's
+    /// `match[]`. None: every episode.
+    #[arg(long = "match", value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
 }
 
 /// `RECEIVER=DURATION`, the receiver name as Alertmanager's webhook sends it.

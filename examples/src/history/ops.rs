@@ -7,7 +7,7 @@ use alert_core::Timestamp;
 use alert_core::redact::redact_urls;
 use alert_history::server::now;
 use alert_history::server::params::parse_time;
-use alert_history::{EpisodeQuery, MAX_QUERY_LIMIT, TimeRange};
+use alert_history::{EpisodeQuery, MAX_QUERY_LIMIT, Selectors, TimeRange};
 
 use super::config::{Args, CheckArgs, ExportArgs};
 
@@ -103,7 +103,8 @@ pub async fn check(args: &Args, check: &CheckArgs) -> CheckOutcome {
     }
 }
 
-/// Writes every episode overlapping `[--since, --until)` as JSON lines to `out`, read from
+/// Writes every episode overlapping `[--since, --until)` that the `--match` selectors
+/// select (OR-ed; none: every episode) as JSON lines to `out`, read from
 /// the store the flags name (not through a running server), oldest first. Returns how
 /// many were written.
 pub fn export(args: &Args, export: &ExportArgs, out: &mut dyn Write) -> Result<usize, String> {
@@ -113,8 +114,14 @@ pub fn export(args: &Args, export: &ExportArgs, out: &mut dyn Write) -> Result<u
         None => now(),
     };
     let range = TimeRange::new(since, until).map_err(|e| format!("--since/--until: {e}"))?;
+    let selectors =
+        Selectors::parse(export.selectors.iter().map(String::as_str)).map_err(|e| match e {
+            alert_history::Error::InvalidParameter { message, .. } => format!("--match: {message}"),
+            other => format!("--match: {other}"),
+        })?;
     let (store, _) = super::run::open_store(args)?;
     let mut query = EpisodeQuery::new(range);
+    query.selectors = selectors;
     query.limit = MAX_QUERY_LIMIT;
     let mut written = 0;
     loop {
