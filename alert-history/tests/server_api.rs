@@ -1,6 +1,8 @@
-//! The API's conventions over a SQLite store: `match[]` read as Prometheus and Loki
-//! read it — each value one selector whose matchers must all match, several OR-ed — on
-//! every route that takes it (episodes, timeline, export and the health bar page).
+//! The API's conventions over a SQLite store: every successful JSON answer in the
+//! envelope of Prometheus' and Loki's HTTP APIs (`{"status": "success", "data": ...}`),
+//! errors as Prometheus words them, and `match[]` read as Prometheus and Loki read it —
+//! each value one selector whose matchers must all match, several OR-ed — on every route
+//! that takes it (episodes, timeline, export and the health bar page).
 #![cfg(all(feature = "server", feature = "sqlite"))]
 
 mod server_support;
@@ -90,7 +92,12 @@ async fn seed(app: &Router) {
         alert(l("Mem", "n3", "info"), "2024-05-01T12:00:00Z", None),
     ]);
     let (status, _, answer) = call(app, post(body)).await;
-    assert_eq!(status, StatusCode::OK, "{}", json_or_text(&answer));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        json_or_text(&answer),
+        json!({"status": "success", "data": {"stored": 4}}),
+        "the webhook's answer is in the envelope too"
+    );
 }
 
 /// `alertname/node` of episodes as the API lists them, sorted.
@@ -117,7 +124,81 @@ async fn episodes(app: &Router, selectors: &[&str]) -> Vec<Value> {
     .await;
     let v = json_or_text(&body);
     assert_eq!(status, StatusCode::OK, "{v}");
-    v["episodes"].as_array().expect("episodes").clone()
+    assert_eq!(v["status"], "success", "{v}");
+    v["data"]["episodes"].as_array().expect("episodes").clone()
+}
+
+#[test]
+fn successful_answers_come_in_the_envelope_and_errors_as_prometheus_words_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(dir.path(), ServerOptions::default());
+    runtime().block_on(async {
+        seed(&app).await;
+        let keys = |v: &Value| -> Vec<String> {
+            v.as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        let (status, headers, body) =
+            call(&app, get(&format!("/api/v1/episodes?{PERIOD}&limit=2"))).await;
+        let v = json_or_text(&body);
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(keys(&v), ["data", "status"]);
+        assert_eq!(v["status"], "success");
+        assert_eq!(keys(&v["data"]), ["episodes", "next"]);
+        assert_eq!(v["data"]["episodes"].as_array().map(Vec::len), Some(2));
+        let next = v["data"]["next"].as_str().expect("a cursor");
+        let (_, _, body) = call(
+            &app,
+            get(&format!("/api/v1/episodes?{PERIOD}&limit=2&cursor={next}")),
+        )
+        .await;
+        let last = json_or_text(&body);
+        assert_eq!(last["data"]["episodes"].as_array().map(Vec::len), Some(2));
+        assert_eq!(last["data"]["next"], Value::Null, "the last page");
+
+        let (status, _, body) = call(&app, get(&format!("/api/v1/timeline?{PERIOD}"))).await;
+        let v = json_or_text(&body);
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(keys(&v), ["data", "status"]);
+        assert_eq!(v["status"], "success");
+        assert_eq!(keys(&v["data"]), ["segments", "unavailable"]);
+        assert!(
+            v["data"]["segments"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+        );
+
+        // The export stays JSON lines, one episode a line.
+        let (status, headers, body) = call(&app, get(&format!("/api/v1/export?{PERIOD}"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/x-ndjson");
+        let lines: Vec<Value> = String::from_utf8_lossy(&body)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines.iter().all(|l| l["fingerprint"].is_string()));
+
+        for (uri, status, kind) in [
+            ("/api/v1/episodes?start=yesterday", 400, "bad_data"),
+            (
+                "/api/v1/timeline?match[]=%7Ba%3D~%22(%22%7D",
+                400,
+                "bad_data",
+            ),
+            ("/api/v1/episodes?limit=0", 400, "bad_data"),
+            ("/api/v2/nothing", 404, "not_found"),
+        ] {
+            let (got, _, body) = call(&app, get(uri)).await;
+            let v = json_or_text(&body);
+            assert_eq!(got.as_u16(), status, "{uri}: {v}");
+            assert_eq!(keys(&v), ["error", "errorType", "status"], "{uri}: {v}");
+            assert_eq!(v["status"], "error");
+            assert_eq!(v["errorType"], kind, "{uri}");
+        }
+    });
 }
 
 #[test]
@@ -165,7 +246,7 @@ fn match_selectors_are_ored_on_every_route() {
         .await;
         let tl = json_or_text(&body);
         assert_eq!(status, StatusCode::OK, "{tl}");
-        let drawn: BTreeSet<String> = tl["segments"]
+        let drawn: BTreeSet<String> = tl["data"]["segments"]
             .as_array()
             .expect("segments")
             .iter()
@@ -173,7 +254,7 @@ fn match_selectors_are_ored_on_every_route() {
             .filter_map(|f| f.as_str().map(str::to_owned))
             .collect();
         assert_eq!(drawn, fingerprints, "{tl}");
-        let states: Vec<&str> = tl["segments"]
+        let states: Vec<&str> = tl["data"]["segments"]
             .as_array()
             .expect("segments")
             .iter()

@@ -223,7 +223,10 @@ fn a_forged_fingerprint_is_refused_and_the_victim_stays_open() {
         let got = call(&app, post_json(message(json!([forged])))).await;
         assert_error(&got, 400, "alerts[0].fingerprint");
         let got = call(&app, get("/api/v1/episodes")).await;
-        let episodes = got.1["episodes"].as_array().expect("episodes").clone();
+        let episodes = got.1["data"]["episodes"]
+            .as_array()
+            .expect("episodes")
+            .clone();
         assert_eq!(episodes.len(), 1, "{episodes:?}");
         assert_eq!(episodes[0]["labels"]["alertname"], "DiskFull");
         assert_eq!(

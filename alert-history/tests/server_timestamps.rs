@@ -59,7 +59,7 @@ async fn stored(app: &Router) -> Vec<String> {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let mut names: Vec<String> = page["episodes"]
+    let mut names: Vec<String> = page["data"]["episodes"]
         .as_array()
         .expect("episodes")
         .iter()
@@ -139,7 +139,7 @@ fn a_webhook_alert_with_a_timestamp_go_refuses_is_a_400_naming_the_field() {
         .await;
         // The store keeps the instant, so it comes back in UTC.
         assert_eq!(
-            page["episodes"][0]["startsAt"].as_str(),
+            page["data"]["episodes"][0]["startsAt"].as_str(),
             Some("2024-05-01T10:00:00.123456789Z"),
             "{page}"
         );
@@ -148,7 +148,7 @@ fn a_webhook_alert_with_a_timestamp_go_refuses_is_a_400_naming_the_field() {
             get("/api/v1/episodes?start=2024-05-01T00:00:00Z&end=2024-06-01T00:00:00Z&match[]=alertname%3D%22Firing%22"),
         )
         .await;
-        let firing = &page["episodes"][0];
+        let firing = &page["data"]["episodes"][0];
         assert_eq!(firing["startsAt"], "2024-05-01T10:00:00Z", "{page}");
         assert!(firing["endsAt"].is_null(), "Go's zero time is not an end: {page}");
         assert_eq!(stored(&app).await, ["Comma", "Firing"]);

@@ -147,7 +147,7 @@ fn api_parameters_are_checked_and_pages_follow_the_cursor() {
     let mut seen = Vec::new();
     let mut url = base.clone();
     for _ in 0..5 {
-        let page = server.get_json(&url);
+        let page = server.get_data(&url);
         for e in page["episodes"].as_array().expect("episodes") {
             seen.push(e["labels"]["n"].as_str().expect("n").to_owned());
         }
@@ -158,7 +158,7 @@ fn api_parameters_are_checked_and_pages_follow_the_cursor() {
     }
     seen.sort();
     assert_eq!(seen, ["0", "1", "2", "3", "4", "5", "6"]);
-    let odd = server.get_json(&format!(
+    let odd = server.get_data(&format!(
         "/api/v1/episodes?start={start}&end={end}&match[]={}",
         enc("alertname=\"Odd\"")
     ));
@@ -174,12 +174,12 @@ fn api_parameters_are_checked_and_pages_follow_the_cursor() {
         n.sort();
         n
     };
-    let both = server.get_json(&format!(
+    let both = server.get_data(&format!(
         "/api/v1/episodes?start={start}&end={end}&match[]={}",
         enc("{alertname=~\"Odd|Even\",n=~\"[0-2]\"}")
     ));
     assert_eq!(n_of(&both), ["0", "1", "2"]);
-    let either = server.get_json(&format!(
+    let either = server.get_data(&format!(
         "/api/v1/episodes?start={start}&end={end}&match[]={}&match[]={}",
         enc("alertname=\"Odd\""),
         enc("{n=~\"[0-2]\"}")
@@ -262,7 +262,8 @@ fn bearer_and_basic_auth_guard_the_webhook_and_the_api() {
     assert_eq!(ok.status().as_u16(), 200);
     let v: Value =
         serde_json::from_str(&ok.body_mut().read_to_string().expect("body")).expect("JSON");
-    assert_eq!(v["episodes"].as_array().expect("episodes").len(), 1);
+    assert_eq!(v["status"], "success", "{v}");
+    assert_eq!(v["data"]["episodes"].as_array().expect("episodes").len(), 1);
     // Health and metrics stay open.
     assert_eq!(http::get(&server.url("/metrics")).status, 200);
     drop(server);

@@ -157,7 +157,7 @@ receivers:
     );
     // The server's own downtime shows in timelines, from its last alive record to the
     // restart.
-    let tl = server.get_json(&format!(
+    let tl = server.get_data(&format!(
         "/api/v1/timeline?start={}&end={}",
         now_secs() - 600,
         now_secs() + 1

@@ -145,7 +145,7 @@ fn alerts_fired_and_resolved_through_alertmanager_become_episodes_and_a_timeline
 
     // The entity's timeline: healthy, then critical (DiskFull), then warning (CPUHigh).
     let end = now_secs() + 1;
-    let tl = server.get_json(&format!(
+    let tl = server.get_data(&format!(
         "/api/v1/timeline?start={window_start}&end={end}&match[]={}",
         enc("instance=\"db-1\"")
     ));
@@ -178,7 +178,7 @@ fn alerts_fired_and_resolved_through_alertmanager_become_episodes_and_a_timeline
     // Stop the heartbeat: after repeat_interval + group_interval + slack, unavailable.
     watchdog_on.store(false, Ordering::SeqCst);
     keeper.join().expect("watchdog keeper");
-    let last_beat = server.get_json(&format!(
+    let last_beat = server.get_data(&format!(
         "/api/v1/episodes?start={}&end={}&match[]={}",
         now_secs() - 600,
         now_secs() + 600,
@@ -188,7 +188,7 @@ fn alerts_fired_and_resolved_through_alertmanager_become_episodes_and_a_timeline
         .map(t)
         .expect("the Watchdog episode");
     let tl = wait_until(Duration::from_secs(45), "an unavailable segment", || {
-        let tl = server.get_json(&format!(
+        let tl = server.get_data(&format!(
             "/api/v1/timeline?start={window_start}&end={}&match[]={}",
             now_secs() + 1,
             enc("instance=\"db-1\"")

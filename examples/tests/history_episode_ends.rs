@@ -117,7 +117,7 @@ fn a_flap_ends_the_replaced_episode_and_a_silenced_one_ends_as_silent() {
     );
 
     // Nothing is red after T2's end.
-    let tl = server.get_json(&format!(
+    let tl = server.get_data(&format!(
         "/api/v1/timeline?start={}&end={}&match[]={}",
         now_secs() - 120,
         now_secs() + 1,

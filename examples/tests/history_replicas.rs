@@ -49,7 +49,7 @@ fn a_replica_killed_under_load_loses_nothing_and_leaves_no_gap() {
     let am = Alertmanager::start(&config(&ports));
     let window_start = now_secs() - 5;
     let unavailable = |server: &HistoryServer| -> Vec<serde_json::Value> {
-        server.get_json(&format!(
+        server.get_data(&format!(
             "/api/v1/timeline?start={window_start}&end={}&match[]={}",
             now_secs() + 1,
             enc("alertname=\"Load\"")

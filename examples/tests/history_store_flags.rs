@@ -36,7 +36,7 @@ fn loki_flags_store_notifications_in_loki_for_the_tenant() {
     assert_eq!(loki.entries("fake"), 0);
     let exported = server.export(1);
     assert_eq!(exported.len(), 2);
-    let tl = server.get_json(&format!(
+    let tl = server.get_data(&format!(
         "/api/v1/timeline?start={}&end={}&match[]=instance%3D%22db-1%22",
         now_secs() - 60,
         now_secs() + 1

@@ -10,10 +10,10 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /?match[]=&by=&range=\|start=&end=&entity=&from=&to=` | the health bar page ([`page`]): one bar per value of the label `by` among the matching episodes (one bar of them all without `by`), segments coloured by state over the last `range` (`1d`, `7d`, `30d`) or `[start, end)`; a segment links to its drill-down (`entity`, `from`, `to`), the episodes that fired in it with their ends as the API gives them; HTML errors (400 for a bad parameter) |
-//! | `POST /webhook` | Alertmanager's webhook message (`Content-Type: application/json`); 200 only once stored durably, 4xx with a JSON error (nothing stored) for a bad body, 5xx when the store fails (Alertmanager retries) |
-//! | `GET /api/v1/episodes?start=&end=&match[]=&limit=&cursor=` | `{"episodes": [...], "next": cursor}`; an episode's `endReason` is `resolved`, or an inferred `superseded` or `silent` ([`ServerOptions::silent_end`]) |
-//! | `GET /api/v1/timeline?start=&end=&match[]=` | `{"segments": [{"start", "end", "state", "episodes"}]}` |
-//! | `GET /api/v1/export?start=&end=&match[]=` | JSON lines, one episode a line |
+//! | `POST /webhook` | Alertmanager's webhook message (`Content-Type: application/json`); 200 `{"status": "success", "data": {"stored": n}}` only once stored durably, 4xx with a JSON error (nothing stored) for a bad body, 5xx when the store fails (Alertmanager retries) |
+//! | `GET /api/v1/episodes?start=&end=&match[]=&limit=&cursor=` | `{"status": "success", "data": {"episodes": [...], "next": cursor}}`; an episode's `endReason` is `resolved`, or an inferred `superseded` or `silent` ([`ServerOptions::silent_end`]) |
+//! | `GET /api/v1/timeline?start=&end=&match[]=` | `{"status": "success", "data": {"segments": [{"start", "end", "state", "episodes"}], "unavailable": [...]}}` |
+//! | `GET /api/v1/export?start=&end=&match[]=` | JSON lines, one episode a line (no envelope) |
 //! | `GET /metrics` | Prometheus text |
 //! | `GET /-/healthy`, `GET /-/ready` | liveness; readiness (the store answers reads, and the newest write succeeded) |
 //!
@@ -24,8 +24,9 @@
 //!
 //! The webhook, the API and the page take an optional bearer token or basic auth
 //! ([`ServerOptions::auth`]; the page challenges a browser for basic auth);
-//! `/metrics` and the health endpoints are open. Errors are JSON in the shape of
-//! Prometheus' API (`{"status": "error", "errorType", "error"}`), HTML pages on `/`.
+//! `/metrics` and the health endpoints are open. JSON answers come in the envelope of
+//! Prometheus' and Loki's HTTP APIs: `{"status": "success", "data": ...}`, errors
+//! `{"status": "error", "errorType", "error"}`; HTML pages on `/`.
 //!
 //! No handler does store or CPU-heavy work on the async workers: store calls run on
 //! tokio's blocking pool (so the router needs a multi-threaded tokio runtime), and the
@@ -204,8 +205,9 @@ struct AppState {
 ///         .body(Body::empty())?;
 ///     let found = app.oneshot(get).await?;
 ///     let body = to_bytes(found.into_body(), 1 << 20).await?;
-///     let page: serde_json::Value = serde_json::from_slice(&body)?;
-///     assert_eq!(page["episodes"].as_array().map(Vec::len), Some(1));
+///     let answer: serde_json::Value = serde_json::from_slice(&body)?;
+///     assert_eq!(answer["status"], "success");
+///     assert_eq!(answer["data"]["episodes"].as_array().map(Vec::len), Some(1));
 ///     Ok::<(), Box<dyn std::error::Error>>(())
 /// })
 /// # }
@@ -238,6 +240,21 @@ pub fn router(store: Arc<dyn HistoryStore>, options: ServerOptions) -> Router {
         })
         .layer(axum::middleware::from_fn(refuse_long_urls))
         .with_state(state)
+}
+
+/// A successful JSON answer in the envelope of Prometheus' and Loki's APIs:
+/// `{"status": "success", "data": data}`.
+fn success(data: impl Serialize) -> Response {
+    #[derive(Serialize)]
+    struct Envelope<T> {
+        status: &'static str,
+        data: T,
+    }
+    axum::Json(Envelope {
+        status: "success",
+        data,
+    })
+    .into_response()
 }
 
 /// A JSON error in the shape of Prometheus' API: `{"status": "error", "errorType", "error"}`.
@@ -533,11 +550,7 @@ async fn webhook_inner(state: &Arc<AppState>, headers: &HeaderMap, body: Body) -
         m.last_heartbeat_seconds
             .store(received_at.unix_seconds(), Ordering::Relaxed);
     }
-    (
-        StatusCode::OK,
-        axum::Json(json!({"status": "success", "stored": count})),
-    )
-        .into_response()
+    success(json!({ "stored": count }))
 }
 
 /// Auth check and parameters for the API endpoints.
@@ -580,7 +593,7 @@ async fn episodes(
     let silent_end = state.options.silent_end.clone();
     let at = now();
     match with_store(&state, "query", move |s| s.query(&query)).await {
-        Ok(mut page) => axum::Json(EpisodesBody {
+        Ok(mut page) => success(EpisodesBody {
             episodes: {
                 end_silent(silent_end.as_ref(), &mut page.episodes, at);
                 // An episode ended before the range is no longer in it.
@@ -588,8 +601,7 @@ async fn episodes(
                 page.episodes
             },
             next: page.next.map(|c| c.to_string()),
-        })
-        .into_response(),
+        }),
         Err(r) => r,
     }
 }
@@ -788,11 +800,10 @@ async fn timeline_handler(
         let segments =
             timeline_within(range, &episodes, &unavailable, max_listed).map_err(Stop::TooLarge)?;
         budget.check()?;
-        Ok(axum::Json(TimelineBody {
+        Ok(success(TimelineBody {
             segments,
             unavailable,
-        })
-        .into_response())
+        }))
     })
     .await
 }

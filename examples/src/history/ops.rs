@@ -77,10 +77,21 @@ pub async fn check(args: &Args, check: &CheckArgs) -> CheckOutcome {
         Ok(body) => body,
         Err(e) => return failed(e.to_string()),
     };
-    let newest = body["episodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    // The API's envelope: {"status": "success", "data": {"episodes": [...], ...}}.
+    let Some(episodes) = body
+        .get("data")
+        .and_then(|d| d.get("episodes"))
+        .and_then(serde_json::Value::as_array)
+        .filter(|_| body["status"] == "success")
+    else {
+        return failed(
+            "the answer is not {\"status\": \"success\", \"data\": {\"episodes\": [...]}}: \
+             is the URL an alert-history-server's?"
+                .into(),
+        );
+    };
+    let newest = episodes
+        .iter()
         .filter_map(|e| e["lastSeen"].as_str())
         .filter_map(|t| t.parse::<Timestamp>().ok())
         .max();

@@ -100,14 +100,17 @@ impl HistoryServer {
         http::post(&self.url("/webhook"), "application/json", body)
     }
 
-    /// GET `path` (with query) as JSON, asserting 200.
-    pub fn get_json(&self, path_and_query: &str) -> Value {
-        http::get(&self.url(path_and_query)).ensure_success().json()
+    /// GET `path` (with query), asserting 200 and the API's envelope
+    /// `{"status": "success", "data": ...}`: its `data`.
+    pub fn get_data(&self, path_and_query: &str) -> Value {
+        let v = http::get(&self.url(path_and_query)).ensure_success().json();
+        assert_eq!(v["status"], "success", "{path_and_query}: {v}");
+        v["data"].clone()
     }
 
     /// The episodes matching `matcher` (Alertmanager syntax) within ten minutes of now.
     pub fn episodes(&self, matcher: &str) -> Vec<Value> {
-        let v = self.get_json(&format!(
+        let v = self.get_data(&format!(
             "/api/v1/episodes?start={}&end={}&match[]={}",
             now_secs() - 600,
             now_secs() + 600,
