@@ -282,10 +282,10 @@ pub fn query_overlap_is_half_open(backend: &dyn Backend) {
     assert_eq!(q(-3600, 1), ["D"]);
 }
 
-/// All matchers must match; a missing label matches as the empty string.
-pub fn query_filters_by_matchers(backend: &dyn Backend) {
-    let store = backend.open();
-    let sets = [
+/// DiskFull on db-1 (critical) and db-2 (warning), CPUHigh on db-1 (warning) and on
+/// web-1 (no severity).
+fn disk_and_cpu() -> Vec<LabelSet> {
+    vec![
         labels(&[
             ("alertname", "DiskFull"),
             ("instance", "db-1"),
@@ -302,7 +302,13 @@ pub fn query_filters_by_matchers(backend: &dyn Backend) {
             ("severity", "warning"),
         ]),
         labels(&[("alertname", "CPUHigh"), ("instance", "web-1")]),
-    ];
+    ]
+}
+
+/// All matchers must match; a missing label matches as the empty string.
+pub fn query_filters_by_matchers(backend: &dyn Backend) {
+    let store = backend.open();
+    let sets = disk_and_cpu();
     let batch: Vec<Notification> = sets
         .iter()
         .enumerate()
@@ -360,29 +366,12 @@ pub fn query_filters_by_matchers(backend: &dyn Backend) {
 /// selects everything.
 pub fn query_ors_selectors(backend: &dyn Backend) {
     let store = backend.open();
-    let sets = [
-        labels(&[
-            ("alertname", "DiskFull"),
-            ("instance", "db-1"),
-            ("severity", "critical"),
-        ]),
-        labels(&[
-            ("alertname", "DiskFull"),
-            ("instance", "db-2"),
-            ("severity", "warning"),
-        ]),
-        labels(&[
-            ("alertname", "CPUHigh"),
-            ("instance", "db-1"),
-            ("severity", "warning"),
-        ]),
-        labels(&[("alertname", "CPUHigh"), ("instance", "web-1")]),
-        labels(&[
-            ("alertname", "MemHigh"),
-            ("instance", "db-3"),
-            ("severity", "critical"),
-        ]),
-    ];
+    let mut sets = disk_and_cpu();
+    sets.push(labels(&[
+        ("alertname", "MemHigh"),
+        ("instance", "db-3"),
+        ("severity", "critical"),
+    ]));
     let batch: Vec<Notification> = sets
         .iter()
         .enumerate()

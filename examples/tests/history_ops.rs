@@ -115,15 +115,15 @@ fn export_dumps_the_stores_episodes_as_json_lines() {
     assert_eq!(code, 1);
     assert!(err.contains("--since"), "{err}");
     // --match selects as the API's match[]: each a selector, several OR-ed.
-    let (code, some, err) = run(&[
-        "--db",
-        &db,
-        "export",
-        "--since",
-        &since,
-        "--match",
+    let export_matching = |selectors: &[&str]| {
+        let mut args = vec!["--db", db.as_str(), "export", "--since", since.as_str()];
+        for s in selectors {
+            args.extend(["--match", s]);
+        }
+        run(&args)
+    };
+    let (code, some, err) = export_matching(&[
         r#"{alertname="Disk",instance="db-0"}"#,
-        "--match",
         r#"instance=~"db-[02]""#,
     ]);
     assert_eq!(code, 0, "{err}");
@@ -139,15 +139,7 @@ fn export_dumps_the_stores_episodes_as_json_lines() {
         .collect();
     instances.sort();
     assert_eq!(instances, ["db-0", "db-2"], "db-0, selected twice, once");
-    let (code, _, err) = run(&[
-        "--db",
-        &db,
-        "export",
-        "--since",
-        &since,
-        "--match",
-        r#"{a=~"("}"#,
-    ]);
+    let (code, _, err) = export_matching(&[r#"{a=~"("}"#]);
     assert_eq!(code, 1);
     assert!(err.contains("--match"), "{err}");
 }
