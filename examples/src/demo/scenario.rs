@@ -74,11 +74,9 @@ pub async fn run(stack: &mut Stack, args: &DemoArgs, bins: &Binaries) -> Result<
             String::from_utf8_lossy(&output.stderr)
         )));
     }
-    let (_, status) = stack.get_json(&stack.gateway_url("/api/v1/status")).await?;
     clock.say(format!(
-        "written: alertctl gateway spec apply -f {} (store revision {})",
-        spec.display(),
-        status["revision"]
+        "written: alertctl gateway spec apply -f {}",
+        spec.display()
     ));
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         println!("            {line}");
@@ -600,8 +598,7 @@ async fn history_episodes(stack: &Stack, condition: &str, range: &str) -> Option
         return None;
     }
     // The read API's `{"status": "success", "data": …}` envelope.
-    let body = v.get("data").unwrap_or(&v);
-    body["episodes"].as_array().cloned()
+    v["data"]["episodes"].as_array().cloned()
 }
 
 /// The first 12 characters of a sync id.
