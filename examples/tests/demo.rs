@@ -92,7 +92,7 @@ fn the_demo_runs_every_step_twice_on_one_directory() {
         "created: slos/demo-app-availability",
         "live in ",
         "rules loaded by Prometheus: demo_app_down (up{job=\"demo-app\"} == 0 for 5s)",
-        "baseline: the demo app is scraped (up=1)",
+        "baseline: Prometheus scrapes all 8 targets (alert-gateway, alert-health, alert-history, alertmanager x3, demo-app, prometheus)",
         "the pipeline heartbeat (watchdog) is recorded by the history server",
         "Demo app: failing on the status page",
         "silenced demo-agent-disconnected for 20s",

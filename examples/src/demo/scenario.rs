@@ -158,17 +158,47 @@ pub async fn run(stack: &mut Stack, args: &DemoArgs, bins: &Binaries) -> Result<
         groups.1
     ));
 
-    // Before anything breaks: the app is scraped, nothing fires, the heartbeat flows.
-    stack
+    // Before anything breaks: every target is scraped, nothing fires, the heartbeat flows.
+    // This run's targets: an earlier run's (other ports) stay in `up` for Prometheus'
+    // five-minute lookback.
+    let p = stack.ports;
+    let mut targets: BTreeSet<String> = [p.prometheus, p.gateway, p.history, p.health, p.app]
+        .iter()
+        .map(|port| format!("127.0.0.1:{port}"))
+        .collect();
+    targets.extend(stack.members.iter().map(|u| {
+        u.trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned()
+    }));
+    let expected = targets.len();
+    let jobs = stack
         .wait_for(
-            "Prometheus to scrape the demo app (up == 1)",
+            &format!("Prometheus to scrape all {expected} targets (up == 1)"),
             timeout,
             async || {
-                let v = prometheus_query(stack, "up{job=\"demo-app\"}").await?;
-                (v.first()?["value"][1] == "1").then_some(())
+                let series = prometheus_query(stack, "up == 1").await?;
+                let up: Vec<String> = series
+                    .iter()
+                    .filter(|s| {
+                        s["metric"]["instance"]
+                            .as_str()
+                            .is_some_and(|i| targets.contains(i))
+                    })
+                    .filter_map(|s| s["metric"]["job"].as_str().map(str::to_owned))
+                    .collect();
+                (up.len() == expected).then_some(up)
             },
         )
         .await?;
+    let mut counted: std::collections::BTreeMap<String, usize> = Default::default();
+    for job in jobs {
+        *counted.entry(job).or_default() += 1;
+    }
+    let jobs: Vec<String> = counted
+        .into_iter()
+        .map(|(job, n)| if n == 1 { job } else { format!("{job} x{n}") })
+        .collect();
     for id in [APP_DOWN, AGENT_GONE] {
         stack
             .wait_for(&format!("{id} to be inactive"), timeout, async || {
@@ -177,7 +207,8 @@ pub async fn run(stack: &mut Stack, args: &DemoArgs, bins: &Binaries) -> Result<
             .await?;
     }
     clock.say(format!(
-        "baseline: the demo app is scraped (up=1), {APP_DOWN} and {AGENT_GONE} are inactive"
+        "baseline: Prometheus scrapes all {expected} targets ({}), {APP_DOWN} and {AGENT_GONE} are inactive",
+        jobs.join(", ")
     ));
     if stack.rerun {
         // The agent was gone while the demo was not running, so the evaluator fired
