@@ -60,7 +60,7 @@ use crate::tenant::TenantId;
 
 pub use kind::{
     AgentDisconnectCondition, CPU_MODES, CompareOp, ComponentHealthCondition, ConditionKind,
-    CpuCondition, DEFAULT_DISCONNECT_TIMEOUT, Evaluator, FilesystemCondition, KubeObjectKind,
+    CpuCondition, DEFAULT_DISCONNECT_TIMEOUT, EvaluatedBy, FilesystemCondition, KubeObjectKind,
     KubeStateCondition, MemoryCondition, PrometheusCondition,
 };
 
@@ -115,7 +115,7 @@ pub struct AlertCondition {
     /// The endpoints notified, each once, in order.
     pub endpoints: Vec<AttachedEndpoint>,
     /// The notification's title and body.
-    pub message: Message,
+    pub message: ConditionMessage,
     /// A disabled condition is kept but neither evaluated nor routed. (Muting for a while
     /// is a silence, not a flag.)
     pub disabled: bool,
@@ -204,7 +204,7 @@ impl AttachedEndpoint {
 /// fall back to the condition's name and description; see [`AlertCondition::title`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Message {
+pub struct ConditionMessage {
     /// The title; goes into the [`TITLE_ANNOTATION`] annotation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -213,7 +213,7 @@ pub struct Message {
     pub body: Option<String>,
 }
 
-impl Message {
+impl ConditionMessage {
     /// Whether neither part is set.
     pub fn is_empty(&self) -> bool {
         self.title.is_none() && self.body.is_none()
@@ -234,7 +234,7 @@ impl AlertCondition {
             kind,
             throttle: Throttle::default(),
             endpoints: Vec::new(),
-            message: Message::default(),
+            message: ConditionMessage::default(),
             disabled: false,
         }
     }
@@ -552,7 +552,7 @@ struct RawCondition {
     #[serde(default)]
     endpoints: Vec<RawAttached>,
     #[serde(default)]
-    message: Message,
+    message: ConditionMessage,
     #[serde(default)]
     disabled: bool,
 }

@@ -51,9 +51,9 @@ pub mod webhook;
 pub use alert::{Alert, AlertStatus};
 pub use condition::{
     AgentDisconnectCondition, AlertCondition, AttachedEndpoint, BODY_ANNOTATION,
-    CONDITION_ID_LABEL, CompareOp, ComponentHealthCondition, ConditionKind, CpuCondition,
-    Evaluator, FilesystemCondition, KubeObjectKind, KubeStateCondition, MemoryCondition, Message,
-    PrometheusCondition, TITLE_ANNOTATION, Throttle,
+    CONDITION_ID_LABEL, CompareOp, ComponentHealthCondition, ConditionKind, ConditionMessage,
+    CpuCondition, EvaluatedBy, FilesystemCondition, KubeObjectKind, KubeStateCondition,
+    MemoryCondition, PrometheusCondition, TITLE_ANNOTATION, Throttle,
 };
 pub use duration::Duration;
 pub use endpoint::{

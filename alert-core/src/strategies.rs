@@ -22,13 +22,13 @@
 use alert_core::slo::{MAX_WINDOW, MIN_WINDOW};
 use alert_core::{
     AgentDisconnectCondition, AlertCondition, AlertEndpoint, AlertingSpec, AttachedEndpoint,
-    BasicAuth, CompareOp, ComponentHealthCondition, ConditionId, ConditionKind, CpuCondition,
-    DiscordEndpoint, Duration, EmailEndpoint, EndpointId, EndpointKind, FilesystemCondition,
-    HttpClientOptions, KubeObjectKind, KubeStateCondition, LabelSet, MemoryCondition, Message,
-    MsTeamsEndpoint, OpsGenieEndpoint, OpsGenieResponder, PagerDutyEndpoint, PrometheusCondition,
-    PushoverEndpoint, Secret, Severity, SlackEndpoint, Sli, Slo, SloId, TelegramEndpoint,
-    TelegramParseMode, TenantId, Throttle, TlsOptions, VictorOpsEndpoint, WINDOW_PLACEHOLDER,
-    WebexEndpoint, WebhookEndpoint,
+    BasicAuth, CompareOp, ComponentHealthCondition, ConditionId, ConditionKind, ConditionMessage,
+    CpuCondition, DiscordEndpoint, Duration, EmailEndpoint, EndpointId, EndpointKind,
+    FilesystemCondition, HttpClientOptions, KubeObjectKind, KubeStateCondition, LabelSet,
+    MemoryCondition, MsTeamsEndpoint, OpsGenieEndpoint, OpsGenieResponder, PagerDutyEndpoint,
+    PrometheusCondition, PushoverEndpoint, Secret, Severity, SlackEndpoint, Sli, Slo, SloId,
+    TelegramEndpoint, TelegramParseMode, TenantId, Throttle, TlsOptions, VictorOpsEndpoint,
+    WINDOW_PLACEHOLDER, WebexEndpoint, WebhookEndpoint,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -466,7 +466,7 @@ pub fn condition() -> impl Strategy<Value = AlertCondition> {
                             throttle,
                         })
                         .collect(),
-                    message: Message { title, body },
+                    message: ConditionMessage { title, body },
                     disabled,
                 }
             },

@@ -6,7 +6,7 @@
 //!   keep the status code and the server's message ([`Error`]);
 //! - [`Addressing`] (opni's `AlertManagerApiOption`): vanilla Alertmanager, Cortex/Mimir
 //!   (`<prefix>/api/v2` plus `X-Scope-OrgID`) or a per-tenant path template; Cortex's and
-//!   Mimir's per-tenant configuration API ([`TenantConfig`], `/api/v1/alerts`);
+//!   Mimir's per-tenant configuration API ([`UserConfig`], `/api/v1/alerts`);
 //! - [`Cluster`]: reads fanned out to HA members and merged by Cortex's rules
 //!   ([`merge`]), partial results under a [`Quorum`], alerts posted to every member,
 //!   silences created on one and optionally awaited on the others;
@@ -63,4 +63,4 @@ pub use syncer::{
     SyncOptions, SyncReport, Syncer, TenantState, TenantStatus, UnboundConfig, desired_configs,
     wait_live,
 };
-pub use tenant_config::TenantConfig;
+pub use tenant_config::UserConfig;

@@ -30,16 +30,16 @@ use crate::error::{Error, Result};
 /// One tenant's stored configuration: Cortex's `UserConfig`.
 ///
 /// ```
-/// use alert_cortex_adapter::TenantConfig;
-/// let cfg = TenantConfig::new("route: {receiver: x}\nreceivers: [{name: x}]\n")
+/// use alert_cortex_adapter::UserConfig;
+/// let cfg = UserConfig::new("route: {receiver: x}\nreceivers: [{name: x}]\n")
 ///     .with_template("t.tmpl", "{{ define \"x\" }}x{{ end }}");
 /// let yaml = cfg.to_yaml()?;
-/// assert_eq!(TenantConfig::from_yaml(&yaml)?, cfg);
+/// assert_eq!(UserConfig::from_yaml(&yaml)?, cfg);
 /// assert!(!cfg.is_fallback());
 /// # Ok::<(), alert_cortex_adapter::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct TenantConfig {
+pub struct UserConfig {
     /// Template files by bare file name.
     #[serde(default)]
     pub template_files: BTreeMap<String, String>,
@@ -48,10 +48,10 @@ pub struct TenantConfig {
     pub alertmanager_config: String,
 }
 
-impl TenantConfig {
+impl UserConfig {
     /// A configuration without templates.
-    pub fn new(alertmanager_config: impl Into<String>) -> TenantConfig {
-        TenantConfig {
+    pub fn new(alertmanager_config: impl Into<String>) -> UserConfig {
+        UserConfig {
             template_files: BTreeMap::new(),
             alertmanager_config: alertmanager_config.into(),
         }
@@ -78,9 +78,9 @@ impl TenantConfig {
     }
 
     /// Reads an envelope (unknown keys are ignored, as Cortex's parser ignores them).
-    pub fn from_yaml(yaml: &str) -> Result<TenantConfig> {
+    pub fn from_yaml(yaml: &str) -> Result<UserConfig> {
         if yaml.trim().is_empty() {
-            return Ok(TenantConfig::default());
+            return Ok(UserConfig::default());
         }
         yaml_serde::from_str(yaml).map_err(|e| Error::Yaml {
             what: "configuration envelope".into(),
@@ -92,12 +92,12 @@ impl TenantConfig {
 impl AlertmanagerClient {
     /// `GET /api/v1/alerts`: the tenant's stored configuration. [`Error::NotFound`] when
     /// none is stored; an empty `alertmanager_config` means the fallback is in use
-    /// ([`TenantConfig::is_fallback`]). Cortex and Mimir answer from the store, so a
+    /// ([`UserConfig::is_fallback`]). Cortex and Mimir answer from the store, so a
     /// configuration shows here before it is running.
-    pub async fn tenant_config(&self) -> Result<TenantConfig> {
+    pub async fn tenant_config(&self) -> Result<UserConfig> {
         let path = self.addressing().config_api_path()?.to_owned();
         let answer = self.send(Call::get(path)).await?;
-        TenantConfig::from_yaml(&answer.text()).map_err(|e| Error::Decode {
+        UserConfig::from_yaml(&answer.text()).map_err(|e| Error::Decode {
             method: answer.method.clone(),
             url: answer.url.clone(),
             reason: e.to_string(),
@@ -108,7 +108,7 @@ impl AlertmanagerClient {
     /// validates it first; a refusal is [`Error::Rejected`] with the server's message.
     /// Storing is not running: Cortex and Mimir pick the new configuration up on their
     /// next poll (15 s by default).
-    pub async fn set_tenant_config(&self, config: &TenantConfig) -> Result<()> {
+    pub async fn set_tenant_config(&self, config: &UserConfig) -> Result<()> {
         let call = Call {
             method: Method::POST,
             path: self.addressing().config_api_path()?.to_owned(),
@@ -157,7 +157,7 @@ alertmanager_config: |
       - to: 'youraddress@example.org'
 unknown_key: ignored
 "#;
-        let cfg = TenantConfig::from_yaml(yaml).unwrap();
+        let cfg = UserConfig::from_yaml(yaml).unwrap();
         assert!(
             cfg.alertmanager_config
                 .starts_with("global:\n  smtp_smarthost")
@@ -170,20 +170,19 @@ unknown_key: ignored
 
     #[test]
     fn empty_config_is_the_fallback() {
-        let cfg =
-            TenantConfig::from_yaml("template_files: {}\nalertmanager_config: \"\"\n").unwrap();
+        let cfg = UserConfig::from_yaml("template_files: {}\nalertmanager_config: \"\"\n").unwrap();
         assert!(cfg.is_fallback());
-        assert!(TenantConfig::from_yaml("").unwrap().is_fallback());
-        assert!(TenantConfig::from_yaml("alertmanager_config: [1]").is_err());
+        assert!(UserConfig::from_yaml("").unwrap().is_fallback());
+        assert!(UserConfig::from_yaml("alertmanager_config: [1]").is_err());
     }
 
     proptest! {
         #[test]
         fn envelope_round_trips(config in "[ -~\n]{0,200}",
                                 templates in proptest::collection::btree_map("[a-z]{1,8}\\.tmpl", "[ -~\n]{0,50}", 0..3)) {
-            let cfg = TenantConfig { template_files: templates, alertmanager_config: config };
+            let cfg = UserConfig { template_files: templates, alertmanager_config: config };
             let yaml = cfg.to_yaml().unwrap();
-            prop_assert_eq!(TenantConfig::from_yaml(&yaml).unwrap(), cfg);
+            prop_assert_eq!(UserConfig::from_yaml(&yaml).unwrap(), cfg);
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use alert_core::LabelSet;
 use alert_cortex_adapter::{
-    Addressing, AlertQuery, AlertmanagerClient, Backoff, Error, PostableAlert, TenantConfig,
+    Addressing, AlertQuery, AlertmanagerClient, Backoff, Error, PostableAlert, UserConfig,
 };
 use wiremock::matchers::{body_string_contains, header, header_exists, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -261,7 +261,7 @@ async fn config_api_status_codes_map_to_typed_errors() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    let cfg = TenantConfig::new("route: {receiver: x}\n");
+    let cfg = UserConfig::new("route: {receiver: x}\n");
     let bad = cortex.for_tenant("bad").unwrap();
     match bad.set_tenant_config(&cfg).await.unwrap_err() {
         Error::Rejected {

@@ -8,7 +8,7 @@ use alert_core::{LabelSet, ParserMode, Timestamp, parse_matchers};
 use alert_cortex_adapter::syncer::conformance::{self, Fixture};
 use alert_cortex_adapter::{
     Addressing, AlertQuery, AlertmanagerClient, Backoff, Cluster, ConfigBackend, CortexBackend,
-    DesiredConfig, Error, Flavor, PostableAlert, Syncer, TenantConfig, TenantState,
+    DesiredConfig, Error, Flavor, PostableAlert, Syncer, TenantState, UserConfig,
 };
 use alert_router::validate::{TenantLimits, TenantRules};
 use alert_testkit::cortex::{CortexConfig, CortexFixture};
@@ -79,7 +79,7 @@ async fn config_api_answers_with_cortex_codes_and_messages() {
 
     // Invalid: 400 with Alertmanager's own reason behind Cortex's prefix.
     match a
-        .set_tenant_config(&TenantConfig::new(INVALID))
+        .set_tenant_config(&UserConfig::new(INVALID))
         .await
         .unwrap_err()
     {
@@ -94,10 +94,7 @@ async fn config_api_answers_with_cortex_codes_and_messages() {
         other => panic!("unexpected {other:?}"),
     }
     // Empty: Cortex's own message.
-    let err = a
-        .set_tenant_config(&TenantConfig::new(""))
-        .await
-        .unwrap_err();
+    let err = a.set_tenant_config(&UserConfig::new("")).await.unwrap_err();
     assert!(
         err.server_message()
             .unwrap()
@@ -105,7 +102,7 @@ async fn config_api_answers_with_cortex_codes_and_messages() {
         "{err}"
     );
     // A template name with a path.
-    let with_path = TenantConfig::new(FIRST).with_template("dir/x.tmpl", "x");
+    let with_path = UserConfig::new(FIRST).with_template("dir/x.tmpl", "x");
     let err = a.set_tenant_config(&with_path).await.unwrap_err();
     assert_eq!(
         err.server_message(),
@@ -116,7 +113,7 @@ async fn config_api_answers_with_cortex_codes_and_messages() {
     // A forbidden file setting.
     let with_file = "route: {receiver: w}\nreceivers:\n  - name: w\n    webhook_configs:\n      - url: http://127.0.0.1:1/\n        http_config: {bearer_token_file: /etc/token}\n";
     let err = a
-        .set_tenant_config(&TenantConfig::new(with_file))
+        .set_tenant_config(&UserConfig::new(with_file))
         .await
         .unwrap_err();
     assert!(
@@ -127,7 +124,7 @@ async fn config_api_answers_with_cortex_codes_and_messages() {
     );
 
     // Valid: 201; GET gives back the text byte for byte.
-    let cfg = TenantConfig::new(FIRST).with_template("t.tmpl", "{{ define \"t\" }}t{{ end }}");
+    let cfg = UserConfig::new(FIRST).with_template("t.tmpl", "{{ define \"t\" }}t{{ end }}");
     a.set_tenant_config(&cfg).await.unwrap();
     assert_eq!(a.tenant_config().await.unwrap(), cfg);
     let stored = cortex.stored("tenant-a").unwrap();
@@ -175,12 +172,8 @@ async fn alerts_and_silences_through_the_prefix_stay_per_tenant() {
     let cortex = CortexFixture::start();
     let a = client(&cortex.url(), "tenant-a");
     let b = client(&cortex.url(), "tenant-b");
-    a.set_tenant_config(&TenantConfig::new(FIRST))
-        .await
-        .unwrap();
-    b.set_tenant_config(&TenantConfig::new(SECOND))
-        .await
-        .unwrap();
+    a.set_tenant_config(&UserConfig::new(FIRST)).await.unwrap();
+    b.set_tenant_config(&UserConfig::new(SECOND)).await.unwrap();
     cortex.wait_running("tenant-a");
     cortex.wait_running("tenant-b");
 
@@ -252,7 +245,7 @@ async fn merged_reads_across_three_cortex_replicas() {
         })
         .collect();
     replicas[0]
-        .set_tenant_config(&TenantConfig::new(FIRST))
+        .set_tenant_config(&UserConfig::new(FIRST))
         .await
         .unwrap();
     cortex.wait_running("tenant-ha");
@@ -448,7 +441,7 @@ async fn mimir_and_legacy_prefixes_address_the_same_api() {
         .build()
         .unwrap();
     legacy
-        .set_tenant_config(&TenantConfig::new(FIRST))
+        .set_tenant_config(&UserConfig::new(FIRST))
         .await
         .unwrap();
     cortex.wait_running("m");
@@ -472,7 +465,7 @@ async fn limits_and_org_id_errors_use_cortex_wording() {
         ..CortexConfig::default()
     });
     let a = client(&cortex.url(), "tenant-a");
-    let big = TenantConfig::new(format!("{FIRST}# {}\n", "x".repeat(500)));
+    let big = UserConfig::new(format!("{FIRST}# {}\n", "x".repeat(500)));
     assert_eq!(
         a.set_tenant_config(&big)
             .await
@@ -480,10 +473,10 @@ async fn limits_and_org_id_errors_use_cortex_wording() {
             .server_message(),
         Some("Alertmanager configuration is too big, limit: 400 bytes")
     );
-    let huge = TenantConfig::new(format!("{FIRST}# {}\n", "x".repeat(3000)));
+    let huge = UserConfig::new(format!("{FIRST}# {}\n", "x".repeat(3000)));
     let err = a.set_tenant_config(&huge).await.unwrap_err();
     assert!(matches!(err, Error::Rejected { status: 413, .. }), "{err}");
-    let two = TenantConfig::new(FIRST)
+    let two = UserConfig::new(FIRST)
         .with_template("a.tmpl", "a")
         .with_template("b.tmpl", "b");
     assert_eq!(
@@ -495,7 +488,7 @@ async fn limits_and_org_id_errors_use_cortex_wording() {
             "error validating Alertmanager config: too many templates in the configuration: 2 (limit: 1)"
         )
     );
-    let long = TenantConfig::new(FIRST).with_template("a.tmpl", "x".repeat(21));
+    let long = UserConfig::new(FIRST).with_template("a.tmpl", "x".repeat(21));
     assert_eq!(
         a.set_tenant_config(&long)
             .await

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use alert_cortex_adapter::{
-    Addressing, AlertmanagerClient, CortexBackend, DesiredConfig, SyncOptions, Syncer,
-    TenantConfig, TenantState,
+    Addressing, AlertmanagerClient, CortexBackend, DesiredConfig, SyncOptions, Syncer, TenantState,
+    UserConfig,
 };
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -18,7 +18,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 /// counts writes.
 #[derive(Default)]
 struct FakeCortex {
-    store: Mutex<HashMap<String, TenantConfig>>,
+    store: Mutex<HashMap<String, UserConfig>>,
     writes: AtomicUsize,
 }
 
@@ -45,7 +45,7 @@ impl FakeCortex {
             ("POST", "/api/v1/alerts") => {
                 self.writes.fetch_add(1, Ordering::SeqCst);
                 let body = String::from_utf8_lossy(&req.body);
-                store.insert(org, TenantConfig::from_yaml(&body).unwrap());
+                store.insert(org, UserConfig::from_yaml(&body).unwrap());
                 ResponseTemplate::new(201)
             }
             ("DELETE", "/api/v1/alerts") => {

@@ -57,7 +57,7 @@ pub const TENANT_LABEL: &str = "tenant";
 /// One cached notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Message {
+pub struct CachedMessage {
     /// `<replica>-<sequence>`: unique across replicas.
     pub id: String,
     /// When this replica received it.
@@ -74,7 +74,7 @@ pub struct Message {
     pub alerts: Vec<Alert>,
 }
 
-impl Message {
+impl CachedMessage {
     /// Whether any alert belongs to `condition` (its `alert_condition_id`).
     pub fn concerns(&self, condition: &str) -> bool {
         self.alerts
@@ -113,7 +113,7 @@ pub struct MessageCache {
     replica: String,
     per_tenant: usize,
     sequence: AtomicU64,
-    tenants: Mutex<HashMap<String, (u64, VecDeque<Message>)>>,
+    tenants: Mutex<HashMap<String, (u64, VecDeque<CachedMessage>)>>,
 }
 
 impl MessageCache {
@@ -128,9 +128,9 @@ impl MessageCache {
     }
 
     /// Caches `message`, received at `at`; answers the cached copy.
-    pub fn insert(&self, message: &WebhookMessage, at: Timestamp) -> Message {
+    pub fn insert(&self, message: &WebhookMessage, at: Timestamp) -> CachedMessage {
         let seq = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
-        let cached = Message {
+        let cached = CachedMessage {
             id: format!("{}-{seq}", self.replica),
             received_at: at,
             tenant: tenant_of(message),
@@ -160,9 +160,9 @@ impl MessageCache {
     }
 
     /// The messages matching `query`, newest first.
-    pub fn query(&self, query: &MessageQuery) -> Vec<Message> {
+    pub fn query(&self, query: &MessageQuery) -> Vec<CachedMessage> {
         let tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<Message> = tenants
+        let mut out: Vec<CachedMessage> = tenants
             .iter()
             .filter(|(t, _)| query.tenant.as_ref().is_none_or(|q| q == *t))
             .flat_map(|(_, (_, queue))| queue.iter())
@@ -296,7 +296,7 @@ async fn webhook(
 
 #[derive(Serialize, Deserialize)]
 struct Answer {
-    messages: Vec<Message>,
+    messages: Vec<CachedMessage>,
     #[serde(default)]
     partial: Vec<String>,
 }

@@ -31,10 +31,12 @@ use crate::state::State;
 /// The `alertname` of the evaluator's alerts.
 pub const ALERT_NAME: &str = "HealthGraphNodeUnhealthy";
 
-/// An alert as Alertmanager's `POST /api/v2/alerts` takes it (`postableAlert`).
+/// An alert about one node of the graph, with the fields of Alertmanager's
+/// `postableAlert` (`POST /api/v2/alerts`); the `http` feature's sink turns it into
+/// `alert_cortex_adapter::PostableAlert`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PostableAlert {
+pub struct NodeAlert {
     /// Identity.
     pub labels: LabelSet,
     /// Description.
@@ -48,7 +50,7 @@ pub struct PostableAlert {
     pub generator_url: String,
 }
 
-impl PostableAlert {
+impl NodeAlert {
     /// Whether this posting resolves the alert (its end is not after `now`).
     pub fn is_resolved_at(&self, now: Timestamp) -> bool {
         self.ends_at <= now
@@ -152,7 +154,7 @@ impl AlertTracker {
     /// Looks at one evaluated snapshot (at its evaluation time) and returns the alerts to
     /// post: firing ones (refreshed) and resolutions. Nodes that disappeared from the
     /// graph have their alerts resolved.
-    pub fn observe(&mut self, snapshot: &Snapshot) -> Vec<PostableAlert> {
+    pub fn observe(&mut self, snapshot: &Snapshot) -> Vec<NodeAlert> {
         let now = snapshot.evaluated_at();
         let graph = snapshot.graph();
         let mut out = Vec::new();
@@ -207,7 +209,7 @@ impl AlertTracker {
                 unhealthy_since,
             }) = self.nodes.remove(&name)
             {
-                out.push(PostableAlert {
+                out.push(NodeAlert {
                     labels,
                     annotations: LabelSet::new(),
                     starts_at: unhealthy_since.unwrap_or(now),
@@ -243,8 +245,8 @@ fn posting(
     since: Timestamp,
     ends_at: Timestamp,
     generator_url: &str,
-) -> PostableAlert {
-    PostableAlert {
+) -> NodeAlert {
+    NodeAlert {
         labels,
         annotations: annotations(snapshot, id),
         starts_at: since.min(ends_at),
@@ -296,7 +298,7 @@ mod tests {
         Snapshot::compute(g.clone(), at, |_| Reading::explained(state, "why").at(at))
     }
 
-    fn nodes(alerts: &[PostableAlert]) -> Vec<(&str, &str)> {
+    fn nodes(alerts: &[NodeAlert]) -> Vec<(&str, &str)> {
         alerts
             .iter()
             .map(|a| {
@@ -395,7 +397,7 @@ mod tests {
 
     #[test]
     fn postable_alerts_serialise_as_api_v2() {
-        let a = PostableAlert {
+        let a = NodeAlert {
             labels: LabelSet::from_pairs([("alertname", "X")]).expect("valid"),
             annotations: LabelSet::new(),
             starts_at: t("2024-05-01T10:00:00Z"),

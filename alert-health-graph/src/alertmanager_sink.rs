@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use alert_cortex_adapter::Cluster;
 use async_trait::async_trait;
 
-use crate::alerting::PostableAlert;
+use crate::alerting::NodeAlert;
 use crate::alertmanager_target::{AlertmanagerTarget, request_error};
 use crate::error::Result;
 use crate::evaluator::AlertSink;
@@ -24,7 +24,7 @@ use crate::evaluator::AlertSink;
 /// ```no_run
 /// use std::sync::Arc;
 /// use alert_health_graph::{AlertmanagerSink, AlertmanagerTarget};
-/// # fn run(evaluator: alert_health_graph::Evaluator) -> alert_health_graph::Result<()> {
+/// # fn run(evaluator: alert_health_graph::GraphEvaluator) -> alert_health_graph::Result<()> {
 /// let target: AlertmanagerTarget = yaml_serde::from_str(
 ///     "{urls: ['http://am-0:9093', 'http://am-1:9093'], quorum: 1}",
 /// ).unwrap();
@@ -76,7 +76,7 @@ impl AlertmanagerSink {
 }
 
 /// The API's `postableAlert` for one of the tracker's alerts.
-fn to_api(alert: &PostableAlert) -> alert_cortex_adapter::PostableAlert {
+fn to_api(alert: &NodeAlert) -> alert_cortex_adapter::PostableAlert {
     alert_cortex_adapter::PostableAlert {
         labels: alert.labels.clone(),
         annotations: alert.annotations.clone(),
@@ -88,7 +88,7 @@ fn to_api(alert: &PostableAlert) -> alert_cortex_adapter::PostableAlert {
 
 #[async_trait]
 impl AlertSink for AlertmanagerSink {
-    async fn post(&self, alerts: &[PostableAlert]) -> Result<()> {
+    async fn post(&self, alerts: &[NodeAlert]) -> Result<()> {
         let api: Vec<alert_cortex_adapter::PostableAlert> = alerts.iter().map(to_api).collect();
         let posted = self
             .cluster
@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn alerts_translate_to_the_api_shape() {
         let t = |s: &str| s.parse::<alert_core::Timestamp>().expect("valid");
-        let mut alert = PostableAlert {
+        let mut alert = NodeAlert {
             labels: LabelSet::from_pairs([("alertname", "X")]).expect("valid"),
             annotations: LabelSet::from_pairs([("summary", "db is failing")]).expect("valid"),
             starts_at: t("2024-05-01T10:00:00Z"),

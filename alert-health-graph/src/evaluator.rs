@@ -10,12 +10,12 @@
 //! next pass; firing alerts are re-posted every pass anyway. The latest snapshot and
 //! history are published on a watch channel for servers to render.
 //!
-//! With a [`HistoryStore`] ([`Evaluator::with_store`]), each pass's new transitions are
+//! With a [`HistoryStore`] ([`GraphEvaluator::with_store`]), each pass's new transitions are
 //! appended as one batch on the blocking pool, and the store is pruned to the history's
 //! retention (at most hourly). A failed write is logged, reported in
 //! [`PassReport::history_error`] and retried with the next pass's batch; evaluation and
 //! alerting go on. Rebuild the history at start with [`StateHistory::from_store`] and
-//! [`Evaluator::with_history`].
+//! [`GraphEvaluator::with_history`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use crate::alerting::{AlertPolicy, AlertTracker, PostableAlert};
+use crate::alerting::{AlertPolicy, AlertTracker, NodeAlert};
 use crate::error::Result;
 use crate::evaluation::Engine;
 use crate::history::{NodeTransition, StateHistory};
@@ -36,7 +36,7 @@ use alert_coordination::{LeaderElection, LocalLease};
 #[async_trait]
 pub trait AlertSink: Send + Sync {
     /// Posts alerts (firing and resolved) in one request.
-    async fn post(&self, alerts: &[PostableAlert]) -> Result<()>;
+    async fn post(&self, alerts: &[NodeAlert]) -> Result<()>;
 }
 
 /// What the evaluator publishes after each pass.
@@ -56,7 +56,7 @@ pub struct PassReport {
     /// State changes (empty on the first pass).
     pub changes: Vec<Change>,
     /// Alerts the tracker decided on (posted only by the leader).
-    pub alerts: Vec<PostableAlert>,
+    pub alerts: Vec<NodeAlert>,
     /// Whether this evaluator led (and so posted).
     pub leader: bool,
     /// Why posting failed, if it did.
@@ -143,7 +143,7 @@ async fn save(
 }
 
 /// Runs a graph on an interval and turns its health into alerts.
-pub struct Evaluator {
+pub struct GraphEvaluator {
     engine: Engine,
     tracker: AlertTracker,
     history: StateHistory,
@@ -152,7 +152,7 @@ pub struct Evaluator {
     leader: Arc<dyn LeaderElection>,
     candidate: String,
     interval: Duration,
-    unsent: Vec<PostableAlert>,
+    unsent: Vec<NodeAlert>,
     store: Option<Arc<dyn HistoryStore>>,
     unsaved: Vec<NodeTransition>,
     store_pruned_to: Option<alert_core::Timestamp>,
@@ -160,9 +160,9 @@ pub struct Evaluator {
     publish: watch::Sender<Option<Arc<Published>>>,
 }
 
-impl std::fmt::Debug for Evaluator {
+impl std::fmt::Debug for GraphEvaluator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Evaluator")
+        f.debug_struct("GraphEvaluator")
             .field("candidate", &self.candidate)
             .field("interval", &self.interval)
             .field("pass", &self.pass)
@@ -170,12 +170,12 @@ impl std::fmt::Debug for Evaluator {
     }
 }
 
-impl Evaluator {
+impl GraphEvaluator {
     /// An evaluator of `engine`'s graph with `policy`, every 30 s, leading alone (its own
-    /// [`LocalLease`]), posting nowhere until [`Evaluator::with_sink`].
-    pub fn new(engine: Engine, policy: AlertPolicy) -> Evaluator {
+    /// [`LocalLease`]), posting nowhere until [`GraphEvaluator::with_sink`].
+    pub fn new(engine: Engine, policy: AlertPolicy) -> GraphEvaluator {
         let interval = Duration::from_secs(30);
-        Evaluator {
+        GraphEvaluator {
             engine,
             tracker: AlertTracker::new(policy),
             history: StateHistory::default(),
@@ -194,7 +194,7 @@ impl Evaluator {
     }
 
     /// The same evaluator posting to `sink`.
-    pub fn with_sink(mut self, sink: Arc<dyn AlertSink>) -> Evaluator {
+    pub fn with_sink(mut self, sink: Arc<dyn AlertSink>) -> GraphEvaluator {
         self.sink = Some(sink);
         self
     }
@@ -204,28 +204,28 @@ impl Evaluator {
         mut self,
         election: Arc<dyn LeaderElection>,
         candidate: impl Into<String>,
-    ) -> Evaluator {
+    ) -> GraphEvaluator {
         self.leader = election;
         self.candidate = candidate.into();
         self
     }
 
     /// The same evaluator running every `interval`.
-    pub fn with_interval(mut self, interval: Duration) -> Evaluator {
+    pub fn with_interval(mut self, interval: Duration) -> GraphEvaluator {
         self.interval = interval;
         self
     }
 
     /// The same evaluator starting from an existing history (kept across restarts).
-    pub fn with_history(mut self, history: StateHistory) -> Evaluator {
+    pub fn with_history(mut self, history: StateHistory) -> GraphEvaluator {
         self.history = history;
         self
     }
 
     /// The same evaluator writing each pass's state changes through `store` (see the
     /// module docs). It does not load from it: start from
-    /// [`StateHistory::from_store`] with [`Evaluator::with_history`].
-    pub fn with_store(mut self, store: Arc<dyn HistoryStore>) -> Evaluator {
+    /// [`StateHistory::from_store`] with [`GraphEvaluator::with_history`].
+    pub fn with_store(mut self, store: Arc<dyn HistoryStore>) -> GraphEvaluator {
         self.store = Some(store);
         self
     }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::graph::{NodeId, Role};
 use crate::snapshot::Snapshot;
 use crate::state::State;
-use crate::status::Message;
+use crate::status::StatusMessage;
 
 /// The most nodes one explanation holds.
 pub const MAX_EXPLAIN_NODES: usize = 10_000;
@@ -33,7 +33,7 @@ pub struct ExplainNode {
     /// The node's state.
     pub state: State,
     /// The node's messages.
-    pub messages: Vec<Message>,
+    pub messages: Vec<StatusMessage>,
     /// The decisive children, explained in turn.
     pub children: Vec<ExplainNode>,
 }
@@ -46,7 +46,7 @@ pub struct ExplainPath {
     /// The leaf's state.
     pub state: State,
     /// The leaf's messages.
-    pub messages: Vec<Message>,
+    pub messages: Vec<StatusMessage>,
 }
 
 impl std::fmt::Display for ExplainPath {
@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(e.root.state, State::Passing);
         assert_eq!(
             e.root.messages,
-            [Message::new(
+            [StatusMessage::new(
                 Level::Info,
                 "optional: worst child is failing, ignored"
             )]

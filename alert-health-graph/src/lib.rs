@@ -87,7 +87,7 @@ pub use aggregation::{
     Aggregation, Judgement, MAX_WEIGHT, NO_CHILDREN, Propagation, Tally, Threshold, aggregate,
     decides,
 };
-pub use alerting::{ALERT_NAME, AlertPolicy, AlertTracker, PostableAlert};
+pub use alerting::{ALERT_NAME, AlertPolicy, AlertTracker, NodeAlert};
 pub use alertmanager_target::{AlertmanagerTarget, Backend, Quorum};
 pub use assembly::{Assembly, HealthGraph};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -102,7 +102,7 @@ pub use registry::{Component, Instrumentor, Registry, Request};
 pub use sensor::{Sensor, SensorSet, WithTimeout};
 pub use snapshot::{Change, Snapshot};
 pub use state::State;
-pub use status::{Level, Message, Reading, Status};
+pub use status::{Level, Reading, Status, StatusMessage};
 
 #[cfg(feature = "runtime")]
 pub use alert_coordination::{LeaderElection, LocalLease};
@@ -111,7 +111,7 @@ pub use alertmanager_sink::AlertmanagerSink;
 #[cfg(feature = "runtime")]
 pub use evaluation::{DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Engine, EvaluationOptions};
 #[cfg(feature = "runtime")]
-pub use evaluator::{AlertSink, Evaluator, PassReport, Published};
+pub use evaluator::{AlertSink, GraphEvaluator, PassReport, Published};
 #[cfg(feature = "sqlite")]
 pub use history_store::sqlite::SqliteHistoryStore;
 #[cfg(feature = "runtime")]

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::aggregation::{Judgement, Tally, aggregate, decides};
 use crate::graph::{Graph, NodeId, Role};
 use crate::state::State;
-use crate::status::{Level, Message, Status};
+use crate::status::{Level, Status, StatusMessage};
 
 /// How many decisive children a system's message names before `…`.
 const NAMED_CHILDREN: usize = 5;
@@ -246,7 +246,7 @@ impl Snapshot {
             } else {
                 Level::for_state(judgement.state)
             };
-            messages.push(Message::new(level, text));
+            messages.push(StatusMessage::new(level, text));
         }
         Status {
             state: judgement.state,
@@ -308,7 +308,7 @@ mod tests {
         assert_eq!(pool.state, State::Degraded);
         assert_eq!(
             pool.messages,
-            [Message::new(
+            [StatusMessage::new(
                 Level::Warn,
                 "1 of 3 passing, at least 2 required: a, c"
             )]

@@ -76,24 +76,24 @@ impl fmt::Display for Level {
 
 /// One line of explanation attached to a status.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Message {
+pub struct StatusMessage {
     /// How important it is.
     pub severity: Level,
     /// What happened, for a human.
     pub text: String,
 }
 
-impl Message {
+impl StatusMessage {
     /// A message with this severity and text.
-    pub fn new(severity: Level, text: impl Into<String>) -> Message {
-        Message {
+    pub fn new(severity: Level, text: impl Into<String>) -> StatusMessage {
+        StatusMessage {
             severity,
             text: text.into(),
         }
     }
 }
 
-impl fmt::Display for Message {
+impl fmt::Display for StatusMessage {
     /// `SEVERITY: text`, as the console visualiser prints it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.severity, self.text)
@@ -113,7 +113,7 @@ pub struct Reading {
     pub state: State,
     /// Why.
     #[serde(default)]
-    pub messages: Vec<Message>,
+    pub messages: Vec<StatusMessage>,
 }
 
 impl Reading {
@@ -132,7 +132,7 @@ impl Reading {
 
     /// The same reading with one more message.
     pub fn with_message(mut self, severity: Level, text: impl Into<String>) -> Reading {
-        self.messages.push(Message::new(severity, text));
+        self.messages.push(StatusMessage::new(severity, text));
         self
     }
 
@@ -182,7 +182,7 @@ pub struct Status {
     /// The state.
     pub state: State,
     /// Why (may be empty).
-    pub messages: Vec<Message>,
+    pub messages: Vec<StatusMessage>,
     /// When the state was observed.
     pub observed_at: Timestamp,
 }

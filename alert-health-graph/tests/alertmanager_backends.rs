@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use alert_health_graph::builtin::basic_registry;
 use alert_health_graph::{
-    ALERT_NAME, AlertPolicy, AlertSink, AlertmanagerSink, AlertmanagerTarget, Engine, Evaluator,
-    GraphFile, Level, PostableAlert, State,
+    ALERT_NAME, AlertPolicy, AlertSink, AlertmanagerSink, AlertmanagerTarget, Engine,
+    GraphEvaluator, GraphFile, Level, NodeAlert, State,
 };
 use alert_testkit::cortex::CortexFixture;
 use alert_testkit::{Alertmanager, wait_until};
@@ -38,7 +38,7 @@ fn evaluator_alerts(am: &Alertmanager) -> Vec<serde_json::Value> {
 
 /// An evaluator of a graph file whose one service is failing, posting (with `for: 0s`)
 /// to the file's `alerting.alertmanager`.
-fn failing_service_evaluator(alerting: &str) -> (Evaluator, Arc<AlertmanagerSink>) {
+fn failing_service_evaluator(alerting: &str) -> (GraphEvaluator, Arc<AlertmanagerSink>) {
     let file = GraphFile::parse(
         &format!(
             "sensors:\n  - {{name: disk, constant: {{state: failing, message: disk full}}}}\n\
@@ -59,7 +59,7 @@ fn failing_service_evaluator(alerting: &str) -> (Evaluator, Arc<AlertmanagerSink
         default_for: alert_core::Duration::ZERO,
         ..AlertPolicy::default()
     };
-    let evaluator = Evaluator::new(Engine::new(built.graph, built.sensors), policy)
+    let evaluator = GraphEvaluator::new(Engine::new(built.graph, built.sensors), policy)
         .with_sink(sink.clone() as Arc<dyn AlertSink>);
     (evaluator, sink)
 }
@@ -213,7 +213,7 @@ async fn cortex_and_mimir_tenants_are_read_and_posted_apart() {
     let now = alert_core::Timestamp::from_jiff(jiff::Timestamp::now());
     AlertmanagerSink::for_target(&mimir_a, None)
         .expect("valid target")
-        .post(&[PostableAlert {
+        .post(&[NodeAlert {
             labels: alert_core::LabelSet::from_pairs([
                 ("alertname", "QueueFull"),
                 ("service", "queue"),

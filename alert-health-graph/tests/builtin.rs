@@ -8,7 +8,7 @@ mod sensor_support;
 use std::time::Duration;
 
 use alert_health_graph::builtin::{self, Sources};
-use alert_health_graph::{Engine, GraphFile, Level, Message, State};
+use alert_health_graph::{Engine, GraphFile, Level, State, StatusMessage};
 use alert_testkit::{Alertmanager, MINIMAL_CONFIG};
 use sensor_support::{evaluate, status, texts};
 use serde_json::json;
@@ -187,7 +187,7 @@ sensors:
     assert_eq!(status(&snap, "invoices").state, State::Degraded);
     assert_eq!(
         status(&snap, "invoices").messages,
-        [Message::new(Level::Warn, "queue slow")]
+        [StatusMessage::new(Level::Warn, "queue slow")]
     );
     assert_eq!(status(&snap, "ledger").state, State::Passing);
     assert_eq!(status(&snap, "ghost").state, State::Unknown);
@@ -224,11 +224,11 @@ sensors:
     assert_eq!(
         status(&snap, "db").messages,
         [
-            Message::new(
+            StatusMessage::new(
                 Level::Error,
                 r#"firing: DiskFull{instance="db1", service="db", severity="critical"}: disk 98% full"#
             ),
-            Message::new(
+            StatusMessage::new(
                 Level::Warn,
                 r#"firing: SlowQueries{service="db", severity="warning"}"#
             ),

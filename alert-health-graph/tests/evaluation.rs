@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use alert_health_graph::constant::ConstantSensor;
 use alert_health_graph::{
-    Aggregation, Engine, Error, EvaluationOptions, GraphBuilder, Kind, Level, Message, NodeSpec,
-    Reading, Result, Sensor, SensorSet, SourceCache, State,
+    Aggregation, Engine, Error, EvaluationOptions, GraphBuilder, Kind, Level, NodeSpec, Reading,
+    Result, Sensor, SensorSet, SourceCache, State, StatusMessage,
 };
 use async_trait::async_trait;
 use tokio::time::Instant;
@@ -154,7 +154,7 @@ async fn a_slow_sensor_times_out_as_unknown_and_others_are_unaffected() {
     assert_eq!(s0.state, State::Unknown);
     assert_eq!(
         s0.messages,
-        [Message::new(Level::Warn, "timed out after 10s")]
+        [StatusMessage::new(Level::Warn, "timed out after 10s")]
     );
     assert_eq!(snap.state_of("s1").expect("exists"), State::Passing);
     assert_eq!(snap.state_of("all").expect("exists"), State::Unknown);
@@ -191,7 +191,7 @@ async fn errors_and_panics_stay_in_their_node_with_their_message() {
     assert_eq!(status("s0").state, State::Unknown);
     assert_eq!(
         status("s0").messages,
-        [Message::new(
+        [StatusMessage::new(
             Level::Error,
             "10.0.0.1:5432: connection refused"
         )]
@@ -199,7 +199,7 @@ async fn errors_and_panics_stay_in_their_node_with_their_message() {
     assert_eq!(status("s1").state, State::Unknown);
     assert_eq!(
         status("s1").messages,
-        [Message::new(
+        [StatusMessage::new(
             Level::Error,
             "sensor panicked: index out of bounds"
         )]

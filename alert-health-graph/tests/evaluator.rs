@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use alert_core::LabelSet;
 use alert_health_graph::{
-    AlertPolicy, AlertSink, AlertmanagerSink, AlertmanagerTarget, Engine, Error, Evaluator,
-    GraphBuilder, Kind, LeaderElection, LocalLease, NodeSpec, PostableAlert, Reading, Result,
-    Sensor, SensorSet, State,
+    AlertPolicy, AlertSink, AlertmanagerSink, AlertmanagerTarget, Engine, Error, GraphBuilder,
+    GraphEvaluator, Kind, LeaderElection, LocalLease, NodeAlert, NodeSpec, Reading, Result, Sensor,
+    SensorSet, State,
 };
 use alert_testkit::{Alertmanager, MINIMAL_CONFIG, wait_until};
 use async_trait::async_trait;
@@ -78,7 +78,8 @@ async fn alerts_appear_in_alertmanager_and_resolve_on_recovery() {
     let switch = Arc::new(Switch(Mutex::new(State::Failing)));
     let sink = AlertmanagerSink::for_target(&AlertmanagerTarget::new([am.base_url()]), None)
         .expect("a valid target");
-    let mut evaluator = Evaluator::new(engine(switch.clone()), policy()).with_sink(Arc::new(sink));
+    let mut evaluator =
+        GraphEvaluator::new(engine(switch.clone()), policy()).with_sink(Arc::new(sink));
 
     let report = evaluator.pass().await;
     assert!(report.leader);
@@ -132,13 +133,13 @@ async fn alerts_appear_in_alertmanager_and_resolve_on_recovery() {
 /// Remembers every batch it is given; fails while `fail` is set.
 #[derive(Default)]
 struct Recording {
-    batches: Mutex<Vec<Vec<PostableAlert>>>,
+    batches: Mutex<Vec<Vec<NodeAlert>>>,
     fail: Mutex<bool>,
 }
 
 #[async_trait]
 impl AlertSink for Recording {
-    async fn post(&self, alerts: &[PostableAlert]) -> Result<()> {
+    async fn post(&self, alerts: &[NodeAlert]) -> Result<()> {
         if *self.fail.lock().expect("not poisoned") {
             return Err(Error::Request {
                 target: "sink".into(),
@@ -167,10 +168,10 @@ async fn only_the_leader_posts_and_a_follower_takes_over() {
         Arc::new(Recording::default()),
         Arc::new(Recording::default()),
     );
-    let mut a = Evaluator::new(engine(switch.clone()), policy())
+    let mut a = GraphEvaluator::new(engine(switch.clone()), policy())
         .with_sink(sink_a.clone())
         .with_leader(lease.clone(), "a");
-    let mut b = Evaluator::new(engine(switch.clone()), policy())
+    let mut b = GraphEvaluator::new(engine(switch.clone()), policy())
         .with_sink(sink_b.clone())
         .with_leader(lease.clone(), "b");
     for _ in 0..3 {
@@ -190,7 +191,7 @@ async fn only_the_leader_posts_and_a_follower_takes_over() {
 async fn a_resolution_that_failed_to_post_is_retried() {
     let switch = Arc::new(Switch(Mutex::new(State::Failing)));
     let sink = Arc::new(Recording::default());
-    let mut ev = Evaluator::new(engine(switch.clone()), policy()).with_sink(sink.clone());
+    let mut ev = GraphEvaluator::new(engine(switch.clone()), policy()).with_sink(sink.clone());
     ev.pass().await;
     switch.set(State::Passing);
     *sink.fail.lock().expect("not poisoned") = true;
@@ -216,7 +217,7 @@ async fn a_resolution_that_failed_to_post_is_retried() {
 #[tokio::test(start_paused = true)]
 async fn run_publishes_every_interval_until_shutdown() {
     let switch = Arc::new(Switch(Mutex::new(State::Passing)));
-    let ev = Evaluator::new(engine(switch), policy()).with_interval(Duration::from_secs(10));
+    let ev = GraphEvaluator::new(engine(switch), policy()).with_interval(Duration::from_secs(10));
     let mut rx = ev.subscribe();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(ev.run(async {
@@ -258,7 +259,7 @@ impl LeaderElection for SupersededMidPass {
 async fn a_leader_whose_term_was_superseded_does_not_post() {
     let switch = Arc::new(Switch(Mutex::new(State::Failing)));
     let sink = Arc::new(Recording::default());
-    let mut ev = Evaluator::new(engine(switch), policy())
+    let mut ev = GraphEvaluator::new(engine(switch), policy())
         .with_sink(sink.clone())
         .with_leader(Arc::new(SupersededMidPass), "a");
     let report = ev.pass().await;

@@ -140,8 +140,8 @@ mod evaluator {
     use alert_health_graph::visualiser::html::HtmlStatusPage;
     use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
     use alert_health_graph::{
-        AlertPolicy, Engine, Error, Evaluator, GraphBuilder, Kind, ManualClock, NodeSpec, Reading,
-        Sensor, SensorSet,
+        AlertPolicy, Engine, Error, GraphBuilder, GraphEvaluator, Kind, ManualClock, NodeSpec,
+        Reading, Sensor, SensorSet,
     };
     use async_trait::async_trait;
 
@@ -197,7 +197,7 @@ mod evaluator {
 
         // The first run: passing, failing for 30 minutes, passing again.
         let store = Arc::new(alert_health_graph::SqliteHistoryStore::open(&path).expect("open"));
-        let mut ev = Evaluator::new(
+        let mut ev = GraphEvaluator::new(
             engine(switch.clone(), clock.clone()),
             AlertPolicy::default(),
         )
@@ -228,7 +228,7 @@ mod evaluator {
         same_history_named(&restored, &before, now);
         assert_eq!(restored.first_sample(), Some(first));
 
-        let mut ev = Evaluator::new(
+        let mut ev = GraphEvaluator::new(
             engine(switch.clone(), clock.clone()),
             AlertPolicy::default(),
         )
@@ -326,7 +326,7 @@ mod evaluator {
         ));
         let switch = Arc::new(Switch(Mutex::new(State::Passing)));
         let store = Arc::new(Flaky::default());
-        let mut ev = Evaluator::new(
+        let mut ev = GraphEvaluator::new(
             engine(switch.clone(), clock.clone()),
             AlertPolicy::default(),
         )
@@ -367,7 +367,7 @@ mod evaluator {
         ));
         let switch = Arc::new(Switch(Mutex::new(State::Passing)));
         let store = Arc::new(MemoryHistoryStore::default());
-        let mut ev = Evaluator::new(
+        let mut ev = GraphEvaluator::new(
             engine(switch.clone(), clock.clone()),
             AlertPolicy::default(),
         )

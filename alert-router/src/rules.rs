@@ -1,7 +1,7 @@
 //! Prometheus rules from conditions and SLOs: what makes a ruler-evaluated condition
 //! fire.
 //!
-//! Every enabled condition that a ruler evaluates ([`alert_core::Evaluator::Ruler`])
+//! Every enabled condition that a ruler evaluates ([`alert_core::EvaluatedBy::Ruler`])
 //! becomes one rule group holding one alerting rule: the PromQL kind as written; CPU,
 //! memory and filesystem thresholds over node_exporter's metrics; Kubernetes phases over
 //! kube-state-metrics'. Every enabled SLO becomes one group of recording rules (its error
@@ -39,8 +39,8 @@ use std::collections::BTreeMap;
 
 use alert_core::{
     AlertCondition, AlertingSpec, CONDITION_ID_LABEL, ConditionKind, CpuCondition, Duration,
-    Evaluator, FilesystemCondition, KubeObjectKind, KubeStateCondition, LabelSet, MemoryCondition,
-    Slo,
+    EvaluatedBy, FilesystemCondition, KubeObjectKind, KubeStateCondition, LabelSet,
+    MemoryCondition, Slo,
 };
 use serde::Serialize;
 
@@ -294,7 +294,7 @@ fn routing_labels(labels: LabelSet, tenant: Option<&str>) -> BTreeMap<String, St
 
 /// The rule group of a condition, if a ruler evaluates it and it is enabled.
 pub fn condition_group(condition: &AlertCondition) -> Option<RuleGroup> {
-    if !condition.is_enabled() || condition.kind.evaluator() != Evaluator::Ruler {
+    if !condition.is_enabled() || condition.kind.evaluated_by() != EvaluatedBy::Ruler {
         return None;
     }
     let expr = condition_expr(&condition.kind)?;

@@ -52,7 +52,7 @@ pub enum ConditionKind {
 
 /// Who evaluates a condition, which tells the builders what to generate for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Evaluator {
+pub enum EvaluatedBy {
     /// A Prometheus-compatible ruler (Cortex/Mimir) evaluates a generated alerting rule.
     Ruler,
     /// The gateway evaluates it itself (agent heartbeats, component health).
@@ -90,17 +90,17 @@ impl ConditionKind {
     }
 
     /// Who evaluates conditions of this kind.
-    pub fn evaluator(&self) -> Evaluator {
+    pub fn evaluated_by(&self) -> EvaluatedBy {
         match self {
-            ConditionKind::External => Evaluator::External,
+            ConditionKind::External => EvaluatedBy::External,
             ConditionKind::AgentDisconnect(_) | ConditionKind::ComponentHealth(_) => {
-                Evaluator::Gateway
+                EvaluatedBy::Gateway
             }
             ConditionKind::Prometheus(_)
             | ConditionKind::Cpu(_)
             | ConditionKind::Memory(_)
             | ConditionKind::Filesystem(_)
-            | ConditionKind::KubeState(_) => Evaluator::Ruler,
+            | ConditionKind::KubeState(_) => EvaluatedBy::Ruler,
         }
     }
 
@@ -688,12 +688,15 @@ mod tests {
     #[test]
     fn kind_facts() {
         let cpu = ConditionKind::Cpu(CpuCondition::default());
-        assert_eq!(cpu.evaluator(), Evaluator::Ruler);
+        assert_eq!(cpu.evaluated_by(), EvaluatedBy::Ruler);
         assert!(cpu.requires_tenant());
-        assert_eq!(ConditionKind::External.evaluator(), Evaluator::External);
+        assert_eq!(
+            ConditionKind::External.evaluated_by(),
+            EvaluatedBy::External
+        );
         assert_eq!(ConditionKind::External.for_duration(), None);
         let gone = ConditionKind::AgentDisconnect(AgentDisconnectCondition::default());
-        assert_eq!(gone.evaluator(), Evaluator::Gateway);
+        assert_eq!(gone.evaluated_by(), EvaluatedBy::Gateway);
         assert_eq!(gone.for_duration(), Some(DEFAULT_DISCONNECT_TIMEOUT));
         assert!(!ConditionKind::Prometheus(PrometheusCondition::default()).requires_tenant());
         for (kind, name) in [

@@ -20,7 +20,7 @@ use crate::client::AlertmanagerClient;
 use crate::config_live::covers;
 use crate::error::{Error, Result};
 use crate::syncer::{ConfigBackend, DesiredConfig};
-use crate::tenant_config::TenantConfig;
+use crate::tenant_config::UserConfig;
 
 /// Cortex's or Mimir's per-tenant configuration API.
 #[derive(Debug, Clone)]
@@ -140,7 +140,7 @@ impl ConfigBackend for CortexBackend {
 
     async fn apply(&self, desired: &DesiredConfig) -> Result<()> {
         self.check(desired)?;
-        let body = TenantConfig {
+        let body = UserConfig {
             template_files: desired.templates.clone(),
             alertmanager_config: desired.config.clone(),
         };

@@ -32,9 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alert_core::{
-    AlertCondition, ConditionId, Evaluator as Who, LabelSet, Slo, TenantId, Timestamp,
-};
+use alert_core::{AlertCondition, ConditionId, EvaluatedBy, LabelSet, Slo, TenantId, Timestamp};
 use alert_cortex_adapter::PostableAlert;
 use alert_health_graph::State;
 use axum::Router;
@@ -137,7 +135,7 @@ impl ViewState {
                     match serde_json::from_str::<AlertCondition>(value) {
                         Ok(c) => {
                             let tenant = c.tenant.as_ref().map(|t| t.as_str().to_owned());
-                            if c.is_enabled() && c.kind.evaluator() == Who::Gateway {
+                            if c.is_enabled() && c.kind.evaluated_by() == EvaluatedBy::Gateway {
                                 self.conditions.insert(key.id.clone(), c);
                             }
                             tenant

@@ -28,7 +28,7 @@ use crate::kind::Kind;
 use crate::registry::{Component, Instrumentor, Registry, Request};
 use crate::sensor::Sensor;
 use crate::state::State;
-use crate::status::{Level, Message, Reading};
+use crate::status::{Level, Reading, StatusMessage};
 
 fn default_ttl() -> Duration {
     Duration::from_secs(10).unwrap_or(Duration::ZERO)
@@ -51,7 +51,7 @@ struct RemoteNode {
     name: String,
     state: State,
     #[serde(default)]
-    messages: Vec<Message>,
+    messages: Vec<StatusMessage>,
 }
 
 /// Reads a node (or the whole) of a remote graph.

@@ -15,7 +15,7 @@ use crate::explain::ExplainNode;
 use crate::graph::NodeId;
 use crate::snapshot::Snapshot;
 use crate::state::State;
-use crate::status::Message;
+use crate::status::StatusMessage;
 
 /// The text shown for each state, by [`State::rank`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +77,7 @@ impl Console {
         let _ = writeln!(out, "{tabs}{} : {name}{suffix}", self.symbols.of(state));
     }
 
-    fn messages(out: &mut String, depth: usize, messages: &[Message]) {
+    fn messages(out: &mut String, depth: usize, messages: &[StatusMessage]) {
         let tabs = "\t".repeat(depth);
         for m in messages {
             let _ = writeln!(out, "{tabs}- {m}");

@@ -345,12 +345,12 @@ pub fn evaluator(
     loaded: &Loaded,
     interval: Option<Duration>,
     alertmanager: &AlertmanagerArgs,
-) -> alert_health_graph::Result<alert_health_graph::Evaluator> {
+) -> alert_health_graph::Result<alert_health_graph::GraphEvaluator> {
     let interval = interval
         .or(loaded.file.evaluation.interval)
         .unwrap_or(Duration::from_secs(30).unwrap_or(Duration::ZERO));
     let policy = policy(&loaded.file, interval, &loaded.page)?;
-    let mut evaluator = alert_health_graph::Evaluator::new(loaded.engine.clone(), policy)
+    let mut evaluator = alert_health_graph::GraphEvaluator::new(loaded.engine.clone(), policy)
         .with_interval(interval.to_std().max(std::time::Duration::from_millis(100)));
     let target = match alertmanager.target()? {
         Some(target) => Some(target),

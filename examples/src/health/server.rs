@@ -24,7 +24,7 @@ use alert_health_graph::visualiser::html::HtmlStatusPage;
 use alert_health_graph::visualiser::json::Json;
 use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
 use alert_health_graph::{
-    Clock, Evaluator, HistoryStore, Published, SqliteHistoryStore, StateHistory, SystemClock,
+    Clock, GraphEvaluator, HistoryStore, Published, SqliteHistoryStore, StateHistory, SystemClock,
 };
 use axum::Router;
 use axum::extract::{Path as UrlPath, RawQuery, State};
@@ -189,10 +189,10 @@ pub fn router(latest: watch::Receiver<Option<Arc<Published>>>, page: PageInfo) -
 /// it, and has `evaluator` start from that history and write through the file; on the
 /// blocking pool.
 pub async fn with_history_file(
-    evaluator: Evaluator,
+    evaluator: GraphEvaluator,
     path: &Path,
     now: alert_core::Timestamp,
-) -> alert_health_graph::Result<Evaluator> {
+) -> alert_health_graph::Result<GraphEvaluator> {
     let path = path.to_path_buf();
     let retention = StateHistory::default().retention();
     let opened = tokio::task::spawn_blocking(move || {
