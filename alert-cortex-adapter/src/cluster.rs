@@ -24,39 +24,9 @@ use crate::error::{Error, MemberFailure, Result};
 use crate::merge;
 use crate::status::{AlertmanagerStatus, PeerStatus};
 
-/// How many members must answer for a fan-out call to succeed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Quorum {
-    /// More than half of the members (2 of 3), as Cortex's replication factor 3 needs.
-    #[default]
-    Majority,
-    /// Every member.
-    All,
-    /// At least this many (clamped to 1 ..= members).
-    AtLeast(usize),
-}
-
-impl Quorum {
-    /// The number of successful answers needed out of `members`.
-    ///
-    /// ```
-    /// use alert_cortex_adapter::Quorum;
-    /// assert_eq!(Quorum::Majority.needed(3), 2);
-    /// assert_eq!(Quorum::Majority.needed(4), 3);
-    /// assert_eq!(Quorum::Majority.needed(1), 1);
-    /// assert_eq!(Quorum::All.needed(3), 3);
-    /// assert_eq!(Quorum::AtLeast(0).needed(3), 1);
-    /// assert_eq!(Quorum::AtLeast(9).needed(3), 3);
-    /// ```
-    pub fn needed(self, members: usize) -> usize {
-        let n = match self {
-            Quorum::Majority => members / 2 + 1,
-            Quorum::All => members,
-            Quorum::AtLeast(k) => k,
-        };
-        n.clamp(1, members.max(1))
-    }
-}
+/// How many members must answer for a fan-out call to succeed (`alert_core`'s, so that
+/// every description of a target shares it).
+pub use alert_core::Quorum;
 
 /// A result that a quorum produced, and the members that did not take part.
 #[derive(Debug, Clone, PartialEq)]

@@ -119,70 +119,7 @@ impl<'de> Deserialize<'de> for Backend {
 }
 
 /// How many members must answer a read, or accept a post, for it to succeed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Quorum {
-    /// More than half of the members (2 of 3; both of 2).
-    #[default]
-    Majority,
-    /// Every member.
-    All,
-    /// At least this many (at least 1, at most the number of members).
-    AtLeast(usize),
-}
-
-impl fmt::Display for Quorum {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Quorum::Majority => f.write_str("majority"),
-            Quorum::All => f.write_str("all"),
-            Quorum::AtLeast(n) => write!(f, "{n}"),
-        }
-    }
-}
-
-impl FromStr for Quorum {
-    type Err = Error;
-
-    /// ```
-    /// use alert_health_graph::Quorum;
-    /// assert_eq!("all".parse::<Quorum>()?, Quorum::All);
-    /// assert_eq!("1".parse::<Quorum>()?, Quorum::AtLeast(1));
-    /// assert!("0".parse::<Quorum>().is_err());
-    /// # Ok::<(), alert_health_graph::Error>(())
-    /// ```
-    fn from_str(s: &str) -> Result<Quorum> {
-        match s {
-            "majority" => Ok(Quorum::Majority),
-            "all" => Ok(Quorum::All),
-            n => match n.parse::<usize>() {
-                Ok(k) if k >= 1 => Ok(Quorum::AtLeast(k)),
-                _ => Err(Error::InvalidField {
-                    field: "quorum".to_owned(),
-                    value: n.to_owned(),
-                    expected: "majority, all, or a number of members from 1".to_owned(),
-                }),
-            },
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Quorum {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Count(u64),
-            Word(String),
-        }
-        let text = match Raw::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("quorum: expected majority, all, or a number of members")
-        })? {
-            Raw::Count(n) => n.to_string(),
-            Raw::Word(w) => w,
-        };
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+pub use alert_core::Quorum;
 
 /// One Alertmanager, or the members of one HA Alertmanager, and how to address them.
 ///
@@ -509,13 +446,11 @@ impl<'de> Deserialize<'de> for AlertmanagerTarget {
 
 #[cfg(feature = "http")]
 mod client {
-    use alert_cortex_adapter::{
-        Addressing, AlertmanagerClient, Backoff, Cluster, Flavor, Quorum as AdapterQuorum,
-    };
+    use alert_cortex_adapter::{Addressing, AlertmanagerClient, Backoff, Cluster, Flavor};
 
     use alert_core::redact_urls;
 
-    use super::{AlertmanagerTarget, Backend, DEFAULT_PREFIX, Quorum};
+    use super::{AlertmanagerTarget, Backend, DEFAULT_PREFIX};
     use crate::error::{Error, Result};
 
     /// An error of `alert-cortex-adapter` while talking to `target`, its URLs without
@@ -605,14 +540,9 @@ mod client {
                     builder.build().map_err(build_error)
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let quorum = match self.quorum {
-                Quorum::Majority => AdapterQuorum::Majority,
-                Quorum::All => AdapterQuorum::All,
-                Quorum::AtLeast(n) => AdapterQuorum::AtLeast(n),
-            };
             Ok(Cluster::new(members)
                 .map_err(build_error)?
-                .with_quorum(quorum))
+                .with_quorum(self.quorum))
         }
     }
 }
