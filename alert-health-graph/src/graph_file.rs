@@ -34,8 +34,8 @@
 //! `{node, propagate, weight}`), `system` as a shorthand for one child, and `for` (how
 //! long the node must be unhealthy before the evaluator alerts).
 //!
-//! Errors name the file, the entry (`systems[0]`) and the field, and, for YAML that does
-//! not have this shape, the line and column.
+//! Errors name the entry (`systems[0]`) and the field; reading a file also names the
+//! file, and YAML that does not have this shape is reported with its line and column.
 
 use std::collections::BTreeMap;
 use std::path::Path;
