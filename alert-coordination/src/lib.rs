@@ -26,6 +26,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "library code returns errors; tests may unwrap"
+    )
+)]
+
 use std::sync::Mutex;
 use std::time::Duration;
 

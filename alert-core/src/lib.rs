@@ -18,6 +18,15 @@
 //! # Ok::<(), alert_core::Error>(())
 //! ```
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "library code returns errors; tests may unwrap"
+    )
+)]
+
 // `strategies` names this crate `alert_core`, so the same file also compiles when this
 // crate's own integration tests include it (they cannot turn the feature on).
 extern crate self as alert_core;

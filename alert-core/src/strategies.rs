@@ -19,6 +19,12 @@
 //! });
 //! ```
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "proptest strategies are test code: generated values are valid by construction"
+)]
+
 use alert_core::slo::{MAX_WINDOW, MIN_WINDOW};
 use alert_core::{
     AgentDisconnectCondition, AlertCondition, AlertEndpoint, AlertingSpec, AttachedEndpoint,

@@ -13,6 +13,8 @@ use regex::Regex;
 
 // The generators `alert_core::strategies` exports with feature `proptest-strategies`.
 #[allow(dead_code)]
+// The library's public strategies, compiled into this test crate.
+#[allow(unreachable_pub)]
 #[path = "../src/strategies.rs"]
 mod domain_strategies;
 use domain_strategies::{MARK, condition, endpoint, url};

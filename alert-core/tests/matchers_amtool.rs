@@ -19,6 +19,8 @@ mod matchers_cases;
 
 // The generators `alert_core::strategies` exports with feature `proptest-strategies`.
 #[allow(dead_code)]
+// The library's public strategies, compiled into this test crate.
+#[allow(unreachable_pub)]
 #[path = "../src/strategies.rs"]
 mod strategies;
 

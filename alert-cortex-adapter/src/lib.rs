@@ -32,6 +32,15 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "library code returns errors; tests may unwrap"
+    )
+)]
+
 pub mod addressing;
 pub mod alert;
 pub mod backoff;

@@ -54,6 +54,15 @@
 //! # }
 //! ```
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "library code returns errors; tests may unwrap"
+    )
+)]
+
 pub mod api;
 pub mod backend;
 pub mod control_plane;

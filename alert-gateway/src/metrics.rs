@@ -179,6 +179,7 @@ impl Metrics {
             .fenced += 1;
     }
 
+    /// Records a store revision seen (the gauge keeps the highest).
     pub fn revision(&self, revision: u64) {
         self.revision.fetch_max(revision, Ordering::Relaxed);
     }

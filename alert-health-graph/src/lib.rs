@@ -53,6 +53,15 @@
 //! members, Cortex/Mimir tenants). Feature `sqlite` (bundled SQLite): the state history
 //! in one file ([`history_store::sqlite`]). All three are on by default.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "library code returns errors; tests may unwrap"
+    )
+)]
+
 pub mod aggregation;
 pub mod alerting;
 pub mod alertmanager_target;

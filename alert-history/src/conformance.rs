@@ -17,6 +17,12 @@
 //! alert_history::conformance_suite!(MyBackend { dir: tempfile::tempdir().unwrap() });
 //! ```
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a conformance suite is test code: a failed expectation panics, as assert! does"
+)]
+
 use alert_core::{
     Alert, AlertStatus, Duration, Fingerprint, LabelSet, MatchType, Matcher, Matchers, Timestamp,
 };

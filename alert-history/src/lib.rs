@@ -34,7 +34,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "library code returns errors; tests may unwrap"
+    )
+)]
 
 pub mod availability;
 pub mod conformance;

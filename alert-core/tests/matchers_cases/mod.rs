@@ -18,7 +18,7 @@
 
 /// What a grammar makes of an input.
 #[derive(Debug, Clone, Copy)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// The matchers, sorted, in `Matchers.String()` form (`{}` for none).
     Ok(&'static str),
     /// The exact error message.
@@ -27,17 +27,17 @@ pub enum Expect {
     Fails,
 }
 
-pub use Expect::{Err, Fails, Ok};
+pub(crate) use Expect::{Err, Fails, Ok};
 
 /// One input and what both grammars make of it.
 #[derive(Debug, Clone, Copy)]
-pub struct Case {
+pub(crate) struct Case {
     pub input: &'static str,
     pub classic: Expect,
     pub utf8: Expect,
 }
 
-pub const CASES: &[Case] = &[
+pub(crate) const CASES: &[Case] = &[
     Case {
         input: r#"{foo="bar"}"#,
         classic: Ok(r#"{foo="bar"}"#),

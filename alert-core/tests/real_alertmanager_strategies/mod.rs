@@ -44,7 +44,7 @@ fn label_set() -> impl Strategy<Value = LabelSet> {
 }
 
 /// `count` label sets from `seed`: the same sets on every run.
-pub fn generated_sets(seed: [u8; 32], count: usize) -> Vec<LabelSet> {
+pub(crate) fn generated_sets(seed: [u8; 32], count: usize) -> Vec<LabelSet> {
     let config = Config {
         failure_persistence: None,
         ..Config::default()

@@ -14,6 +14,12 @@
 //! (a temporary directory, a server process) alive for the test. Every function starts
 //! from an empty store and panics with a message naming the property on failure.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a conformance suite is test code: a failed expectation panics, as assert! does"
+)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use alert_testkit::free_port;
 
 /// One `alert-gateway` process.
-pub struct GatewayProcess {
+pub(crate) struct GatewayProcess {
     pub child: Child,
     pub base: String,
     pub args: Vec<String>,
@@ -20,12 +20,12 @@ pub struct GatewayProcess {
 
 impl GatewayProcess {
     /// A gateway on `store` with the default targets, ready.
-    pub fn start(store: &str) -> GatewayProcess {
+    pub(crate) fn start(store: &str) -> GatewayProcess {
         GatewayProcess::start_with(store, &[])
     }
 
     /// A gateway on `store` with more flags, ready.
-    pub fn start_with(store: &str, extra: &[String]) -> GatewayProcess {
+    pub(crate) fn start_with(store: &str, extra: &[String]) -> GatewayProcess {
         let port = free_port();
         let mut args = vec![
             format!("--store={store}"),
@@ -51,7 +51,7 @@ impl GatewayProcess {
     }
 
     /// `/-/ready` answers 200 (the process exiting first fails the test with its log).
-    pub fn wait_ready(&mut self) {
+    pub(crate) fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(r) = ureq::get(&format!("{}/-/ready", self.base)).call()
@@ -75,12 +75,12 @@ impl GatewayProcess {
     }
 
     /// Everything the process logged so far.
-    pub fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Sends a signal (`-STOP`, `-CONT`, ...) with kill(1).
-    pub fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([signal, &self.child.id().to_string()])
             .status()
@@ -88,18 +88,18 @@ impl GatewayProcess {
         assert!(status.success(), "kill {signal} failed");
     }
 
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.kill();
         self.child = spawn_gateway(&self.args, &self.log);
         self.wait_ready();
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 }
@@ -125,7 +125,7 @@ fn spawn_gateway(args: &[String], log: &std::path::Path) -> Child {
 }
 
 /// An HTTP agent that returns every status as a response.
-pub fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(15)))
         .http_status_as_error(false)
@@ -134,7 +134,7 @@ pub fn agent() -> ureq::Agent {
 }
 
 /// `PUT url` with a JSON body; the status and the body.
-pub fn put_json(url: &str, body: &serde_json::Value) -> (u16, String) {
+pub(crate) fn put_json(url: &str, body: &serde_json::Value) -> (u16, String) {
     match agent()
         .put(url)
         .header("content-type", "application/json")
@@ -149,7 +149,7 @@ pub fn put_json(url: &str, body: &serde_json::Value) -> (u16, String) {
 }
 
 /// `GET url`: the status and the body.
-pub fn get(url: &str) -> (u16, String) {
+pub(crate) fn get(url: &str) -> (u16, String) {
     match agent().get(url).call() {
         Ok(mut r) => (
             r.status().as_u16(),
@@ -160,7 +160,7 @@ pub fn get(url: &str) -> (u16, String) {
 }
 
 /// `DELETE url`: the status and the body.
-pub fn delete(url: &str) -> (u16, String) {
+pub(crate) fn delete(url: &str) -> (u16, String) {
     match agent().delete(url).call() {
         Ok(mut r) => (
             r.status().as_u16(),
@@ -171,7 +171,11 @@ pub fn delete(url: &str) -> (u16, String) {
 }
 
 /// Polls `check` every 50 ms until it gives `Some`, or fails with `what` after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = check() {

@@ -6,7 +6,7 @@ use alert_health_graph::builtin::{self, Sources};
 use alert_health_graph::{Engine, GraphFile, Snapshot, Status};
 
 /// Parses `yaml`, instruments it with fresh [`Sources`] and evaluates it once.
-pub async fn evaluate(yaml: &str) -> Snapshot {
+pub(crate) async fn evaluate(yaml: &str) -> Snapshot {
     let file = GraphFile::parse(yaml, "test.yml").expect("valid graph file");
     let built = file
         .assemble(&builtin::registry(&Sources::default()))
@@ -15,12 +15,12 @@ pub async fn evaluate(yaml: &str) -> Snapshot {
 }
 
 /// The status of node `name`.
-pub fn status<'a>(snap: &'a Snapshot, name: &str) -> &'a Status {
+pub(crate) fn status<'a>(snap: &'a Snapshot, name: &str) -> &'a Status {
     snap.status(snap.graph().find(name).expect("node exists"))
 }
 
 /// The message texts of node `name`.
-pub fn texts(snap: &Snapshot, name: &str) -> Vec<String> {
+pub(crate) fn texts(snap: &Snapshot, name: &str) -> Vec<String> {
     status(snap, name)
         .messages
         .iter()

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use tower::ServiceExt;
 
 /// A multi-threaded runtime (the router runs store calls on the blocking pool).
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -23,13 +23,16 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// The router over a SQLite store in `dir`.
-pub fn app(dir: &std::path::Path, options: ServerOptions) -> Router {
+pub(crate) fn app(dir: &std::path::Path, options: ServerOptions) -> Router {
     let store = SqliteStore::open(dir.join("history.db")).expect("open");
     router(Arc::new(store) as Arc<dyn HistoryStore>, options)
 }
 
 /// Sends `request`; the status, headers and body.
-pub async fn call_raw(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+pub(crate) async fn call_raw(
+    app: &Router,
+    request: Request<Body>,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
     let response = tokio::time::timeout(Duration::from_secs(10), app.clone().oneshot(request))
         .await
         .expect("answered within 10 s")
@@ -41,7 +44,7 @@ pub async fn call_raw(app: &Router, request: Request<Body>) -> (StatusCode, Head
 }
 
 /// A body as JSON, or as a JSON string when it is not JSON.
-pub fn json_or_text(body: &[u8]) -> serde_json::Value {
+pub(crate) fn json_or_text(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body).unwrap_or(serde_json::Value::String(
         String::from_utf8_lossy(body).into_owned(),
     ))

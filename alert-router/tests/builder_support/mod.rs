@@ -22,7 +22,7 @@ use proptest::prelude::*;
 
 /// Ids as people and YAML 1.1 get them wrong: words Go reads as booleans or null,
 /// numbers in Go's forms, and ordinary ones.
-pub const SPECIAL_IDS: [&str; 14] = [
+pub(crate) const SPECIAL_IDS: [&str; 14] = [
     "yes",
     "no",
     "on",
@@ -40,7 +40,7 @@ pub const SPECIAL_IDS: [&str; 14] = [
 ];
 
 /// Tenants, special ones included (`None`: bound to no tenant).
-pub const TENANTS: [Option<&str>; 6] = [
+pub(crate) const TENANTS: [Option<&str>; 6] = [
     None,
     Some("cluster-a"),
     Some("yes"),
@@ -50,7 +50,7 @@ pub const TENANTS: [Option<&str>; 6] = [
 ];
 
 /// A base with one receiver and nothing else.
-pub const BASE_MINIMAL: &str = "\
+pub(crate) const BASE_MINIMAL: &str = "\
 route:
   receiver: base-default
 receivers:
@@ -61,7 +61,7 @@ receivers:
 /// with every kind of matcher and timers, inhibit rules, both kinds of time intervals,
 /// and receivers that rely on `global`. Its routes match only `base_team` labels, which
 /// no generated alert carries.
-pub const BASE_RICH: &str = r##"
+pub(crate) const BASE_RICH: &str = r##"
 global:
   resolve_timeout: 2m
   smtp_smarthost: smtp.example.org:587
@@ -120,7 +120,7 @@ mute_time_intervals:
 "##;
 
 /// A base whose root groups by every label and that has no routes.
-pub const BASE_NO_ROUTES: &str = "\
+pub(crate) const BASE_NO_ROUTES: &str = "\
 route:
   receiver: base-root
   group_by: ['...']
@@ -131,14 +131,14 @@ receivers:
 ";
 
 /// The label the generated alerts never carry and the bases' routes match on.
-pub const BASE_ONLY_LABEL: &str = "base_team";
+pub(crate) const BASE_ONLY_LABEL: &str = "base_team";
 
-pub fn base(text: &str) -> Config {
+pub(crate) fn base(text: &str) -> Config {
     Config::from_yaml(text).unwrap_or_else(|e| panic!("base config: {e}\n{text}"))
 }
 
 /// An endpoint kind Alertmanager 0.25 can express (no Teams, no webhook timeout).
-pub fn expressible_kind() -> impl Strategy<Value = EndpointKind> {
+pub(crate) fn expressible_kind() -> impl Strategy<Value = EndpointKind> {
     strategies::endpoint_kind()
         .prop_filter(
             "0.25 has the kind",
@@ -153,13 +153,13 @@ pub fn expressible_kind() -> impl Strategy<Value = EndpointKind> {
         })
 }
 
-pub fn throttle() -> impl Strategy<Value = Throttle> {
+pub(crate) fn throttle() -> impl Strategy<Value = Throttle> {
     strategies::throttle()
 }
 
 /// Options: one of the bases or none, a history webhook or none, a grouping, endpoint
 /// test routes or not.
-pub fn options() -> impl Strategy<Value = BuildOptions> {
+pub(crate) fn options() -> impl Strategy<Value = BuildOptions> {
     (
         prop::sample::select(vec![
             None,
@@ -202,7 +202,7 @@ pub fn options() -> impl Strategy<Value = BuildOptions> {
 /// A valid spec: 1 to 8 endpoints of every expressible kind (ids from
 /// [`SPECIAL_IDS`] and generated ones), 0 to 12 conditions over [`TENANTS`], each
 /// attaching a few endpoints in any order with throttles, some disabled.
-pub fn spec() -> impl Strategy<Value = AlertingSpec> {
+pub(crate) fn spec() -> impl Strategy<Value = AlertingSpec> {
     let endpoint_ids = prop::collection::btree_set(
         prop_oneof![
             prop::sample::select(SPECIAL_IDS.to_vec()).prop_map(str::to_owned),
@@ -288,13 +288,16 @@ pub fn spec() -> impl Strategy<Value = AlertingSpec> {
 }
 
 /// A valid spec with its options.
-pub fn case() -> impl Strategy<Value = (AlertingSpec, BuildOptions)> {
+pub(crate) fn case() -> impl Strategy<Value = (AlertingSpec, BuildOptions)> {
     (spec(), options())
 }
 
 /// The receivers Alertmanager must list for an alert of `condition` (carrying its
 /// alert labels and nothing the base's routes match), in order.
-pub fn expected_receivers(options: &BuildOptions, condition: &AlertCondition) -> Vec<String> {
+pub(crate) fn expected_receivers(
+    options: &BuildOptions,
+    condition: &AlertCondition,
+) -> Vec<String> {
     let mut out = Vec::new();
     if options.history.is_some() {
         out.push(HISTORY_RECEIVER.to_owned());
@@ -324,12 +327,12 @@ pub fn expected_receivers(options: &BuildOptions, condition: &AlertCondition) ->
 }
 
 /// An endpoint of `kind`.
-pub fn endpoint(id: &str, kind: EndpointKind) -> AlertEndpoint {
+pub(crate) fn endpoint(id: &str, kind: EndpointKind) -> AlertEndpoint {
     AlertEndpoint::new(EndpointId::new(id).expect("id"), kind)
 }
 
 /// A webhook endpoint to a closed local port.
-pub fn hook(id: &str) -> AlertEndpoint {
+pub(crate) fn hook(id: &str) -> AlertEndpoint {
     endpoint(
         id,
         EndpointKind::Webhook(WebhookEndpoint {
@@ -340,7 +343,7 @@ pub fn hook(id: &str) -> AlertEndpoint {
 }
 
 /// An external condition of `tenant` attaching `endpoints`.
-pub fn condition(id: &str, tenant: Option<&str>, endpoints: &[&str]) -> AlertCondition {
+pub(crate) fn condition(id: &str, tenant: Option<&str>, endpoints: &[&str]) -> AlertCondition {
     let mut c = AlertCondition::new(ConditionId::new(id).expect("id"), ConditionKind::External);
     c.tenant = tenant.map(|t| t.parse().expect("tenant"));
     c.endpoints = endpoints
@@ -351,6 +354,6 @@ pub fn condition(id: &str, tenant: Option<&str>, endpoints: &[&str]) -> AlertCon
 }
 
 /// The builder's key of `tenant`.
-pub fn key(tenant: Option<&str>) -> TenantKey {
+pub(crate) fn key(tenant: Option<&str>) -> TenantKey {
     TenantKey::of(tenant.map(|t| t.parse().expect("tenant")).as_ref())
 }

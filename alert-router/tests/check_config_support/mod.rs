@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// What amtool said about one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AmtoolVerdict {
+pub(crate) struct AmtoolVerdict {
     /// The file name amtool was given.
     pub name: String,
     /// The whole report block for the file (from `Checking '...'` to the blank line).
@@ -21,13 +21,13 @@ pub struct AmtoolVerdict {
 /// `amtool check-config` once over all of them, and returns amtool's verdict per
 /// configuration, in order. Files on which amtool crashes (it panics on some `null`
 /// entries) are reported with the failure `"<amtool crashed>"`.
-pub fn amtool_check_all(configs: &[String]) -> Vec<AmtoolVerdict> {
+pub(crate) fn amtool_check_all(configs: &[String]) -> Vec<AmtoolVerdict> {
     let files: Vec<&[u8]> = configs.iter().map(|c| c.as_bytes()).collect();
     amtool_check_all_bytes(&files)
 }
 
 /// [`amtool_check_all`] for files given as bytes (any encoding).
-pub fn amtool_check_all_bytes<B: AsRef<[u8]>>(configs: &[B]) -> Vec<AmtoolVerdict> {
+pub(crate) fn amtool_check_all_bytes<B: AsRef<[u8]>>(configs: &[B]) -> Vec<AmtoolVerdict> {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut paths = Vec::new();
     for (i, text) in configs.iter().enumerate() {

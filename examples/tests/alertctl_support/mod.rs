@@ -4,7 +4,7 @@ use alert_examples::alertctl::Cli;
 
 /// Parses and runs `alertctl ARGS...` as the binary does (global flags anywhere), but
 /// reads no amtool configuration file: (exit status, stdout, stderr).
-pub fn alertctl(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn alertctl(args: &[&str]) -> (i32, String, String) {
     let cli = Cli::from_args(std::iter::once("alertctl").chain(args.iter().copied()), &[])
         .unwrap_or_else(|e| panic!("{args:?}: {e:?}"));
     let (mut out, mut err) = (Vec::new(), Vec::new());

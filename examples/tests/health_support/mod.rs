@@ -8,19 +8,19 @@ use std::time::Duration;
 use alert_testkit::{free_port, http, poll_until};
 
 /// The binary under test.
-pub fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_alert-health")
 }
 
 /// Writes `yaml` to `dir/name` and returns the path.
-pub fn write_graph(dir: &Path, name: &str, yaml: &str) -> PathBuf {
+pub(crate) fn write_graph(dir: &Path, name: &str, yaml: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, yaml).expect("write graph file");
     path
 }
 
 /// `alert-health eval --graph FILE ARGS…`, run to completion.
-pub fn eval(graph: &Path, args: &[&str]) -> Output {
+pub(crate) fn eval(graph: &Path, args: &[&str]) -> Output {
     Command::new(bin())
         .arg("eval")
         .arg("--graph")
@@ -32,7 +32,7 @@ pub fn eval(graph: &Path, args: &[&str]) -> Output {
 
 /// `alert-health serve --graph FILE --listen 127.0.0.1:0 ARGS…`, for flags it refuses
 /// before serving: run to completion.
-pub fn serve_refused(graph: &Path, args: &[&str]) -> Output {
+pub(crate) fn serve_refused(graph: &Path, args: &[&str]) -> Output {
     Command::new(bin())
         .arg("serve")
         .arg("--graph")
@@ -44,7 +44,7 @@ pub fn serve_refused(graph: &Path, args: &[&str]) -> Output {
 }
 
 /// One `alert-health serve` process on a free loopback port; killed when dropped.
-pub struct HealthServer {
+pub(crate) struct HealthServer {
     child: Child,
     port: u16,
     log: PathBuf,
@@ -55,7 +55,7 @@ impl HealthServer {
     /// is published (`/api/v1/status` answers 200). Unless `extra` names a
     /// `--history.db`, the history goes to a file of its own in `dir` (not beside the
     /// graph file, which may be a fixture in the source tree).
-    pub fn start(dir: &Path, graph: &Path, extra: &[&str]) -> HealthServer {
+    pub(crate) fn start(dir: &Path, graph: &Path, extra: &[&str]) -> HealthServer {
         let mut args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
         if !extra.iter().any(|a| a.starts_with("--history.db")) {
             let db = dir.join(format!("history-{}.db", free_port()));
@@ -67,7 +67,7 @@ impl HealthServer {
 
     /// [`HealthServer::start`] with exactly the flags given (the history file at its
     /// default place unless they name one).
-    pub fn start_as_given(dir: &Path, graph: &Path, extra: &[String]) -> HealthServer {
+    pub(crate) fn start_as_given(dir: &Path, graph: &Path, extra: &[String]) -> HealthServer {
         let port = free_port();
         let log = dir.join(format!("serve-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create log");
@@ -97,19 +97,19 @@ impl HealthServer {
     }
 
     /// `http://127.0.0.1:<port><path>`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     /// What the process wrote to stderr.
-    pub fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
 impl HealthServer {
     /// Kills the process (SIGKILL: nothing is flushed on the way out) and waits for it.
-    pub fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -10,7 +10,7 @@ use alert_testkit::{free_port, http, poll_until};
 use serde_json::{Value, json};
 
 /// One server process on a free loopback port; killed when dropped.
-pub struct HistoryServer {
+pub(crate) struct HistoryServer {
     child: Option<Child>,
     port: u16,
     db: PathBuf,
@@ -20,7 +20,7 @@ pub struct HistoryServer {
 
 impl HistoryServer {
     /// Starts the server on `dir/history.db` with `extra` flags and waits until ready.
-    pub fn start(dir: &Path, extra: &[&str]) -> HistoryServer {
+    pub(crate) fn start(dir: &Path, extra: &[&str]) -> HistoryServer {
         let mut s = HistoryServer {
             child: None,
             port: free_port(),
@@ -63,26 +63,26 @@ impl HistoryServer {
     }
 
     /// `http://127.0.0.1:<port><path>`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     /// The port.
-    pub fn pid(&self) -> Option<u32> {
+    pub(crate) fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// The server's stderr so far.
-    pub fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// SIGKILL, and wait for the process to be gone.
-    pub fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             c.kill().expect("SIGKILL the server");
             c.wait().expect("reap the server");
@@ -90,26 +90,26 @@ impl HistoryServer {
     }
 
     /// Starts the same server again (same port, database and flags).
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.kill9();
         self.spawn();
     }
 
     /// POSTs `body` to /webhook.
-    pub fn post_webhook(&self, body: &[u8]) -> http::HttpResponse {
+    pub(crate) fn post_webhook(&self, body: &[u8]) -> http::HttpResponse {
         http::post(&self.url("/webhook"), "application/json", body)
     }
 
     /// GET `path` (with query), asserting 200 and the API's envelope
     /// `{"status": "success", "data": ...}`: its `data`.
-    pub fn get_data(&self, path_and_query: &str) -> Value {
+    pub(crate) fn get_data(&self, path_and_query: &str) -> Value {
         let v = http::get(&self.url(path_and_query)).ensure_success().json();
         assert_eq!(v["status"], "success", "{path_and_query}: {v}");
         v["data"].clone()
     }
 
     /// The episodes matching `matcher` (Alertmanager syntax) within ten minutes of now.
-    pub fn episodes(&self, matcher: &str) -> Vec<Value> {
+    pub(crate) fn episodes(&self, matcher: &str) -> Vec<Value> {
         let v = self.get_data(&format!(
             "/api/v1/episodes?start={}&end={}&match[]={}",
             now_secs() - 600,
@@ -120,7 +120,7 @@ impl HistoryServer {
     }
 
     /// Every episode the server exports for the last `hours` hours.
-    pub fn export(&self, hours: u64) -> Vec<Value> {
+    pub(crate) fn export(&self, hours: u64) -> Vec<Value> {
         let r = http::get(&self.url(&format!(
             "/api/v1/export?start={}&end={}",
             now_secs() - hours * 3600,
@@ -141,7 +141,7 @@ impl Drop for HistoryServer {
 }
 
 /// An instant `offset_ms` milliseconds from now, RFC 3339 as Alertmanager writes it.
-pub fn rfc3339_in(offset_ms: i64) -> String {
+pub(crate) fn rfc3339_in(offset_ms: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
@@ -152,7 +152,7 @@ pub fn rfc3339_in(offset_ms: i64) -> String {
 }
 
 /// Unix seconds now.
-pub fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
@@ -160,7 +160,7 @@ pub fn now_secs() -> u64 {
 }
 
 /// A webhook message (version 4) carrying `alerts`, as Alertmanager sends it.
-pub fn message(alerts: Value) -> Value {
+pub(crate) fn message(alerts: Value) -> Value {
     json!({
         "receiver": "history",
         "status": "firing",
@@ -176,7 +176,7 @@ pub fn message(alerts: Value) -> Value {
 }
 
 /// A firing alert as it appears in a webhook message.
-pub fn alert(labels: Value, starts_at: &str) -> Value {
+pub(crate) fn alert(labels: Value, starts_at: &str) -> Value {
     json!({
         "status": "firing",
         "labels": labels,
@@ -188,7 +188,7 @@ pub fn alert(labels: Value, starts_at: &str) -> Value {
 }
 
 /// URL-encodes a query parameter value.
-pub fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

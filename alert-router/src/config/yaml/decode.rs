@@ -83,7 +83,7 @@ pub(crate) struct Decoder<'s, 't> {
 
 impl<'s, 't> Decoder<'s, 't> {
     /// A decoder for the tree `root` of `src`, with the raw scalar texts known so far.
-    pub fn new(src: &'s str, root: &'t Node<'s>, texts: HashMap<u32, String>) -> Self {
+    pub(super) fn new(src: &'s str, root: &'t Node<'s>, texts: HashMap<u32, String>) -> Self {
         Decoder {
             src,
             spelled: Spellings::of(src),
@@ -99,12 +99,12 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// Ids of scalars whose source text was needed but is not known yet.
-    pub fn missing_texts(&self) -> &HashSet<u32> {
+    pub(super) fn missing_texts(&self) -> &HashSet<u32> {
         &self.missing_texts
     }
 
     /// How many faults have been collected (an error that ends decoding counts as one).
-    pub fn fault_count(&self) -> usize {
+    pub(super) fn fault_count(&self) -> usize {
         self.faults.len() + usize::from(self.fatal.is_some())
     }
 
@@ -118,7 +118,7 @@ impl<'s, 't> Decoder<'s, 't> {
 
     /// The collected faults as one error, lines filled in; `None` when there are none.
     /// An error that ended decoding comes instead, as yaml.v2 drops what it collected.
-    pub fn faults_error(&self) -> Option<Error> {
+    pub(super) fn faults_error(&self) -> Option<Error> {
         if let Some(e) = &self.fatal {
             return Some(e.clone());
         }
@@ -142,17 +142,17 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// The current configuration path (`route.routes[2]`).
-    pub fn path(&self) -> &str {
+    pub(super) fn path(&self) -> &str {
         &self.path
     }
 
     /// The path of field `name` below the current one.
-    pub fn path_of(&self, name: &str) -> String {
+    pub(super) fn path_of(&self, name: &str) -> String {
         join(&self.path, name)
     }
 
     /// Runs `f` with `.name` appended to the path.
-    pub fn field<R>(&mut self, name: &str, f: impl FnOnce(&mut Self) -> R) -> R {
+    pub(super) fn field<R>(&mut self, name: &str, f: impl FnOnce(&mut Self) -> R) -> R {
         let len = self.path.len();
         if !self.path.is_empty() {
             self.path.push('.');
@@ -164,7 +164,11 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// Runs `f` with `[index]` appended to the path.
-    pub fn index<R>(&mut self, index: impl std::fmt::Display, f: impl FnOnce(&mut Self) -> R) -> R {
+    pub(super) fn index<R>(
+        &mut self,
+        index: impl std::fmt::Display,
+        f: impl FnOnce(&mut Self) -> R,
+    ) -> R {
         let len = self.path.len();
         self.path.push_str(&format!("[{index}]"));
         let r = f(self);
@@ -173,7 +177,7 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// Records a type mismatch: `cannot unmarshal !!str `x` into bool`.
-    pub fn type_error(&mut self, n: &Node<'s>, go_type: &str) {
+    pub(super) fn type_error(&mut self, n: &Node<'s>, go_type: &str) {
         let tag = self.tag(n);
         let value = match &n.kind {
             Kind::Seq(_) | Kind::Map(_) => String::new(),
@@ -227,7 +231,7 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// The source text of a scalar (yaml.v2's `n.value`).
-    pub fn raw<'n>(&mut self, n: &'n Node<'s>) -> Cow<'n, str> {
+    pub(super) fn raw<'n>(&mut self, n: &'n Node<'s>) -> Cow<'n, str> {
         let canonical = match &n.kind {
             Kind::Str { text, .. } => return Cow::Borrowed(text.as_ref()),
             Kind::Seq(_) | Kind::Map(_) => return Cow::Borrowed(""),
@@ -278,14 +282,14 @@ impl<'s, 't> Decoder<'s, 't> {
 
     /// Whether the node resolves to null (decoded into a plain Go value, it gives the zero
     /// value).
-    pub fn is_null(&self, n: &Node<'s>) -> bool {
+    pub(super) fn is_null(&self, n: &Node<'s>) -> bool {
         self.resolved(n) == Some(Resolved::Null)
     }
 
     /// yaml.v2's `prepare` null test, made before decoding into a pointer or a type with
     /// its own `UnmarshalYAML`: a scalar `null` or `~` in any style but tagged, or a
     /// plain empty scalar (but not `Null` or `NULL`, which do reach `UnmarshalYAML`).
-    pub fn prepare(&mut self, n: &Node<'s>) -> Prepared {
+    pub(super) fn prepare(&mut self, n: &Node<'s>) -> Prepared {
         match &n.kind {
             Kind::Null => {
                 if self.spelled.capital_null && matches!(self.raw(n).as_ref(), "Null" | "NULL") {
@@ -308,7 +312,7 @@ impl<'s, 't> Decoder<'s, 't> {
     /// `*config.URL`): `true` when the node stops there (the value stays zero; a quoted
     /// `"null"` is also a type error, since yaml.v2 then decodes the string into the type
     /// itself).
-    pub fn skip_null(&mut self, n: &Node<'s>, go_type: &str) -> bool {
+    pub(super) fn skip_null(&mut self, n: &Node<'s>, go_type: &str) -> bool {
         match self.prepare(n) {
             Prepared::Zero => true,
             Prepared::Quoted(_) => {
@@ -321,12 +325,12 @@ impl<'s, 't> Decoder<'s, 't> {
 
     /// A Go `string`: null is `""`, any other scalar its source text, a collection a
     /// type error (`None`).
-    pub fn string(&mut self, n: &Node<'s>) -> Option<String> {
+    pub(super) fn string(&mut self, n: &Node<'s>) -> Option<String> {
         self.string_as(n, "string")
     }
 
     /// A Go string-kinded type named `go_type` (`config.plain` for `Secret`).
-    pub fn string_as(&mut self, n: &Node<'s>, go_type: &str) -> Option<String> {
+    pub(super) fn string_as(&mut self, n: &Node<'s>, go_type: &str) -> Option<String> {
         match self.resolved(n) {
             None => {
                 self.type_error(n, go_type);
@@ -362,7 +366,7 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// A Go `bool`: null is `false`; `None` for a type error.
-    pub fn bool(&mut self, n: &Node<'s>) -> Option<bool> {
+    pub(super) fn bool(&mut self, n: &Node<'s>) -> Option<bool> {
         if !self.binary_checked(n) {
             return None;
         }
@@ -377,7 +381,7 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// A Go `uint64`: null is 0; `None` for a type error.
-    pub fn uint64(&mut self, n: &Node<'s>) -> Option<u64> {
+    pub(super) fn uint64(&mut self, n: &Node<'s>) -> Option<u64> {
         if !self.binary_checked(n) {
             return None;
         }
@@ -395,7 +399,7 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// A Go `int64`: null is 0; `None` for a type error.
-    pub fn int64(&mut self, n: &Node<'s>) -> Option<i64> {
+    pub(super) fn int64(&mut self, n: &Node<'s>) -> Option<i64> {
         if !self.binary_checked(n) {
             return None;
         }
@@ -416,7 +420,7 @@ impl<'s, 't> Decoder<'s, 't> {
 
     /// A Go slice: null is `None` (nil), a sequence decodes each element with `elem`
     /// (path `[i]`), anything else is a type error into `go_type`.
-    pub fn seq<T>(
+    pub(super) fn seq<T>(
         &mut self,
         n: &Node<'s>,
         go_type: &str,
@@ -442,14 +446,14 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// A Go `[]string`.
-    pub fn strings(&mut self, n: &Node<'s>) -> Result<Option<Vec<String>>> {
+    pub(super) fn strings(&mut self, n: &Node<'s>) -> Result<Option<Vec<String>>> {
         self.seq(n, "[]string", |d, item| Ok(d.string(item)))
     }
 
     /// A Go `map[string]V`: null is empty, a mapping decodes keys as strings and values
     /// with `value` (path `.key`), `<<` merges, a key set twice is a fault at the value
     /// (`key "a" already set in map`); anything else is a type error into `go_type`.
-    pub fn map<V>(
+    pub(super) fn map<V>(
         &mut self,
         n: &Node<'s>,
         go_type: &str,
@@ -498,7 +502,7 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// A Go `map[string]string`.
-    pub fn string_map(&mut self, n: &Node<'s>) -> Result<BTreeMap<String, String>> {
+    pub(super) fn string_map(&mut self, n: &Node<'s>) -> Result<BTreeMap<String, String>> {
         let pairs = self.map(n, "map[string]string", &mut |d, v| Ok(d.string(v)))?;
         Ok(pairs.into_iter().collect())
     }
@@ -547,7 +551,7 @@ impl<'s, 't> Decoder<'s, 't> {
     /// keys must be among `fields`, each at most once; `field` decodes the value of field
     /// number `i` (path `.name`). Unknown and repeated keys are faults at the key. Not a
     /// mapping: a type error. Null: nothing happens (the caller keeps its defaults).
-    pub fn fields(
+    pub(super) fn fields(
         &mut self,
         n: &Node<'s>,
         go_type: &str,
@@ -589,7 +593,7 @@ impl<'s, 't> Decoder<'s, 't> {
     }
 
     /// An error at the current path, for Alertmanager checks that abort decoding.
-    pub fn fail(&self, make: impl FnOnce(String) -> Error) -> Error {
+    pub(super) fn fail(&self, make: impl FnOnce(String) -> Error) -> Error {
         match &self.fatal {
             Some(e) => e.clone(),
             None => make(self.path.clone()),

@@ -133,7 +133,7 @@ pub(crate) struct Parser<'s> {
 
 impl<'s> Parser<'s> {
     /// A parser over `input` (UTF-8, as yaml.v2 reads a file without a byte order mark).
-    pub fn new(input: &'s [u8]) -> Parser<'s> {
+    pub(super) fn new(input: &'s [u8]) -> Parser<'s> {
         let mut raw = Box::new(MaybeUninit::<sys::yaml_parser_t>::uninit());
         let done;
         // SAFETY: `raw` is a valid allocation for a parser; `initialize` fills it in (it
@@ -155,7 +155,7 @@ impl<'s> Parser<'s> {
     }
 
     /// The next event and where it starts; `Ok(None)` after the end of the stream.
-    pub fn next(&mut self) -> Result<Option<(Event, Mark)>, ParseError> {
+    pub(super) fn next(&mut self) -> Result<Option<(Event, Mark)>, ParseError> {
         if self.done {
             return Ok(None);
         }

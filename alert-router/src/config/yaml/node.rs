@@ -71,7 +71,7 @@ pub(crate) enum Kind<'s> {
 
 impl Node<'_> {
     /// Whether the node is a scalar (anything but a sequence or mapping).
-    pub fn is_scalar(&self) -> bool {
+    pub(super) fn is_scalar(&self) -> bool {
         !matches!(self.kind, Kind::Seq(_) | Kind::Map(_))
     }
 
@@ -98,7 +98,7 @@ pub(crate) enum Style {
 
 impl Style {
     /// Whether yaml.v2 resolves the scalar (plain and untagged).
-    pub fn is_plain(self) -> bool {
+    pub(super) fn is_plain(self) -> bool {
         self == Style::Plain
     }
 }
@@ -608,7 +608,7 @@ impl<'s> Node<'s> {
     }
 
     /// The node with id `target` in this subtree.
-    pub fn find(&self, target: u32) -> Option<&Node<'s>> {
+    pub(super) fn find(&self, target: u32) -> Option<&Node<'s>> {
         let mut n = self;
         loop {
             if n.id == target {
