@@ -85,7 +85,7 @@ impl<'de> Deserialize<'de> for ApiFingerprint {
 
 /// A receiver as the API names it (`{"name": "…"}`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Receiver {
+pub struct ReceiverName {
     /// The receiver's name.
     pub name: String,
 }
@@ -159,7 +159,7 @@ pub struct GettableAlert {
     pub fingerprint: ApiFingerprint,
     /// The receivers the routing tree sends it to, in routing order.
     #[serde(default)]
-    pub receivers: Vec<Receiver>,
+    pub receivers: Vec<ReceiverName>,
     /// When it started firing.
     #[serde(serialize_with = "api_time::serialize")]
     pub starts_at: Timestamp,
@@ -375,7 +375,7 @@ pub struct AlertGroup {
     /// The group's labels (the route's `group_by` values).
     pub labels: LabelSet,
     /// The receiver the group notifies.
-    pub receiver: Receiver,
+    pub receiver: ReceiverName,
     /// The alerts in the group.
     #[serde(default)]
     pub alerts: Vec<GettableAlert>,

@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::addressing::{Addressing, ORG_ID_HEADER};
-use crate::alert::{AlertGroup, AlertQuery, GettableAlert, PostableAlert, Receiver};
+use crate::alert::{AlertGroup, AlertQuery, GettableAlert, PostableAlert, ReceiverName};
 use alert_core::redact_urls;
 use alert_core::silence::{PostableSilence, Silence};
 
@@ -349,7 +349,7 @@ impl AlertmanagerClient {
     }
 
     /// `GET /api/v2/receivers`.
-    pub async fn receivers(&self) -> Result<Vec<Receiver>> {
+    pub async fn receivers(&self) -> Result<Vec<ReceiverName>> {
         self.send(Call::get(self.inner.addressing.api_path("receivers")))
             .await?
             .json()

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use alert_core::silence::{PostableSilence, Silence};
 use futures::future::join_all;
 
-use crate::alert::{AlertGroup, AlertQuery, GettableAlert, PostableAlert, Receiver};
+use crate::alert::{AlertGroup, AlertQuery, GettableAlert, PostableAlert, ReceiverName};
 use crate::backoff::Backoff;
 use crate::client::AlertmanagerClient;
 use crate::error::{Error, MemberFailure, Result};
@@ -179,10 +179,10 @@ impl Cluster {
     }
 
     /// `GET /api/v2/receivers` on every member: the union by name, sorted by name.
-    pub async fn receivers(&self) -> Result<Partial<Vec<Receiver>>> {
+    pub async fn receivers(&self) -> Result<Partial<Vec<ReceiverName>>> {
         let p = self.fan_out(|m| async move { m.receivers().await }).await?;
         Ok(p.map(|answers| {
-            let mut all: Vec<Receiver> = answers.into_iter().flatten().collect();
+            let mut all: Vec<ReceiverName> = answers.into_iter().flatten().collect();
             all.sort();
             all.dedup();
             all

@@ -57,7 +57,7 @@ pub mod tenant_config;
 pub use addressing::{Addressing, DEFAULT_PREFIX, Flavor, ORG_ID_HEADER};
 pub use alert::{
     AlertGroup, AlertQuery, AlertState, AlertStatusInfo, ApiFingerprint, GettableAlert,
-    PostableAlert, Receiver,
+    PostableAlert, ReceiverName,
 };
 pub use backoff::Backoff;
 pub use client::{AlertmanagerClient, ClientBuilder, DEFAULT_TIMEOUT};

@@ -211,7 +211,7 @@ pub fn labels_before(a: &LabelSet, b: &LabelSet) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{AlertState, AlertStatusInfo, ApiFingerprint, Receiver};
+    use crate::alert::{AlertState, AlertStatusInfo, ApiFingerprint, ReceiverName};
     use alert_core::Timestamp;
     use proptest::prelude::*;
 
@@ -222,7 +222,7 @@ mod tests {
             fingerprint: ApiFingerprint::from(labels.fingerprint()),
             labels,
             annotations: LabelSet::new(),
-            receivers: vec![Receiver { name: "r".into() }],
+            receivers: vec![ReceiverName { name: "r".into() }],
             starts_at: t(1_700_000_000),
             updated_at: t(1_700_000_000 + updated_secs),
             ends_at: t(1_700_100_000),
@@ -259,7 +259,7 @@ mod tests {
     fn groups_merge_by_labels_and_receiver() {
         let g = |labels: &[(&str, &str)], receiver: &str, alerts: Vec<GettableAlert>| AlertGroup {
             labels: LabelSet::from_pairs(labels.iter().copied()).unwrap(),
-            receiver: Receiver {
+            receiver: ReceiverName {
                 name: receiver.into(),
             },
             alerts,

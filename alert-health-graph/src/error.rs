@@ -117,7 +117,7 @@ pub enum Error {
     /// The state history's store failed while doing `context` (open, migrate, append,
     /// load, prune); `path` is its file (`memory` for the in-memory store).
     #[error("state history {path}: {context}: {reason}")]
-    HistoryStore {
+    StateHistoryStore {
         /// The store's file.
         path: String,
         /// What the store was doing.

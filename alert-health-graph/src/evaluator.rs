@@ -10,7 +10,7 @@
 //! next pass; firing alerts are re-posted every pass anyway. The latest snapshot and
 //! history are published on a watch channel for servers to render.
 //!
-//! With a [`HistoryStore`] ([`GraphEvaluator::with_store`]), each pass's new transitions are
+//! With a [`StateHistoryStore`] ([`GraphEvaluator::with_store`]), each pass's new transitions are
 //! appended as one batch on the blocking pool, and the store is pruned to the history's
 //! retention (at most hourly). A failed write is logged, reported in
 //! [`PassReport::history_error`] and retried with the next pass's batch; evaluation and
@@ -28,7 +28,7 @@ use crate::alerting::{AlertPolicy, AlertTracker, NodeAlert};
 use crate::error::Result;
 use crate::evaluation::Engine;
 use crate::history::{NodeTransition, StateHistory};
-use crate::history_store::HistoryStore;
+use crate::history_store::StateHistoryStore;
 use crate::snapshot::{Change, Snapshot};
 use alert_coordination::{LeaderElection, LocalLease};
 
@@ -96,7 +96,7 @@ fn keep_unsaved(unsaved: &mut Vec<NodeTransition>, kept: Vec<NodeTransition>, st
 /// by [`PRUNE_EVERY`], on the blocking pool. What was written leaves `unsaved`; on
 /// failure everything stays for the next pass and the error is logged and returned.
 async fn save(
-    store: &Arc<dyn HistoryStore>,
+    store: &Arc<dyn StateHistoryStore>,
     unsaved: &mut Vec<NodeTransition>,
     cutoff: Option<alert_core::Timestamp>,
     pruned_to: &mut Option<alert_core::Timestamp>,
@@ -153,7 +153,7 @@ pub struct GraphEvaluator {
     candidate: String,
     interval: Duration,
     unsent: Vec<NodeAlert>,
-    store: Option<Arc<dyn HistoryStore>>,
+    store: Option<Arc<dyn StateHistoryStore>>,
     unsaved: Vec<NodeTransition>,
     store_pruned_to: Option<alert_core::Timestamp>,
     pass: u64,
@@ -225,7 +225,7 @@ impl GraphEvaluator {
     /// The same evaluator writing each pass's state changes through `store` (see the
     /// module docs). It does not load from it: start from
     /// [`StateHistory::from_store`] with [`GraphEvaluator::with_history`].
-    pub fn with_store(mut self, store: Arc<dyn HistoryStore>) -> GraphEvaluator {
+    pub fn with_store(mut self, store: Arc<dyn StateHistoryStore>) -> GraphEvaluator {
         self.store = Some(store);
         self
     }

@@ -19,7 +19,7 @@
 //! The history knows its first sample, per node and overall: while it is shorter than
 //! the uptime window, [`Uptime::since`] says from when there is data, and a status page
 //! says "since 2024-05-03" rather than "90 days ago". To survive restarts, the history is
-//! written through a [`HistoryStore`] and rebuilt from it with
+//! written through a [`StateHistoryStore`] and rebuilt from it with
 //! [`StateHistory::from_store`]; every record that [`StateHistory::record`] keeps is a
 //! [`NodeTransition`] to append.
 
@@ -29,7 +29,7 @@ use alert_core::{Duration, Timestamp};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::history_store::HistoryStore;
+use crate::history_store::StateHistoryStore;
 use crate::snapshot::{Change, Snapshot};
 use crate::state::State;
 
@@ -60,7 +60,7 @@ pub struct Transition {
     pub state: State,
 }
 
-/// One state change of one named node: what a [`HistoryStore`] keeps.
+/// One state change of one named node: what a [`StateHistoryStore`] keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeTransition {
     /// The node's name.
@@ -144,7 +144,7 @@ impl StateHistory {
     /// A history keeping `retention`, rebuilt from stored transitions by recording each
     /// in turn (so repeats and out-of-order records are dropped as
     /// [`StateHistory::record`] drops them). Give each node's transitions oldest first,
-    /// as [`HistoryStore::load`] does.
+    /// as [`StateHistoryStore::load`] does.
     ///
     /// ```
     /// use alert_core::Timestamp;
@@ -170,9 +170,9 @@ impl StateHistory {
     }
 
     /// A history keeping `retention`, rebuilt from what `store` holds within it at
-    /// `now` (one [`HistoryStore::load`]; blocking: call it off the async workers).
+    /// `now` (one [`StateHistoryStore::load`]; blocking: call it off the async workers).
     pub fn from_store(
-        store: &dyn HistoryStore,
+        store: &dyn StateHistoryStore,
         retention: Duration,
         now: Timestamp,
     ) -> Result<StateHistory> {

@@ -39,7 +39,7 @@
 //! [`snapshot`] (one judged pass, incremental updates with a change log), [`explain`],
 //! [`kind`], [`sensor`] (the trait), [`registry`] (instrumentors by kind, composition,
 //! merge), [`assembly`], [`graph_file`] (YAML), [`history`] (state history, uptime,
-//! first samples), [`history_store`] (the `HistoryStore` seam that keeps it across
+//! first samples), [`history_store`] (the `StateHistoryStore` seam that keeps it across
 //! restarts, in memory, and its conformance suite),
 //! [`alerting`] (when to post what), [`alertmanager_target`] (which Alertmanager, HA
 //! members, Cortex/Mimir tenant), [`visualiser`] (console, JSON, HTML, Statuspage).
@@ -105,7 +105,7 @@ pub use explain::{ExplainNode, ExplainPath, Explanation, MAX_EXPLAIN_NODES};
 pub use graph::{Edge, EdgeSpec, Graph, GraphBuilder, MAX_DEPTH, Node, NodeId, NodeSpec, Role};
 pub use graph_file::GraphFile;
 pub use history::{DayUptime, NodeTransition, StateHistory, Transition, Uptime, UptimeWeights};
-pub use history_store::{HistoryStore, MemoryHistoryStore};
+pub use history_store::{MemoryHistoryStore, StateHistoryStore};
 pub use kind::{BUILTIN_NAMESPACE, Kind};
 pub use registry::{Component, Instrumentor, Registry, Request};
 pub use sensor::{Sensor, SensorSet, WithTimeout};

@@ -7,7 +7,7 @@
 
 use alert_core::Timestamp;
 use alert_health_graph::{
-    HistoryStore, MemoryHistoryStore, NodeTransition, State, StateHistory, UptimeWeights,
+    MemoryHistoryStore, NodeTransition, State, StateHistory, StateHistoryStore, UptimeWeights,
 };
 use proptest::prelude::*;
 
@@ -25,7 +25,7 @@ fn at(ms: i64) -> Timestamp {
 fn record_and_append(
     records: &[(usize, State, i64)],
     cuts: &[usize],
-    store: &dyn HistoryStore,
+    store: &dyn StateHistoryStore,
     raw: bool,
 ) -> StateHistory {
     let mut history = StateHistory::new("20d".parse().expect("valid"));
@@ -104,7 +104,7 @@ proptest! {
         let memory = MemoryHistoryStore::default();
         let last = records.iter().map(|r| r.2).max().unwrap_or(0);
         let now = at(last.max(0) + now_after_ms);
-        for store in [&sqlite as &dyn HistoryStore, &memory] {
+        for store in [&sqlite as &dyn StateHistoryStore, &memory] {
             let mut history = record_and_append(&records, &cuts, store, raw);
             if let Some(ms) = prune_after_ms {
                 // Both sides pruned, at the same instant.
@@ -298,14 +298,14 @@ mod evaluator {
         fail: AtomicBool,
     }
 
-    impl HistoryStore for Flaky {
+    impl StateHistoryStore for Flaky {
         fn load(&self, cutoff: Timestamp) -> Result<Vec<NodeTransition>> {
             self.inner.load(cutoff)
         }
 
         fn append(&self, batch: &[NodeTransition]) -> Result<()> {
             if self.fail.load(Ordering::SeqCst) {
-                return Err(Error::HistoryStore {
+                return Err(Error::StateHistoryStore {
                     path: "flaky.db".into(),
                     context: "append".into(),
                     reason: "disk I/O error".into(),

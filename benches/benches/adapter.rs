@@ -19,7 +19,7 @@ use alert_cortex_adapter::merge::{
 };
 use alert_cortex_adapter::{
     AlertGroup, AlertState, AlertStatusInfo, ApiFingerprint, ConfigBackend, DesiredConfig,
-    GettableAlert, Receiver, Result, Syncer,
+    GettableAlert, ReceiverName, Result, Syncer,
 };
 use async_trait::async_trait;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -43,7 +43,7 @@ fn alert(i: usize, updated: i64) -> GettableAlert {
         fingerprint: ApiFingerprint::from(labels.fingerprint()),
         labels,
         annotations: LabelSet::from_pairs([("summary", "disk is full")]).expect("valid"),
-        receivers: vec![Receiver {
+        receivers: vec![ReceiverName {
             name: "team".into(),
         }],
         starts_at: ts(0),
@@ -76,7 +76,7 @@ fn groups() -> Vec<AlertGroup> {
         for g in 0..100usize {
             out.push(AlertGroup {
                 labels: LabelSet::from_pairs([("alertname", format!("Alert{g}"))]).expect("valid"),
-                receiver: Receiver {
+                receiver: ReceiverName {
                     name: format!("team-{}", g % 5),
                 },
                 alerts: (0..100).map(|i| alert(g * 100 + i, m)).collect(),

@@ -1,4 +1,4 @@
-//! The conformance suite every [`HistoryStore`] must pass.
+//! The conformance suite every [`StateHistoryStore`] must pass.
 //!
 //! Each public function is one test; [`history_store_conformance!`](crate::history_store_conformance)
 //! expands to one `#[test]` per function. A [`Backend`] opens stores on *fresh, empty*
@@ -9,7 +9,7 @@
 //! ```ignore
 //! struct MyBackend { dir: tempfile::TempDir }
 //! impl alert_health_graph::history_store::conformance::Backend for MyBackend {
-//!     fn open(&self) -> Box<dyn alert_health_graph::HistoryStore> { /* ... */ }
+//!     fn open(&self) -> Box<dyn alert_health_graph::StateHistoryStore> { /* ... */ }
 //! }
 //! alert_health_graph::history_store_conformance!(MyBackend { dir: tempfile::tempdir().unwrap() });
 //! ```
@@ -18,25 +18,25 @@ use std::sync::Arc;
 
 use alert_core::Timestamp;
 
-use super::HistoryStore;
+use super::StateHistoryStore;
 use crate::history::{NodeTransition, StateHistory, UptimeWeights};
 use crate::state::State;
 
 /// Opens stores on the storage of one test.
 pub trait Backend {
     /// A store on this test's storage (the same storage on every call).
-    fn open(&self) -> Box<dyn HistoryStore>;
+    fn open(&self) -> Box<dyn StateHistoryStore>;
 }
 
 /// A [`Backend`] whose `open` hands out one store, made once (for stores without
 /// storage of their own, such as [`MemoryHistoryStore`](super::MemoryHistoryStore)).
 pub struct Fresh {
-    store: Arc<dyn HistoryStore>,
+    store: Arc<dyn StateHistoryStore>,
 }
 
 impl Fresh {
     /// The backend of the store `make` returns.
-    pub fn new(make: impl FnOnce() -> Box<dyn HistoryStore>) -> Fresh {
+    pub fn new(make: impl FnOnce() -> Box<dyn StateHistoryStore>) -> Fresh {
         Fresh {
             store: Arc::from(make()),
         }
@@ -44,7 +44,7 @@ impl Fresh {
 }
 
 impl Backend for Fresh {
-    fn open(&self) -> Box<dyn HistoryStore> {
+    fn open(&self) -> Box<dyn StateHistoryStore> {
         Box::new(Arc::clone(&self.store))
     }
 }
@@ -89,13 +89,13 @@ fn nt(node: &str, minutes: i64, state: State) -> NodeTransition {
     }
 }
 
-fn load_all(store: &dyn HistoryStore) -> Vec<NodeTransition> {
+fn load_all(store: &dyn StateHistoryStore) -> Vec<NodeTransition> {
     store
         .load(t(-1_000_000))
         .unwrap_or_else(|e| panic!("load: {e}"))
 }
 
-fn append(store: &dyn HistoryStore, batch: &[NodeTransition]) {
+fn append(store: &dyn StateHistoryStore, batch: &[NodeTransition]) {
     store
         .append(batch)
         .unwrap_or_else(|e| panic!("append: {e}"));

@@ -1,8 +1,8 @@
 //! Where the [state history](crate::history) is kept across restarts.
 //!
-//! [`HistoryStore`] is the seam: [`load`](HistoryStore::load) everything within the
-//! retention window at start, [`append`](HistoryStore::append) each evaluation pass's
-//! new transitions as one batch, [`prune`](HistoryStore::prune) what fell out of the
+//! [`StateHistoryStore`] is the seam: [`load`](StateHistoryStore::load) everything within the
+//! retention window at start, [`append`](StateHistoryStore::append) each evaluation pass's
+//! new transitions as one batch, [`prune`](StateHistoryStore::prune) what fell out of the
 //! window. A store keeps exactly what [`StateHistory`] keeps: appending applies
 //! [`StateHistory::record`]'s rule (a transition repeating its node's latest state, or
 //! older than it, is dropped), and pruning keeps per node the state in force at the
@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use alert_core::{Duration, Timestamp};
-//! use alert_health_graph::{MemoryHistoryStore, HistoryStore, State, StateHistory};
+//! use alert_health_graph::{MemoryHistoryStore, StateHistoryStore, State, StateHistory};
 //!
 //! let t = |s: &str| s.parse::<Timestamp>().unwrap();
 //! let store = MemoryHistoryStore::default();
@@ -48,7 +48,7 @@ use crate::history::{NodeTransition, StateHistory};
 
 /// Keeps per-node state transitions across restarts. Calls block (file I/O): an async
 /// caller runs them on the blocking pool, as the evaluator does.
-pub trait HistoryStore: Send + Sync {
+pub trait StateHistoryStore: Send + Sync {
     /// Every kept transition, as pruning at `cutoff` would leave them: per node the
     /// state in force at `cutoff` (moved to `cutoff`) and every change after it. Ordered
     /// by node name, then oldest first.
@@ -65,7 +65,7 @@ pub trait HistoryStore: Send + Sync {
 }
 
 /// A shared store is a store.
-impl<S: HistoryStore + ?Sized> HistoryStore for std::sync::Arc<S> {
+impl<S: StateHistoryStore + ?Sized> StateHistoryStore for std::sync::Arc<S> {
     fn load(&self, cutoff: Timestamp) -> Result<Vec<NodeTransition>> {
         (**self).load(cutoff)
     }
@@ -101,7 +101,7 @@ impl MemoryHistoryStore {
     }
 }
 
-impl HistoryStore for MemoryHistoryStore {
+impl StateHistoryStore for MemoryHistoryStore {
     fn load(&self, cutoff: Timestamp) -> Result<Vec<NodeTransition>> {
         let mut copy = self.history().clone();
         copy.prune_before(cutoff);

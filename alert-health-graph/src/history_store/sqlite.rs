@@ -13,11 +13,11 @@
 //! Durability: WAL, and `synchronous = FULL`, so a committed batch survives power loss,
 //! not only a crash of the process. Batches are rare (a pass appends only when a state
 //! changed, and an empty batch writes nothing), so the sync per commit costs little.
-//! Every [`append`](HistoryStore::append) is one transaction.
+//! Every [`append`](StateHistoryStore::append) is one transaction.
 //!
 //! ```
 //! use alert_core::Timestamp;
-//! use alert_health_graph::{HistoryStore, NodeTransition, State};
+//! use alert_health_graph::{StateHistoryStore, NodeTransition, State};
 //! use alert_health_graph::history_store::sqlite::SqliteHistoryStore;
 //!
 //! let dir = tempfile::tempdir()?;
@@ -37,7 +37,7 @@ use std::sync::{Mutex, MutexGuard};
 use alert_core::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::HistoryStore;
+use super::StateHistoryStore;
 use crate::error::{Error, Result};
 use crate::history::NodeTransition;
 use crate::state::State;
@@ -92,7 +92,7 @@ impl SqliteHistoryStore {
         let err = |context: &str| {
             let path = path.display().to_string();
             let context = context.to_owned();
-            move |e: rusqlite::Error| Error::HistoryStore {
+            move |e: rusqlite::Error| Error::StateHistoryStore {
                 path,
                 context,
                 reason: e.to_string(),
@@ -133,7 +133,7 @@ impl SqliteHistoryStore {
     fn error(&self, context: &str) -> impl FnOnce(rusqlite::Error) -> Error + use<> {
         let path = self.path.display().to_string();
         let context = context.to_owned();
-        move |e| Error::HistoryStore {
+        move |e| Error::StateHistoryStore {
             path,
             context,
             reason: e.to_string(),
@@ -145,7 +145,7 @@ impl SqliteHistoryStore {
 fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
     let err = |context: &str| {
         let (path, context) = (path.to_owned(), context.to_owned());
-        move |e: rusqlite::Error| Error::HistoryStore {
+        move |e: rusqlite::Error| Error::StateHistoryStore {
             path,
             context,
             reason: e.to_string(),
@@ -160,7 +160,7 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
         )
         .map_err(err("read schema version"))?;
     if app != 0 && app != APPLICATION_ID {
-        return Err(Error::HistoryStore {
+        return Err(Error::StateHistoryStore {
             path: path.to_owned(),
             context: "open".to_owned(),
             reason: format!(
@@ -169,7 +169,7 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
         });
     }
     if app == 0 && found > 0 {
-        return Err(Error::HistoryStore {
+        return Err(Error::StateHistoryStore {
             path: path.to_owned(),
             context: "open".to_owned(),
             reason: format!(
@@ -189,7 +189,7 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
         let step = usize::try_from(from)
             .ok()
             .and_then(|i| MIGRATIONS.get(i))
-            .ok_or_else(|| Error::HistoryStore {
+            .ok_or_else(|| Error::StateHistoryStore {
                 path: path.to_owned(),
                 context: context.clone(),
                 reason: "no such migration".to_owned(),
@@ -211,7 +211,7 @@ fn cutoff_ns(at: Timestamp) -> i64 {
     i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX })
 }
 
-impl HistoryStore for SqliteHistoryStore {
+impl StateHistoryStore for SqliteHistoryStore {
     fn load(&self, cutoff: Timestamp) -> Result<Vec<NodeTransition>> {
         let conn = self.conn();
         let cutoff = cutoff_ns(cutoff);
@@ -267,11 +267,15 @@ impl HistoryStore for SqliteHistoryStore {
                 .prepare_cached("INSERT INTO transitions(node, at_ns, state) VALUES (?1, ?2, ?3)")
                 .map_err(self.error("append"))?;
             for t in batch {
-                let at_ns = i64::try_from(t.at.unix_nanos()).map_err(|_| Error::HistoryStore {
-                    path: self.path.display().to_string(),
-                    context: format!("append transition of {:?}", t.node),
-                    reason: format!("{} is outside the years 1677 to 2262 the store keeps", t.at),
-                })?;
+                let at_ns =
+                    i64::try_from(t.at.unix_nanos()).map_err(|_| Error::StateHistoryStore {
+                        path: self.path.display().to_string(),
+                        context: format!("append transition of {:?}", t.node),
+                        reason: format!(
+                            "{} is outside the years 1677 to 2262 the store keeps",
+                            t.at
+                        ),
+                    })?;
                 let last: Option<(i64, String)> = latest
                     .query_row(params![t.node], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
@@ -319,7 +323,7 @@ mod tests {
     struct File(tempfile::TempDir);
 
     impl crate::history_store::conformance::Backend for File {
-        fn open(&self) -> Box<dyn HistoryStore> {
+        fn open(&self) -> Box<dyn StateHistoryStore> {
             Box::new(SqliteHistoryStore::open(self.0.path().join("history.db")).expect("open"))
         }
     }

@@ -24,7 +24,8 @@ use alert_health_graph::visualiser::html::HtmlStatusPage;
 use alert_health_graph::visualiser::json::Json;
 use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
 use alert_health_graph::{
-    Clock, GraphEvaluator, HistoryStore, Published, SqliteHistoryStore, StateHistory, SystemClock,
+    Clock, GraphEvaluator, Published, SqliteHistoryStore, StateHistory, StateHistoryStore,
+    SystemClock,
 };
 use axum::Router;
 use axum::extract::{Path as UrlPath, RawQuery, State};
@@ -197,10 +198,12 @@ pub async fn with_history_file(
     let retention = StateHistory::default().retention();
     let opened = tokio::task::spawn_blocking(move || {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| alert_health_graph::Error::HistoryStore {
-                path: path.display().to_string(),
-                context: format!("create directory {}", dir.display()),
-                reason: e.to_string(),
+            std::fs::create_dir_all(dir).map_err(|e| {
+                alert_health_graph::Error::StateHistoryStore {
+                    path: path.display().to_string(),
+                    context: format!("create directory {}", dir.display()),
+                    reason: e.to_string(),
+                }
             })?;
         }
         let store = SqliteHistoryStore::open(&path)?;
@@ -208,7 +211,7 @@ pub async fn with_history_file(
         Ok::<_, alert_health_graph::Error>((store, history))
     })
     .await
-    .map_err(|e| alert_health_graph::Error::HistoryStore {
+    .map_err(|e| alert_health_graph::Error::StateHistoryStore {
         path: String::new(),
         context: "open".to_owned(),
         reason: e.to_string(),
@@ -220,7 +223,7 @@ pub async fn with_history_file(
         since = ?history.first_sample().map(|t| t.to_string()),
         "state history loaded"
     );
-    let store: Arc<dyn HistoryStore> = Arc::new(store);
+    let store: Arc<dyn StateHistoryStore> = Arc::new(store);
     Ok(evaluator.with_history(history).with_store(store))
 }
 
