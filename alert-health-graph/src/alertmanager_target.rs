@@ -56,7 +56,7 @@ pub const DEFAULT_PREFIX: &str = "/alertmanager";
 
 /// What kind of server the URLs point at.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Backend {
+pub enum AlertmanagerBackend {
     /// A vanilla Alertmanager: `<url>/api/v2/...` (or `<url><path_template>/api/v2/...`).
     #[default]
     Alertmanager,
@@ -66,42 +66,45 @@ pub enum Backend {
     Mimir,
 }
 
-impl Backend {
+impl AlertmanagerBackend {
     /// `alertmanager`, `cortex` or `mimir`.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Backend::Alertmanager => "alertmanager",
-            Backend::Cortex => "cortex",
-            Backend::Mimir => "mimir",
+            AlertmanagerBackend::Alertmanager => "alertmanager",
+            AlertmanagerBackend::Cortex => "cortex",
+            AlertmanagerBackend::Mimir => "mimir",
         }
     }
 
     /// Whether the backend takes the tenant in `X-Scope-OrgID` under a prefix.
     pub const fn is_multi_tenant(self) -> bool {
-        matches!(self, Backend::Cortex | Backend::Mimir)
+        matches!(
+            self,
+            AlertmanagerBackend::Cortex | AlertmanagerBackend::Mimir
+        )
     }
 }
 
-impl fmt::Display for Backend {
+impl fmt::Display for AlertmanagerBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl FromStr for Backend {
+impl FromStr for AlertmanagerBackend {
     type Err = Error;
 
     /// ```
-    /// use alert_health_graph::Backend;
-    /// assert_eq!("mimir".parse::<Backend>()?, Backend::Mimir);
-    /// assert!("loki".parse::<Backend>().is_err());
+    /// use alert_health_graph::AlertmanagerBackend;
+    /// assert_eq!("mimir".parse::<AlertmanagerBackend>()?, AlertmanagerBackend::Mimir);
+    /// assert!("loki".parse::<AlertmanagerBackend>().is_err());
     /// # Ok::<(), alert_health_graph::Error>(())
     /// ```
-    fn from_str(s: &str) -> Result<Backend> {
+    fn from_str(s: &str) -> Result<AlertmanagerBackend> {
         match s {
-            "alertmanager" => Ok(Backend::Alertmanager),
-            "cortex" => Ok(Backend::Cortex),
-            "mimir" => Ok(Backend::Mimir),
+            "alertmanager" => Ok(AlertmanagerBackend::Alertmanager),
+            "cortex" => Ok(AlertmanagerBackend::Cortex),
+            "mimir" => Ok(AlertmanagerBackend::Mimir),
             other => Err(Error::InvalidField {
                 field: "backend".to_owned(),
                 value: other.to_owned(),
@@ -111,7 +114,7 @@ impl FromStr for Backend {
     }
 }
 
-impl<'de> Deserialize<'de> for Backend {
+impl<'de> Deserialize<'de> for AlertmanagerBackend {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         text.parse().map_err(serde::de::Error::custom)
@@ -124,11 +127,11 @@ pub use alert_core::Quorum;
 /// One Alertmanager, or the members of one HA Alertmanager, and how to address them.
 ///
 /// ```
-/// use alert_health_graph::{AlertmanagerTarget, Backend};
+/// use alert_health_graph::{AlertmanagerTarget, AlertmanagerBackend};
 /// let t: AlertmanagerTarget = yaml_serde::from_str(
 ///     "{urls: ['http://am-0:8080', 'http://am-1:8080'], backend: mimir, tenant: team-a}",
 /// ).unwrap();
-/// assert_eq!(t.backend, Backend::Mimir);
+/// assert_eq!(t.backend, AlertmanagerBackend::Mimir);
 /// assert_eq!(t.urls.len(), 2);
 /// assert_eq!(t.to_string(), "mimir tenant team-a at http://am-0:8080, http://am-1:8080");
 ///
@@ -144,7 +147,7 @@ pub struct AlertmanagerTarget {
     /// The members' base URLs (one for a single Alertmanager).
     pub urls: Vec<String>,
     /// What the URLs point at.
-    pub backend: Backend,
+    pub backend: AlertmanagerBackend,
     /// The tenant: `X-Scope-OrgID` for Cortex and Mimir, the `{tenant}` of a path template.
     pub tenant: Option<TenantId>,
     /// Cortex's/Mimir's Alertmanager HTTP prefix ([`DEFAULT_PREFIX`] when absent).
@@ -175,7 +178,7 @@ impl AlertmanagerTarget {
     {
         AlertmanagerTarget {
             urls: urls.into_iter().map(Into::into).collect(),
-            backend: Backend::Alertmanager,
+            backend: AlertmanagerBackend::Alertmanager,
             tenant: None,
             prefix: None,
             path_template: None,
@@ -345,7 +348,7 @@ struct Fields {
     #[serde(default)]
     urls: Option<Vec<String>>,
     #[serde(default)]
-    backend: Backend,
+    backend: AlertmanagerBackend,
     #[serde(default)]
     tenant: Option<String>,
     #[serde(default)]
@@ -450,7 +453,7 @@ mod client {
 
     use alert_core::redact_urls;
 
-    use super::{AlertmanagerTarget, Backend, DEFAULT_PREFIX};
+    use super::{AlertmanagerBackend, AlertmanagerTarget, DEFAULT_PREFIX};
     use crate::error::{Error, Result};
 
     /// An error of `alert-cortex-adapter` while talking to `target`, its URLs without
@@ -505,11 +508,11 @@ mod client {
             let prefix = self.prefix.as_deref().unwrap_or(DEFAULT_PREFIX);
             let addressing = match (&self.path_template, self.backend) {
                 (Some(template), _) => Addressing::path_template(template, tenant()?),
-                (None, Backend::Alertmanager) => Ok(Addressing::Alertmanager),
-                (None, Backend::Cortex) => {
+                (None, AlertmanagerBackend::Alertmanager) => Ok(Addressing::Alertmanager),
+                (None, AlertmanagerBackend::Cortex) => {
                     Addressing::multi_tenant(Flavor::Cortex, prefix, tenant()?)
                 }
-                (None, Backend::Mimir) => {
+                (None, AlertmanagerBackend::Mimir) => {
                     Addressing::multi_tenant(Flavor::Mimir, prefix, tenant()?)
                 }
             };
@@ -564,7 +567,7 @@ mod tests {
         assert_eq!(t, AlertmanagerTarget::new(["http://a:9093"]));
         let t = read("{urls: [http://a:8080, http://b:8080], backend: cortex, tenant: t1, prefix: /api/prom/alertmanager, quorum: 1, request_timeout: 2s, attempts: 3}")
             .expect("valid");
-        assert_eq!(t.backend, Backend::Cortex);
+        assert_eq!(t.backend, AlertmanagerBackend::Cortex);
         assert_eq!(t.quorum, Quorum::AtLeast(1));
         assert_eq!(t.request_timeout.as_millis(), 2_000);
         assert_eq!(t.attempts, 3);

@@ -97,7 +97,7 @@ pub use aggregation::{
     decides,
 };
 pub use alerting::{ALERT_NAME, AlertPolicy, AlertTracker, NodeAlert};
-pub use alertmanager_target::{AlertmanagerTarget, Backend, Quorum};
+pub use alertmanager_target::{AlertmanagerBackend, AlertmanagerTarget, Quorum};
 pub use assembly::{Assembly, HealthGraph};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};

@@ -27,7 +27,7 @@ use alert_health_graph::visualiser::html::HtmlStatusPage;
 use alert_health_graph::visualiser::json::Json;
 use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
 use alert_health_graph::{
-    AlertPolicy, AlertmanagerSink, AlertmanagerTarget, Backend, DEFAULT_CONCURRENCY,
+    AlertPolicy, AlertmanagerBackend, AlertmanagerSink, AlertmanagerTarget, DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT, Engine, EvaluationOptions, Quorum, StateHistory, UptimeWeights,
 };
 use clap::{Parser, Subcommand, ValueEnum};
@@ -96,7 +96,7 @@ pub struct AlertmanagerArgs {
     pub alertmanager: Vec<String>,
     /// What --alertmanager points at: alertmanager (default), cortex or mimir.
     #[arg(long, value_name = "BACKEND", requires = "alertmanager")]
-    pub backend: Option<Backend>,
+    pub backend: Option<AlertmanagerBackend>,
     /// The tenant: X-Scope-OrgID for cortex and mimir, `{tenant}` of --path-template.
     #[arg(long, value_name = "ID", requires = "alertmanager")]
     pub tenant: Option<String>,
