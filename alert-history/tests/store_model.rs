@@ -118,9 +118,18 @@ fn all_pages(store: &dyn HistoryStore, mut query: EpisodeQuery) -> Vec<alert_his
     panic!("pagination does not end");
 }
 
-fn check(store: &dyn HistoryStore, raw: &[Raw], from: i64, len: i64, kind: u8, limit: usize) {
+/// Appends the notifications `batch` at a time (what a batch finds stored, it merges and
+/// supersedes as if it had come in the same batch), then checks one query.
+fn check(
+    store: &dyn HistoryStore,
+    raw: &[Raw],
+    batch: usize,
+    (from, len, kind, limit): (i64, i64, u8, usize),
+) {
     let ns = notifications(raw);
-    store.append(&ns).expect("append");
+    for chunk in ns.chunks(batch.max(1)) {
+        store.append(chunk).expect("append");
+    }
     let b = base();
     let range = TimeRange::new(ts(b + from), ts(b + from + len)).expect("valid");
     let mut query = EpisodeQuery::new(range);
@@ -139,10 +148,10 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     #[test]
-    fn sqlite_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..8, limit in 1usize..8) {
+    fn sqlite_answers_as_the_model(raw in raw_strategy(), batch in 1usize..48, from in -600i64..5000, len in 1i64..6000, kind in 0u8..8, limit in 1usize..8) {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = alert_history::sqlite::SqliteStore::open(dir.path().join("h.db")).expect("open");
-        check(&store, &raw, from, len, kind, limit);
+        check(&store, &raw, batch, (from, len, kind, limit));
     }
 }
 
@@ -158,7 +167,7 @@ proptest! {
         config.lookback = "12h".parse().expect("valid");
         config.lookahead = "3h".parse().expect("valid");
         let store = alert_history::loki::LokiStore::new(config);
-        check(&store, &raw, from, len, kind, limit);
+        check(&store, &raw, raw.len(), (from, len, kind, limit));
     }
 }
 
@@ -166,12 +175,14 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// A fresh database of the test kit's PostgreSQL server per case.
+    /// A fresh database of the test kit's PostgreSQL server per case; the notifications
+    /// appended in batches of any size (one statement per step of a batch: what it
+    /// finds stored must merge and supersede as one batch would).
     #[test]
-    fn postgres_answers_as_the_model(raw in raw_strategy(), from in -600i64..5000, len in 1i64..6000, kind in 0u8..8, limit in 1usize..8) {
+    fn postgres_answers_as_the_model(raw in raw_strategy(), batch in 1usize..48, from in -600i64..5000, len in 1i64..6000, kind in 0u8..8, limit in 1usize..8) {
         let db = alert_testkit::postgres::PostgresServer::shared().create_database();
         let store = alert_history::postgres::PostgresStore::connect(&db.url()).expect("connect");
-        check(&store, &raw, from, len, kind, limit);
+        check(&store, &raw, batch, (from, len, kind, limit));
     }
 
     /// The PostgreSQL store's heartbeat gaps answer as the reference, in any arrival

@@ -21,6 +21,13 @@
 //! another (see [`schema`]). A deadlock the server detects (a purge against an append)
 //! is retried.
 //!
+//! **Batches.** An append is a fixed number of statements however many notifications
+//! it holds (the steps are listed on `append_once`): the locks in one statement, the
+//! batch's stored episodes read by key in one (`unnest` of arrays), the merge in Rust
+//! ([`Episode::merge`], the superseding of [`end_superseded`](crate::end_superseded)),
+//! then one multi-row update, one multi-row insert of episodes and one of their label
+//! rows, one statement superseding older stored episodes.
+//!
 //! **Durability.** An append returns once its commit is durable: sessions run with
 //! `synchronous_commit` at least `on` (a weaker server default is raised).
 //!
@@ -177,32 +184,109 @@ fn raw_episode_at(row: &Row, at: usize) -> std::result::Result<RawEpisode, postg
     })
 }
 
+/// The batch's existing episodes, by key (arrays of fingerprints and starts), locked.
 const SELECT_FOR_UPDATE: &str = "SELECT e.id, e.fingerprint, e.starts_at, e.ends_at, \
      e.first_seen, e.last_seen, e.labels, e.annotations, e.receiver, e.generator_url, \
-     e.end_reason FROM episodes e WHERE e.fingerprint = $1 AND e.starts_at = $2 FOR UPDATE";
-const UPDATE_EPISODE: &str = "UPDATE episodes SET ends_at = $2, first_seen = $3, \
-     last_seen = $4, annotations = $5, receiver = $6, generator_url = $7, end_reason = $8 \
-     WHERE id = $1";
-const INSERT_EPISODE: &str = "INSERT INTO episodes(fingerprint, starts_at, ends_at, \
+     e.end_reason FROM episodes e \
+     WHERE (e.fingerprint, e.starts_at) IN \
+     (SELECT k.fp, k.s FROM unnest($1::bigint[], $2::bigint[]) AS k(fp, s)) \
+     FOR UPDATE OF e";
+/// For each new key, the next start of its fingerprint already stored.
+const NEXT_STARTS: &str = "SELECT k.fp, k.s, (SELECT min(x.starts_at) FROM episodes x \
+     WHERE x.fingerprint = k.fp AND x.starts_at > k.s) \
+     FROM unnest($1::bigint[], $2::bigint[]) AS k(fp, s)";
+/// The merged existing episodes, one row per element of the arrays.
+const UPDATE_EPISODES: &str = "UPDATE episodes e SET ends_at = u.ends_at, \
+     first_seen = u.first_seen, last_seen = u.last_seen, annotations = u.annotations, \
+     receiver = u.receiver, generator_url = u.generator_url, end_reason = u.end_reason \
+     FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], \
+     $6::text[], $7::text[], $8::bigint[]) \
+     AS u(id, ends_at, first_seen, last_seen, annotations, receiver, generator_url, end_reason) \
+     WHERE e.id = u.id";
+/// The new episodes, one row per element of the arrays; their ids by key.
+const INSERT_EPISODES: &str = "INSERT INTO episodes(fingerprint, starts_at, ends_at, \
      first_seen, last_seen, alertname, labels, annotations, receiver, generator_url, \
-     end_reason) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
-const NEXT_START: &str =
-    "SELECT min(starts_at) FROM episodes WHERE fingerprint = $1 AND starts_at > $2";
+     end_reason) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], \
+     $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
+     $11::bigint[]) RETURNING id, fingerprint, starts_at";
 const INSERT_LABELS: &str = "INSERT INTO episode_labels(name, value, episode_id) \
-     SELECT n, v, $3 FROM unnest($1::text[], $2::text[]) AS u(n, v) ON CONFLICT DO NOTHING";
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING";
 const LOCK_FINGERPRINTS: &str = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS u(k)";
 const NEWEST_SEEN: &str = "INSERT INTO settings(key, value) VALUES('newest_seen', $1) \
      ON CONFLICT(key) DO UPDATE SET value = excluded.value \
      WHERE CAST(excluded.value AS BIGINT) > CAST(settings.value AS BIGINT)";
 
-/// A new start ends the older episodes of its fingerprint that are open, or superseded
-/// by a later start.
+/// Each new start (arrays of fingerprints and starts) ends the older episodes of its
+/// fingerprint that are open, or superseded by a later start: each such episode ends at
+/// the earliest new start after its own, as if the starts had come one by one.
 fn supersede_sql() -> String {
     format!(
-        "UPDATE episodes SET ends_at = $2, end_reason = {END_SUPERSEDED} \
-         WHERE fingerprint = $1 AND starts_at < $2 AND (ends_at = {OPEN_END} \
-         OR (end_reason = {END_SUPERSEDED} AND ends_at > $2))"
+        "UPDATE episodes e SET ends_at = n.next, end_reason = {END_SUPERSEDED} \
+         FROM (SELECT o.id, min(k.s) AS next \
+               FROM unnest($1::bigint[], $2::bigint[]) AS k(fp, s) \
+               JOIN episodes o ON o.fingerprint = k.fp AND o.starts_at < k.s \
+               WHERE o.ends_at = {OPEN_END} OR o.end_reason = {END_SUPERSEDED} \
+               GROUP BY o.id) AS n \
+         WHERE e.id = n.id AND (e.ends_at = {OPEN_END} \
+         OR (e.end_reason = {END_SUPERSEDED} AND e.ends_at > n.next))"
     )
+}
+
+/// The columns of an episode row as the append writes them, one array per column.
+#[derive(Default)]
+struct EpisodeColumns {
+    ids: Vec<i64>,
+    fingerprints: Vec<i64>,
+    starts: Vec<i64>,
+    ends: Vec<i64>,
+    first_seen: Vec<i64>,
+    last_seen: Vec<i64>,
+    alertnames: Vec<String>,
+    labels: Vec<String>,
+    annotations: Vec<String>,
+    receivers: Vec<String>,
+    generator_urls: Vec<String>,
+    end_reasons: Vec<i64>,
+}
+
+impl EpisodeColumns {
+    /// Adds `episode` (`id`: its row, for an update; labels written only for an insert).
+    fn push(&mut self, id: Option<i64>, episode: &Episode) -> Result<()> {
+        if let Some(id) = id {
+            self.ids.push(id);
+        } else {
+            self.alertnames
+                .push(indexable(episode.alertname()).into_owned());
+            self.labels.push(encode_labels(&episode.labels));
+        }
+        self.fingerprints.push(fp_to_sql(episode.fingerprint));
+        self.starts.push(to_nanos(episode.starts_at, "startsAt")?);
+        self.ends.push(
+            episode
+                .ends_at
+                .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
+        );
+        self.first_seen
+            .push(to_nanos(episode.first_seen, "firstSeen")?);
+        self.last_seen
+            .push(to_nanos(episode.last_seen, "lastSeen")?);
+        self.annotations.push(encode_labels(&episode.annotations));
+        self.receivers.push(episode.receiver.clone());
+        self.generator_urls.push(episode.generator_url.clone());
+        self.end_reasons.push(end_reason_to_sql(episode));
+        Ok(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.fingerprints.is_empty()
+    }
+}
+
+/// One episode of a batch: the stored row it was read from (`None`: new), merged with
+/// the batch's notifications.
+struct Merged {
+    id: Option<i64>,
+    episode: Episode,
 }
 
 impl PostgresStore {
@@ -342,108 +426,232 @@ impl PostgresStore {
         self.connection(&self.reader)
     }
 
-    /// One try of an append: one transaction.
+    /// One try of an append: one transaction of a fixed number of statements, however
+    /// many notifications it holds.
+    ///
+    /// 1. the advisory locks of the batch's fingerprints, in ascending order;
+    /// 2. the batch's stored episodes, read `FOR UPDATE` by key;
+    /// 3. for each new key, the next start of its fingerprint already stored;
+    /// 4. in Rust: each episode merged with its notifications in batch order
+    ///    ([`Episode::merge`]), then ended at the next start after its own (new starts
+    ///    of the batch, and stored ones for new episodes), as one notification at a
+    ///    time would have left it;
+    /// 5. the merged stored episodes updated, the new ones inserted, their label rows;
+    /// 6. the older stored episodes the new starts supersede (one statement);
+    /// 7. the newest notification's receive time.
     fn append_once(&self, notifications: &[Notification]) -> Result<()> {
         let db = self.database.as_str();
         let mut writer = self.writer()?;
         let conn = writer.as_mut().ok_or_else(|| self.not_connected())?;
-        let select = conn.prepare(SELECT_FOR_UPDATE, db)?;
-        let update = conn.prepare(UPDATE_EPISODE, db)?;
-        let insert = conn.prepare(INSERT_EPISODE, db)?;
-        let next_start = conn.prepare(NEXT_START, db)?;
-        let supersede = conn.prepare(&supersede_sql(), db)?;
-        let insert_labels = conn.prepare(INSERT_LABELS, db)?;
         let lock = conn.prepare(LOCK_FINGERPRINTS, db)?;
+        let select = conn.prepare(SELECT_FOR_UPDATE, db)?;
+        let next_starts = conn.prepare(NEXT_STARTS, db)?;
+        let update = conn.prepare(UPDATE_EPISODES, db)?;
+        let insert = conn.prepare(INSERT_EPISODES, db)?;
+        let insert_labels = conn.prepare(INSERT_LABELS, db)?;
+        let supersede = conn.prepare(&supersede_sql(), db)?;
         let newest_seen = conn.prepare(NEWEST_SEEN, db)?;
+
+        // The batch's keys, each once, in first-seen order.
+        let mut keys: Vec<(i64, i64)> = Vec::new();
+        let mut index: HashMap<(i64, i64), usize> = HashMap::new();
+        let mut key_of = Vec::with_capacity(notifications.len());
+        for n in notifications {
+            let key = (
+                fp_to_sql(n.alert.fingerprint),
+                to_nanos(n.alert.starts_at, "startsAt")?,
+            );
+            let at = *index.entry(key).or_insert_with(|| {
+                keys.push(key);
+                keys.len() - 1
+            });
+            key_of.push(at);
+        }
+        let (key_fps, key_starts): (Vec<i64>, Vec<i64>) = keys.iter().copied().unzip();
+        let mut fingerprints = key_fps.clone();
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+
         let mut tx = conn
             .client
             .transaction()
             .map_err(|e| self.error("append: begin", e))?;
-        let mut fingerprints: Vec<i64> = notifications
-            .iter()
-            .map(|n| fp_to_sql(n.alert.fingerprint))
-            .collect();
-        fingerprints.sort_unstable();
-        fingerprints.dedup();
         tx.execute(&lock, &[&fingerprints])
             .map_err(|e| self.error("append: lock fingerprints", e))?;
-        for n in notifications {
-            let fp = fp_to_sql(n.alert.fingerprint);
-            let starts = to_nanos(n.alert.starts_at, "startsAt")?;
-            let existing = tx
-                .query_opt(&select, &[&fp, &starts])
-                .map_err(|e| self.error("append: select episode", e))?;
-            match existing {
-                Some(row) => {
-                    let id: i64 = row
-                        .try_get(0)
-                        .map_err(|e| self.error("append: select episode", e))?;
-                    let raw = raw_episode_at(&row, 1)
-                        .map_err(|e| self.error("append: select episode", e))?;
-                    // The labels are the alert's own (same fingerprint).
-                    let mut episode = raw.into_episode(n.alert.labels.clone())?;
-                    episode.merge(n);
-                    tx.execute(
-                        &update,
-                        &[
-                            &id,
-                            &episode
-                                .ends_at
-                                .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
-                            &to_nanos(episode.first_seen, "firstSeen")?,
-                            &to_nanos(episode.last_seen, "lastSeen")?,
-                            &encode_labels(&episode.annotations),
-                            &episode.receiver,
-                            &episode.generator_url,
-                            &end_reason_to_sql(&episode),
-                        ],
-                    )
-                    .map_err(|e| self.error("append: update episode", e))?;
+
+        let ctx = "append: select episodes";
+        let mut stored: HashMap<(i64, i64), (i64, RawEpisode)> = HashMap::new();
+        for row in tx
+            .query(&select, &[&key_fps, &key_starts])
+            .map_err(|e| self.error(ctx, e))?
+        {
+            let id: i64 = row.try_get(0).map_err(|e| self.error(ctx, e))?;
+            let raw = raw_episode_at(&row, 1).map_err(|e| self.error(ctx, e))?;
+            stored.insert((raw.fingerprint, raw.starts_at), (id, raw));
+        }
+
+        // Merged in batch order, as one notification at a time would merge them.
+        let mut merged: Vec<Option<Merged>> = (0..keys.len()).map(|_| None).collect();
+        for (n, &at) in notifications.iter().zip(&key_of) {
+            match &mut merged[at] {
+                Some(m) => {
+                    m.episode.merge(n);
                 }
-                None => {
-                    let mut episode = Episode::from_notification(n);
-                    let next: Option<i64> = tx
-                        .query_one(&next_start, &[&fp, &starts])
-                        .and_then(|r| r.try_get(0))
-                        .map_err(|e| self.error("append: next start", e))?;
-                    if let Some(next) = next {
-                        episode.infer_end(from_nanos(next), EndReason::Superseded);
-                    }
-                    tx.execute(&supersede, &[&fp, &starts])
-                        .map_err(|e| self.error("append: supersede", e))?;
-                    let id: i64 = tx
-                        .query_one(
-                            &insert,
-                            &[
-                                &fp,
-                                &starts,
-                                &episode
-                                    .ends_at
-                                    .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
-                                &to_nanos(episode.first_seen, "firstSeen")?,
-                                &to_nanos(episode.last_seen, "lastSeen")?,
-                                &indexable(episode.alertname()).as_ref(),
-                                &encode_labels(&episode.labels),
-                                &encode_labels(&episode.annotations),
-                                &episode.receiver,
-                                &episode.generator_url,
-                                &end_reason_to_sql(&episode),
-                            ],
-                        )
-                        .and_then(|r| r.try_get(0))
-                        .map_err(|e| self.error("append: insert episode", e))?;
-                    let (names, values): (Vec<String>, Vec<String>) = episode
-                        .labels
-                        .iter()
-                        .filter(|(n, _)| *n != ALERTNAME)
-                        .map(|(n, v)| (indexable(n).into_owned(), indexable(v).into_owned()))
-                        .unzip();
-                    if !names.is_empty() {
-                        tx.execute(&insert_labels, &[&names, &values, &id])
-                            .map_err(|e| self.error("append: insert labels", e))?;
-                    }
+                slot @ None => {
+                    let m = match stored.remove(&keys[at]) {
+                        // The labels are the alert's own (same fingerprint).
+                        Some((id, raw)) => {
+                            let mut episode = raw.into_episode(n.alert.labels.clone())?;
+                            episode.merge(n);
+                            Merged {
+                                id: Some(id),
+                                episode,
+                            }
+                        }
+                        None => Merged {
+                            id: None,
+                            episode: Episode::from_notification(n),
+                        },
+                    };
+                    *slot = Some(m);
                 }
             }
+        }
+        let mut merged: Vec<Merged> = merged.into_iter().flatten().collect();
+
+        // Each new start ends the batch's older episodes of its fingerprint; a new
+        // episode also ends at the next start already stored (a stored one already
+        // ends there, unless resolved).
+        let (new_fps, new_starts): (Vec<i64>, Vec<i64>) = merged
+            .iter()
+            .filter(|m| m.id.is_none())
+            .map(|m| {
+                Ok((
+                    fp_to_sql(m.episode.fingerprint),
+                    to_nanos(m.episode.starts_at, "startsAt")?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        let mut batch_starts: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (&fp, &start) in new_fps.iter().zip(&new_starts) {
+            batch_starts.entry(fp).or_default().push(start);
+        }
+        for starts in batch_starts.values_mut() {
+            starts.sort_unstable();
+        }
+        let mut stored_next: HashMap<(i64, i64), i64> = HashMap::new();
+        if !new_fps.is_empty() {
+            let ctx = "append: next start";
+            for row in tx
+                .query(&next_starts, &[&new_fps, &new_starts])
+                .map_err(|e| self.error(ctx, e))?
+            {
+                let fp: i64 = row.try_get(0).map_err(|e| self.error(ctx, e))?;
+                let start: i64 = row.try_get(1).map_err(|e| self.error(ctx, e))?;
+                let next: Option<i64> = row.try_get(2).map_err(|e| self.error(ctx, e))?;
+                if let Some(next) = next {
+                    stored_next.insert((fp, start), next);
+                }
+            }
+        }
+        for m in &mut merged {
+            let key = (
+                fp_to_sql(m.episode.fingerprint),
+                to_nanos(m.episode.starts_at, "startsAt")?,
+            );
+            let in_batch = batch_starts
+                .get(&key.0)
+                .and_then(|s| s.get(s.partition_point(|x| *x <= key.1)).copied());
+            let stored = if m.id.is_none() {
+                stored_next.get(&key).copied()
+            } else {
+                None
+            };
+            if let Some(next) = in_batch.into_iter().chain(stored).min() {
+                m.episode.infer_end(from_nanos(next), EndReason::Superseded);
+            }
+        }
+
+        let mut updates = EpisodeColumns::default();
+        let mut inserts = EpisodeColumns::default();
+        for m in &merged {
+            match m.id {
+                Some(id) => updates.push(Some(id), &m.episode)?,
+                None => inserts.push(None, &m.episode)?,
+            }
+        }
+        if !updates.is_empty() {
+            let u = &updates;
+            tx.execute(
+                &update,
+                &[
+                    &u.ids,
+                    &u.ends,
+                    &u.first_seen,
+                    &u.last_seen,
+                    &u.annotations,
+                    &u.receivers,
+                    &u.generator_urls,
+                    &u.end_reasons,
+                ],
+            )
+            .map_err(|e| self.error("append: update episodes", e))?;
+        }
+        if !inserts.is_empty() {
+            let i = &inserts;
+            let ctx = "append: insert episodes";
+            let mut ids: HashMap<(i64, i64), i64> = HashMap::new();
+            for row in tx
+                .query(
+                    &insert,
+                    &[
+                        &i.fingerprints,
+                        &i.starts,
+                        &i.ends,
+                        &i.first_seen,
+                        &i.last_seen,
+                        &i.alertnames,
+                        &i.labels,
+                        &i.annotations,
+                        &i.receivers,
+                        &i.generator_urls,
+                        &i.end_reasons,
+                    ],
+                )
+                .map_err(|e| self.error(ctx, e))?
+            {
+                let id: i64 = row.try_get(0).map_err(|e| self.error(ctx, e))?;
+                let fp: i64 = row.try_get(1).map_err(|e| self.error(ctx, e))?;
+                let start: i64 = row.try_get(2).map_err(|e| self.error(ctx, e))?;
+                ids.insert((fp, start), id);
+            }
+            let (mut names, mut values, mut label_ids) = (Vec::new(), Vec::new(), Vec::new());
+            for m in merged.iter().filter(|m| m.id.is_none()) {
+                let key = (
+                    fp_to_sql(m.episode.fingerprint),
+                    to_nanos(m.episode.starts_at, "startsAt")?,
+                );
+                let id = *ids.get(&key).ok_or_else(|| Error::Postgres {
+                    database: self.database.clone(),
+                    context: ctx.into(),
+                    reason: "an inserted episode returned no id".into(),
+                })?;
+                for (name, value) in m.episode.labels.iter().filter(|(n, _)| *n != ALERTNAME) {
+                    names.push(indexable(name).into_owned());
+                    values.push(indexable(value).into_owned());
+                    label_ids.push(id);
+                }
+            }
+            if !names.is_empty() {
+                tx.execute(&insert_labels, &[&names, &values, &label_ids])
+                    .map_err(|e| self.error("append: insert labels", e))?;
+            }
+            // After the batch's own rows are written: they already end where this
+            // leaves them, so it changes only older stored episodes.
+            tx.execute(&supersede, &[&new_fps, &new_starts])
+                .map_err(|e| self.error("append: supersede", e))?;
         }
         if let Some(newest) = notifications.iter().map(|n| n.received_at).max() {
             // Last: every append updates this row, and holds it until it commits.
