@@ -147,6 +147,17 @@ impl PostgresServer {
     /// the server does not accept connections within [`READY_TIMEOUT`]; the message
     /// includes the tail of its log.
     pub fn start() -> PostgresServer {
+        PostgresServer::start_with(&[])
+    }
+
+    /// Starts a server of its own with `settings` (`name=value`, as `postgres -c`
+    /// takes them) after, and so over, the test defaults (`fsync=off`,
+    /// `full_page_writes=off`, `shared_buffers=32MB`, ...): a benchmark asks for
+    /// `fsync=on` and a larger cache this way.
+    ///
+    /// # Panics
+    /// As [`start`](Self::start); a setting the server refuses stops it from starting.
+    pub fn start_with(settings: &[&str]) -> PostgresServer {
         let bin = postgres_bin_dir();
         let root = running_as_root();
         let dir = tempfile::Builder::new()
@@ -188,7 +199,7 @@ impl PostgresServer {
         let mut last = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
-            match spawn_server(root, &bin, &path, port) {
+            match spawn_server(root, &bin, &path, port, settings) {
                 Ok(child) => {
                     let guardian = spawn_guardian(child.id(), &path);
                     return PostgresServer {
@@ -343,7 +354,13 @@ struct StartFailure {
     message: String,
 }
 
-fn spawn_server(root: bool, bin: &Path, dir: &Path, port: u16) -> Result<Child, StartFailure> {
+fn spawn_server(
+    root: bool,
+    bin: &Path,
+    dir: &Path,
+    port: u16,
+    settings: &[&str],
+) -> Result<Child, StartFailure> {
     let log_path = dir.join("postgres.log");
     let log = File::create(&log_path)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", log_path.display()));
@@ -360,6 +377,7 @@ fn spawn_server(root: bool, bin: &Path, dir: &Path, port: u16) -> Result<Child, 
         .arg(format!("unix_socket_directories={}", dir.display()))
         .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
         .args(["-c", "max_connections=300", "-c", "shared_buffers=32MB"])
+        .args(settings.iter().flat_map(|s| ["-c", s]))
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
