@@ -53,8 +53,9 @@ use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
 
 use alert_core::{Duration, Fingerprint, Timestamp};
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::config::Host;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, NoTls, Row, Statement};
 
 use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun, runs_around};
@@ -367,6 +368,113 @@ impl PostgresStore {
         result
             .map(drop)
             .map_err(|e| self.error("write retention", e))
+    }
+
+    /// Writes `episodes` as they are, in one transaction of binary `COPY`s: for loading
+    /// a data set (a benchmark's, or one exported from another store). Nothing is
+    /// merged or superseded, unlike [`append`](HistoryStore::append): each episode must
+    /// be whole and its key `(fingerprint, startsAt)` new (a key already stored fails
+    /// the load, and nothing is written). The table is locked against appends for the
+    /// load (`EXCLUSIVE`; reads go on), ids are taken from the table's identity past
+    /// every id handed out, and the newest `last_seen` becomes the store's newest
+    /// notification. Run `ANALYZE` (or wait for autovacuum) before timing queries.
+    /// Returns how many episodes were written.
+    pub fn bulk_load(&self, episodes: impl IntoIterator<Item = Episode>) -> Result<u64> {
+        const CHUNK: usize = 50_000;
+        let ctx = "bulk load";
+        let mut writer = self.writer()?;
+        let conn = writer.as_mut().ok_or_else(|| self.not_connected())?;
+        let mut tx = conn.client.transaction().map_err(|e| self.error(ctx, e))?;
+        tx.batch_execute("LOCK TABLE episodes IN EXCLUSIVE MODE")
+            .map_err(|e| self.error("bulk load: lock episodes", e))?;
+        let first: i64 = tx
+            .query_one(
+                "SELECT nextval(pg_get_serial_sequence('episodes', 'id'))",
+                &[],
+            )
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| self.error("bulk load: ids", e))?;
+        let mut next_id = first;
+        let mut newest: Option<i64> = None;
+        let mut episodes = episodes.into_iter().peekable();
+        while episodes.peek().is_some() {
+            let chunk: Vec<Episode> = episodes.by_ref().take(CHUNK).collect();
+            let ctx = "bulk load: copy episodes";
+            let sink = tx
+                .copy_in(
+                    "COPY episodes(id, fingerprint, starts_at, ends_at, first_seen, last_seen, \
+                     alertname, labels, annotations, receiver, generator_url, end_reason) \
+                     FROM STDIN (FORMAT binary)",
+                )
+                .map_err(|e| self.error(ctx, e))?;
+            let mut rows = BinaryCopyInWriter::new(
+                sink,
+                &[
+                    Type::INT8,
+                    Type::INT8,
+                    Type::INT8,
+                    Type::INT8,
+                    Type::INT8,
+                    Type::INT8,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::INT8,
+                ],
+            );
+            for (i, e) in chunk.iter().enumerate() {
+                let id = next_id + i as i64;
+                let last_seen = to_nanos(e.last_seen, "lastSeen")?;
+                newest = newest.max(Some(last_seen));
+                rows.write(&[
+                    &id,
+                    &fp_to_sql(e.fingerprint),
+                    &to_nanos(e.starts_at, "startsAt")?,
+                    &e.ends_at.map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
+                    &to_nanos(e.first_seen, "firstSeen")?,
+                    &last_seen,
+                    &indexable(e.alertname()).as_ref(),
+                    &encode_labels(&e.labels),
+                    &encode_labels(&e.annotations),
+                    &e.receiver,
+                    &e.generator_url,
+                    &end_reason_to_sql(e),
+                ])
+                .map_err(|err| self.error(ctx, err))?;
+            }
+            rows.finish().map_err(|e| self.error(ctx, e))?;
+            let ctx = "bulk load: copy labels";
+            let sink = tx
+                .copy_in("COPY episode_labels(name, value, episode_id) FROM STDIN (FORMAT binary)")
+                .map_err(|e| self.error(ctx, e))?;
+            let mut rows = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::TEXT, Type::INT8]);
+            for (i, e) in chunk.iter().enumerate() {
+                let id = next_id + i as i64;
+                for (name, value) in e.labels.iter().filter(|(n, _)| *n != ALERTNAME) {
+                    rows.write(&[&indexable(name).as_ref(), &indexable(value).as_ref(), &id])
+                        .map_err(|err| self.error(ctx, err))?;
+                }
+            }
+            rows.finish().map_err(|e| self.error(ctx, e))?;
+            next_id += chunk.len() as i64;
+        }
+        let loaded = next_id - first;
+        if loaded > 0 {
+            tx.execute(
+                "SELECT setval(pg_get_serial_sequence('episodes', 'id'), $1)",
+                &[&(next_id - 1)],
+            )
+            .map_err(|e| self.error("bulk load: ids", e))?;
+        }
+        if let Some(newest) = newest {
+            tx.execute(NEWEST_SEEN, &[&newest.to_string()])
+                .map_err(|e| self.error("bulk load: newest", e))?;
+        }
+        tx.commit()
+            .map_err(|e| self.error("bulk load: commit", e))?;
+        Ok(loaded.unsigned_abs())
     }
 
     fn error(&self, context: &str, e: postgres::Error) -> Error {

@@ -89,6 +89,15 @@ pub struct SqliteStore {
     reader: Mutex<Connection>,
 }
 
+const INSERT_EPISODE: &str = "INSERT INTO episodes(fingerprint, starts_at, ends_at, \
+     first_seen, last_seen, alertname, labels, annotations, receiver, generator_url, \
+     end_reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+const INSERT_LABEL: &str =
+    "INSERT OR IGNORE INTO episode_labels(name, value, episode_id) VALUES(?1, ?2, ?3)";
+const NEWEST_SEEN: &str = "INSERT INTO settings(key, value) VALUES('newest_seen', ?1) \
+     ON CONFLICT(key) DO UPDATE SET value = excluded.value \
+     WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)";
+
 /// Reads the columns of [`EPISODE_COLUMNS`] starting at column `at`.
 fn raw_episode_at(row: &Row<'_>, at: usize) -> rusqlite::Result<RawEpisode> {
     Ok(RawEpisode {
@@ -207,6 +216,46 @@ impl SqliteStore {
             .map_err(|e| sqlite_error("write retention", e))
     }
 
+    /// Writes `episodes` as they are, in one transaction: for loading a data set (a
+    /// benchmark's, or one exported from another store) into a store no server is
+    /// appending to. Nothing is merged or superseded, unlike
+    /// [`append`](HistoryStore::append): each episode must be whole and its key
+    /// `(fingerprint, startsAt)` new (a key already stored fails the load, and nothing
+    /// is written). The newest `last_seen` becomes the store's newest notification.
+    /// The writer's page cache is raised to 1 GiB for the load. Returns how many
+    /// episodes were written.
+    ///
+    /// ```
+    /// use alert_core::{Alert, LabelSet, Timestamp};
+    /// use alert_history::{Episode, HistoryStore, Notification};
+    /// use alert_history::sqlite::SqliteStore;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = SqliteStore::open(dir.path().join("history.db"))?;
+    /// let t: Timestamp = "2024-05-01T10:00:00Z".parse()?;
+    /// let alert = Alert::firing(LabelSet::from_pairs([("alertname", "DiskFull")])?, t);
+    /// let episode = Episode::from_notification(&Notification { alert, receiver: "h".into(), received_at: t });
+    /// assert_eq!(store.bulk_load([episode])?, 1);
+    /// assert_eq!(store.stats()?.episodes, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bulk_load(&self, episodes: impl IntoIterator<Item = Episode>) -> Result<u64> {
+        let mut conn = self.write();
+        let ctx = "bulk load";
+        let cache: i64 = conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(|e| sqlite_error(ctx, e))?;
+        conn.pragma_update(None, "cache_size", -1024 * 1024)
+            .map_err(|e| sqlite_error(ctx, e))?;
+        let loaded = bulk_load_into(&mut conn, episodes);
+        let restored = conn
+            .pragma_update(None, "cache_size", cache)
+            .map_err(|e| sqlite_error(ctx, e));
+        let loaded = loaded?;
+        restored?;
+        Ok(loaded)
+    }
+
     fn write(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (uncommitted work is
         // rolled back when the transaction is dropped), so a poisoned lock is usable.
@@ -313,6 +362,74 @@ impl SqliteStore {
     }
 }
 
+/// Inserts `episode` and its label rows with the prepared [`INSERT_EPISODE`] and
+/// [`INSERT_LABEL`]; `ctx` names the caller in errors.
+fn insert_episode(
+    conn: &Connection,
+    insert: &mut rusqlite::CachedStatement<'_>,
+    insert_label: &mut rusqlite::CachedStatement<'_>,
+    episode: &Episode,
+    ctx: &str,
+) -> Result<()> {
+    insert
+        .execute(params![
+            fp_to_sql(episode.fingerprint),
+            to_nanos(episode.starts_at, "startsAt")?,
+            episode
+                .ends_at
+                .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
+            to_nanos(episode.first_seen, "firstSeen")?,
+            to_nanos(episode.last_seen, "lastSeen")?,
+            episode.alertname(),
+            encode_labels(&episode.labels),
+            encode_labels(&episode.annotations),
+            episode.receiver,
+            episode.generator_url,
+            end_reason_to_sql(episode),
+        ])
+        .map_err(|e| sqlite_error(&format!("{ctx}: insert episode"), e))?;
+    let id = conn.last_insert_rowid();
+    for (name, value) in episode.labels.iter().filter(|(n, _)| *n != ALERTNAME) {
+        insert_label
+            .execute(params![name, value, id])
+            .map_err(|e| sqlite_error(&format!("{ctx}: insert label"), e))?;
+    }
+    Ok(())
+}
+
+/// [`SqliteStore::bulk_load`]'s transaction.
+fn bulk_load_into(
+    conn: &mut Connection,
+    episodes: impl IntoIterator<Item = Episode>,
+) -> Result<u64> {
+    let tx = conn
+        .transaction()
+        .map_err(|e| sqlite_error("bulk load: begin", e))?;
+    let mut loaded = 0u64;
+    let mut newest: Option<i64> = None;
+    {
+        let mut insert = tx
+            .prepare_cached(INSERT_EPISODE)
+            .map_err(|e| sqlite_error("bulk load: insert episode", e))?;
+        let mut insert_label = tx
+            .prepare_cached(INSERT_LABEL)
+            .map_err(|e| sqlite_error("bulk load: insert label", e))?;
+        for episode in episodes {
+            let last_seen = to_nanos(episode.last_seen, "lastSeen")?;
+            insert_episode(&tx, &mut insert, &mut insert_label, &episode, "bulk load")?;
+            newest = newest.max(Some(last_seen));
+            loaded += 1;
+        }
+    }
+    if let Some(newest) = newest {
+        tx.execute(NEWEST_SEEN, [newest.to_string()])
+            .map_err(|e| sqlite_error("bulk load: newest", e))?;
+    }
+    tx.commit()
+        .map_err(|e| sqlite_error("bulk load: commit", e))?;
+    Ok(loaded)
+}
+
 impl HistoryStore for SqliteStore {
     fn append(&self, notifications: &[Notification]) -> Result<AppendOutcome> {
         check_representable(notifications)?;
@@ -334,11 +451,7 @@ impl HistoryStore for SqliteStore {
                 )
                 .map_err(|e| sqlite_error("append: update episode", e))?;
             let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO episodes(fingerprint, starts_at, ends_at, first_seen, last_seen, \
-                     alertname, labels, annotations, receiver, generator_url, end_reason) \
-                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )
+                .prepare_cached(INSERT_EPISODE)
                 .map_err(|e| sqlite_error("append: insert episode", e))?;
             // A new start ends the older episodes of its fingerprint that are open, or
             // superseded by a later start; a new open episode ends at the next start.
@@ -355,9 +468,7 @@ impl HistoryStore for SqliteStore {
                 ))
                 .map_err(|e| sqlite_error("append: supersede", e))?;
             let mut insert_label = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO episode_labels(name, value, episode_id) VALUES(?1, ?2, ?3)",
-                )
+                .prepare_cached(INSERT_LABEL)
                 .map_err(|e| sqlite_error("append: insert label", e))?;
             for n in notifications {
                 let fp = fp_to_sql(n.alert.fingerprint);
@@ -399,42 +510,14 @@ impl HistoryStore for SqliteStore {
                         supersede
                             .execute(params![fp, starts])
                             .map_err(|e| sqlite_error("append: supersede", e))?;
-                        insert
-                            .execute(params![
-                                fp,
-                                starts,
-                                episode
-                                    .ends_at
-                                    .map_or(Ok(OPEN_END), |t| to_nanos(t, "endsAt"))?,
-                                to_nanos(episode.first_seen, "firstSeen")?,
-                                to_nanos(episode.last_seen, "lastSeen")?,
-                                episode.alertname(),
-                                encode_labels(&episode.labels),
-                                encode_labels(&episode.annotations),
-                                episode.receiver,
-                                episode.generator_url,
-                                end_reason_to_sql(&episode),
-                            ])
-                            .map_err(|e| sqlite_error("append: insert episode", e))?;
-                        let id = tx.last_insert_rowid();
-                        for (name, value) in episode.labels.iter().filter(|(n, _)| *n != ALERTNAME)
-                        {
-                            insert_label
-                                .execute(params![name, value, id])
-                                .map_err(|e| sqlite_error("append: insert label", e))?;
-                        }
+                        insert_episode(&tx, &mut insert, &mut insert_label, &episode, "append")?;
                     }
                 }
             }
         }
         if let Some(newest) = notifications.iter().map(|n| n.received_at).max() {
-            tx.execute(
-                "INSERT INTO settings(key, value) VALUES('newest_seen', ?1) \
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value \
-                 WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)",
-                [to_nanos(newest, "receivedAt")?.to_string()],
-            )
-            .map_err(|e| sqlite_error("append: newest", e))?;
+            tx.execute(NEWEST_SEEN, [to_nanos(newest, "receivedAt")?.to_string()])
+                .map_err(|e| sqlite_error("append: newest", e))?;
         }
         tx.commit().map_err(|e| sqlite_error("append: commit", e))?;
         Ok(AppendOutcome {
