@@ -217,3 +217,46 @@ fn replicas_appending_the_same_notifications_at_once_agree_with_the_merge() {
         assert_eq!(got, want);
     }
 }
+
+/// A bulk load writes the episodes as they are, label rows included (an indexed
+/// matcher finds them), and appends go on after it: new ids, merged into the loaded
+/// episodes, a new start superseding one.
+#[test]
+fn bulk_load_writes_episodes_that_appends_then_merge_into() {
+    let db = PostgresServer::shared().create_database();
+    let store = PostgresStore::connect(&db.url()).expect("connect");
+    let loaded_from = [
+        notification(1, 0, Some(60), 90),
+        notification(2, 0, None, 30),
+        notification(3, 10, None, 40),
+    ];
+    let loaded = store
+        .bulk_load(
+            loaded_from
+                .iter()
+                .map(alert_history::Episode::from_notification),
+        )
+        .expect("bulk load");
+    assert_eq!(loaded, 3);
+    let in_query_order = |notifications: &[Notification]| {
+        let mut episodes = merge_notifications(notifications);
+        episodes.sort_by_key(|e| (e.starts_at, e.fingerprint));
+        episodes
+    };
+    assert_eq!(everything(&store), in_query_order(&loaded_from));
+    let mut q = EpisodeQuery::new(TimeRange::new(t(-86_400), t(86_400)).expect("valid"));
+    q.selectors = Matchers::new(vec![
+        Matcher::new(MatchType::Equal, "instance", "i2").expect("valid"),
+    ])
+    .into();
+    assert_eq!(store.query(&q).expect("query").episodes.len(), 1);
+
+    let appended = [
+        notification(2, 0, Some(100), 110),
+        notification(3, 50, None, 120),
+    ];
+    store.append(&appended).expect("append");
+    let all: Vec<Notification> = loaded_from.iter().chain(&appended).cloned().collect();
+    assert_eq!(everything(&store), in_query_order(&all));
+    assert_eq!(store.stats().expect("stats").episodes, 4);
+}
