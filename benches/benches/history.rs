@@ -18,7 +18,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration as StdDuration, Instant};
 
-use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Timestamp};
+use alert_benches::history_data::{ANCHOR, DAY, Rng, episode_notification, ingest_batch, ts};
+use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers};
 use alert_history::sqlite::SqliteStore;
 use alert_history::{
     EpisodeQuery, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT, Notification,
@@ -26,70 +27,7 @@ use alert_history::{
 };
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
-/// The instant the generated data ends at (the "now" of the queries).
-const ANCHOR: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
-const DAY: i64 = 86_400;
 const EPISODES: usize = 1_000_000;
-const NAMES: u64 = 200;
-const INSTANCES: u64 = 5_000;
-
-/// xorshift64*: deterministic data without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn ts(secs: i64) -> Timestamp {
-    Timestamp::from_unix(secs, 0).expect("representable")
-}
-
-/// One episode as a single notification: resolved (with its end) or, for 1 %, firing.
-fn episode_notification(rng: &mut Rng, i: usize) -> Notification {
-    // A skewed choice of alert name: low numbers are frequent.
-    let name = rng.below(NAMES).min(rng.below(NAMES));
-    let instance = rng.below(INSTANCES);
-    let severity = ["critical", "warning", "warning", "info", "info"][rng.below(5) as usize];
-    let labels = LabelSet::from_pairs([
-        ("alertname", format!("Alert{name}")),
-        ("instance", format!("node-{instance}")),
-        ("job", format!("job-{}", instance % 20)),
-        ("namespace", format!("ns-{}", instance % 50)),
-        ("severity", severity.to_owned()),
-        ("seq", i.to_string()),
-    ])
-    .expect("valid labels");
-    let start = ANCHOR - 30 * DAY + rng.below(30 * DAY as u64) as i64;
-    let length = match rng.below(100) {
-        0..=69 => 60 + rng.below(1800) as i64,
-        70..=94 => 1800 + rng.below(6 * 3600) as i64,
-        _ => 6 * 3600 + rng.below(3 * DAY as u64) as i64,
-    };
-    let mut alert = Alert::firing(labels, ts(start));
-    alert.annotations =
-        LabelSet::from_pairs([("summary", format!("Alert{name} on node-{instance}"))])
-            .expect("valid annotations");
-    let open = rng.below(100) == 0;
-    let end = (start + length).min(ANCHOR - 1);
-    if !open {
-        alert.status = AlertStatus::Resolved;
-        alert.ends_at = Some(ts(end));
-    }
-    Notification {
-        alert,
-        receiver: "history".into(),
-        received_at: ts(if open { ANCHOR - 60 } else { end + 30 }),
-    }
-}
 
 fn data_dir() -> PathBuf {
     let dir = alert_benches::workspace_root()
@@ -105,7 +43,7 @@ fn fill(store: &SqliteStore, n: usize, seed: u64) {
     let mut rng = Rng(seed);
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..n {
-        batch.push(episode_notification(&mut rng, i));
+        batch.push(episode_notification(&mut rng, i, 30));
         if batch.len() == 10_000 {
             store.append(&batch).expect("append");
             batch.clear();
@@ -165,28 +103,7 @@ fn ingest(c: &mut Criterion) {
                 || {
                     // Episodes opened by a firing notification, then resolved in the same
                     // batch (the resolutions are updates of existing rows).
-                    let firing: Vec<Notification> = (0..batch_size / 2)
-                        .map(|_| {
-                            next += 1;
-                            let mut n = episode_notification(&mut rng, next);
-                            // Notifications arrive in time order, as from Alertmanager:
-                            // 20 new alerts a second of alerting time.
-                            let start = ANCHOR - 30 * DAY + (next / 20) as i64;
-                            n.alert.starts_at = ts(start);
-                            n.alert.status = AlertStatus::Firing;
-                            n.alert.ends_at = None;
-                            n.received_at = ts(start + 30);
-                            n
-                        })
-                        .collect();
-                    let mut all = firing.clone();
-                    all.extend(firing.into_iter().map(|mut n| {
-                        n.alert.status = AlertStatus::Resolved;
-                        n.alert.ends_at = Some(ts(n.alert.starts_at.unix_seconds() + 600));
-                        n.received_at = ts(n.alert.starts_at.unix_seconds() + 630);
-                        n
-                    }));
-                    all
+                    ingest_batch(&mut rng, &mut next, batch_size, ANCHOR - 30 * DAY)
                 },
                 |batch| store.append(&batch).expect("append"),
                 BatchSize::LargeInput,
@@ -304,7 +221,7 @@ fn purge(c: &mut Criterion) {
         let mut rng = Rng(99);
         let mut batch = Vec::with_capacity(10_000);
         for i in 0..150_000 {
-            let mut n = episode_notification(&mut rng, i);
+            let mut n = episode_notification(&mut rng, i, 30);
             let (start, seen) = if i < 100_000 {
                 (ANCHOR - 60 * DAY + (i as i64), ANCHOR - 50 * DAY)
             } else {

@@ -5,6 +5,7 @@
 //! into `target/bench-data/<alerts>-<seed>/` and reused afterwards, so every benchmark
 //! and benchmark binary measures the same bytes.
 
+pub mod history_data;
 pub mod stats;
 
 use std::path::{Path, PathBuf};
