@@ -20,7 +20,7 @@
 use alert_core::{Duration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 
 /// A liveness record the store keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,10 +84,10 @@ impl HeartbeatLog {
     ///
     /// ```
     /// use alert_core::{Duration, Timestamp};
-    /// use alert_history::{HeartbeatGap, HeartbeatLog, TimeRange};
+    /// use alert_history::{HeartbeatGap, HeartbeatLog, TimeSpan};
     /// let t = |s: i64| Timestamp::from_unix(s, 0).unwrap();
     /// let beats = [t(0), t(60), t(120), t(1000), t(1060)];
-    /// let log = HeartbeatLog::from_beats(&beats, &[], TimeRange::new(t(100), t(1050))?, "100s".parse()?);
+    /// let log = HeartbeatLog::from_beats(&beats, &[], TimeSpan::new(t(100), t(1050))?, "100s".parse()?);
     /// assert_eq!(log.gaps, [HeartbeatGap { after: t(120), before: t(1000) }]);
     /// assert_eq!(log.newest, Some(t(1060)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -95,7 +95,7 @@ impl HeartbeatLog {
     pub fn from_beats(
         beats: &[Timestamp],
         runs: &[ServerRun],
-        range: TimeRange,
+        range: TimeSpan,
         max_gap: Duration,
     ) -> HeartbeatLog {
         let mut beats = beats.to_vec();
@@ -159,7 +159,7 @@ impl HeartbeatPolicy {
 
 /// The runs of `all` (sorted by start) that a [`HeartbeatLog`] for `range` holds: those
 /// overlapping it and the nearest run on each side.
-pub fn runs_around(all: &[ServerRun], range: TimeRange) -> Vec<ServerRun> {
+pub fn runs_around(all: &[ServerRun], range: TimeSpan) -> Vec<ServerRun> {
     let overlapping = |r: &ServerRun| r.started_at < range.end && r.last_alive >= range.start;
     let before = all
         .iter()
@@ -200,12 +200,12 @@ pub struct Unavailable {
 ///
 /// ```
 /// use alert_core::{Duration, Timestamp};
-/// use alert_history::{unavailable_periods, HeartbeatLog, HeartbeatPolicy, TimeRange};
+/// use alert_history::{unavailable_periods, HeartbeatLog, HeartbeatPolicy, TimeSpan};
 /// let t = |s: &str| s.parse::<Timestamp>().unwrap();
 /// let policy = HeartbeatPolicy {
 ///     repeat_interval: "1m".parse()?, group_interval: "10s".parse()?, slack: "10s".parse()?,
 /// };
-/// let range = TimeRange::new(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z"))?;
+/// let range = TimeSpan::new(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z"))?;
 /// let beats = [t("2024-05-01T10:00:00Z"), t("2024-05-01T10:01:00Z"), t("2024-05-01T10:10:00Z")];
 /// let log = HeartbeatLog::from_beats(&beats, &[], range, policy.max_gap().unwrap());
 /// let down = unavailable_periods(&log, &policy, range, t("2024-05-01T10:10:30Z"));
@@ -217,7 +217,7 @@ pub struct Unavailable {
 pub fn unavailable_periods(
     log: &HeartbeatLog,
     policy: &HeartbeatPolicy,
-    range: TimeRange,
+    range: TimeSpan,
     now: Timestamp,
 ) -> Vec<Unavailable> {
     let mut out = Vec::new();
@@ -272,7 +272,7 @@ pub fn unavailable_periods(
 
 /// Clips periods to `range`, drops empty ones, sorts them and merges overlapping or
 /// touching periods of the same cause.
-fn clip_and_merge(periods: Vec<Unavailable>, range: TimeRange) -> Vec<Unavailable> {
+fn clip_and_merge(periods: Vec<Unavailable>, range: TimeSpan) -> Vec<Unavailable> {
     let mut clipped: Vec<Unavailable> = periods
         .into_iter()
         .map(|p| Unavailable {
@@ -312,8 +312,8 @@ mod tests {
         }
     }
 
-    fn day() -> TimeRange {
-        TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid")
+    fn day() -> TimeSpan {
+        TimeSpan::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid")
     }
 
     /// The log of `beats` for the whole day with the policy's gap.
@@ -445,7 +445,7 @@ mod tests {
             HeartbeatLog::from_beats(
                 &all,
                 &[],
-                TimeRange::new(s(from), s(to)).expect("valid"),
+                TimeSpan::new(s(from), s(to)).expect("valid"),
                 gap,
             )
             .gaps

@@ -29,7 +29,7 @@ use alert_core::{
 
 use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun};
 use crate::episode::{EndReason, Episode, Notification};
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 use crate::selector::Selectors;
 use crate::store::{EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT};
 
@@ -113,20 +113,20 @@ fn resolved(l: &LabelSet, starts: i64, ends: i64, received: i64) -> Notification
     n
 }
 
-fn range(from: i64, to: i64) -> TimeRange {
-    TimeRange::new(at(from), at(to)).expect("non-empty range")
+fn range(from: i64, to: i64) -> TimeSpan {
+    TimeSpan::new(at(from), at(to)).expect("non-empty range")
 }
 
-fn everything() -> TimeRange {
+fn everything() -> TimeSpan {
     range(-6 * 3600, 6 * 3600)
 }
 
-fn all_episodes(store: &dyn HistoryStore, r: TimeRange, matchers: Vec<Matcher>) -> Vec<Episode> {
+fn all_episodes(store: &dyn HistoryStore, r: TimeSpan, matchers: Vec<Matcher>) -> Vec<Episode> {
     all_selected(store, r, Matchers::new(matchers).into())
 }
 
 /// Every episode of `r` that `selectors` select, in one page.
-fn all_selected(store: &dyn HistoryStore, r: TimeRange, selectors: Selectors) -> Vec<Episode> {
+fn all_selected(store: &dyn HistoryStore, r: TimeSpan, selectors: Selectors) -> Vec<Episode> {
     let mut q = EpisodeQuery::new(r);
     q.selectors = selectors;
     q.limit = MAX_QUERY_LIMIT;

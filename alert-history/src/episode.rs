@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use alert_core::{Alert, AlertStatus, Duration, Fingerprint, LabelSet, Timestamp, WebhookMessage};
 use serde::{Deserialize, Serialize};
 
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 
 /// One alert of one webhook notification, with when and through which receiver it came.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,7 +219,7 @@ impl Episode {
     }
 
     /// Whether the episode shares an instant with `range`.
-    pub fn overlaps(&self, range: &TimeRange) -> bool {
+    pub fn overlaps(&self, range: &TimeSpan) -> bool {
         range.overlaps(self.starts_at, self.ends_at)
     }
 

@@ -14,7 +14,7 @@
 //! ```
 //! use alert_core::{Alert, LabelSet, Timestamp};
 //! use alert_history::health_bar::{BarLimits, HealthBars};
-//! use alert_history::{Episode, HealthState, Notification, TimeRange};
+//! use alert_history::{Episode, HealthState, Notification, TimeSpan};
 //! let t = |s: &str| s.parse::<Timestamp>().unwrap();
 //! let episode = |node: &str, severity: &str| {
 //!     let labels = LabelSet::from_pairs([("alertname", "Down"), ("node", node), ("severity", severity)]).unwrap();
@@ -24,7 +24,7 @@
 //!         received_at: t("2024-05-01T10:00:00Z"),
 //!     })
 //! };
-//! let range = TimeRange::new(t("2024-05-01T09:00:00Z"), t("2024-05-01T11:00:00Z"))?;
+//! let range = TimeSpan::new(t("2024-05-01T09:00:00Z"), t("2024-05-01T11:00:00Z"))?;
 //! let bars = HealthBars::build(range, vec![episode("a", "critical"), episode("b", "warning")],
 //!     Vec::new(), Some("node"), BarLimits::default())?;
 //! assert_eq!(bars.bars.len(), 2);
@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use crate::availability::Unavailable;
 use crate::episode::Episode;
 use crate::error::{Error, Result};
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 use crate::timeline::{HealthState, Segment, close_open_episodes, timeline_within};
 
 /// The most bars [`BarLimits::default`] draws.
@@ -80,7 +80,7 @@ pub struct HealthBar {
 #[derive(Debug, Clone)]
 pub struct HealthBars {
     /// The range every bar covers.
-    pub range: TimeRange,
+    pub range: TimeSpan,
     /// The grouping label, if any.
     pub by: Option<String>,
     /// The bars drawn, by entity name (byte order).
@@ -152,7 +152,7 @@ impl HealthBars {
     /// Fails with [`Error::TimelineTooLarge`] when the bars' segments would list more
     /// than [`BarLimits::max_listed`] fingerprints in all.
     pub fn build(
-        range: TimeRange,
+        range: TimeSpan,
         mut episodes: Vec<Episode>,
         unavailable: Vec<Unavailable>,
         by: Option<&str>,
@@ -193,7 +193,7 @@ impl HealthBars {
 
     /// The episodes that fired at some instant of `window`: of `entity`, or of every
     /// entity when `None`; worst state first, then by start.
-    pub fn active_in(&self, entity: Option<&str>, window: TimeRange) -> Vec<&Episode> {
+    pub fn active_in(&self, entity: Option<&str>, window: TimeSpan) -> Vec<&Episode> {
         let mut out: Vec<&Episode> = match entity {
             Some(name) => self.groups.get(name).into_iter().flatten().collect(),
             None => self.groups.values().flatten().collect(),
@@ -204,7 +204,7 @@ impl HealthBars {
     }
 
     /// The unavailable periods that share an instant with `window`.
-    pub fn unavailable_in(&self, window: TimeRange) -> Vec<&Unavailable> {
+    pub fn unavailable_in(&self, window: TimeSpan) -> Vec<&Unavailable> {
         self.unavailable
             .iter()
             .filter(|u| window.overlaps(u.start, Some(u.end)))
@@ -251,8 +251,8 @@ mod tests {
         })
     }
 
-    fn day() -> TimeRange {
-        TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid")
+    fn day() -> TimeSpan {
+        TimeSpan::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid")
     }
 
     #[test]
@@ -372,7 +372,7 @@ mod tests {
         let bars =
             HealthBars::build(day(), eps, down, Some("node"), BarLimits::default()).expect("fits");
         let window =
-            TimeRange::new(t("2024-05-01T01:00:00Z"), t("2024-05-01T02:00:00Z")).expect("valid");
+            TimeSpan::new(t("2024-05-01T01:00:00Z"), t("2024-05-01T02:00:00Z")).expect("valid");
         let got: Vec<&str> = bars
             .active_in(Some("a"), window)
             .iter()
@@ -387,7 +387,7 @@ mod tests {
         assert!(bars.active_in(Some("zz"), window).is_empty());
         assert!(bars.unavailable_in(window).is_empty());
         let late =
-            TimeRange::new(t("2024-05-01T06:00:00Z"), t("2024-05-01T06:30:00Z")).expect("valid");
+            TimeSpan::new(t("2024-05-01T06:00:00Z"), t("2024-05-01T06:30:00Z")).expect("valid");
         assert_eq!(bars.unavailable_in(late).len(), 1);
         assert!(bars.active_in(Some("a"), late).is_empty());
     }

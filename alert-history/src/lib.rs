@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use alert_core::{Timestamp, WebhookMessage};
-//! use alert_history::{merge_notifications, timeline, HealthState, Notification, TimeRange};
+//! use alert_history::{merge_notifications, timeline, HealthState, Notification, TimeSpan};
 //!
 //! let t = |s: &str| s.parse::<Timestamp>().unwrap();
 //! let firing = WebhookMessage::from_json(br#"{"receiver":"history","status":"firing","alerts":[
@@ -27,7 +27,7 @@
 //! assert_eq!(episodes.len(), 1);
 //! assert_eq!(episodes[0].ends_at, Some(t("2024-05-01T10:45:00Z")));
 //!
-//! let range = TimeRange::new(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z"))?;
+//! let range = TimeSpan::new(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z"))?;
 //! let segments = timeline(range, &episodes, &[]);
 //! let states: Vec<_> = segments.iter().map(|s| s.state).collect();
 //! assert_eq!(states, [HealthState::Warning, HealthState::Healthy]);
@@ -72,7 +72,7 @@ pub use episode::{
     merge_notifications,
 };
 pub use error::{Error, Result};
-pub use range::TimeRange;
+pub use range::TimeSpan;
 pub use selector::Selectors;
 pub use store::{
     AppendOutcome, Cursor, EpisodePage, EpisodeQuery, HistoryStore, MAX_QUERY_LIMIT, PurgeOutcome,

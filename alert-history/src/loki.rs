@@ -48,7 +48,7 @@ use serde_json::{Value, json};
 use crate::availability::{Heartbeat, HeartbeatLog, ServerRun};
 use crate::episode::{Episode, Notification, merge_notifications};
 use crate::error::{Error, Result};
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 use crate::selector::Selectors;
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -300,7 +300,7 @@ impl LokiStore {
 
     /// Notifications received in the window around `range`, filtered by `filter`
     /// (LogQL stages after the selector).
-    fn notifications(&self, range: TimeRange, filter: &str) -> Result<Vec<Notification>> {
+    fn notifications(&self, range: TimeSpan, filter: &str) -> Result<Vec<Notification>> {
         let start = to_nanos(range.start, "range.start")?;
         let end = to_nanos(range.end, "range.end")?;
         let back = i128::from(self.config.lookback.as_millis()) * 1_000_000;
@@ -448,7 +448,7 @@ impl HistoryStore for LokiStore {
         Ok(query.paginate(episodes))
     }
 
-    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeRange) -> Result<Vec<Episode>> {
+    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeSpan) -> Result<Vec<Episode>> {
         let filter = format!(" | fingerprint={}", quote(&fingerprint.to_string()));
         let notifications = self.notifications(range, &filter)?;
         let mut episodes: Vec<Episode> = merge_notifications(&notifications)
@@ -475,7 +475,7 @@ impl HistoryStore for LokiStore {
         })])
     }
 
-    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog> {
+    fn heartbeats(&self, range: TimeSpan, max_gap: Duration) -> Result<HeartbeatLog> {
         let start = i128::from(to_nanos(range.start, "range.start")?);
         let end = i128::from(to_nanos(range.end, "range.end")?);
         let back = i128::from(self.config.lookback.as_millis()) * 1_000_000;

@@ -8,25 +8,25 @@ use crate::error::{Error, Result};
 /// A half-open range of instants: `start` is inside, `end` is not.
 ///
 /// ```
-/// use alert_history::TimeRange;
-/// let r = TimeRange::new("2024-05-01T10:00:00Z".parse()?, "2024-05-01T11:00:00Z".parse()?)?;
+/// use alert_history::TimeSpan;
+/// let r = TimeSpan::new("2024-05-01T10:00:00Z".parse()?, "2024-05-01T11:00:00Z".parse()?)?;
 /// assert!(r.contains("2024-05-01T10:00:00Z".parse()?));
 /// assert!(!r.contains("2024-05-01T11:00:00Z".parse()?));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct TimeRange {
+pub struct TimeSpan {
     /// The first instant inside the range.
     pub start: Timestamp,
     /// The first instant after the range.
     pub end: Timestamp,
 }
 
-impl TimeRange {
+impl TimeSpan {
     /// `[start, end)`; fails unless `start < end`.
-    pub fn new(start: Timestamp, end: Timestamp) -> Result<TimeRange> {
+    pub fn new(start: Timestamp, end: Timestamp) -> Result<TimeSpan> {
         if start < end {
-            Ok(TimeRange { start, end })
+            Ok(TimeSpan { start, end })
         } else {
             Err(Error::EmptyRange {
                 field: "range".into(),
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn overlap_is_half_open_on_both_sides() {
-        let r = TimeRange::new(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z")).expect("ok");
+        let r = TimeSpan::new(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z")).expect("ok");
         // Ends exactly at start: outside. Starts exactly at end: outside.
         assert!(!r.overlaps(t("2024-05-01T09:00:00Z"), Some(t("2024-05-01T10:00:00Z"))));
         assert!(!r.overlaps(t("2024-05-01T11:00:00Z"), None));
@@ -67,7 +67,7 @@ mod tests {
         assert!(r.overlaps(t("2024-04-01T00:00:00Z"), None));
         // An empty interval overlaps nothing.
         assert!(!r.overlaps(t("2024-05-01T10:30:00Z"), Some(t("2024-05-01T10:30:00Z"))));
-        assert!(TimeRange::new(r.end, r.start).is_err());
-        assert!(TimeRange::new(r.start, r.start).is_err());
+        assert!(TimeSpan::new(r.end, r.start).is_err());
+        assert!(TimeSpan::new(r.start, r.start).is_err());
     }
 }

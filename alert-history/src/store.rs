@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::availability::{Heartbeat, HeartbeatLog};
 use crate::episode::{Episode, Notification};
 use crate::error::{Error, Result};
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 use crate::selector::Selectors;
 
 /// The largest page a query may ask for.
@@ -96,7 +96,7 @@ impl<'de> Deserialize<'de> for Cursor {
 #[derive(Debug, Clone)]
 pub struct EpisodeQuery {
     /// The half-open range the episodes must overlap.
-    pub range: TimeRange,
+    pub range: TimeSpan,
     /// `match[]`: selectors of Alertmanager matchers, OR-ed, each matching when all its
     /// matchers match (none selects everything).
     pub selectors: Selectors,
@@ -108,7 +108,7 @@ pub struct EpisodeQuery {
 
 impl EpisodeQuery {
     /// The first page of up to 1,000 episodes overlapping `range`, unfiltered.
-    pub fn new(range: TimeRange) -> EpisodeQuery {
+    pub fn new(range: TimeSpan) -> EpisodeQuery {
         EpisodeQuery {
             range,
             selectors: Selectors::all(),
@@ -209,7 +209,7 @@ pub trait HistoryStore: Send + Sync {
     fn query(&self, query: &EpisodeQuery) -> Result<EpisodePage>;
 
     /// The episodes of one alert overlapping `range`, oldest first.
-    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeRange) -> Result<Vec<Episode>>;
+    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeSpan) -> Result<Vec<Episode>>;
 
     /// Records a heartbeat (a Watchdog arrival or a server-alive record).
     fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<()>;
@@ -217,7 +217,7 @@ pub trait HistoryStore: Send + Sync {
     /// The heartbeat gaps longer than `max_gap` reaching into `range`, the newest
     /// heartbeat, and the server runs around `range`: what
     /// [`HeartbeatLog::from_beats`] computes from every heartbeat held.
-    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog>;
+    fn heartbeats(&self, range: TimeSpan, max_gap: Duration) -> Result<HeartbeatLog>;
 
     /// Removes what was last heard of before `before`.
     fn purge(&self, before: Timestamp) -> Result<PurgeOutcome>;
@@ -233,13 +233,13 @@ impl<S: HistoryStore + ?Sized> HistoryStore for Box<S> {
     fn query(&self, query: &EpisodeQuery) -> Result<EpisodePage> {
         (**self).query(query)
     }
-    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeRange) -> Result<Vec<Episode>> {
+    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeSpan) -> Result<Vec<Episode>> {
         (**self).episodes_of(fingerprint, range)
     }
     fn record_heartbeat(&self, heartbeat: &Heartbeat) -> Result<()> {
         (**self).record_heartbeat(heartbeat)
     }
-    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog> {
+    fn heartbeats(&self, range: TimeSpan, max_gap: Duration) -> Result<HeartbeatLog> {
         (**self).heartbeats(range, max_gap)
     }
     fn purge(&self, before: Timestamp) -> Result<PurgeOutcome> {

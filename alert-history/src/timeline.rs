@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::availability::Unavailable;
 use crate::episode::Episode;
 use crate::error::{Error, Result};
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 
 /// The health of an entity at an instant. Ordered from best to worst, so `max` picks
 /// the state that wins.
@@ -142,7 +142,7 @@ fn inferred_end(episode: &Episode, starts: &[Timestamp]) -> Option<Timestamp> {
 ///
 /// ```
 /// use alert_core::{Alert, LabelSet, Timestamp};
-/// use alert_history::{timeline, Episode, HealthState, Notification, TimeRange};
+/// use alert_history::{timeline, Episode, HealthState, Notification, TimeSpan};
 /// let t = |s: &str| s.parse::<Timestamp>().unwrap();
 /// let labels = LabelSet::from_pairs([("alertname", "DiskFull"), ("severity", "critical")])?;
 /// let n = Notification {
@@ -150,7 +150,7 @@ fn inferred_end(episode: &Episode, starts: &[Timestamp]) -> Option<Timestamp> {
 ///     receiver: "history".into(),
 ///     received_at: t("2024-05-01T10:00:30Z"),
 /// };
-/// let range = TimeRange::new(t("2024-05-01T09:00:00Z"), t("2024-05-01T11:00:00Z"))?;
+/// let range = TimeSpan::new(t("2024-05-01T09:00:00Z"), t("2024-05-01T11:00:00Z"))?;
 /// let segments = timeline(range, &[Episode::from_notification(&n)], &[]);
 /// assert_eq!(segments.len(), 2);
 /// assert_eq!(segments[0].state, HealthState::Healthy);
@@ -159,7 +159,7 @@ fn inferred_end(episode: &Episode, starts: &[Timestamp]) -> Option<Timestamp> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn timeline(
-    range: TimeRange,
+    range: TimeSpan,
     episodes: &[Episode],
     unavailable: &[Unavailable],
 ) -> Vec<Segment> {
@@ -178,7 +178,7 @@ pub fn timeline(
 ///
 /// ```
 /// use alert_core::{Alert, LabelSet, Timestamp};
-/// use alert_history::{timeline_within, Episode, Notification, TimeRange};
+/// use alert_history::{timeline_within, Episode, Notification, TimeSpan};
 /// let t = |s: &str| s.parse::<Timestamp>().unwrap();
 /// let episode = |name: &str, at: &str| {
 ///     let labels = LabelSet::from_pairs([("alertname", name)]).unwrap();
@@ -189,13 +189,13 @@ pub fn timeline(
 ///     })
 /// };
 /// let both = [episode("A", "2024-05-01T10:00:00Z"), episode("B", "2024-05-01T10:30:00Z")];
-/// let range = TimeRange::new(t("2024-05-01T09:00:00Z"), t("2024-05-01T11:00:00Z"))?;
+/// let range = TimeSpan::new(t("2024-05-01T09:00:00Z"), t("2024-05-01T11:00:00Z"))?;
 /// assert_eq!(timeline_within(range, &both, &[], 2)?.len(), 2);
 /// assert!(timeline_within(range, &both, &[], 1).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn timeline_within(
-    range: TimeRange,
+    range: TimeSpan,
     episodes: &[Episode],
     unavailable: &[Unavailable],
     max_listed: usize,
@@ -227,7 +227,7 @@ struct Item {
 
 /// The episodes (ended as [`close_open_episodes`] ends them) and the unavailable
 /// periods that reach into `range`, clipped to it.
-fn items(range: TimeRange, episodes: &[Episode], unavailable: &[Unavailable]) -> Vec<Item> {
+fn items(range: TimeSpan, episodes: &[Episode], unavailable: &[Unavailable]) -> Vec<Item> {
     let mut starts: Vec<Timestamp> = unavailable.iter().map(|u| u.start).collect();
     starts.sort_unstable();
     episodes
@@ -254,7 +254,7 @@ fn items(range: TimeRange, episodes: &[Episode], unavailable: &[Unavailable]) ->
 /// The segments of `range` without their episodes: the worst state at each instant,
 /// equal neighbours merged. Counts of the items in force per state are kept while the
 /// boundaries are visited in order.
-fn sweep(range: TimeRange, items: &[Item]) -> Vec<Segment> {
+fn sweep(range: TimeSpan, items: &[Item]) -> Vec<Segment> {
     let mut events: Vec<(Timestamp, HealthState, bool)> = Vec::with_capacity(items.len() * 2);
     for i in items {
         events.push((i.start, i.state, true));
@@ -394,8 +394,8 @@ mod tests {
         })
     }
 
-    fn day() -> TimeRange {
-        TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid")
+    fn day() -> TimeSpan {
+        TimeSpan::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid")
     }
 
     #[test]
@@ -416,7 +416,7 @@ mod tests {
             end: secs(600),
             cause: UnavailableCause::ServerDown,
         }];
-        let range = TimeRange::new(secs(0), secs(1000)).expect("valid");
+        let range = TimeSpan::new(secs(0), secs(1000)).expect("valid");
         let got: Vec<(i64, HealthState)> = timeline(range, &eps, &down)
             .iter()
             .map(|s| (s.start.unix_seconds() - 1_714_550_400, s.state))
@@ -548,7 +548,7 @@ mod tests {
     /// visited with the set of items in force. Quadratic, obviously right; the oracle of
     /// the sweep.
     fn reference(
-        range: TimeRange,
+        range: TimeSpan,
         episodes: &[Episode],
         unavailable: &[Unavailable],
     ) -> Vec<Segment> {
@@ -625,7 +625,7 @@ mod tests {
             let eps: Vec<Episode> = (0..n as i64)
                 .map(|i| episode(&format!("A{i}"), "warning", secs(i), None, secs(i)))
                 .collect();
-            let range = TimeRange::new(secs(0), secs(200_000)).expect("valid");
+            let range = TimeSpan::new(secs(0), secs(200_000)).expect("valid");
             let t = std::time::Instant::now();
             let fast = timeline(range, &eps, &[]);
             let sweep = t.elapsed();
@@ -654,7 +654,7 @@ mod tests {
                 )
             })
             .collect();
-        let range = TimeRange::new(secs(0), secs(10_000)).expect("valid");
+        let range = TimeSpan::new(secs(0), secs(10_000)).expect("valid");
         let segs = timeline(range, &eps, &[]);
         assert_eq!(segs.len(), 2);
         assert_eq!(segs[0].episodes.len(), 2000);
@@ -680,7 +680,7 @@ mod tests {
                 secs(0),
             )
         }));
-        let range = TimeRange::new(secs(0), secs(10_000)).expect("valid");
+        let range = TimeSpan::new(secs(0), secs(10_000)).expect("valid");
         let all = timeline(range, &eps, &[]);
         let listed: usize = all.iter().map(|s| s.episodes.len()).sum();
         assert_eq!(listed, 101 + 100);
@@ -711,7 +711,7 @@ mod tests {
             let down: Vec<Unavailable> = down.iter().map(|&(s, len)| Unavailable {
                 start: secs(s), end: secs(s + len), cause: UnavailableCause::HeartbeatMissing,
             }).collect();
-            let range = TimeRange::new(secs(100), secs(900)).expect("valid");
+            let range = TimeSpan::new(secs(100), secs(900)).expect("valid");
             let segs = timeline(range, &eps, &down);
             prop_assert_eq!(segs[0].start, range.start);
             prop_assert_eq!(segs[segs.len() - 1].end, range.end);
@@ -748,7 +748,7 @@ mod tests {
             let down: Vec<Unavailable> = down.iter().map(|&(s, len)| Unavailable {
                 start: secs(s), end: secs(s + len), cause: UnavailableCause::ServerDown,
             }).collect();
-            let range = TimeRange::new(secs(from), secs(from + len)).expect("valid");
+            let range = TimeSpan::new(secs(from), secs(from + len)).expect("valid");
             prop_assert_eq!(timeline(range, &eps, &down), reference(range, &eps, &down));
         }
     }

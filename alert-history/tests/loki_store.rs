@@ -5,7 +5,7 @@
 use alert_core::{Alert, LabelSet, MatchType, Matcher, Matchers, Timestamp};
 use alert_history::loki::{LokiConfig, LokiStore};
 use alert_history::{
-    EpisodeQuery, Error, HistoryStore, MAX_QUERY_LIMIT, Notification, Selectors, TimeRange,
+    EpisodeQuery, Error, HistoryStore, MAX_QUERY_LIMIT, Notification, Selectors, TimeSpan,
 };
 use alert_testkit::loki::{LokiConfig as FixtureConfig, LokiFixture};
 
@@ -46,7 +46,7 @@ fn pages_of_at_most_5000_none_read_twice_and_nothing_missed() {
         .map(|i| notification("Bulk", i, ts(base - 60, 0), ts(base, 0)))
         .collect();
     store.append(&batch).expect("append");
-    let range = TimeRange::new(ts(base - 120, 0), ts(base + 120, 0)).expect("valid");
+    let range = TimeSpan::new(ts(base - 120, 0), ts(base + 120, 0)).expect("valid");
     let mut q = EpisodeQuery::new(range);
     q.limit = MAX_QUERY_LIMIT;
     let mut total = Vec::new();
@@ -92,7 +92,7 @@ fn stream_labels_are_few_and_fingerprints_are_structured_metadata() {
     let names: Vec<&String> = streams[0].keys().collect();
     assert_eq!(names, ["kind", "service_name"]);
     let fp = batch[7].alert.fingerprint;
-    let range = TimeRange::new(ts(now - 3600, 0), ts(now, 0)).expect("valid");
+    let range = TimeSpan::new(ts(now - 3600, 0), ts(now, 0)).expect("valid");
     let got = store.episodes_of(fp, range).expect("episodes_of");
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].labels.get("n"), Some("7"));
@@ -161,7 +161,7 @@ fn look_back_finds_alerts_firing_since_before_the_range() {
             ts(now - 3 * 3600, 0),
         )])
         .expect("append");
-    let range = TimeRange::new(ts(now - 3600, 0), ts(now, 0)).expect("valid");
+    let range = TimeSpan::new(ts(now - 3600, 0), ts(now, 0)).expect("valid");
     // Default look-back: 4h10m, one repeat_interval and margin.
     let found = store(&fixture, Some("t"))
         .query(&EpisodeQuery::new(range))
@@ -187,7 +187,7 @@ fn tenants_are_separate_and_required_when_auth_is_on() {
     store(&fixture, Some("a"))
         .append(&[notification("A", 0, ts(now - 100, 0), ts(now - 50, 0))])
         .expect("append");
-    let range = TimeRange::new(ts(now - 3600, 0), ts(now, 0)).expect("valid");
+    let range = TimeSpan::new(ts(now - 3600, 0), ts(now, 0)).expect("valid");
     assert_eq!(
         store(&fixture, Some("a"))
             .query(&EpisodeQuery::new(range))
@@ -231,7 +231,7 @@ fn loki_errors_are_reported_not_swallowed() {
         matches!(&err, Error::LokiStatus { status: 400, body, .. } if body.contains("entry too far behind")),
         "{err}"
     );
-    let range = TimeRange::new(ts(now - 3600, 0), ts(now, 0)).expect("valid");
+    let range = TimeSpan::new(ts(now - 3600, 0), ts(now, 0)).expect("valid");
     let err = s.query(&EpisodeQuery::new(range)).unwrap_err();
     assert!(
         err.to_string().contains("max entries limit per query exceeded, limit > max_entries_limit_per_query (5000 > 1000)"),
@@ -269,7 +269,7 @@ fn long_windows_are_split_at_max_query_length() {
         })
         .collect();
     s.append(&batch).expect("append");
-    let range = TimeRange::new(ts(now - 4 * 3600, 0), ts(now, 0)).expect("valid");
+    let range = TimeSpan::new(ts(now - 4 * 3600, 0), ts(now, 0)).expect("valid");
     assert_eq!(
         s.query(&EpisodeQuery::new(range))
             .expect("query")

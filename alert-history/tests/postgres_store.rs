@@ -8,8 +8,7 @@ use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Tim
 use alert_history::postgres::PostgresStore;
 use alert_history::postgres::schema::CURRENT_VERSION;
 use alert_history::{
-    EpisodeQuery, Error, HistoryStore, MAX_QUERY_LIMIT, Notification, TimeRange,
-    merge_notifications,
+    EpisodeQuery, Error, HistoryStore, MAX_QUERY_LIMIT, Notification, TimeSpan, merge_notifications,
 };
 use alert_testkit::postgres::PostgresServer;
 
@@ -38,7 +37,7 @@ fn notification(instance: u32, starts: i64, resolved: Option<i64>, received: i64
 }
 
 fn everything(store: &dyn HistoryStore) -> Vec<alert_history::Episode> {
-    let mut q = EpisodeQuery::new(TimeRange::new(t(-86_400), t(86_400)).expect("valid"));
+    let mut q = EpisodeQuery::new(TimeSpan::new(t(-86_400), t(86_400)).expect("valid"));
     q.limit = MAX_QUERY_LIMIT;
     let page = store.query(&q).expect("query");
     assert!(page.next.is_none());
@@ -207,7 +206,7 @@ fn replicas_appending_the_same_notifications_at_once_agree_with_the_merge() {
             "one label row (instance) per episode"
         );
         // An equality matcher goes through the label table.
-        let mut q = EpisodeQuery::new(TimeRange::new(t(-10), t(10_000)).expect("valid"));
+        let mut q = EpisodeQuery::new(TimeSpan::new(t(-10), t(10_000)).expect("valid"));
         q.selectors = Matchers::new(vec![
             Matcher::new(MatchType::Equal, "instance", "i3").expect("valid"),
         ])
@@ -244,7 +243,7 @@ fn bulk_load_writes_episodes_that_appends_then_merge_into() {
         episodes
     };
     assert_eq!(everything(&store), in_query_order(&loaded_from));
-    let mut q = EpisodeQuery::new(TimeRange::new(t(-86_400), t(86_400)).expect("valid"));
+    let mut q = EpisodeQuery::new(TimeSpan::new(t(-86_400), t(86_400)).expect("valid"));
     q.selectors = Matchers::new(vec![
         Matcher::new(MatchType::Equal, "instance", "i2").expect("valid"),
     ])

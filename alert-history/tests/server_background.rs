@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use alert_core::{Alert, LabelSet, Timestamp};
 use alert_history::server::{BackgroundOptions, Metrics, now, spawn_background};
 use alert_history::sqlite::SqliteStore;
-use alert_history::{HistoryStore, Notification, TimeRange};
+use alert_history::{HistoryStore, Notification, TimeSpan};
 
 fn notification(name: &str, received: Timestamp) -> Notification {
     let labels = LabelSet::from_pairs([("alertname", name)]).expect("labels");
@@ -58,7 +58,7 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
 
 /// The newest alive record of the run that started at `started_at`.
 fn last_alive(store: &dyn HistoryStore, started_at: Timestamp) -> Option<Timestamp> {
-    let range = TimeRange::new(ago(3600), now()).expect("range");
+    let range = TimeSpan::new(ago(3600), now()).expect("range");
     store
         .heartbeats(range, alert_core::Duration::ZERO)
         .expect("heartbeats")

@@ -15,7 +15,7 @@ use alert_history::sqlite::SqliteStore;
 use alert_history::{AppendOutcome, Episode};
 use alert_history::{
     EpisodePage, EpisodeQuery, Error, Heartbeat, HeartbeatLog, HistoryStore, Notification,
-    PurgeOutcome, StoreStats, TimeRange,
+    PurgeOutcome, StoreStats, TimeSpan,
 };
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -69,7 +69,7 @@ impl HistoryStore for Flaky {
     fn episodes_of(
         &self,
         fingerprint: Fingerprint,
-        range: TimeRange,
+        range: TimeSpan,
     ) -> alert_history::Result<Vec<Episode>> {
         self.inner.episodes_of(fingerprint, range)
     }
@@ -79,7 +79,7 @@ impl HistoryStore for Flaky {
     }
     fn heartbeats(
         &self,
-        range: TimeRange,
+        range: TimeSpan,
         max_gap: AmDuration,
     ) -> alert_history::Result<HeartbeatLog> {
         self.inner.heartbeats(range, max_gap)

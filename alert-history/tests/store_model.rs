@@ -5,7 +5,7 @@
 
 use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers, Timestamp};
 use alert_history::{
-    EpisodeQuery, HistoryStore, Notification, Selectors, TimeRange, merge_notifications,
+    EpisodeQuery, HistoryStore, Notification, Selectors, TimeSpan, merge_notifications,
 };
 use proptest::prelude::*;
 
@@ -131,7 +131,7 @@ fn check(
         store.append(chunk).expect("append");
     }
     let b = base();
-    let range = TimeRange::new(ts(b + from), ts(b + from + len)).expect("valid");
+    let range = TimeSpan::new(ts(b + from), ts(b + from + len)).expect("valid");
     let mut query = EpisodeQuery::new(range);
     query.selectors = selectors(kind);
     query.limit = limit;
@@ -202,7 +202,7 @@ proptest! {
         for at in &all {
             store.record_heartbeat(&Heartbeat::Watchdog { at: *at }).expect("heartbeat");
         }
-        let range = TimeRange::new(ts(b + from), ts(b + from + len)).expect("valid");
+        let range = TimeSpan::new(ts(b + from), ts(b + from + len)).expect("valid");
         let max_gap = alert_core::Duration::from_secs(gap).expect("fits");
         let got = store.heartbeats(range, max_gap).expect("heartbeats");
         prop_assert_eq!(got, HeartbeatLog::from_beats(&all, &[], range, max_gap));
@@ -230,7 +230,7 @@ proptest! {
         for at in &all {
             store.record_heartbeat(&Heartbeat::Watchdog { at: *at }).expect("heartbeat");
         }
-        let range = TimeRange::new(ts(b + from), ts(b + from + len)).expect("valid");
+        let range = TimeSpan::new(ts(b + from), ts(b + from + len)).expect("valid");
         let max_gap = alert_core::Duration::from_secs(gap).expect("fits");
         let got = store.heartbeats(range, max_gap).expect("heartbeats");
         prop_assert_eq!(got, HeartbeatLog::from_beats(&all, &[], range, max_gap));

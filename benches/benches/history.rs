@@ -23,7 +23,7 @@ use alert_core::{Alert, AlertStatus, LabelSet, MatchType, Matcher, Matchers};
 use alert_history::sqlite::SqliteStore;
 use alert_history::{
     EpisodeQuery, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT, Notification,
-    TimeRange, timeline, unavailable_periods,
+    TimeSpan, timeline, unavailable_periods,
 };
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -120,7 +120,7 @@ fn ingest(c: &mut Criterion) {
 
 fn query(c: &mut Criterion) {
     let store = million();
-    let range = TimeRange::new(ts(ANCHOR - 7 * DAY), ts(ANCHOR)).expect("range");
+    let range = TimeSpan::new(ts(ANCHOR - 7 * DAY), ts(ANCHOR)).expect("range");
     let mut q = EpisodeQuery::new(range);
     q.selectors = Matchers::new(vec![
         Matcher::new(MatchType::Equal, "alertname", "Alert50").expect("matcher"),
@@ -142,7 +142,7 @@ fn query(c: &mut Criterion) {
 
 fn entity_timeline(c: &mut Criterion) {
     let store = million();
-    let range = TimeRange::new(ts(ANCHOR - 30 * DAY), ts(ANCHOR)).expect("range");
+    let range = TimeSpan::new(ts(ANCHOR - 30 * DAY), ts(ANCHOR)).expect("range");
     let selectors: alert_history::Selectors = Matchers::new(vec![
         Matcher::new(MatchType::Equal, "instance", "node-42").expect("matcher"),
     ])
@@ -193,7 +193,7 @@ fn overlapping_timeline(c: &mut Criterion) {
             })
         })
         .collect();
-    let range = TimeRange::new(ts(ANCHOR - DAY), ts(ANCHOR)).expect("range");
+    let range = TimeSpan::new(ts(ANCHOR - DAY), ts(ANCHOR)).expect("range");
     let down = [Unavailable {
         start: ts(ANCHOR - DAY / 2),
         end: ts(ANCHOR - DAY / 2 + 600),

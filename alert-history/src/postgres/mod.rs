@@ -61,7 +61,7 @@ use postgres::{Client, Config, NoTls, Row, Statement};
 use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun, runs_around};
 use crate::episode::{EndReason, Episode, Notification};
 use crate::error::{Error, Result};
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 use crate::sql::{
     ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, RawEpisode,
     candidate_condition, decode_labels, encode_labels, end_reason_to_sql, fp_from_sql, fp_to_sql,
@@ -940,7 +940,7 @@ impl HistoryStore for PostgresStore {
         self.collect_page(query)
     }
 
-    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeRange) -> Result<Vec<Episode>> {
+    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeSpan) -> Result<Vec<Episode>> {
         let t1 = to_nanos(range.start, "range.start")?;
         let t2 = to_nanos(range.end, "range.end")?;
         let ctx = "episodes of a fingerprint";
@@ -1019,7 +1019,7 @@ impl HistoryStore for PostgresStore {
         }
     }
 
-    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog> {
+    fn heartbeats(&self, range: TimeSpan, max_gap: Duration) -> Result<HeartbeatLog> {
         let t1 = to_nanos(range.start, "range.start")?;
         let t2 = to_nanos(range.end, "range.end")?;
         let gap = i64::try_from(max_gap.as_millis())

@@ -81,7 +81,7 @@ use crate::health_bar::{BarLimits, HealthBars, MAX_BARS};
 use crate::store::check_representable;
 use crate::{
     Episode, EpisodeQuery, Error, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT,
-    Notification, Segment, Selectors, SilentEnd, TimeRange, Unavailable, check_fingerprints,
+    Notification, Segment, Selectors, SilentEnd, TimeSpan, Unavailable, check_fingerprints,
     timeline_within, unavailable_periods,
 };
 
@@ -745,7 +745,7 @@ fn end_silent(policy: Option<&SilentEnd>, episodes: &mut [Episode], now: alert_c
 /// Every episode overlapping `range` that `selectors` select, within the budget.
 fn all_episodes(
     store: &dyn HistoryStore,
-    range: TimeRange,
+    range: TimeSpan,
     selectors: Selectors,
     budget: &Budget,
 ) -> Result<Vec<Episode>, Stop> {
@@ -966,7 +966,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
         let start = at
             .checked_sub(alert_core::Duration::from_secs(1).unwrap_or_default())
             .unwrap_or(at);
-        let range = TimeRange::new(start, at)?;
+        let range = TimeSpan::new(start, at)?;
         s.heartbeats(range, alert_core::Duration::ZERO).map(drop)
     })
     .await;

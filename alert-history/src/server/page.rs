@@ -28,7 +28,7 @@ use alert_core::{Duration, Timestamp};
 use super::params::{bad, parse_match_values, parse_time};
 use crate::health_bar::HealthBars;
 use crate::{
-    EndReason, Episode, Error, HealthState, Segment, Selectors, TimeRange, UnavailableCause,
+    EndReason, Episode, Error, HealthState, Segment, Selectors, TimeSpan, UnavailableCause,
 };
 
 /// The period shown when the URL names none.
@@ -74,7 +74,7 @@ pub struct DrillDown {
     /// The entity (`None`: every entity).
     pub entity: Option<String>,
     /// The stretch.
-    pub window: TimeRange,
+    pub window: TimeSpan,
 }
 
 /// The page's query, read.
@@ -85,7 +85,7 @@ pub struct PageParams {
     /// The grouping label.
     pub by: Option<String>,
     /// The period.
-    pub range: TimeRange,
+    pub range: TimeSpan,
     /// `Some` when the period is the last this long, up to now (not pinned).
     pub last: Option<Duration>,
     /// The drill-down, if asked for.
@@ -151,7 +151,7 @@ impl PageQuery {
                 .ok_or_else(|| bad("range", format!("{range_text} before {end} is too early")))?,
             v => parse_time("start", v)?,
         };
-        let range = TimeRange::new(start, end)
+        let range = TimeSpan::new(start, end)
             .map_err(|_| bad("end", format!("end {end} must be after start {start}")))?;
         let last = if self.start.is_empty() && self.end.is_empty() {
             Some(length()?)
@@ -168,7 +168,7 @@ impl PageQuery {
         })
     }
 
-    fn drill_down(&self, by: Option<&str>, range: TimeRange) -> Result<Option<DrillDown>, Error> {
+    fn drill_down(&self, by: Option<&str>, range: TimeSpan) -> Result<Option<DrillDown>, Error> {
         if self.entity.is_empty() && self.from.is_empty() && self.to.is_empty() {
             return Ok(None);
         }
@@ -183,7 +183,7 @@ impl PageQuery {
         }
         let from = parse_time("from", &self.from)?;
         let to = parse_time("to", &self.to)?;
-        let window = TimeRange::new(from, to)
+        let window = TimeSpan::new(from, to)
             .map_err(|_| bad("to", format!("to {to} must be after from {from}")))?;
         if window.start < range.start || window.end > range.end {
             return Err(bad(
@@ -238,7 +238,7 @@ impl PageQuery {
     }
 
     /// The drill-down into `window` of `entity`, the period pinned to `period`.
-    pub fn drill(&self, period: TimeRange, entity: Option<&str>, window: TimeRange) -> PageQuery {
+    pub fn drill(&self, period: TimeSpan, entity: Option<&str>, window: TimeSpan) -> PageQuery {
         PageQuery {
             matchers: self.matchers.clone(),
             by: self.by.clone(),
@@ -350,7 +350,7 @@ pub struct Drawn {
 /// the worst state among them, until the run is that wide.
 ///
 /// At most about `2 × narrow + 1` stretches, whatever the segments.
-pub fn drawn(segments: &[Segment], range: TimeRange, narrow: i128) -> Vec<Drawn> {
+pub fn drawn(segments: &[Segment], range: TimeSpan, narrow: i128) -> Vec<Drawn> {
     let min = nanos_between(range.start, range.end) / narrow.max(1);
     let mut out = Vec::new();
     let mut run: Option<Drawn> = None;
@@ -385,13 +385,13 @@ pub fn drawn(segments: &[Segment], range: TimeRange, narrow: i128) -> Vec<Drawn>
 }
 
 /// Where `t` lies in `range`, in percent.
-fn percent(range: TimeRange, t: Timestamp) -> f64 {
+fn percent(range: TimeSpan, t: Timestamp) -> f64 {
     let whole = nanos_between(range.start, range.end) as f64;
     (nanos_between(range.start, t) as f64 / whole * 100.0).clamp(0.0, 100.0)
 }
 
 /// The time axis: instants at a round step (at most about eight), with their labels.
-pub fn ticks(range: TimeRange) -> Vec<(Timestamp, String)> {
+pub fn ticks(range: TimeSpan) -> Vec<(Timestamp, String)> {
     const STEPS: [i64; 17] = [
         60,
         300,
@@ -734,7 +734,7 @@ fn bars_section(
             .as_ref()
             .filter(|d| d.entity.is_none() || d.entity.as_deref() == entity);
         for d in drawn {
-            let window = TimeRange {
+            let window = TimeSpan {
                 start: d.start,
                 end: d.end,
             };
@@ -1064,7 +1064,7 @@ mod tests {
         let q = query("match[]=%7Bnode%3D~%22.%2B%22%7D&by=node&range=7d");
         let p = q.parse(now()).expect("ok");
         let window =
-            TimeRange::new(t("2024-05-03T10:00:00.5Z"), t("2024-05-03T11:00:00Z")).expect("valid");
+            TimeSpan::new(t("2024-05-03T10:00:00.5Z"), t("2024-05-03T11:00:00Z")).expect("valid");
         let link = q.drill(p.range, Some("db <1>&"), window).to_query();
         assert_eq!(
             link,
@@ -1099,7 +1099,7 @@ mod tests {
     fn narrow_stretches_are_drawn_together_in_their_worst_state() {
         use HealthState::{Critical, Healthy, Warning};
         let range =
-            TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-01T10:00:00Z")).expect("valid");
+            TimeSpan::new(t("2024-05-01T00:00:00Z"), t("2024-05-01T10:00:00Z")).expect("valid");
         // 1/10 of the range is 1h.
         let segs = [
             seg("2024-05-01T00:00:00Z", "2024-05-01T04:00:00Z", Healthy),
@@ -1148,7 +1148,7 @@ mod tests {
     #[test]
     fn the_axis_has_round_ticks() {
         let day =
-            TimeRange::new(t("2024-05-07T12:34:00Z"), t("2024-05-08T12:34:00Z")).expect("valid");
+            TimeSpan::new(t("2024-05-07T12:34:00Z"), t("2024-05-08T12:34:00Z")).expect("valid");
         let ticks = ticks(day);
         let labels: Vec<&str> = ticks.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
@@ -1165,7 +1165,7 @@ mod tests {
             ]
         );
         let month =
-            TimeRange::new(t("2024-04-08T12:00:00Z"), t("2024-05-08T12:00:00Z")).expect("valid");
+            TimeSpan::new(t("2024-04-08T12:00:00Z"), t("2024-05-08T12:00:00Z")).expect("valid");
         let labels: Vec<String> = super::ticks(month).into_iter().map(|(_, l)| l).collect();
         assert!(labels.len() >= 4 && labels.len() <= 9, "{labels:?}");
         assert!(labels.iter().all(|l| l.len() == 10), "{labels:?}");

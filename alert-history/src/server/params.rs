@@ -9,7 +9,7 @@
 //! `alertname="DiskFull"`): all its matchers must match; several `match[]` are OR-ed, as
 //! in Prometheus and Loki ([`Selectors`]).
 
-use crate::{Cursor, Error, Selectors, TimeRange};
+use crate::{Cursor, Error, Selectors, TimeSpan};
 use alert_core::Timestamp;
 
 /// [`Error::InvalidParameter`] for `param`.
@@ -151,7 +151,7 @@ pub fn parse_match_values<'a>(
 #[derive(Debug, Clone)]
 pub struct RangeParams {
     /// `[start, end)`.
-    pub range: TimeRange,
+    pub range: TimeSpan,
     /// The `match[]` selectors, OR-ed.
     pub selectors: Selectors,
     /// `limit`, if given.
@@ -181,7 +181,7 @@ impl RangeParams {
                 .checked_sub(alert_core::Duration::from_secs(3600).unwrap_or_default())
                 .ok_or_else(|| bad("end", "too early"))?,
         };
-        let range = TimeRange::new(start, end)
+        let range = TimeSpan::new(start, end)
             .map_err(|_| bad("end", format!("end {end} must be after start {start}")))?;
         let selectors = parse_match_values(
             pairs

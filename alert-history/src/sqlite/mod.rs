@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use alert_core::{Alert, LabelSet, Timestamp};
-//! use alert_history::{EpisodeQuery, HistoryStore, Notification, TimeRange};
+//! use alert_history::{EpisodeQuery, HistoryStore, Notification, TimeSpan};
 //! use alert_history::sqlite::SqliteStore;
 //!
 //! let dir = tempfile::tempdir()?;
@@ -24,7 +24,7 @@
 //! let t = |s: &str| s.parse::<Timestamp>().unwrap();
 //! let alert = Alert::firing(LabelSet::from_pairs([("alertname", "DiskFull")])?, t("2024-05-01T10:00:00Z"));
 //! store.append(&[Notification { alert, receiver: "history".into(), received_at: t("2024-05-01T10:00:30Z") }])?;
-//! let range = TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z"))?;
+//! let range = TimeSpan::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z"))?;
 //! assert_eq!(store.query(&EpisodeQuery::new(range))?.episodes.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -41,7 +41,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use crate::availability::{Heartbeat, HeartbeatGap, HeartbeatLog, ServerRun, runs_around};
 use crate::episode::{EndReason, Episode, Notification};
 use crate::error::{Error, Result};
-use crate::range::TimeRange;
+use crate::range::TimeSpan;
 use crate::sql::{
     ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, IndexedMatchers, OPEN_END, PURGE_SKEW_NS,
     RawEpisode, candidate_condition, decode_labels, encode_labels, end_reason_to_sql, fp_from_sql,
@@ -530,7 +530,7 @@ impl HistoryStore for SqliteStore {
         self.collect_page(query)
     }
 
-    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeRange) -> Result<Vec<Episode>> {
+    fn episodes_of(&self, fingerprint: Fingerprint, range: TimeSpan) -> Result<Vec<Episode>> {
         let t1 = to_nanos(range.start, "range.start")?;
         let t2 = to_nanos(range.end, "range.end")?;
         let conn = self.read();
@@ -564,7 +564,7 @@ impl HistoryStore for SqliteStore {
             .map_err(|e| sqlite_error("record heartbeat", e))
     }
 
-    fn heartbeats(&self, range: TimeRange, max_gap: Duration) -> Result<HeartbeatLog> {
+    fn heartbeats(&self, range: TimeSpan, max_gap: Duration) -> Result<HeartbeatLog> {
         let t1 = to_nanos(range.start, "range.start")?;
         let t2 = to_nanos(range.end, "range.end")?;
         let gap = i64::try_from(max_gap.as_millis())
@@ -787,7 +787,7 @@ mod tests {
             Some("14d".parse().expect("valid"))
         );
         let range =
-            TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid");
+            TimeSpan::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid");
         let mut q = EpisodeQuery::new(range);
         let all = store.query(&q).expect("query").episodes;
         assert_eq!(all.len(), 2);
@@ -876,7 +876,7 @@ mod tests {
         }
         let store = SqliteStore::open(&path).expect("open migrates");
         let range =
-            TimeRange::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid");
+            TimeSpan::new(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z")).expect("valid");
         let mut got: Vec<_> = store
             .query(&EpisodeQuery::new(range))
             .expect("query")
@@ -996,7 +996,7 @@ mod tests {
                 .record_heartbeat(&Heartbeat::Watchdog { at })
                 .expect("heartbeat");
         }
-        let range = TimeRange::new(s(-10), s(1000)).expect("valid");
+        let range = TimeSpan::new(s(-10), s(1000)).expect("valid");
         let gap: Duration = "50s".parse().expect("valid");
         let got = store.heartbeats(range, gap).expect("heartbeats");
         assert_eq!(got, HeartbeatLog::from_beats(&all, &[], range, gap));

@@ -71,7 +71,7 @@ use alert_history::postgres::PostgresStore;
 use alert_history::sqlite::SqliteStore;
 use alert_history::{
     Episode, EpisodeQuery, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT, Selectors,
-    SilentEnd, TimeRange, timeline_within, unavailable_periods,
+    SilentEnd, TimeSpan, timeline_within, unavailable_periods,
 };
 use alert_testkit::postgres::PostgresServer;
 use clap::Parser;
@@ -203,7 +203,7 @@ fn heartbeats(store: &dyn HistoryStore, days: i64) -> usize {
 fn measure(store: &dyn HistoryStore, args: &Args, figures: &mut Vec<Figure>) {
     let n = args.episodes;
     // The 7-day alertname query.
-    let week = TimeRange::new(ts(ANCHOR - 7 * DAY), ts(ANCHOR)).expect("range");
+    let week = TimeSpan::new(ts(ANCHOR - 7 * DAY), ts(ANCHOR)).expect("range");
     let mut q = EpisodeQuery::new(week);
     q.selectors = selector("alertname", "Alert50");
     let (samples, page) = time(args.repeats, || store.query(&q).expect("query"));
@@ -223,7 +223,7 @@ fn measure(store: &dyn HistoryStore, args: &Args, figures: &mut Vec<Figure>) {
     });
 
     // One entity's 30-day timeline, as the server's /api/v1/timeline computes it.
-    let month = TimeRange::new(ts(ANCHOR - 30 * DAY), ts(ANCHOR)).expect("range");
+    let month = TimeSpan::new(ts(ANCHOR - 30 * DAY), ts(ANCHOR)).expect("range");
     let policy = HeartbeatPolicy {
         repeat_interval: "10m".parse().expect("duration"),
         group_interval: "1m".parse().expect("duration"),

@@ -7,7 +7,7 @@ use alert_core::Timestamp;
 use alert_core::redact::redact_urls;
 use alert_history::server::now;
 use alert_history::server::params::parse_time;
-use alert_history::{EpisodeQuery, MAX_QUERY_LIMIT, Selectors, TimeRange};
+use alert_history::{EpisodeQuery, MAX_QUERY_LIMIT, Selectors, TimeSpan};
 
 use super::config::{Args, CheckArgs, ExportArgs};
 
@@ -124,7 +124,7 @@ pub fn export(args: &Args, export: &ExportArgs, out: &mut dyn Write) -> Result<u
         Some(until) => parse_time("--until", until).map_err(|e| e.to_string())?,
         None => now(),
     };
-    let range = TimeRange::new(since, until).map_err(|e| format!("--since/--until: {e}"))?;
+    let range = TimeSpan::new(since, until).map_err(|e| format!("--since/--until: {e}"))?;
     let selectors =
         Selectors::parse(export.selectors.iter().map(String::as_str)).map_err(|e| match e {
             alert_history::Error::InvalidParameter { message, .. } => format!("--match: {message}"),
