@@ -32,6 +32,7 @@
 extern crate self as alert_core;
 
 pub mod alert;
+pub mod alertmanager_target;
 pub mod base64;
 pub mod condition;
 pub mod duration;
@@ -59,6 +60,7 @@ pub mod timestamp;
 pub mod webhook;
 
 pub use alert::{Alert, AlertStatus};
+pub use alertmanager_target::{AlertmanagerBackend, AlertmanagerTarget};
 pub use condition::{
     AgentDisconnectCondition, AlertCondition, AttachedEndpoint, BODY_ANNOTATION,
     CONDITION_ID_LABEL, CompareOp, ComponentHealthCondition, ConditionKind, ConditionMessage,

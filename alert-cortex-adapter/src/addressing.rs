@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use alert_core::TenantId;
+use alert_core::{AlertmanagerBackend, AlertmanagerTarget, TenantId};
 
 use crate::error::{Error, Result};
 
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 pub const ORG_ID_HEADER: &str = "X-Scope-OrgID";
 
 /// Cortex's and Mimir's default `-http.alertmanager-http-prefix`.
-pub const DEFAULT_PREFIX: &str = "/alertmanager";
+pub use alert_core::alertmanager_target::DEFAULT_PREFIX;
 
 /// Which multi-tenant product a [`Addressing::MultiTenant`] backend is. Both speak the
 /// same API; the flavour is kept for messages and for the CLI's `--backend`.
@@ -80,6 +80,46 @@ pub enum Addressing {
 }
 
 impl Addressing {
+    /// How a target's members are addressed: its path template, or its backend with
+    /// its prefix (the default when unset) and tenant. The target is checked first.
+    ///
+    /// ```
+    /// use alert_core::AlertmanagerTarget;
+    /// use alert_cortex_adapter::Addressing;
+    /// let t: AlertmanagerTarget = serde_json::from_str(
+    ///     r#"{"url": "http://m:8080", "backend": "cortex", "tenant": "a"}"#,
+    /// )?;
+    /// let a = Addressing::for_target(&t)?;
+    /// assert_eq!(a.api_path("alerts"), "/alertmanager/api/v2/alerts");
+    /// assert_eq!(a.org_id(), Some("a"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_target(target: &AlertmanagerTarget) -> Result<Addressing> {
+        target.check(&str::to_owned)?;
+        let tenant = || {
+            target
+                .tenant
+                .as_ref()
+                .map(|t| t.as_str().to_owned())
+                .ok_or_else(|| {
+                    Error::Core(alert_core::Error::MissingField {
+                        field: "tenant".to_owned(),
+                    })
+                })
+        };
+        let prefix = target.prefix.as_deref().unwrap_or(DEFAULT_PREFIX);
+        match (&target.path_template, target.backend) {
+            (Some(template), _) => Addressing::path_template(template, tenant()?),
+            (None, AlertmanagerBackend::Alertmanager) => Ok(Addressing::Alertmanager),
+            (None, AlertmanagerBackend::Cortex) => {
+                Addressing::multi_tenant(Flavor::Cortex, prefix, tenant()?)
+            }
+            (None, AlertmanagerBackend::Mimir) => {
+                Addressing::multi_tenant(Flavor::Mimir, prefix, tenant()?)
+            }
+        }
+    }
+
     /// Cortex with the default prefix `/alertmanager`.
     pub fn cortex(tenant: impl Into<String>) -> Result<Addressing> {
         Addressing::multi_tenant(Flavor::Cortex, DEFAULT_PREFIX, tenant)

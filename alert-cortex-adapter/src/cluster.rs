@@ -14,9 +14,12 @@
 
 use std::time::{Duration, Instant};
 
+use alert_core::AlertmanagerTarget;
+use alert_core::redact_urls;
 use alert_core::silence::{PostableSilence, Silence};
 use futures::future::join_all;
 
+use crate::addressing::Addressing;
 use crate::alert::{AlertGroup, AlertQuery, GettableAlert, PostableAlert, ReceiverName};
 use crate::backoff::Backoff;
 use crate::client::AlertmanagerClient;
@@ -102,6 +105,48 @@ impl Cluster {
                 jitter: true,
             },
         })
+    }
+
+    /// A client per member of `target`, with its addressing, per-call timeout, tries and
+    /// quorum; each member named by its URL without credentials. The members share
+    /// `http`'s connection pool (and its TLS and authentication settings) when given.
+    ///
+    /// ```
+    /// use alert_core::AlertmanagerTarget;
+    /// use alert_cortex_adapter::{Cluster, Quorum};
+    /// let mut target = AlertmanagerTarget::new(["http://admin:pw@am-0:9093", "http://am-1:9093/"]);
+    /// target.quorum = Quorum::AtLeast(1);
+    /// let cluster = Cluster::from_target(&target, None)?;
+    /// assert_eq!(cluster.members()[0].name(), "http://<secret>@am-0:9093");
+    /// assert_eq!(cluster.members()[1].name(), "http://am-1:9093");
+    /// assert_eq!(cluster.quorum(), Quorum::AtLeast(1));
+    /// # Ok::<(), alert_cortex_adapter::Error>(())
+    /// ```
+    pub fn from_target(
+        target: &AlertmanagerTarget,
+        http: Option<&reqwest::Client>,
+    ) -> Result<Cluster> {
+        let addressing = Addressing::for_target(target)?;
+        let members = target
+            .urls
+            .iter()
+            .map(|url| {
+                let mut builder = AlertmanagerClient::builder(url.as_str())
+                    // Members are named in messages: without credentials.
+                    .name(redact_urls(url.trim_end_matches('/')))
+                    .addressing(addressing.clone())
+                    .timeout(target.request_timeout.to_std())
+                    .backoff(Backoff {
+                        max_attempts: target.attempts,
+                        ..Backoff::default()
+                    });
+                if let Some(client) = http {
+                    builder = builder.http_client(client.clone());
+                }
+                builder.build()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Cluster::new(members)?.with_quorum(target.quorum))
     }
 
     /// Reads the member list from `seed`'s `/api/v2/status` peers.

@@ -3,7 +3,7 @@
 //! and sending a test notification through an endpoint.
 //!
 //! Conditions and endpoints are read from the store ([`DataPlane`]); the work is done by
-//! the condition's tenant's Alertmanager ([`AlertmanagerTarget`]) and, for pending alerts,
+//! the condition's tenant's Alertmanager ([`AlertmanagerTenancy`]) and, for pending alerts,
 //! by Prometheus or a Cortex/Mimir ruler ([`PrometheusApi`]).
 //!
 //! | route | what |
@@ -152,7 +152,7 @@ pub const ROUTES: &str = "\
 
 /// Where the conditions' alerts go: the Alertmanager the functional APIs act on.
 #[derive(Debug, Clone)]
-pub enum AlertmanagerTarget {
+pub enum AlertmanagerTenancy {
     /// A vanilla Alertmanager (one member or an HA cluster) serving every tenant with one
     /// configuration; alerts carry the `tenant` label ([`TENANT_LABEL`]).
     Shared(Cluster),
@@ -167,18 +167,18 @@ pub enum AlertmanagerTarget {
     },
 }
 
-impl AlertmanagerTarget {
+impl AlertmanagerTenancy {
     /// The members a tenant's alerts go to. `no_tenant` starts the 409's message when
     /// there is no tenant to address ("condition x is bound to no tenant").
     pub(crate) fn scope(&self, tenant: Option<&TenantId>, no_tenant: &str) -> Result<Scope> {
         match self {
-            AlertmanagerTarget::Shared(cluster) => Ok(Scope {
+            AlertmanagerTenancy::Shared(cluster) => Ok(Scope {
                 cluster: cluster.clone(),
                 tenant: tenant.cloned(),
                 tenant_label: tenant.cloned(),
                 what: "the shared Alertmanager".to_owned(),
             }),
-            AlertmanagerTarget::PerTenant { client, unbound } => {
+            AlertmanagerTenancy::PerTenant { client, unbound } => {
                 let t = tenant.or(unbound.as_ref()).ok_or_else(|| {
                     Error::Conflict(format!(
                         "{no_tenant}, and this gateway's Alertmanager keeps one configuration \
@@ -235,7 +235,7 @@ pub struct Functional {
     /// Where conditions and endpoints are read.
     pub store: SharedStore,
     /// The Alertmanager(s) the conditions' alerts go to.
-    pub alertmanager: AlertmanagerTarget,
+    pub alertmanager: AlertmanagerTenancy,
     /// Where pending and firing alerts are read; `None`: status from Alertmanager only.
     pub prometheus: Option<PrometheusApi>,
     /// Timeouts and polling.
@@ -246,7 +246,7 @@ impl Functional {
     /// The functional APIs over these backends, with default options.
     pub fn new(
         store: SharedStore,
-        alertmanager: AlertmanagerTarget,
+        alertmanager: AlertmanagerTenancy,
         prometheus: Option<PrometheusApi>,
     ) -> Functional {
         Functional {

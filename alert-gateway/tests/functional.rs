@@ -15,7 +15,7 @@ use alert_cortex_adapter::{Addressing, AlertmanagerClient, Cluster};
 use alert_gateway::api::{ApiOptions, guarded};
 use alert_gateway::data_plane::{DataPlane, Precondition};
 use alert_gateway::functional::{
-    AlertmanagerTarget, ENDPOINT_TEST_LABEL, Functional, PrometheusApi, TEST_ALERTNAME,
+    AlertmanagerTenancy, ENDPOINT_TEST_LABEL, Functional, PrometheusApi, TEST_ALERTNAME,
     TEST_ID_LABEL, routes,
 };
 use alert_gateway::server::{ServeOptions, serve};
@@ -97,14 +97,14 @@ impl Backends {
         .unwrap()
     }
 
-    fn cluster_target(&self) -> AlertmanagerTarget {
+    fn cluster_target(&self) -> AlertmanagerTenancy {
         let members = self
             .cluster
             .members()
             .iter()
             .map(|m| AlertmanagerClient::builder(m.base_url()).build().unwrap())
             .collect();
-        AlertmanagerTarget::Shared(Cluster::new(members).unwrap())
+        AlertmanagerTenancy::Shared(Cluster::new(members).unwrap())
     }
 
     fn prometheus_api(&self) -> PrometheusApi {
@@ -171,7 +171,10 @@ struct Gateway {
 }
 
 impl Gateway {
-    async fn start(alertmanager: AlertmanagerTarget, prometheus: Option<PrometheusApi>) -> Gateway {
+    async fn start(
+        alertmanager: AlertmanagerTenancy,
+        prometheus: Option<PrometheusApi>,
+    ) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("gateway.db")).unwrap());
         let functional = Functional::new(store.clone(), alertmanager, prometheus);
@@ -619,7 +622,7 @@ async fn unknown_objects_are_404_and_bad_requests_name_the_field() {
         .build()
         .unwrap();
     let per_tenant = Gateway::start(
-        AlertmanagerTarget::PerTenant {
+        AlertmanagerTenancy::PerTenant {
             client,
             unbound: None,
         },

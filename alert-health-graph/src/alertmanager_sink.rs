@@ -54,7 +54,7 @@ impl AlertmanagerSink {
         http: Option<&reqwest::Client>,
     ) -> Result<AlertmanagerSink> {
         Ok(AlertmanagerSink::new(
-            target.cluster(http)?,
+            crate::alertmanager_target::cluster(target, http)?,
             target.to_string(),
         ))
     }

@@ -26,6 +26,11 @@ pub enum Error {
         field: String,
     },
 
+    /// An Alertmanager target whose fields do not go together (alert-core's check, with
+    /// its message: the field, what was expected and the value).
+    #[error(transparent)]
+    InvalidTarget(#[from] alert_core::Error),
+
     /// Two nodes with one name.
     #[error("duplicate node name {name:?}: {first} and {second}")]
     DuplicateNode {

@@ -143,7 +143,9 @@ fn alertmanager_targets_print_and_refuse_without_credentials() {
         "alertmanager at http://<secret>@am-0:9093, http://am-1:9093/?token=<secret>"
     );
     // A base URL with a query is refused, naming it without the token.
-    let err = target.cluster(None).expect_err("a query").to_string();
+    let err = alert_health_graph::alertmanager_target::cluster(&target, None)
+        .expect_err("a query")
+        .to_string();
     assert!(
         err.contains("\"http://am-1:9093/?token=<secret>\""),
         "{err}"
@@ -151,7 +153,10 @@ fn alertmanager_targets_print_and_refuse_without_credentials() {
     assert_no_secret("the error", &err);
     let target = AlertmanagerTarget::new([format!("http://a:{PASSWORD}@am-0:9093/")]);
     assert_eq!(
-        target.cluster(None).expect("builds").members()[0].name(),
+        alert_health_graph::alertmanager_target::cluster(&target, None)
+            .expect("builds")
+            .members()[0]
+            .name(),
         "http://<secret>@am-0:9093"
     );
     let err = yaml_serde::from_str::<AlertmanagerTarget>(&format!(

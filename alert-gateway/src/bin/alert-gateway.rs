@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alert_core::{Secret, TenantId};
+use alert_core::{AlertmanagerBackend, AlertmanagerTarget, Secret, TenantId};
 use alert_cortex_adapter::{
-    Addressing, AlertmanagerClient, Cluster, CortexBackend, FileReloadBackend, FileTarget, Flavor,
-    PrometheusRules, RuleBackend, RulerApi,
+    AlertmanagerClient, Cluster, CortexBackend, FileReloadBackend, FileTarget, PrometheusRules,
+    RuleBackend, RulerApi,
 };
 use alert_gateway::api::{self, ApiOptions};
 use alert_gateway::backend::{self, Backend, LocalCluster, LocalOptions, MemberlistSettings};
@@ -18,7 +18,7 @@ use alert_gateway::control_plane::{self, AlertmanagerSink, ControlPlane, Control
 use alert_gateway::election::Elector;
 use alert_gateway::emitter::{self, EmitterOptions};
 use alert_gateway::evaluator::{self, Evaluator, EvaluatorOptions, GraphOptions};
-use alert_gateway::functional::{self, AlertmanagerTarget, Functional, PrometheusApi};
+use alert_gateway::functional::{self, AlertmanagerTenancy, Functional, PrometheusApi};
 use alert_gateway::kube_events::{EventRecorder, ObjectReference, Reporter};
 use alert_gateway::logging::{self, LogFormat};
 use alert_gateway::metrics::Metrics;
@@ -365,10 +365,32 @@ fn duration(flag: &str, value: &str) -> Result<Duration, String> {
         .map_err(|e| format!("--{flag} {value:?}: {e}"))
 }
 
-fn alertmanager_client(url: &str) -> Result<AlertmanagerClient, String> {
-    AlertmanagerClient::builder(url)
-        .build()
+/// The vanilla Alertmanager at `urls` as the gateway talks to it: each call within the
+/// adapter's default timeout, tried as its default backoff tries.
+fn alertmanager_target(urls: Vec<String>) -> Result<AlertmanagerTarget, String> {
+    let mut target = AlertmanagerTarget::new(urls);
+    target.request_timeout =
+        alert_core::Duration::from_millis(alert_cortex_adapter::DEFAULT_TIMEOUT.as_millis() as u64)
+            .ok_or("the adapter's default timeout is out of range")?;
+    target.attempts = alert_cortex_adapter::Backoff::default().max_attempts;
+    Ok(target)
+}
+
+/// The members of `target`, as clients.
+fn clients_of(target: &AlertmanagerTarget) -> Result<Vec<AlertmanagerClient>, String> {
+    Cluster::from_target(target, None)
+        .map(|c| c.members().to_vec())
         .map_err(|e| alert_core::redact_urls(&e.to_string()))
+}
+
+/// `--alertmanager.backend`, read as alert-core's [`AlertmanagerBackend`].
+fn backend(args: &ControlPlaneArgs) -> Result<AlertmanagerBackend, String> {
+    args.alertmanager_backend.parse().map_err(|_| {
+        format!(
+            "--alertmanager.backend {:?}: expected alertmanager, cortex or mimir",
+            args.alertmanager_backend
+        )
+    })
 }
 
 /// The control plane's options from its flags.
@@ -427,12 +449,12 @@ fn control_plane_options(
     } else if let (Some(local), 0) = (local, members) {
         build.cluster = Some(local.cluster_timing());
     }
-    let alertmanager = match (args.alertmanager_backend.as_str(), members) {
+    let alertmanager = match (backend(args)?, members) {
         (_, 0) => local.map(|local| AlertmanagerSink::Shared {
             backend: local.config_backend(),
             members: local.alertmanager_urls(),
         }),
-        ("alertmanager", _) => {
+        (AlertmanagerBackend::Alertmanager, _) => {
             let files = &args.alertmanager_config_file;
             if files.is_empty() || (files.len() != 1 && files.len() != members) {
                 return Err(format!(
@@ -443,13 +465,14 @@ fn control_plane_options(
                 .parse()
                 .map_err(|e: alert_core::Error| e.to_string())?;
             let mut backend = FileReloadBackend::new();
-            for (i, url) in args.alertmanager_url.iter().enumerate() {
+            let clients = clients_of(&alertmanager_target(args.alertmanager_url.clone())?)?;
+            for (i, client) in clients.into_iter().enumerate() {
                 let config_path = files.get(i).unwrap_or(&files[0]).clone();
                 backend = backend.with_target(
                     shared.clone(),
                     FileTarget {
                         config_path,
-                        client: alertmanager_client(url)?,
+                        client,
                     },
                 );
             }
@@ -462,10 +485,10 @@ fn control_plane_options(
                     .collect(),
             })
         }
-        (flavor @ ("cortex" | "mimir"), 1) => {
+        (flavor, 1) => {
             let url = &args.alertmanager_url[0];
             let rules = TenantRules {
-                backend: if flavor == "mimir" {
+                backend: if flavor == AlertmanagerBackend::Mimir {
                     TenantBackend::Mimir
                 } else {
                     TenantBackend::Cortex
@@ -487,14 +510,9 @@ fn control_plane_options(
                 url: alert_core::redact_urls(url),
             })
         }
-        ("cortex" | "mimir", n) => {
+        (_, n) => {
             return Err(format!(
                 "--alertmanager.url: Cortex and Mimir take one base URL, not {n}"
-            ));
-        }
-        (other, _) => {
-            return Err(format!(
-                "--alertmanager.backend {other:?}: expected alertmanager, cortex or mimir"
             ));
         }
     };
@@ -534,6 +552,9 @@ fn control_plane_options(
             let Some(url) = &args.ruler_url else {
                 return Err(format!("--rules.backend {flavor} needs --ruler.url"));
             };
+            let flavor = flavor
+                .parse()
+                .map_err(|e: alert_core::Error| e.to_string())?;
             let client = multi_tenant_client(args, flavor, url)?;
             let mut api = RulerApi::new(client).map_err(|e| e.to_string())?;
             if let Some(t) = &args.alertmanager_default_tenant {
@@ -566,23 +587,27 @@ fn control_plane_options(
 }
 
 /// A client of Cortex's or Mimir's API at `url` (`flavor`: cortex or mimir), addressing
-/// each tenant by its org id under `--alertmanager.prefix`.
+/// each tenant by its org id under `--alertmanager.prefix` (its own tenant, `anonymous`,
+/// is replaced per call).
 fn multi_tenant_client(
     args: &ControlPlaneArgs,
-    flavor: &str,
+    flavor: AlertmanagerBackend,
     url: &str,
 ) -> Result<AlertmanagerClient, String> {
-    let flavor = if flavor == "mimir" {
-        Flavor::Mimir
-    } else {
-        Flavor::Cortex
-    };
-    let addressing = Addressing::multi_tenant(flavor, &args.alertmanager_prefix, "anonymous")
-        .map_err(|e| format!("--alertmanager.prefix: {e}"))?;
-    AlertmanagerClient::builder(url)
-        .addressing(addressing)
-        .build()
-        .map_err(|e| alert_core::redact_urls(&e.to_string()))
+    let mut target = alertmanager_target(vec![url.to_owned()])?;
+    target.backend = flavor;
+    target.prefix = Some(args.alertmanager_prefix.clone());
+    target.tenant = Some(
+        AlertmanagerTarget::tenant_id("anonymous", "--alertmanager.default-tenant")
+            .map_err(|e| e.to_string())?,
+    );
+    target
+        .check(&|field| format!("--alertmanager.{field}"))
+        .map_err(|e| e.to_string())?;
+    clients_of(&target)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("{url}: no client"))
 }
 
 /// `--alertmanager.default-tenant`, checked.
@@ -599,33 +624,25 @@ fn default_tenant(args: &ControlPlaneArgs) -> Result<Option<TenantId>, String> {
 fn functional_target(
     args: &ControlPlaneArgs,
     local: Option<&LocalCluster>,
-) -> Result<Option<AlertmanagerTarget>, String> {
+) -> Result<Option<AlertmanagerTenancy>, String> {
     if args.alertmanager_url.is_empty() {
         let Some(local) = local else {
             return Ok(None);
         };
-        let members = local
-            .alertmanager_urls()
-            .iter()
-            .map(|u| alertmanager_client(u))
-            .collect::<Result<Vec<_>, _>>()?;
+        let members = clients_of(&alertmanager_target(local.alertmanager_urls())?)?;
         let cluster = Cluster::new(members).map_err(|e| e.to_string())?;
-        return Ok(Some(AlertmanagerTarget::Shared(cluster)));
+        return Ok(Some(AlertmanagerTenancy::Shared(cluster)));
     }
-    match args.alertmanager_backend.as_str() {
-        "alertmanager" => {
-            let members = args
-                .alertmanager_url
-                .iter()
-                .map(|u| alertmanager_client(u))
-                .collect::<Result<Vec<_>, _>>()?;
+    match backend(args)? {
+        AlertmanagerBackend::Alertmanager => {
+            let members = clients_of(&alertmanager_target(args.alertmanager_url.clone())?)?;
             let cluster = Cluster::new(members).map_err(|e| e.to_string())?;
-            Ok(Some(AlertmanagerTarget::Shared(cluster)))
+            Ok(Some(AlertmanagerTenancy::Shared(cluster)))
         }
         flavor => {
             let client = multi_tenant_client(args, flavor, &args.alertmanager_url[0])?;
             let unbound = default_tenant(args)?;
-            Ok(Some(AlertmanagerTarget::PerTenant { client, unbound }))
+            Ok(Some(AlertmanagerTenancy::PerTenant { client, unbound }))
         }
     }
 }

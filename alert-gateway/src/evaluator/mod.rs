@@ -50,7 +50,7 @@ pub use judge::{AgentRecord, CapabilityHealth, Health, SubjectState};
 
 use crate::api::{error_response, query_params, serialized};
 use crate::election::{Elector, Leadership, TermMark, run_while_leading};
-use crate::functional::AlertmanagerTarget;
+use crate::functional::AlertmanagerTenancy;
 use crate::metrics::Metrics;
 use crate::store::{Expect, Key, Kind, Op, Record, SharedStore, StoreError, Txn};
 
@@ -248,7 +248,7 @@ impl View {
 /// The evaluator of one replica.
 pub struct Evaluator {
     store: SharedStore,
-    target: Option<AlertmanagerTarget>,
+    target: Option<AlertmanagerTenancy>,
     options: EvaluatorOptions,
     metrics: Arc<Metrics>,
     holder: String,
@@ -270,7 +270,7 @@ impl Evaluator {
     /// nowhere, and are logged). Starts the view and the heartbeat writer.
     pub fn start(
         store: SharedStore,
-        target: Option<AlertmanagerTarget>,
+        target: Option<AlertmanagerTenancy>,
         options: EvaluatorOptions,
         metrics: Arc<Metrics>,
         holder: impl Into<String>,

@@ -215,8 +215,7 @@ impl Instrumentor for AlertmanagerInstrumentor {
             .map_err(|e| r.error(kind, e.to_string()))?;
         let p = Params::deserialize(serde_json::Value::Object(own))
             .map_err(|e| r.error(kind, e.to_string()))?;
-        let cluster = target
-            .cluster(Some(&self.sources.client))
+        let cluster = alertmanager_target::cluster(&target, Some(&self.sources.client))
             .map_err(|e| r.error(kind, e.to_string()))?;
         let mut filter = p.filter.clone();
         filter.sort();

@@ -22,7 +22,7 @@ use alert_gateway::api::{ApiOptions, guarded};
 use alert_gateway::data_plane::{DataPlane, Precondition};
 use alert_gateway::election::Elector;
 use alert_gateway::evaluator::{self, Evaluator, EvaluatorOptions};
-use alert_gateway::functional::AlertmanagerTarget;
+use alert_gateway::functional::AlertmanagerTenancy;
 use alert_gateway::metrics::Metrics;
 use alert_gateway::server::{ServeOptions, serve};
 use alert_gateway::store::SharedStore;
@@ -117,7 +117,7 @@ async fn main() {
 
     let (am, arrivals) = recorder().await;
     let client = AlertmanagerClient::builder(&am).build().expect("client");
-    let target = AlertmanagerTarget::Shared(Cluster::new(vec![client]).expect("cluster"));
+    let target = AlertmanagerTenancy::Shared(Cluster::new(vec![client]).expect("cluster"));
     let metrics = Arc::new(Metrics::default());
     let ev = Evaluator::start(
         Arc::clone(&store),

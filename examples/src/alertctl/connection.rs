@@ -14,9 +14,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use alert_core::redact_urls;
+use alert_core::{AlertmanagerBackend, AlertmanagerTarget, redact_urls};
 use alert_cortex_adapter::{
-    Addressing, AlertmanagerClient, Backoff, Cluster, DEFAULT_PREFIX, Error, Flavor, MemberFailure,
+    Addressing, AlertmanagerClient, Cluster, DEFAULT_PREFIX, Error, MemberFailure,
 };
 
 use crate::alertctl::date_format::DEFAULT_DATE_FORMAT;
@@ -128,81 +128,95 @@ pub async fn check_version(args: &ConnectionArgs, cluster: &Cluster, err: &mut d
 }
 
 impl ConnectionArgs {
-    /// The addressing these flags describe.
-    pub fn addressing(&self) -> Result<Addressing, String> {
-        let tenant = || {
-            self.tenant.clone().ok_or_else(|| {
-                "--tenant is required with this backend or --path-template".to_owned()
-            })
-        };
-        let addressing = if let Some(template) = &self.path_template {
-            Addressing::path_template(template, tenant()?)
-        } else {
-            match self.backend {
-                BackendKind::Alertmanager => return Ok(Addressing::Alertmanager),
-                BackendKind::Cortex => {
-                    Addressing::multi_tenant(Flavor::Cortex, &self.prefix, tenant()?)
-                }
-                BackendKind::Mimir => {
-                    Addressing::multi_tenant(Flavor::Mimir, &self.prefix, tenant()?)
-                }
-            }
-        };
-        addressing.map_err(|e| e.to_string())
-    }
-
-    /// The `--timeout` value.
-    pub fn timeout(&self) -> Result<Duration, String> {
-        let d: alert_core::Duration = self
-            .timeout
-            .parse()
-            .map_err(|e: alert_core::Error| format!("--timeout: {e}"))?;
-        Ok(d.to_std())
-    }
-
-    /// A client per URL, with the backend's addressing, named by its URL without
-    /// credentials.
-    pub fn clients(&self) -> Result<Vec<AlertmanagerClient>, String> {
-        let addressing = self.addressing()?;
-        let timeout = self.timeout()?;
-        let urls: Vec<&str> = self
+    /// The Alertmanager these flags describe, checked: the URLs (trimmed, empty ones
+    /// dropped), the backend, and its tenant and prefix where the backend takes them
+    /// (a vanilla Alertmanager ignores `--tenant` and `--prefix`); two tries of a call
+    /// that fails transiently, each within `--timeout`.
+    ///
+    /// ```
+    /// use alert_core::AlertmanagerBackend;
+    /// use alert_examples::alertctl::Cli;
+    /// use clap::Parser;
+    /// let cli = Cli::try_parse_from([
+    ///     "alertctl", "--alertmanager.url=http://m-0:8080,http://m-1:8080", "--backend=mimir",
+    ///     "--tenant=team-a", "alert", "query",
+    /// ])?;
+    /// let target = cli.conn.target()?;
+    /// assert_eq!(target.backend, AlertmanagerBackend::Mimir);
+    /// assert_eq!(target.to_string(), "mimir tenant team-a at http://m-0:8080, http://m-1:8080");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn target(&self) -> Result<AlertmanagerTarget, String> {
+        let urls: Vec<String> = self
             .alertmanager_url
             .iter()
             .map(|u| u.trim())
             .filter(|u| !u.is_empty())
+            .map(str::to_owned)
             .collect();
         if urls.is_empty() {
             return Err("--alertmanager.url names no Alertmanager".into());
         }
+        let mut target = AlertmanagerTarget::new(urls);
+        target.backend = match self.backend {
+            BackendKind::Alertmanager => AlertmanagerBackend::Alertmanager,
+            BackendKind::Cortex => AlertmanagerBackend::Cortex,
+            BackendKind::Mimir => AlertmanagerBackend::Mimir,
+        };
+        target.path_template = self.path_template.clone();
+        if target.backend.is_multi_tenant() {
+            target.prefix = Some(self.prefix.clone());
+        }
+        if target.backend.is_multi_tenant() || target.path_template.is_some() {
+            let tenant = self.tenant.as_deref().ok_or_else(|| {
+                "--tenant is required with this backend or --path-template".to_owned()
+            })?;
+            target.tenant =
+                Some(AlertmanagerTarget::tenant_id(tenant, "--tenant").map_err(|e| e.to_string())?);
+        }
+        target.request_timeout = self.parsed_timeout()?;
+        target.attempts = 2;
+        target
+            .check(&|field| match field {
+                "url" | "urls" => "--alertmanager.url".to_owned(),
+                "request_timeout" => "--timeout".to_owned(),
+                other => format!("--{}", other.replace('_', "-")),
+            })
+            .map_err(|e| redact_urls(&e.to_string()))?;
+        Ok(target)
+    }
+
+    /// The addressing these flags describe.
+    pub fn addressing(&self) -> Result<Addressing, String> {
+        Addressing::for_target(&self.target()?).map_err(|e| e.to_string())
+    }
+
+    /// The `--timeout` value.
+    pub fn timeout(&self) -> Result<Duration, String> {
+        Ok(self.parsed_timeout()?.to_std())
+    }
+
+    fn parsed_timeout(&self) -> Result<alert_core::Duration, String> {
+        self.timeout
+            .parse()
+            .map_err(|e: alert_core::Error| format!("--timeout: {e}"))
+    }
+
+    /// The members as a cluster (one member for a single URL), each named by its URL
+    /// without credentials, sharing the client `--http.config.file` configures.
+    pub fn cluster(&self) -> Result<Cluster, String> {
+        let target = self.target()?;
         let http = self
             .http_config_file
             .as_deref()
             .map(http_client)
             .transpose()?;
-        urls.into_iter()
-            .map(|url| {
-                let builder = AlertmanagerClient::builder(url);
-                let builder = match &http {
-                    Some(client) => builder.http_client(client.clone()),
-                    None => builder,
-                };
-                builder
-                    .name(redact_urls(url.trim_end_matches('/')))
-                    .addressing(addressing.clone())
-                    .timeout(timeout)
-                    .backoff(Backoff {
-                        max_attempts: 2,
-                        ..Backoff::default()
-                    })
-                    .build()
-                    .map_err(|e| redact_urls(&e.to_string()))
-            })
-            .collect()
+        Cluster::from_target(&target, http.as_ref()).map_err(|e| redact_urls(&e.to_string()))
     }
 
-    /// The members as a cluster (one member for a single URL).
-    pub fn cluster(&self) -> Result<Cluster, String> {
-        Cluster::new(self.clients()?).map_err(|e| e.to_string())
+    /// A client per member (see [`ConnectionArgs::cluster`]).
+    pub fn clients(&self) -> Result<Vec<AlertmanagerClient>, String> {
+        Ok(self.cluster()?.members().to_vec())
     }
 }
 
