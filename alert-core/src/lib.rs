@@ -42,6 +42,7 @@ mod field_path;
 pub mod fingerprint;
 pub mod go_json;
 pub mod go_quote;
+pub mod go_sort;
 pub mod html;
 pub mod id;
 pub mod labels;

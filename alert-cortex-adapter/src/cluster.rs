@@ -252,12 +252,21 @@ impl Cluster {
     }
 
     /// `GET /api/v2/silences` on every member, merged (union by id, latest `updatedAt`,
-    /// sorted active, pending, expired).
+    /// sorted active, pending, expired; ties by id). When one member answered, its list
+    /// is returned in the order it sent.
     pub async fn silences(&self, filter: &[String]) -> Result<Partial<Vec<Silence>>> {
         let p = self
             .fan_out(|m| async move { m.silences(filter).await })
             .await?;
-        Ok(p.map(|answers| merge::merge_silences(answers.into_iter().flatten().collect())))
+        Ok(p.map(|answers| {
+            // One answer is kept as the member sent it: Alertmanager's own order
+            // (`SortSilences`), whose ties amtool prints as they come.
+            if answers.len() == 1 {
+                answers.into_iter().flatten().collect()
+            } else {
+                merge::merge_silences(answers.into_iter().flatten().collect())
+            }
+        }))
     }
 
     /// `GET /api/v2/silence/{id}` on every member, merged. A member that does not know

@@ -159,9 +159,9 @@ pub fn format_alerts(
         s.push('\n');
         return Ok(s);
     }
-    // amtool sorts by start time; Go's sort keeps the input order of equal elements
-    // for the short lists insertion sort handles.
-    alerts.sort_by_key(|a| a.starts_at);
+    // amtool sorts by start time with Go's (unstable) sort.Sort: alerts that started
+    // together come out in the order Go's pdqsort leaves them.
+    alert_core::go_sort::sort_by(&mut alerts, |a, b| a.starts_at < b.starts_at);
     let date = |t: &Timestamp| format_date(t, &output.date_format);
     let state = |a: &GettableAlert| a.status.state.as_str();
     let mut lines = Vec::with_capacity(alerts.len() + 1);

@@ -331,7 +331,9 @@ pub fn format_silences(mut silences: Vec<Silence>, output: &OutputArgs) -> Resul
         s.push('\n');
         return Ok(s);
     }
-    silences.sort_by_key(|s| s.ends_at);
+    // amtool's ByEndAt with Go's (unstable) sort.Sort: equal end times come out in the
+    // order Go's pdqsort leaves them.
+    alert_core::go_sort::sort_by(&mut silences, |a, b| a.ends_at < b.ends_at);
     let date = |t: &Timestamp| format_date(t, &output.date_format);
     let mut lines = Vec::with_capacity(silences.len() + 1);
     if output.output == OutputFormat::Simple {
