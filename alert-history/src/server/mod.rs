@@ -54,6 +54,7 @@ pub mod auth;
 pub mod background;
 pub mod clock;
 pub mod fd_limit;
+mod group_commit;
 pub mod metrics;
 pub mod page;
 pub mod params;
@@ -80,9 +81,9 @@ use tokio::sync::Semaphore;
 use crate::health_bar::{BarLimits, HealthBars, MAX_BARS};
 use crate::store::check_representable;
 use crate::{
-    Episode, EpisodeQuery, Error, Heartbeat, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT,
-    Notification, Segment, Selectors, SilentEnd, TimeSpan, Unavailable, check_fingerprints,
-    timeline_within, unavailable_periods,
+    Episode, EpisodeQuery, Error, HeartbeatPolicy, HistoryStore, MAX_QUERY_LIMIT, Notification,
+    Segment, Selectors, SilentEnd, TimeSpan, Unavailable, check_fingerprints, timeline_within,
+    unavailable_periods,
 };
 
 pub use auth::Auth;
@@ -174,6 +175,8 @@ struct AppState {
     options: ServerOptions,
     /// One permit per heavy read that may run.
     heavy: Arc<Semaphore>,
+    /// The webhook's writes, committed together when they arrive together.
+    writer: group_commit::GroupCommit,
 }
 
 /// The routes of the server (see the [module docs](self)) over `store`.
@@ -216,10 +219,12 @@ struct AppState {
 /// ```
 pub fn router(store: Arc<dyn HistoryStore>, options: ServerOptions) -> Router {
     let heavy = Arc::new(Semaphore::new(options.heavy_reads.max(1)));
+    let writer = group_commit::GroupCommit::start(Arc::clone(&store), Arc::clone(&options.metrics));
     let state = Arc::new(AppState {
         store,
         options,
         heavy,
+        writer,
     });
     Router::new()
         .route("/", get(page_handler))
@@ -526,14 +531,10 @@ async fn webhook_inner(state: &Arc<AppState>, headers: &HeaderMap, body: Body) -
         n.alert.status == AlertStatus::Firing && state.options.heartbeat.matches(&n.alert.labels)
     });
     let count = notifications.len();
-    let stored = store_call(state, "append", move |s| {
-        s.append(&notifications)?;
-        if heartbeat {
-            s.record_heartbeat(&Heartbeat::Watchdog { at: received_at })?;
-        }
-        Ok(())
-    })
-    .await;
+    let stored = state
+        .writer
+        .append(notifications, heartbeat.then_some(received_at))
+        .await;
     let m = &state.options.metrics;
     if let Err(failure) = stored {
         if !failure.is_bad_request() {
