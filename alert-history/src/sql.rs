@@ -11,7 +11,7 @@ use alert_core::{Fingerprint, LabelSet, MatchType, Matchers};
 use crate::episode::{EndReason, Episode};
 use crate::error::{Error, Result};
 use crate::selector::Selectors;
-use crate::store::from_nanos;
+use crate::store::{EpisodeQuery, from_nanos, to_nanos};
 
 /// `ends_at` of an open episode.
 pub const OPEN_END: i64 = i64::MAX;
@@ -132,6 +132,87 @@ pub(crate) fn candidate_condition(
         any_of.push(format!("({})", all_of.join(" AND ")));
     }
     Some(any_of.join(" OR "))
+}
+
+/// One part of a range query, in page order (`starts_at`, then fingerprint): the
+/// episodes of `[t1, t2)` are those carried in (started before `t1`, ended after it),
+/// all of which come first, then those that started within the range. Each part reads
+/// its own index in its own order: the carried-in ones by end (few: the episodes alive
+/// at `t1`, sorted after they are read), the others by start, in page order, so that a
+/// page stops reading once it is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangePart {
+    /// Started before the range, ended within or after it.
+    CarriedIn,
+    /// Started within the range.
+    StartedWithin,
+}
+
+impl RangePart {
+    /// The parts a query of `[t1, t2)` reads after a cursor that starts at `cursor`: the
+    /// carried-in ones only while the cursor is before the range.
+    pub(crate) fn after(t1: i64, cursor: Option<i64>) -> &'static [RangePart] {
+        match cursor {
+            Some(at) if at >= t1 => &[RangePart::StartedWithin],
+            _ => &[RangePart::CarriedIn, RangePart::StartedWithin],
+        }
+    }
+
+    /// The condition on `episodes e` for the range `[t1, t2)`; `bind` adds a parameter
+    /// and returns its placeholder (called in the order the placeholders appear). The
+    /// unary `+` keeps the other column's range from choosing the index: the index that
+    /// serves each part is the one on the column it reads in order.
+    pub(crate) fn condition(self, t1: i64, t2: i64, mut bind: impl FnMut(i64) -> String) -> String {
+        match self {
+            RangePart::CarriedIn => {
+                let end = bind(t1);
+                let start = bind(t1);
+                format!("e.ends_at > {end} AND +e.starts_at < {start}")
+            }
+            RangePart::StartedWithin => {
+                let from = bind(t1);
+                let to = bind(t2);
+                let end = bind(t1);
+                format!("e.starts_at >= {from} AND e.starts_at < {to} AND +e.ends_at > {end}")
+            }
+        }
+    }
+}
+
+/// A query's range ends and cursor (`starts_at`, fingerprint) as stored.
+pub(crate) struct PageBounds {
+    pub(crate) t1: i64,
+    pub(crate) t2: i64,
+    pub(crate) cursor: Option<(i64, i64)>,
+}
+
+impl PageBounds {
+    pub(crate) fn of(q: &EpisodeQuery) -> Result<PageBounds> {
+        Ok(PageBounds {
+            t1: to_nanos(q.range.start, "range.start")?,
+            t2: to_nanos(q.range.end, "range.end")?,
+            cursor: match q.cursor {
+                Some(c) => Some((to_nanos(c.starts_at, "cursor")?, fp_to_sql(c.fingerprint))),
+                None => None,
+            },
+        })
+    }
+
+    /// The parts of the range still to read ([`RangePart::after`]).
+    pub(crate) fn parts(&self) -> &'static [RangePart] {
+        RangePart::after(self.t1, self.cursor.map(|c| c.0))
+    }
+}
+
+/// Keeps the candidate `raw` in `found` when `q`'s selectors admit it; whether the page
+/// is then full (one more than the limit found, so that the page knows it has a next).
+pub(crate) fn admit(q: &EpisodeQuery, raw: RawEpisode, found: &mut Vec<Episode>) -> Result<bool> {
+    let fp = fp_from_sql(raw.fingerprint);
+    let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
+    if q.selectors.matches(&labels) {
+        found.push(raw.into_episode(labels)?);
+    }
+    Ok(found.len() > q.limit)
 }
 
 /// The raw columns of one episode row ([`EPISODE_COLUMNS`]); labels decoded later,

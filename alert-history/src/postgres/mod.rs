@@ -63,8 +63,9 @@ use crate::episode::{EndReason, Episode, Notification};
 use crate::error::{Error, Result};
 use crate::range::TimeSpan;
 use crate::sql::{
-    ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, RawEpisode,
-    candidate_condition, decode_labels, encode_labels, end_reason_to_sql, fp_from_sql, fp_to_sql,
+    ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, PageBounds, RangePart,
+    RawEpisode, admit, candidate_condition, decode_labels, encode_labels, end_reason_to_sql,
+    fp_to_sql,
 };
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -830,71 +831,84 @@ impl PostgresStore {
     }
 
     /// Reads candidate rows in page order and keeps those the query admits, until one
-    /// more than the page is found.
+    /// more than the page is found: the episodes carried into the range, then those that
+    /// started within it ([`RangePart`]), in one read-only transaction.
     fn collect_page(&self, q: &EpisodeQuery) -> Result<EpisodePage> {
-        let t1 = to_nanos(q.range.start, "range.start")?;
-        let t2 = to_nanos(q.range.end, "range.end")?;
-        let mut params: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(t1), Box::new(t2)];
-        let mut sql = format!(
-            "SELECT {EPISODE_COLUMNS} FROM episodes e WHERE e.ends_at > $1 AND e.starts_at < $2"
-        );
-        if let Some(condition) = candidate_condition(&q.selectors, |v| {
-            params.push(Box::new(indexable(v).into_owned()));
-            format!("${}", params.len())
-        }) {
-            sql.push_str(" AND (");
-            sql.push_str(&condition);
-            sql.push(')');
-        }
-        if let Some(c) = q.cursor {
-            params.push(Box::new(to_nanos(c.starts_at, "cursor")?));
-            params.push(Box::new(fp_to_sql(c.fingerprint)));
-            sql.push_str(&format!(
-                " AND (e.starts_at, e.fingerprint) > (${}, ${})",
-                params.len() - 1,
-                params.len()
-            ));
-        }
-        sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
-
+        let bounds = PageBounds::of(q)?;
         let ctx = "query episodes";
         let db = self.database.as_str();
         let mut reader = self.reader()?;
         let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
-        let statement = conn.prepare(&sql, db)?;
+        let parts = bounds.parts();
+        let mut statements = Vec::with_capacity(parts.len());
+        for &part in parts {
+            let (sql, params) = page_sql(q, part, &bounds);
+            statements.push((conn.prepare(&sql, db)?, params));
+        }
         let mut tx = conn
             .client
             .build_transaction()
             .read_only(true)
             .start()
             .map_err(|e| self.error(ctx, e))?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
-        let portal = tx.bind(&statement, &refs).map_err(|e| self.error(ctx, e))?;
         let mut found: Vec<Episode> = Vec::new();
-        'chunks: loop {
-            let rows = tx
-                .query_portal(&portal, QUERY_CHUNK)
-                .map_err(|e| self.error(ctx, e))?;
-            let last_chunk = rows.len() < QUERY_CHUNK as usize;
-            for row in &rows {
-                let raw = raw_episode_at(row, 0).map_err(|e| self.error(ctx, e))?;
-                let fp = fp_from_sql(raw.fingerprint);
-                let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
-                if !q.selectors.matches(&labels) {
-                    continue;
+        'parts: for (statement, params) in &statements {
+            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+            let portal = tx.bind(statement, &refs).map_err(|e| self.error(ctx, e))?;
+            loop {
+                let rows = tx
+                    .query_portal(&portal, QUERY_CHUNK)
+                    .map_err(|e| self.error(ctx, e))?;
+                let last_chunk = rows.len() < QUERY_CHUNK as usize;
+                for row in &rows {
+                    let raw = raw_episode_at(row, 0).map_err(|e| self.error(ctx, e))?;
+                    if admit(q, raw, &mut found)? {
+                        break 'parts;
+                    }
                 }
-                found.push(raw.into_episode(labels)?);
-                if found.len() > q.limit {
-                    break 'chunks;
+                if last_chunk {
+                    break;
                 }
-            }
-            if last_chunk {
-                break;
             }
         }
         tx.commit().map_err(|e| self.error(ctx, e))?;
         Ok(q.paginate(found))
     }
+}
+
+/// The SQL of one part of a query ([`RangePart`]) and its parameters: the candidates of
+/// the query's selectors in that part of the range, after the cursor, in page order.
+fn page_sql(
+    q: &EpisodeQuery,
+    part: RangePart,
+    bounds: &PageBounds,
+) -> (String, Vec<Box<dyn ToSql + Sync>>) {
+    let PageBounds { t1, t2, cursor } = *bounds;
+    let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+    let range = part.condition(t1, t2, |t| {
+        params.push(Box::new(t));
+        format!("${}", params.len())
+    });
+    let mut sql = format!("SELECT {EPISODE_COLUMNS} FROM episodes e WHERE {range}");
+    if let Some(condition) = candidate_condition(&q.selectors, |v| {
+        params.push(Box::new(indexable(v).into_owned()));
+        format!("${}", params.len())
+    }) {
+        sql.push_str(" AND (");
+        sql.push_str(&condition);
+        sql.push(')');
+    }
+    if let Some((starts_at, fingerprint)) = cursor {
+        params.push(Box::new(starts_at));
+        params.push(Box::new(fingerprint));
+        sql.push_str(&format!(
+            " AND (e.starts_at, e.fingerprint) > (${}, ${})",
+            params.len() - 1,
+            params.len()
+        ));
+    }
+    sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
+    (sql, params)
 }
 
 impl Drop for PostgresStore {

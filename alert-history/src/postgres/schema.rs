@@ -19,7 +19,7 @@ use postgres::Client;
 use crate::error::{Error, Result};
 
 /// The schema version this release writes.
-pub const CURRENT_VERSION: i64 = 1;
+pub const CURRENT_VERSION: i64 = 2;
 
 /// The first key of every advisory lock this store takes in the two-key space (`aler`):
 /// the one-key space is left to fingerprints.
@@ -30,7 +30,7 @@ pub(crate) const LOCK_MIGRATE: i32 = 1;
 pub(crate) const LOCK_HEARTBEATS: i32 = 2;
 
 /// The migrations, `MIGRATIONS[n]` taking version `n` to `n + 1`.
-pub const MIGRATIONS: [&str; 1] = [
+pub const MIGRATIONS: [&str; 2] = [
     // v0 -> v1
     r#"
     CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,6 +60,10 @@ pub const MIGRATIONS: [&str; 1] = [
     CREATE TABLE heartbeats(at BIGINT PRIMARY KEY, prev_at BIGINT);
     CREATE INDEX heartbeats_by_gap ON heartbeats((at - prev_at)) WHERE prev_at IS NOT NULL;
     CREATE TABLE server_runs(started_at BIGINT PRIMARY KEY, last_alive BIGINT NOT NULL);
+    "#,
+    // v1 -> v2: an index in page order (see the SQLite store's v4).
+    r#"
+    CREATE INDEX episodes_by_alertname_start ON episodes(alertname, starts_at, fingerprint);
     "#,
 ];
 

@@ -44,8 +44,8 @@ use crate::error::{Error, Result};
 use crate::range::TimeSpan;
 use crate::sql::{
     ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, IndexedMatchers, OPEN_END, PURGE_SKEW_NS,
-    RawEpisode, candidate_condition, decode_labels, encode_labels, end_reason_to_sql, fp_from_sql,
-    fp_to_sql,
+    PageBounds, RangePart, RawEpisode, admit, candidate_condition, decode_labels, encode_labels,
+    end_reason_to_sql, fp_to_sql,
 };
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -267,99 +267,106 @@ impl SqliteStore {
     }
 
     /// Reads candidate rows in page order and keeps those the query admits, until one
-    /// more than the page is found.
+    /// more than the page is found: the episodes carried into the range, then those that
+    /// started within it ([`RangePart`]).
     fn collect_page(&self, q: &EpisodeQuery) -> Result<EpisodePage> {
-        let t1 = to_nanos(q.range.start, "range.start")?;
-        let t2 = to_nanos(q.range.end, "range.end")?;
-        let mut sql = String::with_capacity(512);
-        let mut args: Vec<Value> = Vec::new();
-        sql.push_str("SELECT ");
-        sql.push_str(EPISODE_COLUMNS);
-        let only = match q.selectors.iter().as_slice() {
-            [only] => Some(IndexedMatchers::of(only)),
-            _ => None,
-        };
-        if let Some(IndexedMatchers {
-            alertnames,
-            mut labels,
-        }) = only
-        {
-            // One selector: its equalities, the query driven from the label index when
-            // there is no alertname to drive it.
-            if alertnames.is_empty()
-                && let Some((name, value)) = labels.first().copied()
-            {
-                sql.push_str(
-                    " FROM episode_labels l CROSS JOIN episodes e ON e.id = l.episode_id \
-                     WHERE l.name = ? AND l.value = ?",
-                );
-                args.push(Value::Text(name.to_owned()));
-                args.push(Value::Text(value.to_owned()));
-                labels.remove(0);
-            } else {
-                sql.push_str(" FROM episodes e WHERE 1");
-            }
-            for name in alertnames {
-                sql.push_str(" AND e.alertname = ?");
-                args.push(Value::Text(name.to_owned()));
-            }
-            sql.push_str(" AND e.ends_at > ? AND e.starts_at < ?");
-            args.push(Value::Integer(t1));
-            args.push(Value::Integer(t2));
-            for (name, value) in labels {
-                sql.push_str(
-                    " AND EXISTS(SELECT 1 FROM episode_labels x \
-                     WHERE x.name = ? AND x.value = ? AND x.episode_id = e.id)",
-                );
-                args.push(Value::Text(name.to_owned()));
-                args.push(Value::Text(value.to_owned()));
-            }
-        } else {
-            // No selector, or several: the range, and the OR of the selectors' equalities.
-            sql.push_str(" FROM episodes e WHERE e.ends_at > ? AND e.starts_at < ?");
-            args.push(Value::Integer(t1));
-            args.push(Value::Integer(t2));
-            let mut bound = Vec::new();
-            if let Some(condition) = candidate_condition(&q.selectors, |v| {
-                bound.push(Value::Text(v.to_owned()));
-                "?".to_owned()
-            }) {
-                sql.push_str(" AND (");
-                sql.push_str(&condition);
-                sql.push(')');
-                args.extend(bound);
-            }
-        }
-        if let Some(c) = q.cursor {
-            sql.push_str(" AND (e.starts_at, e.fingerprint) > (?, ?)");
-            args.push(Value::Integer(to_nanos(c.starts_at, "cursor")?));
-            args.push(Value::Integer(fp_to_sql(c.fingerprint)));
-        }
-        sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
-
-        let conn = self.read();
-        let ctx = "query episodes";
-        let mut stmt = conn
-            .prepare_cached(&sql)
-            .map_err(|e| sqlite_error(ctx, e))?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(args))
-            .map_err(|e| sqlite_error(ctx, e))?;
+        let bounds = PageBounds::of(q)?;
         let mut found: Vec<Episode> = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| sqlite_error(ctx, e))? {
-            let raw = raw_episode(row).map_err(|e| sqlite_error(ctx, e))?;
-            let fp = fp_from_sql(raw.fingerprint);
-            let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
-            if !q.selectors.matches(&labels) {
-                continue;
-            }
-            found.push(raw.into_episode(labels)?);
-            if found.len() > q.limit {
-                break;
+        for &part in bounds.parts() {
+            let (sql, args) = page_sql(q, part, &bounds);
+            let conn = self.read();
+            let ctx = "query episodes";
+            let mut stmt = conn
+                .prepare_cached(&sql)
+                .map_err(|e| sqlite_error(ctx, e))?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(args))
+                .map_err(|e| sqlite_error(ctx, e))?;
+            while let Some(row) = rows.next().map_err(|e| sqlite_error(ctx, e))? {
+                let raw = raw_episode(row).map_err(|e| sqlite_error(ctx, e))?;
+                if admit(q, raw, &mut found)? {
+                    return Ok(q.paginate(found));
+                }
             }
         }
         Ok(q.paginate(found))
     }
+}
+
+/// The SQL of one part of a query ([`RangePart`]) and its arguments: the candidates of
+/// the query's selectors in that part of the range, after the cursor, in page order.
+fn page_sql(q: &EpisodeQuery, part: RangePart, bounds: &PageBounds) -> (String, Vec<Value>) {
+    let PageBounds { t1, t2, cursor } = *bounds;
+    let mut sql = String::with_capacity(512);
+    let mut args: Vec<Value> = Vec::new();
+    sql.push_str("SELECT ");
+    sql.push_str(EPISODE_COLUMNS);
+    let only = match q.selectors.iter().as_slice() {
+        [only] => Some(IndexedMatchers::of(only)),
+        _ => None,
+    };
+    if let Some(IndexedMatchers {
+        alertnames,
+        mut labels,
+    }) = only
+    {
+        // One selector: its equalities, the query driven from the label index when
+        // there is no alertname to drive it.
+        if alertnames.is_empty()
+            && let Some((name, value)) = labels.first().copied()
+        {
+            sql.push_str(
+                " FROM episode_labels l CROSS JOIN episodes e ON e.id = l.episode_id \
+                 WHERE l.name = ? AND l.value = ?",
+            );
+            args.push(Value::Text(name.to_owned()));
+            args.push(Value::Text(value.to_owned()));
+            labels.remove(0);
+        } else {
+            sql.push_str(" FROM episodes e WHERE 1");
+        }
+        for name in alertnames {
+            sql.push_str(" AND e.alertname = ?");
+            args.push(Value::Text(name.to_owned()));
+        }
+        sql.push_str(" AND ");
+        sql.push_str(&part.condition(t1, t2, |t| {
+            args.push(Value::Integer(t));
+            "?".to_owned()
+        }));
+        for (name, value) in labels {
+            sql.push_str(
+                " AND EXISTS(SELECT 1 FROM episode_labels x \
+                 WHERE x.name = ? AND x.value = ? AND x.episode_id = e.id)",
+            );
+            args.push(Value::Text(name.to_owned()));
+            args.push(Value::Text(value.to_owned()));
+        }
+    } else {
+        // No selector, or several: the range, and the OR of the selectors' equalities.
+        sql.push_str(" FROM episodes e WHERE ");
+        sql.push_str(&part.condition(t1, t2, |t| {
+            args.push(Value::Integer(t));
+            "?".to_owned()
+        }));
+        let mut bound = Vec::new();
+        if let Some(condition) = candidate_condition(&q.selectors, |v| {
+            bound.push(Value::Text(v.to_owned()));
+            "?".to_owned()
+        }) {
+            sql.push_str(" AND (");
+            sql.push_str(&condition);
+            sql.push(')');
+            args.extend(bound);
+        }
+    }
+    if let Some((starts_at, fingerprint)) = cursor {
+        sql.push_str(" AND (e.starts_at, e.fingerprint) > (?, ?)");
+        args.push(Value::Integer(starts_at));
+        args.push(Value::Integer(fingerprint));
+    }
+    sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
+    (sql, args)
 }
 
 /// Inserts `episode` and its label rows with the prepared [`INSERT_EPISODE`] and
@@ -963,11 +970,40 @@ mod tests {
                 .expect("rows");
             rows.join("\n")
         };
-        let by_name = plan(
-            "SELECT e.id FROM episodes e WHERE 1 AND e.alertname = 'X' AND e.ends_at > 0 AND e.starts_at < 10 \
-             ORDER BY e.starts_at, e.fingerprint",
+        // The query's own SQL: the episodes carried into the range found by end, those
+        // that started within it read by start in page order, without a sort.
+        let mut q = EpisodeQuery::new(TimeSpan::new(from_nanos(0), from_nanos(10)).expect("range"));
+        q.selectors = crate::Selectors::parse([r#"{alertname="X"}"#]).expect("valid");
+        let part_plan = |part: RangePart| -> String {
+            let bounds = PageBounds {
+                t1: 0,
+                t2: 10,
+                cursor: None,
+            };
+            let (sql, args) = page_sql(&q, part, &bounds);
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("explain");
+            let rows: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                .expect("plan")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows");
+            rows.join("\n")
+        };
+        let carried = part_plan(RangePart::CarriedIn);
+        assert!(
+            carried.contains("episodes_by_alertname_end (alertname=? AND ends_at>?)"),
+            "{carried}"
         );
-        assert!(by_name.contains("episodes_by_alertname_end"), "{by_name}");
+        let within = part_plan(RangePart::StartedWithin);
+        assert!(
+            within.contains(
+                "episodes_by_alertname_start (alertname=? AND starts_at>? AND starts_at<?)"
+            ),
+            "{within}"
+        );
+        assert!(!within.contains("TEMP B-TREE"), "{within}");
         let by_label = plan(
             "SELECT e.id FROM episode_labels l CROSS JOIN episodes e ON e.id = l.episode_id \
              WHERE l.name = 'instance' AND l.value = 'x' AND e.ends_at > 0 AND e.starts_at < 10",
