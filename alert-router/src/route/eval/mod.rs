@@ -1,0 +1,213 @@
+//! The routing tree as the matcher evaluates it: tests as bits, nodes as bit
+//! requirements, children checked together.
+//!
+//! Every distinct matcher of the tree becomes a *positive test* on one label: `value ==
+//! literal` or `regex matches value` (`!=` and `!~` are the same tests, wanted false).
+//! A label's tests are numbered in *chunks* of up to 64, so that per alert the results of
+//! a chunk are two words: which tests are known, and their results. A route is a list of
+//! requirements `(chunk, bit, wanted result)`.
+//!
+//! Per alert:
+//! 1. the alert's labels are sorted into the tree's label slots by their interned name
+//!    numbers ([`NameId`](alert_core::NameId)), without reading a name's bytes, and each
+//!    value's chunks are fetched from the caller's
+//!    [`ValueCache`](super::value_cache::ValueCache): the results remembered for that
+//!    value across alerts (a hash of the value's 32-byte head and a compare). A label the
+//!    alert lacks, or whose value is empty, reads as `""`, whose results are computed
+//!    once, when the tree is compiled. Labels read only below some route's matchers
+//!    (not where every alert gets) are looked up when the walk first needs them;
+//! 2. the walk is Alertmanager's `Route.Match` (depth first, children in order,
+//!    `continue`, a matching child shadows its parent), but a node's children are checked
+//!    together and without branches: one pass over the tests they read gives the children
+//!    known to match and those still undecided, and only those are visited in order;
+//! 3. a test still unknown (a value not seen before, or a label whose values rarely
+//!    repeat and are not cached) is evaluated when an undecided child needs it, and
+//!    remembered.
+//!
+//! Children sit next to each other (the nodes are laid out breadth first), and the tests
+//! a group of up to 64 siblings reads are stored with a bit per sibling.
+//!
+//! The module is split by phase: [`compile`] builds an [`Engine`] from a tree, [`state`]
+//! holds the per-alert state the walk reads and completes, and [`walk`] matches one
+//! alert.
+
+mod compile;
+mod state;
+mod walk;
+
+use alert_core::{MatchType, Matcher};
+
+pub(crate) use compile::NodeView;
+pub(crate) use state::Scratch;
+use state::{Bits, FewChunk};
+
+/// Chunks that get a table in the value cache (the tables share a memory budget, see
+/// [`ValueCache::new`](super::value_cache::ValueCache::new)); tests in later chunks are
+/// remembered per alert only.
+const MAX_CACHED_CHUNKS: usize = 512;
+/// No slot: a label the tree does not read.
+const NO_SLOT: u32 = u32::MAX;
+/// A chunk whose value the cache does not keep.
+pub(crate) const UNCACHED: u32 = u32::MAX;
+
+/// One requirement: test `bit` of `chunk` must be `want`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Req {
+    chunk: u32,
+    bit: u8,
+    want: bool,
+}
+
+/// One test the children of a group read, as the walk reads it: bit `j` of `t` (of `f`)
+/// is set when child `j` needs the test to be true (false); the test's bit as a mask.
+#[derive(Debug, Clone, Copy)]
+struct GroupTest {
+    t: u64,
+    f: u64,
+    mask: u64,
+    chunk: u32,
+}
+
+/// Consecutive tests of one chunk that consecutive children each need, one apiece, with
+/// the same wanted result: the usual dispatch by a label's value (`team="a"`,
+/// `team="b"`, …). Checked with a few word operations instead of a test at a time.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    chunk: u32,
+    /// The first test's bit in the chunk.
+    lo: u32,
+    /// The first child's bit in the group.
+    child_lo: u32,
+    /// `len` low bits set.
+    mask: u64,
+    /// `mask` when the tests must be true, 0 when they must be false.
+    want: u64,
+}
+
+/// Up to 64 consecutive children of a node, and the tests they read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Group {
+    first: u32,
+    len: u32,
+    /// Range in `Engine::child_tests`.
+    tests: (u32, u32),
+    /// Range in `Engine::runs`.
+    runs: (u32, u32),
+    /// The children without children of their own (a bit each).
+    leaves: u64,
+    /// The children without `continue` (a bit each).
+    stops: u64,
+}
+
+/// A positive test on a label's value (`=` or `=~`): the first matcher seen with that
+/// label, kind and value, flipped back when that matcher was the negation (`!=`, `!~`).
+#[derive(Debug, Clone)]
+struct Test {
+    matcher: Matcher,
+    flip: bool,
+}
+
+impl Test {
+    fn new(matcher: &Matcher) -> Test {
+        let flip = matches!(
+            matcher.match_type(),
+            MatchType::NotEqual | MatchType::NotRegexp
+        );
+        Test {
+            matcher: matcher.clone(),
+            flip,
+        }
+    }
+
+    fn is_regex(&self) -> bool {
+        matches!(
+            self.matcher.match_type(),
+            MatchType::Regexp | MatchType::NotRegexp
+        )
+    }
+
+    #[inline]
+    fn eval(&self, value: &str) -> bool {
+        self.matcher.matches(value) != self.flip
+    }
+}
+
+/// Where a node's children and requirements are.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shape {
+    /// The route id (depth-first pre-order) of this node.
+    route: u32,
+    /// Range in `Engine::groups`.
+    groups: (u32, u32),
+    /// A copy of the first of them (`len` 0 for a leaf): the walk reads it with the
+    /// node, one load less on its way.
+    first: Group,
+    /// Range in `Engine::all_reqs`: every requirement, cheapest first.
+    reqs: (u32, u32),
+}
+
+/// A compiled tree, ready to match.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Engine {
+    /// Per [`NameId`](alert_core::NameId) index: the slot of that name, [`NO_SLOT`] when
+    /// the tree does not read it.
+    slot_of_id: Vec<u32>,
+    /// Names the interner had no room for, with their slots (normally empty).
+    uninterned: Vec<(Box<str>, u32)>,
+    /// Per chunk: its slot, and the index in `tests` of its bit 0.
+    chunk_slot: Vec<u32>,
+    chunk_first_test: Vec<u32>,
+    tests: Vec<Test>,
+    regex_count: usize,
+    shape: Vec<Shape>,
+    groups: Vec<Group>,
+    child_tests: Vec<GroupTest>,
+    runs: Vec<Run>,
+    all_reqs: Vec<Req>,
+    /// Per slot: its chunks (consecutive).
+    slot_chunks: Vec<(u32, u32)>,
+    /// Per chunk: the results of its tests on `""` (a missing label), all known; and
+    /// `[0, 0]` for the spare chunk at the end.
+    empty: Vec<Bits>,
+    /// When every slot has one chunk (slot `i` is chunk `i`), the chunks (the spare one
+    /// included) are at most [`FEW_CHUNKS`] and every name is interned: per
+    /// [`NameId`](alert_core::NameId) index, the slot of that name or the spare chunk.
+    /// Empty otherwise.
+    direct: Vec<u16>,
+    /// With `direct`: `empty` as the fixed-size state's chunks.
+    few_missing: Vec<FewChunk>,
+    /// With `direct`: the chunks (a bit each) whose values are looked up in the cache
+    /// only when the walk first needs one of their tests. Labels read near the top of
+    /// the tree are needed by almost every alert and are looked up in the label loop;
+    /// the others (read only below some route's matchers) would mostly be looked up for
+    /// nothing.
+    lazy: u64,
+    /// With `direct` and at most [`SMALL_CHUNKS`] chunks: their missing-label bits,
+    /// padded with `[0, 0]`.
+    small_missing: Option<[Bits; SMALL_CHUNKS]>,
+}
+
+/// Trees with this many chunks at most reset their bits in one fixed-length copy.
+const SMALL_CHUNKS: usize = 16;
+
+/// Trees with at most this many chunks (the spare one included), one a slot, keep the
+/// per-alert state in one fixed-size array ([`FewState`](state::FewState)), indexed
+/// without bounds checks.
+const FEW_CHUNKS: usize = 64;
+
+impl Engine {
+    /// Whether every label name the tree reads has an interned number.
+    pub(crate) fn all_names_interned(&self) -> bool {
+        self.uninterned.is_empty()
+    }
+
+    /// How many distinct positive tests the tree evaluates, and how many are regexes.
+    pub(crate) fn test_counts(&self) -> (usize, usize) {
+        (self.tests.len(), self.regex_count)
+    }
+
+    /// How many chunks have value-cache tables.
+    fn cached_chunks(&self) -> usize {
+        self.chunk_slot.len().min(MAX_CACHED_CHUNKS)
+    }
+}
