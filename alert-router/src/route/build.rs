@@ -88,12 +88,12 @@ fn inherit(parent: &RouteOpts, spec: &NodeSpec) -> RouteOpts {
 pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
     struct Builder {
         nodes: Vec<Node>,
-        children_of: Vec<Vec<u32>>,
+        children_of: Vec<Vec<RouteId>>,
     }
 
     impl Builder {
-        fn add(&mut self, spec: &NodeSpec, parent: Option<(u32, usize)>) -> u32 {
-            let id = self.nodes.len() as u32;
+        fn add(&mut self, spec: &NodeSpec, parent: Option<(RouteId, usize)>) -> RouteId {
+            let id = RouteId(self.nodes.len() as u32);
             let (opts, key, path, depth) = match parent {
                 None => (
                     inherit(&default_opts(), spec),
@@ -102,7 +102,7 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
                     0,
                 ),
                 Some((p, index)) => {
-                    let pn = &self.nodes[p as usize];
+                    let pn = &self.nodes[p.index()];
                     (
                         inherit(&pn.opts, spec),
                         pn.key.clone(),
@@ -122,7 +122,7 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
                 opts,
                 matchers,
                 continue_: spec.continue_,
-                parent: parent.map(|(p, _)| RouteId(p)),
+                parent: parent.map(|(p, _)| p),
                 children: (0, 0),
                 key,
                 path,
@@ -131,7 +131,7 @@ pub(crate) fn compile(root: &NodeSpec) -> RoutingTree {
             self.children_of.push(Vec::new());
             for (i, child) in spec.children.iter().enumerate() {
                 let c = self.add(child, Some((id, i)));
-                self.children_of[id as usize].push(c);
+                self.children_of[id.index()].push(c);
             }
             id
         }

@@ -65,6 +65,7 @@ pub(crate) use build::config_matchers;
 pub use tree_print::{matching_tree, routing_tree};
 
 /// The index of a route in its [`RoutingTree`], in depth-first pre-order (the root is 0).
+#[repr(transparent)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RouteId(u32);
 
@@ -73,6 +74,7 @@ impl RouteId {
     pub const ROOT: RouteId = RouteId(0);
 
     /// The position in depth-first pre-order.
+    #[inline]
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -122,7 +124,7 @@ pub struct RoutingTree {
     /// remembered test results belong to this tree.
     id: u64,
     nodes: Vec<Node>,
-    child_ids: Vec<u32>,
+    child_ids: Vec<RouteId>,
     engine: Engine,
 }
 
@@ -199,7 +201,7 @@ impl<'t> Route<'t> {
         let (start, end) = self.node().children;
         tree.child_ids[start as usize..end as usize]
             .iter()
-            .map(move |&c| tree.route(RouteId(c)))
+            .map(move |&c| tree.route(c))
     }
 
     /// How deep the route is: 0 for the root.

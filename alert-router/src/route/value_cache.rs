@@ -8,7 +8,7 @@
 //! [`MatchBuffer`](super::MatchBuffer): fixed-size entries, values up to
 //! [`MAX_CACHED_LEN`] bytes stored inline, so lookups and replacements never allocate.
 
-use super::eval::UNCACHED;
+use super::eval::{ChunkIdx, UNCACHED};
 
 /// The longest value kept: values are compared by their 32-byte head
 /// ([`alert_core::ValueRef::head`]) and length; longer values are evaluated without the
@@ -33,9 +33,9 @@ struct Entry {
     len: u32,
 }
 
-/// The bucket of a value in table `label` of tables of `2^bits` entries.
+/// The bucket of a value in chunk `chunk`'s table, of tables of `2^bits` entries.
 #[inline(always)]
-fn bucket(bits: u32, label: u32, head: [u64; 4], len: usize) -> usize {
+fn bucket(bits: u32, chunk: ChunkIdx, head: [u64; 4], len: usize) -> usize {
     let h = (head[0]
         ^ head[1].rotate_left(17)
         ^ head[2].rotate_left(31)
@@ -43,7 +43,7 @@ fn bucket(bits: u32, label: u32, head: [u64; 4], len: usize) -> usize {
         ^ len as u64)
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     // The high bits: a multiplicative hash mixes them best.
-    ((label as usize) << bits) + (h >> (64 - bits)) as usize
+    (chunk.index() << bits) + (h >> (64 - bits)) as usize
 }
 
 impl Entry {
@@ -91,8 +91,13 @@ impl EagerTables<'_> {
     /// repeat only costs a replaced entry per alert, and its tests are evaluated per
     /// alert either way.
     #[inline(always)]
-    pub(crate) fn lookup(&mut self, label: u32, head: [u64; 4], len: usize) -> (u32, [u64; 2]) {
-        let index = bucket(self.bits, label, head, len);
+    pub(crate) fn lookup(
+        &mut self,
+        chunk: ChunkIdx,
+        head: [u64; 4],
+        len: usize,
+    ) -> (u32, [u64; 2]) {
+        let index = bucket(self.bits, chunk, head, len);
         let Some(e) = self.entries.get_mut(index) else {
             return (UNCACHED, [0, 0]);
         };
@@ -151,21 +156,26 @@ impl ValueCache {
         }
     }
 
-    /// The entry for the value with head `head` and length `len` in table `label`,
+    /// The entry for the value with head `head` and length `len` in chunk `chunk`'s table,
     /// claimed (and cleared) if another value held it, and what it remembers
     /// (`[known tests, results]`). Values longer than [`MAX_CACHED_LEN`], labels no
     /// longer cached and labels without a table get no entry ([`UNCACHED`], `[0, 0]`).
     ///
     #[inline]
-    pub(crate) fn lookup(&mut self, label: u32, head: [u64; 4], len: usize) -> (u32, [u64; 2]) {
+    pub(crate) fn lookup(
+        &mut self,
+        chunk: ChunkIdx,
+        head: [u64; 4],
+        len: usize,
+    ) -> (u32, [u64; 2]) {
         const NONE: (u32, [u64; 2]) = (UNCACHED, [0, 0]);
-        let Some(trial) = self.trials.get_mut(label as usize) else {
+        let Some(trial) = self.trials.get_mut(chunk.index()) else {
             return NONE;
         };
         if trial.bypassed || len > MAX_CACHED_LEN {
             return NONE;
         }
-        let index = bucket(self.bits, label, head, len);
+        let index = bucket(self.bits, chunk, head, len);
         let Some(e) = self.entries.get_mut(index) else {
             return NONE;
         };
@@ -217,7 +227,7 @@ mod tests {
     fn entry(cache: &mut ValueCache, label: u32, value: &str) -> Option<u32> {
         let set = LabelSet::from_pairs([("v", value)]).expect("valid");
         let (_, v) = set.values_with_ids().next().expect("one label");
-        let (entry, _) = cache.lookup(label, v.head(), v.len());
+        let (entry, _) = cache.lookup(ChunkIdx::new(label), v.head(), v.len());
         (entry != UNCACHED).then_some(entry)
     }
 
@@ -236,7 +246,9 @@ mod tests {
     fn eager(cache: &mut ValueCache, label: u32, value: &str) -> (Option<u32>, [u64; 2]) {
         let set = LabelSet::from_pairs([("v", value)]).expect("valid");
         let (_, v) = set.values_with_ids().next().expect("one label");
-        let (entry, bits) = cache.eager().lookup(label, v.head(), v.len());
+        let (entry, bits) = cache
+            .eager()
+            .lookup(ChunkIdx::new(label), v.head(), v.len());
         ((entry != UNCACHED).then_some(entry), bits)
     }
 

@@ -6,8 +6,12 @@ use std::collections::HashMap;
 use alert_core::fingerprint::MAX_FOLDED_NAMES;
 use alert_core::{MatchType, Matcher, NameId};
 
+use super::super::RouteId;
 use super::state::missing;
-use super::{Engine, FEW_CHUNKS, Group, GroupTest, NO_SLOT, Req, Run, SMALL_CHUNKS, Shape, Test};
+use super::{
+    ChunkIdx, Engine, FEW_CHUNKS, Group, GroupTest, NO_SLOT, NodeIdx, Req, Run, SMALL_CHUNKS,
+    Shape, SlotIdx, Test,
+};
 
 /// One test the children of a node (a group of up to 64 of them) read: bit `j` of `t`
 /// (of `f`) is set when child `j` needs the test to be true (false).
@@ -15,13 +19,13 @@ use super::{Engine, FEW_CHUNKS, Group, GroupTest, NO_SLOT, Req, Run, SMALL_CHUNK
 struct ChildTest {
     t: u64,
     f: u64,
-    chunk: u32,
+    chunk: ChunkIdx,
     bit: u32,
 }
 
-/// A bit per node of `nodes` (at most 64) for which `keep` holds.
-fn bits_of(nodes: &[u32], keep: impl Fn(u32) -> bool) -> u64 {
-    nodes
+/// A bit per route of `routes` (at most 64) for which `keep` holds.
+fn bits_of(routes: &[RouteId], keep: impl Fn(RouteId) -> bool) -> u64 {
+    routes
         .iter()
         .enumerate()
         .filter(|&(_, &k)| keep(k))
@@ -86,16 +90,18 @@ struct SlotTests<'a> {
 /// What the engine needs of one route.
 pub(crate) struct NodeView<'a> {
     pub(crate) matchers: &'a [Matcher],
-    /// Route ids (depth-first pre-order) of the children, in configuration order.
-    pub(crate) children: &'a [u32],
+    /// The children, in configuration order.
+    pub(crate) children: &'a [RouteId],
     pub(crate) continue_: bool,
 }
 
 impl Engine {
-    /// Compiles the tree whose nodes are given in depth-first pre-order, the root first.
+    /// Compiles the tree whose routes are given in depth-first pre-order (indexed by
+    /// [`RouteId`]), the root first.
     pub(crate) fn compile(nodes: &[NodeView<'_>]) -> Engine {
         let mut e = Engine::default();
-        // Distinct positive tests, grouped by label name.
+        // Distinct positive tests, grouped by label name into slots numbered in order of
+        // first use (renumbered most used first below).
         let mut slots: Vec<SlotTests<'_>> = Vec::new();
         let mut slot_index = HashMap::<&str, usize>::new();
         let mut node_tests: Vec<Vec<(usize, usize, bool)>> = Vec::with_capacity(nodes.len());
@@ -137,25 +143,27 @@ impl Engine {
         let mut order: Vec<usize> = (0..slots.len()).collect();
         order.sort_by_key(|&s| (std::cmp::Reverse(uses[s]), s));
         // Per old slot: the chunk of each of its tests, and its bit.
-        let mut test_pos: Vec<Vec<(u32, u8)>> = vec![Vec::new(); slots.len()];
+        let mut test_pos: Vec<Vec<(ChunkIdx, u8)>> = vec![Vec::new(); slots.len()];
         for (new, &old) in order.iter().enumerate() {
+            let new = SlotIdx(new as u32);
             let SlotTests { name, tests, .. } = &slots[old];
             match NameId::intern_configured(name) {
                 Some(id) => {
                     if e.slot_of_id.len() <= id.index() {
                         e.slot_of_id.resize(id.index() + 1, NO_SLOT);
                     }
-                    e.slot_of_id[id.index()] = new as u32;
+                    e.slot_of_id[id.index()] = new;
                 }
-                None => e.uninterned.push(((*name).into(), new as u32)),
+                None => e.uninterned.push(((*name).into(), new)),
             }
-            let first_chunk = e.chunk_slot.len() as u32;
+            let first_chunk = ChunkIdx(e.chunk_slot.len() as u32);
             for (i, &matcher) in tests.iter().enumerate() {
                 if i % 64 == 0 {
-                    e.chunk_slot.push(new as u32);
+                    e.chunk_slot.push(new);
                     e.chunk_first_test.push(e.tests.len() as u32);
                 }
-                test_pos[old].push(((e.chunk_slot.len() - 1) as u32, (i % 64) as u8));
+                let chunk = ChunkIdx((e.chunk_slot.len() - 1) as u32);
+                test_pos[old].push((chunk, (i % 64) as u8));
                 let test = Test::new(matcher);
                 e.regex_count += usize::from(test.is_regex());
                 if i % 64 == 0 {
@@ -167,22 +175,23 @@ impl Engine {
                 }
                 e.tests.push(test);
             }
-            e.slot_chunks.push((first_chunk, e.chunk_slot.len() as u32));
+            let end = ChunkIdx(e.chunk_slot.len() as u32);
+            e.slot_chunks.push((first_chunk, end));
         }
         e.empty.push([0, 0]);
         if e.uninterned.is_empty()
             && e.empty.len() <= FEW_CHUNKS
-            && e.slot_chunks.iter().all(|&(a, b)| b == a + 1)
+            && e.slot_chunks.iter().all(|&(a, b)| b.0 == a.0 + 1)
         {
             // Every name is interned: fewer than MAX_FOLDED_NAMES slots, so chunks (one a
             // slot) and the spare fit in u16.
             let spare = e.chunk_slot.len() as u16;
             e.direct = vec![spare; MAX_FOLDED_NAMES];
             for (id, &slot) in e.slot_of_id.iter().enumerate() {
-                if slot != NO_SLOT
+                if let Some(&(chunk, _)) = e.slot_chunks.get(slot.index())
                     && let Some(d) = e.direct.get_mut(id)
                 {
-                    *d = slot as u16;
+                    *d = chunk.0 as u16;
                 }
             }
         }
@@ -193,7 +202,7 @@ impl Engine {
                     .iter()
                     .map(|&(s, t, want)| {
                         let (chunk, bit) = test_pos[s][t];
-                        let test = (e.chunk_first_test[chunk as usize] + u32::from(bit)) as usize;
+                        let test = (e.chunk_first_test[chunk.index()] + u32::from(bit)) as usize;
                         let req = Req { chunk, bit, want };
                         (e.tests[test].is_regex(), req)
                     })
@@ -204,15 +213,21 @@ impl Engine {
             })
             .collect();
         // Breadth-first layout: each node's children are contiguous.
-        let mut queue = std::collections::VecDeque::from([0u32]);
-        let mut hot_of = vec![u32::MAX; nodes.len()];
-        hot_of[0] = 0;
-        let mut next = 1u32;
-        e.shape = vec![Shape::default(); nodes.len()];
+        let mut queue = std::collections::VecDeque::from([RouteId::ROOT]);
+        // Per route: its node, set when its parent is laid out.
+        let mut node_of = vec![NodeIdx::ROOT; nodes.len()];
+        let mut next = NodeIdx::ROOT.plus(1);
+        let unset = Shape {
+            route: RouteId::ROOT,
+            groups: (0, 0),
+            first: Group::default(),
+            reqs: (0, 0),
+        };
+        e.shape = vec![unset; nodes.len()];
         while let Some(route) = queue.pop_front() {
-            let h = hot_of[route as usize] as usize;
-            let kids = nodes[route as usize].children;
-            let reqs = &node_reqs[route as usize];
+            let h = node_of[route.index()];
+            let kids = nodes[route.index()].children;
+            let reqs = &node_reqs[route.index()];
             let reqs_start = e.all_reqs.len() as u32;
             e.all_reqs.extend_from_slice(reqs);
             let groups_start = e.groups.len() as u32;
@@ -220,7 +235,7 @@ impl Engine {
                 let tests_start = e.child_tests.len() as u32;
                 let mut tests: Vec<ChildTest> = Vec::new();
                 for (j, &k) in chunk_of_kids.iter().enumerate() {
-                    for r in &node_reqs[k as usize] {
+                    for r in &node_reqs[k.index()] {
                         let i = match tests
                             .iter()
                             .position(|t| t.chunk == r.chunk && t.bit == u32::from(r.bit))
@@ -253,15 +268,15 @@ impl Engine {
                     chunk: ct.chunk,
                 }));
                 e.groups.push(Group {
-                    first: next + (g * 64) as u32,
+                    first: next.plus((g * 64) as u32),
                     len: chunk_of_kids.len() as u32,
                     tests: (tests_start, e.child_tests.len() as u32),
                     runs: (runs_start, e.runs.len() as u32),
-                    leaves: bits_of(chunk_of_kids, |k| nodes[k as usize].children.is_empty()),
-                    stops: bits_of(chunk_of_kids, |k| !nodes[k as usize].continue_),
+                    leaves: bits_of(chunk_of_kids, |k| nodes[k.index()].children.is_empty()),
+                    stops: bits_of(chunk_of_kids, |k| !nodes[k.index()].continue_),
                 });
             }
-            e.shape[h] = Shape {
+            e.shape[h.index()] = Shape {
                 route,
                 groups: (groups_start, e.groups.len() as u32),
                 first: e
@@ -272,8 +287,8 @@ impl Engine {
                 reqs: (reqs_start, e.all_reqs.len() as u32),
             };
             for &k in kids {
-                hot_of[k as usize] = next;
-                next += 1;
+                node_of[k.index()] = next;
+                next = next.plus(1);
                 queue.push_back(k);
             }
         }
@@ -298,14 +313,14 @@ impl Engine {
     /// root, and likewise below children without matchers (hubs).
     fn eager_chunks(&self) -> Vec<bool> {
         let mut eager = vec![false; self.chunk_slot.len()];
-        let mut mark = |c: u32| {
-            if let Some(m) = eager.get_mut(c as usize) {
+        let mut mark = |c: ChunkIdx| {
+            if let Some(m) = eager.get_mut(c.index()) {
                 *m = true;
             }
         };
-        let mut hubs = vec![0u32];
+        let mut hubs = vec![NodeIdx::ROOT];
         while let Some(h) = hubs.pop() {
-            let shape = self.shape[h as usize];
+            let shape = self.shape[h.index()];
             for r in &self.all_reqs[shape.reqs.0 as usize..shape.reqs.1 as usize] {
                 mark(r.chunk);
             }
@@ -316,8 +331,8 @@ impl Engine {
                 for run in &self.runs[g.runs.0 as usize..g.runs.1 as usize] {
                     mark(run.chunk);
                 }
-                for child in g.first..g.first + g.len {
-                    let (a, b) = self.shape[child as usize].reqs;
+                for child in (0..g.len).map(|j| g.first.plus(j)) {
+                    let (a, b) = self.shape[child.index()].reqs;
                     if a == b {
                         hubs.push(child);
                     }
@@ -338,6 +353,7 @@ mod tests {
         } else {
             (0, 1 << child)
         };
+        let chunk = ChunkIdx(chunk);
         ChildTest { t, f, chunk, bit }
     }
 
@@ -359,9 +375,14 @@ mod tests {
             (vec![m(Regexp, "d", "x.*"), m(NotEqual, "e", "")], vec![6]),
             (vec![m(Equal, "f", "1")], vec![]),
         ];
+        let children: Vec<Vec<RouteId>> = nodes
+            .iter()
+            .map(|(_, kids)| kids.iter().map(|&k| RouteId(k)).collect())
+            .collect();
         let views: Vec<NodeView<'_>> = nodes
             .iter()
-            .map(|(matchers, children)| NodeView {
+            .zip(&children)
+            .map(|((matchers, _), children)| NodeView {
                 matchers,
                 children,
                 continue_: false,
@@ -373,7 +394,8 @@ mod tests {
             let id = NameId::intern(name).expect("interned");
             e.slot_of_id[id.index()]
         };
-        let lazy = |name: &str| e.lazy >> slot(name) & 1 == 1;
+        // Slot `i` is chunk `i`.
+        let lazy = |name: &str| e.lazy >> slot(name).0 & 1 == 1;
         assert!(!lazy("sev") && !lazy("team"));
         assert!(lazy("d") && lazy("e") && lazy("f"));
     }
@@ -397,15 +419,15 @@ mod tests {
             ChildTest {
                 t: 0b11,
                 f: 0,
-                chunk: 3,
+                chunk: ChunkIdx(3),
                 bit: 0,
             },
         ];
         let (runs, rest) = find_runs(tests);
         assert_eq!(runs.len(), 2);
-        assert_eq!((runs[0].chunk, runs[0].lo, runs[0].child_lo), (0, 1, 3));
+        assert_eq!((runs[0].chunk.0, runs[0].lo, runs[0].child_lo), (0, 1, 3));
         assert_eq!((runs[0].mask, runs[0].want), (0b1111, 0b1111));
-        assert_eq!((runs[1].chunk, runs[1].lo, runs[1].child_lo), (2, 7, 10));
+        assert_eq!((runs[1].chunk.0, runs[1].lo, runs[1].child_lo), (2, 7, 10));
         assert_eq!((runs[1].mask, runs[1].want), (0b111, 0));
         assert_eq!(rest.len(), 3);
     }

@@ -37,6 +37,8 @@ mod walk;
 
 use alert_core::{MatchType, Matcher};
 
+use super::RouteId;
+
 pub(crate) use compile::NodeView;
 pub(crate) use state::Scratch;
 use state::{Bits, FewChunk};
@@ -45,15 +47,77 @@ use state::{Bits, FewChunk};
 /// [`ValueCache::new`](super::value_cache::ValueCache::new)); tests in later chunks are
 /// remembered per alert only.
 const MAX_CACHED_CHUNKS: usize = 512;
-/// No slot: a label the tree does not read.
-const NO_SLOT: u32 = u32::MAX;
 /// A chunk whose value the cache does not keep.
 pub(crate) const UNCACHED: u32 = u32::MAX;
+
+/// A node's position in the breadth-first layout ([`Engine::shape`]), where a node's
+/// children are consecutive. Not a [`RouteId`], which numbers the same routes depth
+/// first in pre-order: [`Shape::route`] converts.
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct NodeIdx(u32);
+
+impl NodeIdx {
+    /// The root, first in either order.
+    const ROOT: NodeIdx = NodeIdx(0);
+
+    #[inline(always)]
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The node `j` places after this one: child `j` of a group whose first child this
+    /// is.
+    #[inline(always)]
+    fn plus(self, j: u32) -> NodeIdx {
+        NodeIdx(self.0 + j)
+    }
+}
+
+/// A chunk: up to 64 consecutive tests of one label ([`Engine::chunk_slot`]), and the
+/// value-cache table that remembers their results per value.
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct ChunkIdx(u32);
+
+impl ChunkIdx {
+    #[cfg(test)]
+    pub(crate) const fn new(i: u32) -> ChunkIdx {
+        ChunkIdx(i)
+    }
+
+    #[inline(always)]
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The chunks from `first` up to `end`, excluded.
+    #[inline(always)]
+    fn range(first: ChunkIdx, end: ChunkIdx) -> impl Iterator<Item = ChunkIdx> {
+        (first.0..end.0).map(ChunkIdx)
+    }
+}
+
+/// A slot: one label name the tree reads ([`Engine::slot_chunks`]), numbered most used
+/// first.
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SlotIdx(u32);
+
+impl SlotIdx {
+    #[inline(always)]
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// No slot: a label the tree does not read.
+const NO_SLOT: SlotIdx = SlotIdx(u32::MAX);
 
 /// One requirement: test `bit` of `chunk` must be `want`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Req {
-    chunk: u32,
+    chunk: ChunkIdx,
     bit: u8,
     want: bool,
 }
@@ -65,7 +129,7 @@ struct GroupTest {
     t: u64,
     f: u64,
     mask: u64,
-    chunk: u32,
+    chunk: ChunkIdx,
 }
 
 /// Consecutive tests of one chunk that consecutive children each need, one apiece, with
@@ -73,7 +137,7 @@ struct GroupTest {
 /// `team="b"`, …). Checked with a few word operations instead of a test at a time.
 #[derive(Debug, Clone, Copy)]
 struct Run {
-    chunk: u32,
+    chunk: ChunkIdx,
     /// The first test's bit in the chunk.
     lo: u32,
     /// The first child's bit in the group.
@@ -87,7 +151,8 @@ struct Run {
 /// Up to 64 consecutive children of a node, and the tests they read.
 #[derive(Debug, Clone, Copy, Default)]
 struct Group {
-    first: u32,
+    /// The first child.
+    first: NodeIdx,
     len: u32,
     /// Range in `Engine::child_tests`.
     tests: (u32, u32),
@@ -133,10 +198,10 @@ impl Test {
 }
 
 /// Where a node's children and requirements are.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Shape {
-    /// The route id (depth-first pre-order) of this node.
-    route: u32,
+    /// The route this node is.
+    route: RouteId,
     /// Range in `Engine::groups`.
     groups: (u32, u32),
     /// A copy of the first of them (`len` 0 for a leaf): the walk reads it with the
@@ -151,21 +216,22 @@ struct Shape {
 pub(crate) struct Engine {
     /// Per [`NameId`](alert_core::NameId) index: the slot of that name, [`NO_SLOT`] when
     /// the tree does not read it.
-    slot_of_id: Vec<u32>,
+    slot_of_id: Vec<SlotIdx>,
     /// Names the interner had no room for, with their slots (normally empty).
-    uninterned: Vec<(Box<str>, u32)>,
+    uninterned: Vec<(Box<str>, SlotIdx)>,
     /// Per chunk: its slot, and the index in `tests` of its bit 0.
-    chunk_slot: Vec<u32>,
+    chunk_slot: Vec<SlotIdx>,
     chunk_first_test: Vec<u32>,
     tests: Vec<Test>,
     regex_count: usize,
+    /// Per node, in breadth-first order.
     shape: Vec<Shape>,
     groups: Vec<Group>,
     child_tests: Vec<GroupTest>,
     runs: Vec<Run>,
     all_reqs: Vec<Req>,
-    /// Per slot: its chunks (consecutive).
-    slot_chunks: Vec<(u32, u32)>,
+    /// Per slot: its chunks, `first..end`.
+    slot_chunks: Vec<(ChunkIdx, ChunkIdx)>,
     /// Per chunk: the results of its tests on `""` (a missing label), all known; and
     /// `[0, 0]` for the spare chunk at the end.
     empty: Vec<Bits>,

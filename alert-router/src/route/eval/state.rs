@@ -5,7 +5,7 @@
 //! [`MatchBuffer`]: super::super::MatchBuffer
 
 use super::super::value_cache::ValueCache;
-use super::{Engine, FEW_CHUNKS, UNCACHED};
+use super::{ChunkIdx, Engine, FEW_CHUNKS, SlotIdx, UNCACHED};
 
 /// Per-alert state of one chunk: which tests are known, and their results.
 pub(crate) type Bits = [u64; 2];
@@ -13,18 +13,18 @@ pub(crate) type Bits = [u64; 2];
 /// The per-alert state, as the walk reads and completes it.
 pub(super) trait AlertState {
     /// Chunk `c`'s known tests and their results.
-    fn bits(&self, c: u32) -> Bits;
-    fn bits_mut(&mut self, c: u32) -> Option<&mut Bits>;
+    fn bits(&self, c: ChunkIdx) -> Bits;
+    fn bits_mut(&mut self, c: ChunkIdx) -> Option<&mut Bits>;
     /// Chunk `c`'s value-cache entry, or [`UNCACHED`]: only meaningful for chunks whose
     /// value was looked up for this alert.
-    fn entry(&self, c: u32) -> u32;
-    fn set_entry(&mut self, c: u32, entry: u32);
+    fn entry(&self, c: ChunkIdx) -> u32;
+    fn set_entry(&mut self, c: ChunkIdx, entry: u32);
     /// The position in the alert of the label read by `slot`: only meaningful when
     /// the alert has that label.
-    fn label(&self, slot: u32) -> usize;
+    fn label(&self, slot: SlotIdx) -> usize;
     /// Whether chunk `c`'s label is in the alert but its value not yet looked up in
     /// the cache (see [`Engine::lazy`]); the lookup is then due, so the mark is cleared.
-    fn take_pending(&mut self, c: u32) -> bool;
+    fn take_pending(&mut self, c: ChunkIdx) -> bool;
 }
 
 /// One chunk's per-alert state in a tree with few chunks. Between alerts, small trees
@@ -57,33 +57,33 @@ pub(super) struct FewState<'s> {
 
 impl AlertState for FewState<'_> {
     #[inline(always)]
-    fn bits(&self, c: u32) -> Bits {
-        self.chunks[c as usize % FEW_CHUNKS].bits
+    fn bits(&self, c: ChunkIdx) -> Bits {
+        self.chunks[c.index() % FEW_CHUNKS].bits
     }
 
     #[inline(always)]
-    fn bits_mut(&mut self, c: u32) -> Option<&mut Bits> {
-        Some(&mut self.chunks[c as usize % FEW_CHUNKS].bits)
+    fn bits_mut(&mut self, c: ChunkIdx) -> Option<&mut Bits> {
+        Some(&mut self.chunks[c.index() % FEW_CHUNKS].bits)
     }
 
     #[inline(always)]
-    fn entry(&self, c: u32) -> u32 {
-        self.chunks[c as usize % FEW_CHUNKS].entry
+    fn entry(&self, c: ChunkIdx) -> u32 {
+        self.chunks[c.index() % FEW_CHUNKS].entry
     }
 
     #[inline(always)]
-    fn set_entry(&mut self, c: u32, entry: u32) {
-        self.chunks[c as usize % FEW_CHUNKS].entry = entry;
+    fn set_entry(&mut self, c: ChunkIdx, entry: u32) {
+        self.chunks[c.index() % FEW_CHUNKS].entry = entry;
     }
 
     #[inline(always)]
-    fn label(&self, slot: u32) -> usize {
-        self.chunks[slot as usize % FEW_CHUNKS].label as usize
+    fn label(&self, slot: SlotIdx) -> usize {
+        self.chunks[slot.index() % FEW_CHUNKS].label as usize
     }
 
     #[inline(always)]
-    fn take_pending(&mut self, c: u32) -> bool {
-        let bit = 1u64 << (c % 64);
+    fn take_pending(&mut self, c: ChunkIdx) -> bool {
+        let bit = 1u64 << (c.index() % 64);
         let pending = self.pending & bit != 0;
         self.pending &= !bit;
         pending
@@ -100,36 +100,36 @@ pub(super) struct ManyState<'s> {
 
 impl AlertState for ManyState<'_> {
     #[inline(always)]
-    fn bits(&self, c: u32) -> Bits {
-        self.bits.get(c as usize).copied().unwrap_or([0, 0])
+    fn bits(&self, c: ChunkIdx) -> Bits {
+        self.bits.get(c.index()).copied().unwrap_or([0, 0])
     }
 
     #[inline(always)]
-    fn bits_mut(&mut self, c: u32) -> Option<&mut Bits> {
-        self.bits.get_mut(c as usize)
+    fn bits_mut(&mut self, c: ChunkIdx) -> Option<&mut Bits> {
+        self.bits.get_mut(c.index())
     }
 
     #[inline(always)]
-    fn entry(&self, c: u32) -> u32 {
-        self.entry.get(c as usize).copied().unwrap_or(UNCACHED)
+    fn entry(&self, c: ChunkIdx) -> u32 {
+        self.entry.get(c.index()).copied().unwrap_or(UNCACHED)
     }
 
     #[inline(always)]
-    fn set_entry(&mut self, c: u32, entry: u32) {
-        if let Some(e) = self.entry.get_mut(c as usize) {
+    fn set_entry(&mut self, c: ChunkIdx, entry: u32) {
+        if let Some(e) = self.entry.get_mut(c.index()) {
             *e = entry;
         }
     }
 
     #[inline(always)]
-    fn label(&self, slot: u32) -> usize {
+    fn label(&self, slot: SlotIdx) -> usize {
         self.label
-            .get(slot as usize)
+            .get(slot.index())
             .map_or(usize::MAX, |&i| i as usize)
     }
 
     #[inline(always)]
-    fn take_pending(&mut self, _: u32) -> bool {
+    fn take_pending(&mut self, _: ChunkIdx) -> bool {
         false
     }
 }
@@ -146,7 +146,7 @@ pub(crate) struct Scratch {
     pub(super) label: Vec<u32>,
     /// Chunks looked up for the current alert (set back to `empty` before the next
     /// one).
-    pub(super) fetched: Vec<u32>,
+    pub(super) fetched: Vec<ChunkIdx>,
     /// Trees with few chunks, one a slot ([`FewState`]): [`FEW_CHUNKS`] chunks' state.
     pub(super) few: Vec<FewChunk>,
     pub(super) cache: ValueCache,

@@ -7,7 +7,7 @@ use alert_core::{LabelSet, ValueRef};
 use super::super::value_cache::ValueCache;
 use super::super::{MatchBuffer, RouteId};
 use super::state::{AlertState, FewState, ManyState, Scratch};
-use super::{Engine, FEW_CHUNKS, Group, NO_SLOT, UNCACHED};
+use super::{ChunkIdx, Engine, FEW_CHUNKS, Group, NO_SLOT, NodeIdx, SlotIdx, UNCACHED};
 
 impl Engine {
     /// Alertmanager's `Route.Match` from the root: the matched routes are appended to
@@ -40,7 +40,7 @@ impl Engine {
                 // Only the chunks the last alert looked up.
                 for &c in fetched.iter() {
                     if let (Some(b), Some(empty)) =
-                        (bits.get_mut(c as usize), self.empty.get(c as usize))
+                        (bits.get_mut(c.index()), self.empty.get(c.index()))
                     {
                         *b = *empty;
                     }
@@ -71,8 +71,8 @@ impl Engine {
         };
         // Alertmanager's root has no matchers: checked only if this one has.
         let (first, end) = self.shape.first().map_or((0, 0), |s| s.reqs);
-        if first == end || walk.check(0) {
-            walk.descend(0);
+        if first == end || walk.check(NodeIdx::ROOT) {
+            walk.descend(NodeIdx::ROOT);
         }
     }
 
@@ -101,7 +101,7 @@ impl Engine {
                 st.pending |= 1 << k;
                 continue;
             }
-            let (e, b) = tables.lookup(c as u32, value.head(), value.len());
+            let (e, b) = tables.lookup(ChunkIdx(c as u32), value.head(), value.len());
             chunk.bits = b;
             chunk.entry = e;
         }
@@ -113,10 +113,11 @@ impl Engine {
         &self,
         labels: &LabelSet,
         st: &mut ManyState<'_>,
-        fetched: &mut Vec<u32>,
+        fetched: &mut Vec<ChunkIdx>,
         cache: &mut ValueCache,
     ) {
-        let cached = self.cached_chunks() as u32;
+        // The first chunk without a value-cache table.
+        let uncached = ChunkIdx(self.cached_chunks() as u32);
         // Names past the interner's cap are compared by their bytes.
         let mut names = (!self.uninterned.is_empty()).then(|| labels.names());
         for (i, (id, value)) in labels.values_with_ids().enumerate() {
@@ -130,10 +131,10 @@ impl Engine {
                     .map_or(NO_SLOT, |&(_, s)| s),
                 (None, None) => NO_SLOT,
             };
-            let Some(&(first, end)) = self.slot_chunks.get(slot as usize) else {
+            let Some(&(first, end)) = self.slot_chunks.get(slot.index()) else {
                 continue;
             };
-            if let Some(p) = st.label.get_mut(slot as usize) {
+            if let Some(p) = st.label.get_mut(slot.index()) {
                 *p = i as u32;
             }
             if value.is_empty() {
@@ -141,8 +142,8 @@ impl Engine {
                 continue;
             }
             let head = value.head();
-            for c in first..end {
-                let (e, b) = if c < cached {
+            for c in ChunkIdx::range(first, end) {
+                let (e, b) = if c < uncached {
                     cache.lookup(c, head, value.len())
                 } else {
                     (UNCACHED, [0, 0])
@@ -170,7 +171,7 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
     /// The alert's value of the label in `slot` (only asked for slots whose label the
     /// alert has: the other slots' tests are all known).
     #[inline]
-    fn value(&self, slot: u32) -> &str {
+    fn value(&self, slot: SlotIdx) -> &str {
         self.labels
             .value_at(self.st.label(slot))
             .map_or("", ValueRef::as_str)
@@ -178,10 +179,10 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
 
     /// Looks chunk `c`'s value up in the cache (a lazy chunk, first needed now).
     #[inline(never)]
-    fn fetch(&mut self, c: u32) {
+    fn fetch(&mut self, c: ChunkIdx) {
         let Some(value) = self
             .labels
-            .value_at(self.st.label(self.e.chunk_slot[c as usize]))
+            .value_at(self.st.label(self.e.chunk_slot[c.index()]))
         else {
             // Not reached: a pending chunk's label is in the alert. Its tests are then
             // evaluated on `""` and remembered for this alert only.
@@ -197,7 +198,7 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
 
     /// The result of test `bit` of chunk `c`, evaluating (and remembering) it if unknown.
     #[inline]
-    fn result(&mut self, c: u32, bit: u8) -> bool {
+    fn result(&mut self, c: ChunkIdx, bit: u8) -> bool {
         let [known, results] = self.st.bits(c);
         if known >> bit & 1 == 1 {
             return results >> bit & 1 == 1;
@@ -209,8 +210,8 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
                 return results >> bit & 1 == 1;
             }
         }
-        let t = (self.e.chunk_first_test[c as usize] + u32::from(bit)) as usize;
-        let r = self.e.tests[t].eval(self.value(self.e.chunk_slot[c as usize]));
+        let t = (self.e.chunk_first_test[c.index()] + u32::from(bit)) as usize;
+        let r = self.e.tests[t].eval(self.value(self.e.chunk_slot[c.index()]));
         if let Some(b) = self.st.bits_mut(c) {
             b[0] |= 1 << bit;
             b[1] |= u64::from(r) << bit;
@@ -225,8 +226,8 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
 
     /// Whether node `h`'s own requirements hold, evaluating what is unknown (cheapest
     /// first, stopping at the first failure).
-    fn check(&mut self, h: u32) -> bool {
-        let (start, end) = self.e.shape[h as usize].reqs;
+    fn check(&mut self, h: NodeIdx) -> bool {
+        let (start, end) = self.e.shape[h.index()].reqs;
         for i in start..end {
             let r = self.e.all_reqs[i as usize];
             if self.result(r.chunk, r.bit) != r.want {
@@ -237,9 +238,9 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
     }
 
     /// `Route.Match` below node `h`, whose own requirements hold.
-    fn descend(&mut self, h: u32) {
+    fn descend(&mut self, h: NodeIdx) {
         let e = self.e;
-        let shape = &e.shape[h as usize];
+        let shape = &e.shape[h.index()];
         let before = self.out.len();
         if shape.first.len > 0 {
             let mut g = &shape.first;
@@ -250,13 +251,13 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
                 while candidates != 0 {
                     let j = candidates.trailing_zeros();
                     candidates &= candidates - 1;
-                    let child = g.first + j;
+                    let child = g.first.plus(j);
                     if undecided >> j & 1 == 1 && !self.check(child) {
                         continue;
                     }
                     if g.leaves >> j & 1 == 1 {
                         // A leaf: it matched, so it is the route.
-                        self.out.push(RouteId(e.shape[child as usize].route));
+                        self.out.push(e.shape[child.index()].route);
                     } else {
                         self.descend(child);
                     }
@@ -275,7 +276,7 @@ impl<S: AlertState> Walk<'_, '_, '_, S> {
             }
         }
         if self.out.len() == before {
-            self.out.push(RouteId(shape.route));
+            self.out.push(shape.route);
         }
     }
 
