@@ -9,8 +9,8 @@ use alert_core::{MatchType, Matcher, NameId};
 use super::super::RouteId;
 use super::state::missing;
 use super::{
-    ChunkIdx, Engine, FEW_CHUNKS, Group, GroupTest, NO_SLOT, NodeIdx, Req, Run, SMALL_CHUNKS,
-    Shape, SlotIdx, Test,
+    ChunkIdx, Engine, FEW_CHUNKS, Few, FewReset, Group, GroupTest, Layout, NO_SLOT, NodeIdx, Req,
+    Run, SMALL_CHUNKS, Shape, SlotIdx, Test,
 };
 
 /// One test the children of a node (a group of up to 64 of them) read: bit `j` of `t`
@@ -179,22 +179,24 @@ impl Engine {
             e.slot_chunks.push((first_chunk, end));
         }
         e.empty.push([0, 0]);
-        if e.uninterned.is_empty()
+        // The table of `Layout::Few`, when the tree fits it.
+        let direct = (e.uninterned.is_empty()
             && e.empty.len() <= FEW_CHUNKS
-            && e.slot_chunks.iter().all(|&(a, b)| b.0 == a.0 + 1)
-        {
+            && e.slot_chunks.iter().all(|&(a, b)| b.0 == a.0 + 1))
+        .then(|| {
             // Every name is interned: fewer than MAX_FOLDED_NAMES slots, so chunks (one a
             // slot) and the spare fit in u16.
             let spare = e.chunk_slot.len() as u16;
-            e.direct = vec![spare; MAX_FOLDED_NAMES];
+            let mut direct = vec![spare; MAX_FOLDED_NAMES];
             for (id, &slot) in e.slot_of_id.iter().enumerate() {
                 if let Some(&(chunk, _)) = e.slot_chunks.get(slot.index())
-                    && let Some(d) = e.direct.get_mut(id)
+                    && let Some(d) = direct.get_mut(id)
                 {
                     *d = chunk.0 as u16;
                 }
             }
-        }
+            direct
+        });
         let node_reqs: Vec<Vec<Req>> = node_tests
             .iter()
             .map(|own| {
@@ -292,19 +294,25 @@ impl Engine {
                 queue.push_back(k);
             }
         }
-        if !e.direct.is_empty() {
-            e.few_missing = e.empty.iter().map(|&b| missing(b)).collect();
-            if e.empty.len() <= SMALL_CHUNKS {
+        if let Some(direct) = direct {
+            let reset = if e.empty.len() <= SMALL_CHUNKS {
                 let mut small = [[0, 0]; SMALL_CHUNKS];
                 for (s, b) in small.iter_mut().zip(&e.empty) {
                     *s = *b;
                 }
-                e.small_missing = Some(small);
-            }
+                FewReset::Small(small)
+            } else {
+                FewReset::Full(e.empty.iter().map(|&b| missing(b)).collect())
+            };
             let eager = e.eager_chunks();
-            e.lazy = (0..e.chunk_slot.len())
+            let lazy = (0..e.chunk_slot.len())
                 .filter(|&c| !eager[c])
                 .fold(0, |m, c| m | 1 << (c % 64));
+            e.layout = Layout::Few(Few {
+                direct,
+                lazy,
+                reset,
+            });
         }
         e
     }
@@ -389,13 +397,15 @@ mod tests {
             })
             .collect();
         let e = Engine::compile(&views);
-        assert!(!e.direct.is_empty());
+        let Layout::Few(few) = &e.layout else {
+            panic!("a tree of five labels is laid out for few chunks");
+        };
         let slot = |name: &str| {
             let id = NameId::intern(name).expect("interned");
             e.slot_of_id[id.index()]
         };
         // Slot `i` is chunk `i`.
-        let lazy = |name: &str| e.lazy >> slot(name).0 & 1 == 1;
+        let lazy = |name: &str| few.lazy >> slot(name).0 & 1 == 1;
         assert!(!lazy("sev") && !lazy("team"));
         assert!(lazy("d") && lazy("e") && lazy("f"));
     }

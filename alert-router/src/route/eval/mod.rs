@@ -235,30 +235,68 @@ pub(crate) struct Engine {
     /// Per chunk: the results of its tests on `""` (a missing label), all known; and
     /// `[0, 0]` for the spare chunk at the end.
     empty: Vec<Bits>,
-    /// When every slot has one chunk (slot `i` is chunk `i`), the chunks (the spare one
-    /// included) are at most [`FEW_CHUNKS`] and every name is interned: per
-    /// [`NameId`](alert_core::NameId) index, the slot of that name or the spare chunk.
-    /// Empty otherwise.
+    /// How an alert's state is kept.
+    layout: Layout,
+}
+
+/// How an engine keeps an alert's state: chosen when the tree is compiled, matched once
+/// per alert ([`Engine::run`]), each arm with its own label loop and its own
+/// monomorphised walk.
+#[derive(Debug, Clone, Default)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per tree, read once per alert: inline, its reset bits are one load nearer"
+)]
+enum Layout {
+    /// Every slot has one chunk (slot `i` is chunk `i`), the chunks (the spare one
+    /// included) are at most [`FEW_CHUNKS`] and every name is interned: the state is one
+    /// fixed-size array ([`FewState`](state::FewState)), indexed without bounds checks,
+    /// and the label loop a table from name number to chunk.
+    Few(Few),
+    /// Any other tree: the state is kept per chunk and per slot in vectors
+    /// ([`ManyState`](state::ManyState)), and only the chunks the last alert looked up
+    /// are reset.
+    #[default]
+    Many,
+}
+
+/// What [`Layout::Few`] needs.
+#[derive(Debug, Clone)]
+struct Few {
+    /// Per [`NameId`](alert_core::NameId) index: the chunk of that name, or the spare
+    /// chunk (fewer than [`MAX_FOLDED_NAMES`](alert_core::fingerprint::MAX_FOLDED_NAMES)
+    /// names are interned, so chunks and the spare fit in `u16`).
     direct: Vec<u16>,
-    /// With `direct`: `empty` as the fixed-size state's chunks.
-    few_missing: Vec<FewChunk>,
-    /// With `direct`: the chunks (a bit each) whose values are looked up in the cache
-    /// only when the walk first needs one of their tests. Labels read near the top of
-    /// the tree are needed by almost every alert and are looked up in the label loop;
-    /// the others (read only below some route's matchers) would mostly be looked up for
-    /// nothing.
+    /// The chunks (a bit each) whose values are looked up in the cache only when the walk
+    /// first needs one of their tests. Labels read near the top of the tree are needed by
+    /// almost every alert and are looked up in the label loop; the others (read only
+    /// below some route's matchers) would mostly be looked up for nothing.
     lazy: u64,
-    /// With `direct` and at most [`SMALL_CHUNKS`] chunks: their missing-label bits,
-    /// padded with `[0, 0]`.
-    small_missing: Option<[Bits; SMALL_CHUNKS]>,
+    /// How every chunk is set back to a missing label's state before an alert.
+    reset: FewReset,
+}
+
+/// How [`Layout::Few`] sets its chunks back to a missing label's state before an alert:
+/// in one copy either way.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per tree, read once per alert: inline, it is one load nearer"
+)]
+enum FewReset {
+    /// At most [`SMALL_CHUNKS`] chunks: only their bits (padded with `[0, 0]`), in a copy
+    /// of fixed length. A chunk's entry and label position are written for an alert
+    /// before they are read.
+    Small([Bits; SMALL_CHUNKS]),
+    /// More chunks: `empty` as whole chunks' state.
+    Full(Vec<FewChunk>),
 }
 
 /// Trees with this many chunks at most reset their bits in one fixed-length copy.
 const SMALL_CHUNKS: usize = 16;
 
 /// Trees with at most this many chunks (the spare one included), one a slot, keep the
-/// per-alert state in one fixed-size array ([`FewState`](state::FewState)), indexed
-/// without bounds checks.
+/// per-alert state in one fixed-size array ([`Layout::Few`]).
 const FEW_CHUNKS: usize = 64;
 
 impl Engine {

@@ -5,7 +5,7 @@
 //! [`MatchBuffer`]: super::super::MatchBuffer
 
 use super::super::value_cache::ValueCache;
-use super::{ChunkIdx, Engine, FEW_CHUNKS, SlotIdx, UNCACHED};
+use super::{ChunkIdx, Engine, FEW_CHUNKS, Layout, SlotIdx, UNCACHED};
 
 /// Per-alert state of one chunk: which tests are known, and their results.
 pub(crate) type Bits = [u64; 2];
@@ -22,13 +22,15 @@ pub(super) trait AlertState {
     /// The position in the alert of the label read by `slot`: only meaningful when
     /// the alert has that label.
     fn label(&self, slot: SlotIdx) -> usize;
-    /// Whether chunk `c`'s label is in the alert but its value not yet looked up in
-    /// the cache (see [`Engine::lazy`]); the lookup is then due, so the mark is cleared.
+    /// Whether chunk `c`'s label is in the alert but its value not yet looked up in the
+    /// cache (see [`Few::lazy`](super::Few::lazy)); the lookup is then due, so the mark
+    /// is cleared.
     fn take_pending(&mut self, c: ChunkIdx) -> bool;
 }
 
-/// One chunk's per-alert state in a tree with few chunks. Between alerts, small trees
-/// reset only `bits`: `entry` and `label` are written for this alert before they are read.
+/// One chunk's per-alert state in a tree with few chunks ([`Layout::Few`]). Between
+/// alerts, small trees reset only `bits` ([`FewReset::Small`](super::FewReset::Small)):
+/// `entry` and `label` are written for this alert before they are read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FewChunk {
     pub(super) bits: Bits,
@@ -47,8 +49,8 @@ pub(super) const fn missing(bits: Bits) -> FewChunk {
     }
 }
 
-/// The state of a tree with few chunks, one a slot (slot `i` is chunk `i`): one array,
-/// so the label loop and the walk keep one pointer to it.
+/// The state of a tree with few chunks, one a slot (slot `i` is chunk `i`,
+/// [`Layout::Few`]): one array, so the label loop and the walk keep one pointer to it.
 pub(super) struct FewState<'s> {
     pub(super) chunks: &'s mut [FewChunk; FEW_CHUNKS],
     /// Lazy chunks whose label the alert has, not yet looked up: a bit per chunk.
@@ -90,7 +92,7 @@ impl AlertState for FewState<'_> {
     }
 }
 
-/// The state of any other tree.
+/// The state of any other tree ([`Layout::Many`]).
 pub(super) struct ManyState<'s> {
     pub(super) bits: &'s mut [Bits],
     pub(super) entry: &'s mut [u32],
@@ -137,8 +139,30 @@ impl AlertState for ManyState<'_> {
 /// What a [`MatchBuffer`](super::super::MatchBuffer) keeps for the engine between alerts.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Scratch {
-    /// Trees without the fixed-size state ([`ManyState`]): per chunk, known tests and
-    /// results for the current alert.
+    /// The state, in the layout of the engine it serves.
+    pub(super) kept: Kept,
+    pub(super) cache: ValueCache,
+}
+
+/// An alert's state as [`Scratch`] keeps it between alerts, in one engine's [`Layout`].
+#[derive(Debug, Clone)]
+pub(super) enum Kept {
+    /// [`Layout::Few`]: [`FEW_CHUNKS`] chunks' state ([`FewState`]).
+    Few(Box<[FewChunk; FEW_CHUNKS]>),
+    /// [`Layout::Many`] ([`ManyState`]).
+    Many(ManyKept),
+}
+
+impl Default for Kept {
+    fn default() -> Kept {
+        Kept::Many(ManyKept::default())
+    }
+}
+
+/// The vectors [`ManyState`] borrows.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ManyKept {
+    /// Per chunk, known tests and results for the current alert.
     pub(super) bits: Vec<Bits>,
     /// Per chunk looked up for the current alert: its cache entry, or [`UNCACHED`].
     pub(super) entry: Vec<u32>,
@@ -147,26 +171,20 @@ pub(crate) struct Scratch {
     /// Chunks looked up for the current alert (set back to `empty` before the next
     /// one).
     pub(super) fetched: Vec<ChunkIdx>,
-    /// Trees with few chunks, one a slot ([`FewState`]): [`FEW_CHUNKS`] chunks' state.
-    pub(super) few: Vec<FewChunk>,
-    pub(super) cache: ValueCache,
 }
 
 impl Engine {
     /// Prepares `scratch` for this engine (after it served another one, or none).
     pub(crate) fn reset_scratch(&self, scratch: &mut Scratch) {
-        scratch.fetched.clear();
-        if self.direct.is_empty() {
-            scratch.bits.clone_from(&self.empty);
-            scratch.entry = vec![UNCACHED; self.empty.len()];
-            scratch.label = vec![0; self.slot_chunks.len()];
-            scratch.few = Vec::new();
-        } else {
-            scratch.bits = Vec::new();
-            scratch.entry = Vec::new();
-            scratch.label = Vec::new();
-            scratch.few = vec![missing([0, 0]); FEW_CHUNKS];
-        }
+        scratch.kept = match self.layout {
+            Layout::Few(_) => Kept::Few(Box::new([missing([0, 0]); FEW_CHUNKS])),
+            Layout::Many => Kept::Many(ManyKept {
+                bits: self.empty.clone(),
+                entry: vec![UNCACHED; self.empty.len()],
+                label: vec![0; self.slot_chunks.len()],
+                fetched: Vec::new(),
+            }),
+        };
         scratch.cache = ValueCache::new(self.cached_chunks());
     }
 }

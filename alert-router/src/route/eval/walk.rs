@@ -6,37 +6,44 @@ use alert_core::{LabelSet, ValueRef};
 
 use super::super::value_cache::ValueCache;
 use super::super::{MatchBuffer, RouteId};
-use super::state::{AlertState, FewState, ManyState, Scratch};
-use super::{ChunkIdx, Engine, FEW_CHUNKS, Group, NO_SLOT, NodeIdx, SlotIdx, UNCACHED};
+use super::state::{AlertState, FewState, Kept, ManyKept, ManyState, Scratch};
+use super::{
+    ChunkIdx, Engine, FEW_CHUNKS, Few, FewReset, Group, Layout, NO_SLOT, NodeIdx, SlotIdx, UNCACHED,
+};
 
 impl Engine {
     /// Alertmanager's `Route.Match` from the root: the matched routes are appended to
     /// `buf.routes`.
     pub(crate) fn run(&self, labels: &LabelSet, buf: &mut MatchBuffer) {
-        let Scratch {
-            bits,
-            entry,
-            label,
-            fetched,
-            few,
-            cache,
-        } = &mut buf.scratch;
-        match few.first_chunk_mut::<FEW_CHUNKS>() {
-            Some(chunks) if !self.direct.is_empty() => {
-                // Every chunk back to a missing label's state, in one copy (in small
-                // trees, only the bits: see `FewChunk`).
-                if let Some(small) = &self.small_missing {
-                    for (c, b) in chunks.iter_mut().zip(small) {
-                        c.bits = *b;
+        let Scratch { kept, cache } = &mut buf.scratch;
+        match (&self.layout, kept) {
+            (Layout::Few(few), Kept::Few(chunks)) => {
+                // Every chunk back to a missing label's state, in one copy.
+                match &few.reset {
+                    FewReset::Small(small) => {
+                        for (c, b) in chunks.iter_mut().zip(small) {
+                            c.bits = *b;
+                        }
                     }
-                } else if let Some(c) = chunks.get_mut(..self.few_missing.len()) {
-                    c.copy_from_slice(&self.few_missing);
+                    FewReset::Full(missing) => {
+                        if let Some(c) = chunks.get_mut(..missing.len()) {
+                            c.copy_from_slice(missing);
+                        }
+                    }
                 }
                 let mut st = FewState { chunks, pending: 0 };
-                self.sort_direct(labels, &mut st, cache);
+                self.sort_direct(few, labels, &mut st, cache);
                 self.walk(labels, st, cache, &mut buf.routes);
             }
-            _ => {
+            (
+                Layout::Many,
+                Kept::Many(ManyKept {
+                    bits,
+                    entry,
+                    label,
+                    fetched,
+                }),
+            ) => {
                 // Only the chunks the last alert looked up.
                 for &c in fetched.iter() {
                     if let (Some(b), Some(empty)) =
@@ -49,6 +56,12 @@ impl Engine {
                 let mut st = ManyState { bits, entry, label };
                 self.sort_labels(labels, &mut st, fetched, cache);
                 self.walk(labels, st, cache, &mut buf.routes);
+            }
+            _ => {
+                // Not reached: `reset_scratch` gave the scratch this engine's layout
+                // when the buffer came to this tree.
+                self.reset_scratch(&mut buf.scratch);
+                self.run(labels, buf);
             }
         }
     }
@@ -79,12 +92,18 @@ impl Engine {
     /// The label loop of trees with few chunks, one a slot, and every name interned:
     /// a table from name number to chunk, no bookkeeping of what was looked up.
     #[inline(always)]
-    fn sort_direct(&self, labels: &LabelSet, st: &mut FewState<'_>, cache: &mut ValueCache) {
+    fn sort_direct(
+        &self,
+        few: &Few,
+        labels: &LabelSet,
+        st: &mut FewState<'_>,
+        cache: &mut ValueCache,
+    ) {
         let spare = self.chunk_slot.len();
         let mut tables = cache.eager();
         for (i, (id, value)) in labels.values_with_ids().enumerate() {
             let c = id
-                .and_then(|id| self.direct.get(id.index()))
+                .and_then(|id| few.direct.get(id.index()))
                 .map_or(spare, |&c| usize::from(c));
             if c == spare {
                 continue;
@@ -96,7 +115,7 @@ impl Engine {
                 // Reads like a missing label, whose results the chunk already holds.
                 continue;
             }
-            if self.lazy >> k & 1 == 1 {
+            if few.lazy >> k & 1 == 1 {
                 chunk.bits = [0, 0];
                 st.pending |= 1 << k;
                 continue;
