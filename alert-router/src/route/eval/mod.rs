@@ -14,8 +14,9 @@
 //!    [`ValueCache`](super::value_cache::ValueCache): the results remembered for that
 //!    value across alerts (a hash of the value's 32-byte head and a compare). A label the
 //!    alert lacks, or whose value is empty, reads as `""`, whose results are computed
-//!    once, when the tree is compiled. Labels read only below some route's matchers
-//!    (not where every alert gets) are looked up when the walk first needs them;
+//!    once, when the tree is compiled. In trees laid out for few chunks (below), labels
+//!    read only below some route's matchers (not where every alert gets) are looked up
+//!    when the walk first needs them;
 //! 2. the walk is Alertmanager's `Route.Match` (depth first, children in order,
 //!    `continue`, a matching child shadows its parent), but a node's children are checked
 //!    together and without branches: one pass over the tests they read gives the children
@@ -27,9 +28,39 @@
 //! Children sit next to each other (the nodes are laid out breadth first), and the tests
 //! a group of up to 64 siblings reads are stored with a bit per sibling.
 //!
-//! The module is split by phase: [`compile`] builds an [`Engine`] from a tree, [`state`]
-//! holds the per-alert state the walk reads and completes, and [`walk`] matches one
-//! alert.
+//! # Index spaces
+//!
+//! Four numberings meet here, each its own type, so that one is never taken for another
+//! and every conversion is written out:
+//! - [`RouteId`]: a route in depth-first pre-order, the order of the configuration and of
+//!   the public API, and what a match returns;
+//! - [`NodeIdx`]: the same routes laid out breadth first ([`Engine::shape`]), where
+//!   siblings are consecutive; a node's [`Shape::route`] is its route;
+//! - [`SlotIdx`]: a label name the tree reads, the most used first;
+//! - [`ChunkIdx`]: up to 64 tests of one slot (a slot's chunks are consecutive), the unit
+//!   of the per-alert state and of the value cache's tables.
+//!
+//! # State layouts
+//!
+//! [`Layout`], fixed when the tree is compiled, says how an alert's state is kept:
+//! [`Layout::Few`] when every slot has one chunk, there are at most 63 chunks (64 with
+//! the spare one, where names the tree does not read go) and every name is interned (the
+//! usual tree: one fixed-size array indexed without bounds checks, a table from name
+//! number to chunk, labels read deep in the tree looked up lazily), and [`Layout::Many`]
+//! otherwise (vectors, only the chunks an alert looked up reset for the next).
+//! [`Engine::run`] matches the layout once per alert; the label loop and the walk are
+//! compiled once per layout, the walk generic over [`AlertState`](state::AlertState).
+//!
+//! # Files
+//!
+//! - `mod.rs`: the [`Engine`] and what both phases read (requirements, groups, runs,
+//!   shapes, tests, the index types, the layouts);
+//! - `compile.rs`: [`Engine::compile`], from the routes in pre-order: distinct tests in
+//!   chunks, the breadth-first layout, each group's tests and runs, the lazy chunks;
+//! - `state.rs`: the per-alert state ([`FewState`](state::FewState),
+//!   [`ManyState`](state::ManyState)) and what a buffer keeps of it between alerts
+//!   ([`Scratch`]);
+//! - `walk.rs`: [`Engine::run`]: the label loops and the walk.
 
 mod compile;
 mod state;
