@@ -2,142 +2,26 @@
 //!
 //! Proptest generates route trees (nested, `continue`, inherited receivers and
 //! `group_by`, matchers of every kind written as `match`, `match_re` and `matchers`,
-//! odd label values) and alerts; for every (config, alert) pair the full stdout of
-//! `amtool config routes test --tree` (the matching tree and the receivers line) must
-//! equal ours, and for every config so must `amtool config routes show`.
+//! odd label values) and alerts (`route_support`, shared with `route_semantics.rs`);
+//! for every (config, alert) pair the full stdout of `amtool config routes test --tree`
+//! (the matching tree and the receivers line) must equal ours, and for every config so
+//! must `amtool config routes show`.
+
+mod route_support;
 
 use std::fmt::Write as _;
 
-use alert_core::{LabelSet, MatchType, Matcher};
-use alert_router::config::Route;
+use alert_core::MatchType;
 use alert_router::route::{RoutingTree, matching_tree, routing_tree};
 use alert_testkit::amtool;
 use proptest::prelude::*;
 use proptest::test_runner::{
     Config as ProptestConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner,
 };
-
-/// Label names used by both matchers and alerts.
-const NAMES: &[&str] = &["team", "sev", "env", "a", "a0", "a_b", "service"];
-/// Label values, including the awkward ones.
-const VALUES: &[&str] = &[
-    "x",
-    "y",
-    "",
-    "db-1",
-    "web",
-    "web-2",
-    "critical",
-    "page",
-    "a b",
-    "q\"uote",
-    "back\\slash",
-    "comma,v",
-    "ünï",
-    "日本",
-    "new\nline",
-    "tab\tx",
-    "{curly}",
-    "=eq",
-    "X",
-    "٣",
-    "7",
-];
-/// Regexes for `match_re` and `=~`/`!~` matchers.
-const REGEXES: &[&str] = &[
-    ".*",
-    ".+",
-    "x|y",
-    "db-.*",
-    "(?i)X",
-    "[a-c].*",
-    "",
-    "x?",
-    "web|",
-    "a b|ü.*",
-    r"\d+",
-    "[0-9]+",
-    "(?s).*line",
-    ".*line",
-    "web(-[0-9])?",
-    "crit.*|page",
-    "日.",
-];
-const RECEIVERS: &[&str] = &["r0", "r1", "r2", "r 3", "r.4"];
-
-#[derive(Debug, Clone)]
-enum MatcherSpec {
-    /// `match: {name: value}`.
-    Match(usize, usize),
-    /// `match_re: {name: regex}`.
-    MatchRe(usize, usize),
-    /// `matchers: ['name<op>"value"']` with op index 0..4 and a value or regex.
-    Matchers(usize, usize, usize),
-}
-
-#[derive(Debug, Clone)]
-struct RouteSpec {
-    receiver: Option<usize>,
-    matchers: Vec<MatcherSpec>,
-    continue_: bool,
-    group_by: Option<Vec<usize>>,
-    children: Vec<RouteSpec>,
-}
-
-fn matcher_spec() -> impl Strategy<Value = MatcherSpec> {
-    prop_oneof![
-        (0..NAMES.len(), 0..VALUES.len()).prop_map(|(n, v)| MatcherSpec::Match(n, v)),
-        (0..NAMES.len(), 0..REGEXES.len()).prop_map(|(n, r)| MatcherSpec::MatchRe(n, r)),
-        (
-            0..NAMES.len(),
-            0..4usize,
-            0..VALUES.len().max(REGEXES.len())
-        )
-            .prop_map(|(n, op, v)| MatcherSpec::Matchers(n, op, v)),
-    ]
-}
-
-fn route_spec(depth: u32) -> BoxedStrategy<RouteSpec> {
-    let leaf = (
-        prop::option::weighted(0.7, 0..RECEIVERS.len()),
-        prop::collection::vec(matcher_spec(), 0..3),
-        prop::bool::weighted(0.3),
-        prop::option::weighted(0.2, prop::collection::vec(0..NAMES.len() + 1, 0..3)),
-    );
-    if depth == 0 {
-        return leaf
-            .prop_map(|(receiver, matchers, continue_, group_by)| RouteSpec {
-                receiver,
-                matchers,
-                continue_,
-                group_by,
-                children: Vec::new(),
-            })
-            .boxed();
-    }
-    (leaf, prop::collection::vec(route_spec(depth - 1), 0..4))
-        .prop_map(
-            |((receiver, matchers, continue_, group_by), children)| RouteSpec {
-                receiver,
-                matchers,
-                continue_,
-                group_by,
-                children,
-            },
-        )
-        .boxed()
-}
-
-/// A JSON string is a valid YAML double-quoted scalar.
-fn q(s: &str) -> String {
-    serde_json::to_string(s).unwrap()
-}
-
-/// `name<op>"value"` as Alertmanager prints a matcher, which its classic parser reads
-/// back as the same matcher (amtool's label arguments, config `matchers` strings).
-fn matcher_text(name: &str, op: MatchType, value: &str) -> String {
-    Matcher::new(op, name, value).unwrap().to_string()
-}
+use route_support::{
+    RECEIVERS, RouteSpec, alert_strategy, group_by_of, labels_of, matcher_fields, matcher_text,
+    model_route, q, route_spec,
+};
 
 fn write_route(out: &mut String, r: &RouteSpec, indent: usize) {
     writeln!(out, "{}- continue: {}", " ".repeat(indent), r.continue_).unwrap();
@@ -187,71 +71,6 @@ fn write_body(out: &mut String, r: &RouteSpec, indent: usize) {
     }
 }
 
-/// The matcher fields of a route: `match`, `match_re` (a later entry for the same name
-/// wins, as in a YAML map) and `matchers` strings.
-/// `(name, value)` pairs of a `match` or `match_re` map.
-type Pairs = Vec<(&'static str, &'static str)>;
-
-fn matcher_fields(r: &RouteSpec) -> (Pairs, Pairs, Vec<String>) {
-    let (mut matches, mut res, mut ms) = (Vec::new(), Vec::new(), Vec::new());
-    for m in &r.matchers {
-        match *m {
-            MatcherSpec::Match(n, v) => matches.push((NAMES[n], VALUES[v])),
-            MatcherSpec::MatchRe(n, re) => res.push((NAMES[n], REGEXES[re])),
-            MatcherSpec::Matchers(n, op, v) => {
-                let (op, value) = match op {
-                    0 => (MatchType::Equal, VALUES[v % VALUES.len()]),
-                    1 => (MatchType::NotEqual, VALUES[v % VALUES.len()]),
-                    2 => (MatchType::Regexp, REGEXES[v % REGEXES.len()]),
-                    _ => (MatchType::NotRegexp, REGEXES[v % REGEXES.len()]),
-                };
-                ms.push(matcher_text(NAMES[n], op, value));
-            }
-        }
-    }
-    (matches, res, ms)
-}
-
-/// `group_by` as written; `'...'` is never mixed with names.
-fn group_by_of(r: &RouteSpec) -> Option<Vec<String>> {
-    r.group_by.as_ref().map(|g| {
-        // Alertmanager refuses a repeated name.
-        let mut names: Vec<String> = Vec::new();
-        for &i in g {
-            let name = NAMES.get(i).copied().unwrap_or("...").to_owned();
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        if names.iter().any(|n| n == "...") && names.len() > 1 {
-            vec!["...".to_owned()]
-        } else {
-            names
-        }
-    })
-}
-
-/// The same route as our configuration model holds it.
-fn model_route(r: &RouteSpec) -> Route {
-    let (matches, res, ms) = matcher_fields(r);
-    Route {
-        receiver: r.receiver.map(|i| RECEIVERS[i].to_owned()),
-        group_by: group_by_of(r),
-        r#continue: r.continue_,
-        r#match: matches
-            .into_iter()
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
-            .collect(),
-        match_re: res
-            .into_iter()
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
-            .collect(),
-        matchers: ms,
-        routes: r.children.iter().map(model_route).collect(),
-        ..Route::default()
-    }
-}
-
 fn config_yaml(root_children: &[RouteSpec], root_group_by: bool) -> String {
     let mut out = String::from("route:\n  receiver: r0\n");
     if root_group_by {
@@ -270,18 +89,6 @@ fn config_yaml(root_children: &[RouteSpec], root_group_by: bool) -> String {
         writeln!(out, "  - name: {}", q(r)).unwrap();
     }
     out
-}
-
-fn alert_strategy() -> impl Strategy<Value = Vec<(usize, usize)>> {
-    prop::collection::vec((0..NAMES.len(), 0..VALUES.len()), 0..5)
-}
-
-fn labels_of(pairs: &[(usize, usize)]) -> LabelSet {
-    let mut set = LabelSet::new();
-    for &(n, v) in pairs {
-        set.insert(NAMES[n], VALUES[v]).unwrap();
-    }
-    set
 }
 
 fn check_config(

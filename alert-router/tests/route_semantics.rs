@@ -1,6 +1,8 @@
 //! Alertmanager 0.25's routing rules, one fact per test, from its source and the vectors
 //! the reference notes captured from the real binaries (file names in comments).
 
+mod route_support;
+
 use alert_core::LabelSet;
 use alert_router::config::Config;
 use alert_router::route::{MatchBuffer, RoutingTree};
@@ -324,9 +326,18 @@ mod against_a_plain_reference {
     //! one buffer for many alerts) against a direct transcription of Alertmanager's
     //! recursive `Route.Match`.
 
+    use std::collections::BTreeMap;
+
     use super::*;
+    use alert_router::config;
     use alert_router::route::{Route, RouteId};
     use proptest::prelude::*;
+    use proptest::sample::Index;
+    use proptest::test_runner::TestCaseError;
+
+    use super::route_support::{
+        RouteSpec, alert_strategy, labels_of, matcher_spec, model_route, route_spec,
+    };
 
     /// `dispatch.Route.Match`, written the obvious way over the compiled routes'
     /// matchers.
@@ -364,14 +375,26 @@ receivers: [{name: default}, {name: a}, {name: b}, {name: c}, {name: d}, {name: 
             {name: f}, {name: g}, {name: h}]
 "#;
 
+    /// The routes the reference finds for `labels`.
+    fn expected(t: &RoutingTree, labels: &LabelSet) -> Vec<RouteId> {
+        let mut out = Vec::new();
+        reference(t.root(), labels, &mut out);
+        out
+    }
+
     /// Matches every alert through one buffer and checks each against the reference.
     fn agree(t: &RoutingTree, alerts: impl IntoIterator<Item = LabelSet>) {
         let mut buf = MatchBuffer::new();
         for l in alerts {
-            let mut expected = Vec::new();
-            reference(t.root(), &l, &mut expected);
-            assert_eq!(t.match_into(&l, &mut buf), &expected[..], "{l}");
+            assert_eq!(t.match_into(&l, &mut buf), &expected(t, &l)[..], "{l}");
         }
+    }
+
+    /// [`agree`] for one alert, in a property test, through a buffer that may have
+    /// served other alerts and other trees.
+    fn agrees(t: &RoutingTree, l: &LabelSet, buf: &mut MatchBuffer) -> Result<(), TestCaseError> {
+        prop_assert_eq!(t.match_into(l, buf), &expected(t, l)[..], "{}", l);
+        Ok(())
     }
 
     /// A root with receiver `default` whose children are the given flow-style routes.
@@ -560,10 +583,135 @@ receivers: [{name: default}]
             let t = tree(CONFIG);
             let mut buf = MatchBuffer::new();
             for m in alerts {
-                let l = LabelSet::try_from(m).unwrap();
-                let mut expected = Vec::new();
-                reference(t.root(), &l, &mut expected);
-                prop_assert_eq!(t.match_into(&l, &mut buf), &expected[..], "{}", l);
+                agrees(&t, &LabelSet::try_from(m).unwrap(), &mut buf)?;
+            }
+        }
+    }
+
+    /// Leaves that test label `w` (which the generated routes do not read): `w="w<n>"`,
+    /// `w=~"w<n>.*"` or their negations, each a distinct test, with or without
+    /// `continue`, each under a route chosen by its index.
+    fn w_leaves(
+        count: std::ops::Range<usize>,
+    ) -> impl Strategy<Value = Vec<(config::Route, Index)>> {
+        prop::collection::btree_map(
+            (any::<bool>(), 0..100u32),
+            (any::<bool>(), prop::bool::weighted(0.3), any::<Index>()),
+            count,
+        )
+        .prop_map(|tests| {
+            tests
+                .into_iter()
+                .map(|((regex, n), (negated, continue_, under))| {
+                    let op = match (regex, negated) {
+                        (false, false) => "=",
+                        (false, true) => "!=",
+                        (true, false) => "=~",
+                        (true, true) => "!~",
+                    };
+                    let value = if regex {
+                        format!("w{n}.*")
+                    } else {
+                        format!("w{n}")
+                    };
+                    let mut leaf = config::Route::with_matchers([format!("w{op}\"{value}\"")]);
+                    leaf.r#continue = continue_;
+                    (leaf, under)
+                })
+                .collect()
+        })
+    }
+
+    /// How many routes `route` has, itself included.
+    fn count(route: &config::Route) -> usize {
+        1 + route.routes.iter().map(count).sum::<usize>()
+    }
+
+    /// Appends to each route (numbered in pre-order from `next`) the leaves `leaves` holds
+    /// for its number, after its own children.
+    fn graft(
+        route: &mut config::Route,
+        next: &mut usize,
+        leaves: &mut BTreeMap<usize, Vec<config::Route>>,
+    ) {
+        let here = *next;
+        *next += 1;
+        for child in &mut route.routes {
+            graft(child, next, leaves);
+        }
+        if let Some(mine) = leaves.remove(&here) {
+            route.routes.extend(mine);
+        }
+    }
+
+    /// A generated tree (rarely with matchers on the root, which Alertmanager's
+    /// configuration forbids but the walk handles) with `w_count` leaves on label `w`
+    /// grafted in: more than 64 of them put more than 64 tests on one label, which the
+    /// evaluator keeps in several chunks, in its general state layout; fewer keep every
+    /// label in one chunk, in its fixed-size one.
+    fn generated_tree(w_count: std::ops::Range<usize>) -> impl Strategy<Value = config::Route> {
+        (
+            prop::option::weighted(0.1, matcher_spec()),
+            prop::collection::vec(route_spec(3), 0..6),
+            w_leaves(w_count),
+        )
+            .prop_map(|(root_matcher, children, leaves)| {
+                let mut root = model_route(&RouteSpec {
+                    receiver: Some(0),
+                    matchers: root_matcher.into_iter().collect(),
+                    continue_: false,
+                    group_by: None,
+                    children,
+                });
+                let routes = count(&root);
+                let mut by_parent: BTreeMap<usize, Vec<config::Route>> = BTreeMap::new();
+                for (leaf, under) in leaves {
+                    by_parent.entry(under.index(routes)).or_default().push(leaf);
+                }
+                graft(&mut root, &mut 0, &mut by_parent);
+                root
+            })
+    }
+
+    /// An alert of the generated trees' labels, and `w` absent, empty or `w<n>`.
+    fn generated_alert() -> impl Strategy<Value = LabelSet> {
+        let w = prop_oneof![
+            1 => Just(None),
+            1 => Just(Some(String::new())),
+            8 => (0..110u32).prop_map(|n| Some(format!("w{n}"))),
+        ];
+        (alert_strategy(), w).prop_map(|(pairs, w)| {
+            let mut labels = labels_of(&pairs);
+            if let Some(w) = w {
+                labels.insert("w", &w).unwrap();
+            }
+            labels
+        })
+    }
+
+    proptest! {
+        /// Generated trees of both state layouts and many alerts, all through one buffer:
+        /// every alert through the tree of few chunks, then through the tree of many (the
+        /// value cache reused across alerts, and reset when the buffer changes tree), then
+        /// alternating between the two trees.
+        #[test]
+        fn generated_trees_match_as_the_reference_through_one_buffer(
+            few in generated_tree(0..20),
+            many in generated_tree(65..100),
+            alerts in prop::collection::vec(generated_alert(), 1..200),
+        ) {
+            let few = RoutingTree::new(&few).unwrap();
+            let many = RoutingTree::new(&many).unwrap();
+            prop_assert!(many.matcher_counts().0 > 64);
+            let mut buf = MatchBuffer::new();
+            for t in [&few, &many] {
+                for l in &alerts {
+                    agrees(t, l, &mut buf)?;
+                }
+            }
+            for l in &alerts {
+                agrees(&few, l, &mut buf)?;
+                agrees(&many, l, &mut buf)?;
             }
         }
     }
