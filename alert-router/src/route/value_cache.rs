@@ -91,13 +91,8 @@ impl EagerTables<'_> {
     /// repeat only costs a replaced entry per alert, and its tests are evaluated per
     /// alert either way.
     #[inline(always)]
-    pub(crate) fn lookup(
-        &mut self,
-        chunk: ChunkIdx,
-        head: [u64; 4],
-        len: usize,
-    ) -> (u32, [u64; 2]) {
-        let index = bucket(self.bits, chunk, head, len);
+    pub(crate) fn lookup(&mut self, c: ChunkIdx, head: [u64; 4], len: usize) -> (u32, [u64; 2]) {
+        let index = bucket(self.bits, c, head, len);
         let Some(e) = self.entries.get_mut(index) else {
             return (UNCACHED, [0, 0]);
         };
@@ -156,26 +151,21 @@ impl ValueCache {
         }
     }
 
-    /// The entry for the value with head `head` and length `len` in chunk `chunk`'s table,
-    /// claimed (and cleared) if another value held it, and what it remembers
+    /// The entry for the value with head `head` and length `len` in the table of chunk
+    /// `c`, claimed (and cleared) if another value held it, and what it remembers
     /// (`[known tests, results]`). Values longer than [`MAX_CACHED_LEN`], labels no
     /// longer cached and labels without a table get no entry ([`UNCACHED`], `[0, 0]`).
     ///
     #[inline]
-    pub(crate) fn lookup(
-        &mut self,
-        chunk: ChunkIdx,
-        head: [u64; 4],
-        len: usize,
-    ) -> (u32, [u64; 2]) {
+    pub(crate) fn lookup(&mut self, c: ChunkIdx, head: [u64; 4], len: usize) -> (u32, [u64; 2]) {
         const NONE: (u32, [u64; 2]) = (UNCACHED, [0, 0]);
-        let Some(trial) = self.trials.get_mut(chunk.index()) else {
+        let Some(trial) = self.trials.get_mut(c.index()) else {
             return NONE;
         };
         if trial.bypassed || len > MAX_CACHED_LEN {
             return NONE;
         }
-        let index = bucket(self.bits, chunk, head, len);
+        let index = bucket(self.bits, c, head, len);
         let Some(e) = self.entries.get_mut(index) else {
             return NONE;
         };
