@@ -3,8 +3,10 @@
 //! - `router/match_into_100k_alerts`: every alert of the `gen_routing.py` data set (224
 //!   routes, 100,000 alerts, seed 42) through [`RoutingTree::match_into`] with one
 //!   [`MatchBuffer`], as a dispatcher thread keeps it. The target is 130 ns an
-//!   alert; Alertmanager 0.25's Go router takes about 1.3 µs on this machine kind.
-//!   `route-throughput` times the same calls outside criterion.
+//!   alert; on a 2-core AMD EPYC VM it measured 127.5–128.3 ns
+//!   (`cargo bench -p alert-benches --bench router -- match_into`), where Alertmanager
+//!   0.25's Go router takes about 1.3 µs. `route-throughput` times the same calls outside
+//!   criterion; `benches/README.md` holds its figures and the machine.
 //! - `router/compile_224_routes` and `router/compile_100k_routes`: [`RoutingTree::new`]
 //!   on the data set's configuration, and on a generated tree of 1,000 team routes with
 //!   100 service routes each (equality and regex matchers, some `continue`).

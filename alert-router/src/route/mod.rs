@@ -12,11 +12,12 @@
 //! details): the alert's labels are sorted into the tree's label slots by their interned
 //! name numbers, each value's test results are fetched from a cache in the caller's
 //! [`MatchBuffer`] that remembers them per label value across alerts, and a node's
-//! children are classified together without branches. On the benchmark data (224
-//! routes, 100,000 alerts) a match takes about 128 ns on a 2-core EPYC VM (124–126 ns
-//! with `route-throughput`, 127.5–128.3 ns in the `router` criterion bench, both in
-//! `alert-benches`);
-//! Alertmanager 0.25's Go router takes about 1.3 µs there.
+//! children are classified together without branches. How long a match takes on the
+//! benchmark data (224 routes, 100,000 alerts) is measured in `alert-benches`, by the
+//! `router` criterion bench (`benches/benches/router.rs`) and the `route-throughput`
+//! binary (`benches/src/bin/route_throughput.rs`); `benches/README.md` holds the
+//! figures, with the machine and the command, beside Alertmanager 0.25's own router on
+//! the same data.
 //!
 //! ```
 //! use alert_core::LabelSet;
