@@ -135,13 +135,18 @@ impl ConnectionArgs {
     ///
     /// ```
     /// use alert_core::AlertmanagerBackend;
-    /// use alert_examples::alertctl::Cli;
+    /// use alert_examples::alertctl::connection::ConnectionArgs;
     /// use clap::Parser;
-    /// let cli = Cli::try_parse_from([
+    /// #[derive(Parser)]
+    /// struct Flags {
+    ///     #[command(flatten)]
+    ///     conn: ConnectionArgs,
+    /// }
+    /// let flags = Flags::try_parse_from([
     ///     "alertctl", "--alertmanager.url=http://m-0:8080,http://m-1:8080", "--backend=mimir",
-    ///     "--tenant=team-a", "alert", "query",
+    ///     "--tenant=team-a",
     /// ])?;
-    /// let target = cli.conn.target()?;
+    /// let target = flags.conn.target()?;
     /// assert_eq!(target.backend, AlertmanagerBackend::Mimir);
     /// assert_eq!(target.to_string(), "mimir tenant team-a at http://m-0:8080, http://m-1:8080");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
