@@ -52,7 +52,7 @@ use crate::api::{error_response, query_params, serialized};
 use crate::election::{Elector, Leadership, TermMark, run_while_leading};
 use crate::functional::AlertmanagerTenancy;
 use crate::metrics::Metrics;
-use crate::store::{Expect, Key, Kind, Op, Record, SharedStore, StoreError, Txn};
+use crate::store::{Expect, Key, Kind, Op, Record, Revision, SharedStore, StoreError, Txn};
 
 /// The evaluator's election.
 pub const ELECTION: &str = "evaluator";
@@ -101,6 +101,8 @@ pub struct GraphOptions {
 struct ViewState {
     /// Whether the first read finished.
     ready: bool,
+    /// The revision of the last change applied (of the first read, before any).
+    revision: Revision,
     /// Enabled conditions the gateway evaluates, by id.
     conditions: BTreeMap<String, AlertCondition>,
     /// The tenant each condition or SLO names, by store key.
@@ -197,6 +199,11 @@ impl View {
         state.ready.then(|| state.tenants.contains_key(tenant))
     }
 
+    /// The revision of the last change the view applied.
+    fn revision(&self) -> Revision {
+        self.lock().revision
+    }
+
     /// An agent's record as last seen.
     pub fn agent(&self, id: &str) -> Option<AgentRecord> {
         self.lock().agents.get(id).cloned()
@@ -231,13 +238,17 @@ impl View {
                 state.apply(&r.key, Some(&r.value));
             }
             state.ready = true;
+            state.revision = revision;
         }
         self.changed.notify_waiters();
         let mut watch = store.watch(revision).await?;
         while let Some(event) = watch.next().await {
             let event = event?;
+            let mut state = self.lock();
+            state.revision = state.revision.max(event.revision);
             if matches!(event.key.kind, Kind::Condition | Kind::Slo | Kind::Agent) {
-                self.lock().apply(&event.key, event.value.as_deref());
+                state.apply(&event.key, event.value.as_deref());
+                drop(state);
                 self.changed.notify_waiters();
             }
         }
@@ -768,7 +779,11 @@ async fn heartbeat(
                 "the evaluator has not read the store yet; retry",
             );
         }
-        Some(false) => {
+        // The view follows the store through a watch: a tenant whose first condition was
+        // written a moment ago may not be in it yet. Only while the view is behind the
+        // store is the store itself asked (so that a client writing a spec and then
+        // reporting in is not refused, and an unknown tenant costs no reads).
+        Some(false) if !named_in_store(&ev, &tenant).await => {
             return error_response(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -778,7 +793,7 @@ async fn heartbeat(
                 ),
             );
         }
-        Some(true) => {}
+        Some(_) => {}
     }
     match ev.ingest.heartbeat(&tenant, &agent, at, body).await {
         Ok(record) => serialized(StatusCode::OK, &record),
@@ -793,6 +808,31 @@ async fn heartbeat(
             &e.to_string(),
         ),
     }
+}
+
+/// Whether a condition or SLO in the store names `tenant`, read from the store only when
+/// the view has not yet applied the store's latest revision (`false` otherwise, and when
+/// the store cannot be read: the view's answer stands).
+async fn named_in_store(ev: &Evaluator, tenant: &str) -> bool {
+    let Ok(revision) = ev.store.revision().await else {
+        return false;
+    };
+    if ev.view.revision() >= revision {
+        return false;
+    }
+    for kind in [Kind::Condition, Kind::Slo] {
+        let Ok(listing) = ev.store.list(kind, Some(revision)).await else {
+            return false;
+        };
+        let mut probe = ViewState::default();
+        for record in &listing.records {
+            probe.apply(&record.key, Some(&record.value));
+        }
+        if probe.tenants.contains_key(tenant) {
+            return true;
+        }
+    }
+    false
 }
 
 async fn list_agents(
