@@ -155,6 +155,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// A Kubernetes API server refused or failed a request (`listing pods in namespace
+    /// shop`), or its configuration could not be read. Never holds a bearer token.
+    #[error("kubernetes {server}: {what}: {reason}")]
+    Kubernetes {
+        /// The API server's URL, or the kubeconfig's path.
+        server: String,
+        /// What was being done.
+        what: String,
+        /// What went wrong (the `Status` message for API errors).
+        reason: String,
+    },
+
     /// An upstream answered, but not with what was expected.
     #[error("{target}: unexpected response: {reason}")]
     UnexpectedResponse {

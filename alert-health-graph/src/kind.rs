@@ -4,7 +4,9 @@
 //! The namespace is a domain (`kubernetes.io`, `prometheus.io`, or `alert-health` for the
 //! built-ins); the name a type name, with `#fragment` for sub-resources that cannot be
 //! fetched on their own (`Pod#volume`). The stable string form is `namespace:name`,
-//! e.g. `kubernetes.io:Pod#volume`; it parses back to the same kind.
+//! e.g. `kubernetes.io:Pod#volume`; it parses back to the same kind. A string without a
+//! `:` may separate the two with its first `/` instead, as Kubernetes writes a group and
+//! a kind (`kubernetes.io/Deployment`); namespaces are domains, so that is unambiguous.
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,6 +27,7 @@ pub const BUILTIN_NAMESPACE: &str = "alert-health";
 /// assert_eq!(k.base_name(), "Pod");
 /// assert_eq!(k.fragment(), Some("volume"));
 /// assert_eq!("kubernetes.io:Pod#volume".parse::<Kind>()?, k);
+/// assert_eq!("kubernetes.io/Pod#volume".parse::<Kind>()?, k);
 /// assert!("no-colon".parse::<Kind>().is_err());
 /// # Ok::<(), alert_health_graph::Error>(())
 /// ```
@@ -109,10 +112,13 @@ impl FromStr for Kind {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Kind, Error> {
-        let (namespace, name) = s.split_once(':').ok_or_else(|| Error::InvalidKind {
-            input: s.to_owned(),
-            reason: "expected namespace:name".to_owned(),
-        })?;
+        let (namespace, name) =
+            s.split_once(':')
+                .or_else(|| s.split_once('/'))
+                .ok_or_else(|| Error::InvalidKind {
+                    input: s.to_owned(),
+                    reason: "expected namespace:name (or namespace/name)".to_owned(),
+                })?;
         Kind::new(namespace, name)
     }
 }

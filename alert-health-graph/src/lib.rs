@@ -52,6 +52,11 @@
 //! and the alert sink ([`alertmanager_sink`]) over `alert-cortex-adapter`'s client (HA
 //! members, Cortex/Mimir tenants). Feature `sqlite` (bundled SQLite): the state history
 //! in one file ([`history_store::sqlite`]). All three are on by default.
+//!
+//! [`kubernetes`]: the Kubernetes instrumentors (`kubernetes.io:Deployment`, …): pure
+//! rules and targets over one pass's lists, the `KubeSource` seam and an in-memory
+//! source; shared lists and the instrumentors with `runtime`; the source over an API
+//! server (the `kube` crate) with feature `kubernetes` (off by default).
 
 #![cfg_attr(
     not(test),
@@ -76,6 +81,7 @@ pub mod graph_file;
 pub mod history;
 pub mod history_store;
 pub mod kind;
+pub mod kubernetes;
 pub mod registry;
 pub mod sensor;
 pub mod snapshot;

@@ -1,7 +1,7 @@
 //! Stands in for a Kubernetes API server, which cannot run on these machines: the
 //! documented REST protocol of the parts the gateway's emitter uses (Events) and the
-//! reads a Kubernetes client makes (the health graph's planned Kubernetes instrumentors
-//! among them), enough for the real `kubectl` 1.20 to read it back.
+//! reads a Kubernetes client makes (the health graph's Kubernetes instrumentors, through
+//! the `kube` crate, among them), enough for the real `kubectl` 1.20 to read it back.
 //!
 //! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}` with
 //!   `APIResourceList`s (name, singularName, kind, namespaced, verbs, shortNames).

@@ -1,8 +1,15 @@
 //! Arguments and the `eval` command.
 //!
 //! `alert-health eval --graph FILE [--format console|json|statuspage|html]
-//! [--only-failing] [--emoji]` prints one evaluation and exits 0 whatever the states, 2
-//! on a graph that cannot be loaded (with the error on stderr).
+//! [--only-failing] [--emoji] [--fail-on failing|warning]` prints one evaluation and
+//! exits 0 whatever the states, unless `--fail-on` names a state: then 1 when any service
+//! (every root when the graph has no services) is at or worse than it (`warning`:
+//! degraded, unknown or failing), naming them on stderr (for CI and cron); 2 on a graph
+//! that cannot be loaded (with the error on stderr).
+//!
+//! A graph with `kubernetes.io` kinds reads the cluster of `--kubeconfig PATH` (both
+//! commands), else as kubectl finds one: `$KUBECONFIG`, `~/.kube/config`, then the
+//! in-cluster service account. Graphs without them never read a kubeconfig.
 //!
 //! `alert-health serve --graph FILE --listen ADDR [--interval 30s] [--history.db PATH]
 //! [--alertmanager URL[,URL...] [--backend alertmanager|cortex|mimir] [--tenant ID]
@@ -21,6 +28,7 @@ use std::sync::Arc;
 use alert_core::{Duration, LabelSet};
 use alert_health_graph::builtin::{self, Sources};
 use alert_health_graph::graph_file::GraphFile;
+use alert_health_graph::kubernetes::{self, KubeLists, client::KubeApiSource};
 use alert_health_graph::visualiser::Visualiser;
 use alert_health_graph::visualiser::console::{Console, Symbols};
 use alert_health_graph::visualiser::html::HtmlStatusPage;
@@ -28,7 +36,8 @@ use alert_health_graph::visualiser::json::Json;
 use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
 use alert_health_graph::{
     AlertPolicy, AlertmanagerBackend, AlertmanagerSink, AlertmanagerTarget, DEFAULT_CONCURRENCY,
-    DEFAULT_TIMEOUT, Engine, EvaluationOptions, Quorum, StateHistory, UptimeWeights,
+    DEFAULT_TIMEOUT, Engine, EvaluationOptions, Quorum, Role, Snapshot, State, StateHistory,
+    UptimeWeights,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -64,6 +73,13 @@ pub enum Command {
         /// Console symbols ✅ ⏳ ⚠️ ❔ ❌ instead of state names.
         #[arg(long)]
         emoji: bool,
+        /// Exit 1 when a service is at or worse than this state.
+        #[arg(long, value_enum, value_name = "STATE")]
+        fail_on: Option<FailOn>,
+        /// The kubeconfig for `kubernetes.io` kinds (default: `$KUBECONFIG`,
+        /// `~/.kube/config`, then in-cluster).
+        #[arg(long, value_name = "PATH")]
+        kubeconfig: Option<PathBuf>,
     },
     /// Evaluate on an interval and serve the status page, JSON and metrics.
     Serve {
@@ -84,7 +100,50 @@ pub enum Command {
         /// Where to post alerts (default: the file's `alerting.alertmanager`).
         #[command(flatten)]
         alertmanager: AlertmanagerArgs,
+        /// The kubeconfig for `kubernetes.io` kinds (default: `$KUBECONFIG`,
+        /// `~/.kube/config`, then in-cluster).
+        #[arg(long, value_name = "PATH")]
+        kubeconfig: Option<PathBuf>,
     },
+}
+
+/// `--fail-on`: the state from which `eval` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Failing.
+    Failing,
+    /// Degraded, Unknown or Failing.
+    Warning,
+}
+
+impl FailOn {
+    /// The best state that counts.
+    pub fn threshold(self) -> State {
+        match self {
+            FailOn::Failing => State::Failing,
+            FailOn::Warning => State::Degraded,
+        }
+    }
+}
+
+/// The services (the roots, when the graph has no services) at or worse than `fail_on`,
+/// as `name (state)`.
+pub fn failed_services(snapshot: &Snapshot, fail_on: FailOn) -> Vec<String> {
+    let graph = snapshot.graph();
+    let services: Vec<_> = graph
+        .ids()
+        .filter(|id| graph.node(*id).role == Role::Service)
+        .collect();
+    let judged = if services.is_empty() {
+        graph.roots().to_vec()
+    } else {
+        services
+    };
+    judged
+        .into_iter()
+        .filter(|id| snapshot.status(*id).state >= fail_on.threshold())
+        .map(|id| format!("{} ({})", graph.node(id).name, snapshot.status(id).state))
+        .collect()
 }
 
 /// The flags of `serve` that name the Alertmanager alerts are posted to.
@@ -212,11 +271,24 @@ pub struct Loaded {
     pub sources: Sources,
 }
 
-/// Loads, instruments and checks a graph file.
-pub fn load(path: &std::path::Path) -> alert_health_graph::Result<Loaded> {
+/// Loads, instruments and checks a graph file; a graph naming `kubernetes.io` kinds
+/// connects to the cluster of `kubeconfig` (else as kubectl finds one).
+pub async fn load(
+    path: &std::path::Path,
+    kubeconfig: Option<&std::path::Path>,
+) -> alert_health_graph::Result<Loaded> {
     let file = GraphFile::load(path)?;
     let sources = Sources::default();
-    let built = file.assemble(&builtin::registry(&sources))?;
+    let mut registry = builtin::registry(&sources);
+    let kube = file
+        .sensors
+        .iter()
+        .any(|s| s.kind.namespace() == kubernetes::NAMESPACE);
+    if kube {
+        let source = KubeApiSource::connect(kubeconfig).await?;
+        registry.extend(&kubernetes::registry(KubeLists::new(Arc::new(source))));
+    }
+    let built = file.assemble(&registry)?;
     let options = EvaluationOptions {
         timeout: file.evaluation.timeout.unwrap_or(DEFAULT_TIMEOUT),
         concurrency: file.evaluation.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
@@ -282,8 +354,10 @@ pub async fn eval(
     format: Format,
     only_failing: bool,
     emoji: bool,
+    fail_on: Option<FailOn>,
+    kubeconfig: Option<&std::path::Path>,
 ) -> ExitCode {
-    let loaded = match or_bad_graph(load(graph)) {
+    let loaded = match or_bad_graph(load(graph, kubeconfig).await) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -314,7 +388,24 @@ pub async fn eval(
         .render(&snapshot),
     };
     print!("{text}");
-    ExitCode::SUCCESS
+    let Some(fail_on) = fail_on else {
+        return ExitCode::SUCCESS;
+    };
+    let failed = failed_services(&snapshot, fail_on);
+    if failed.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "alert-health: {} at or worse than {}: {}",
+        if failed.len() == 1 {
+            "1 service"
+        } else {
+            "services"
+        },
+        fail_on.threshold(),
+        failed.join(", ")
+    );
+    ExitCode::FAILURE
 }
 
 /// Runs the parsed command.
@@ -325,16 +416,37 @@ pub async fn run(args: Args) -> ExitCode {
             format,
             only_failing,
             emoji,
-        } => eval(&graph, format, only_failing, emoji).await,
+            fail_on,
+            kubeconfig,
+        } => {
+            eval(
+                &graph,
+                format,
+                only_failing,
+                emoji,
+                fail_on,
+                kubeconfig.as_deref(),
+            )
+            .await
+        }
         Command::Serve {
             graph,
             listen,
             interval,
             history_db,
             alertmanager,
+            kubeconfig,
         } => {
             let history = HistoryDb::from_flag(history_db.as_deref(), &graph);
-            super::server::serve_command(&graph, listen, interval, &history, &alertmanager).await
+            super::server::serve_command(
+                &graph,
+                listen,
+                interval,
+                &history,
+                &alertmanager,
+                kubeconfig.as_deref(),
+            )
+            .await
         }
     }
 }

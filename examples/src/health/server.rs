@@ -235,8 +235,9 @@ pub async fn serve_command(
     interval: Option<Duration>,
     history: &HistoryDb,
     alertmanager: &AlertmanagerArgs,
+    kubeconfig: Option<&Path>,
 ) -> ExitCode {
-    let loaded = match or_bad_graph(load(graph)) {
+    let loaded = match or_bad_graph(load(graph, kubeconfig).await) {
         Ok(l) => l,
         Err(code) => return code,
     };
