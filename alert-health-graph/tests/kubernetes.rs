@@ -311,3 +311,59 @@ mod selectors {
         }
     }
 }
+
+/// The issue's scale: 5,000 pods, 1,000 Deployments (one ReplicaSet each) and 1,000
+/// Services, every Deployment and Service in the graph. Measures a pass; asserts only
+/// the LIST count (figures go in commit messages, not assertions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: cargo test --release -- --ignored --nocapture"]
+async fn a_pass_over_a_large_cluster() {
+    use serde_json::json;
+    let memory = MemorySource::new();
+    let mut yaml = String::from("sensors:\n");
+    for d in 0..1000 {
+        let app = format!("app-{d}");
+        memory.add(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": app, "namespace": "big", "uid": format!("d-{d}")},
+            "spec": {"replicas": 5, "selector": {"matchLabels": {"app": app}}},
+            "status": {"replicas": 5, "updatedReplicas": 5, "readyReplicas": 5, "availableReplicas": 5,
+                "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}}));
+        memory.add(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": format!("{app}-rs"), "namespace": "big", "uid": format!("rs-{d}"),
+                "ownerReferences": [{"kind": "Deployment", "name": app, "uid": format!("d-{d}")}]},
+            "spec": {"replicas": 5}, "status": {"replicas": 5, "readyReplicas": 5}}));
+        memory.add(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": app, "namespace": "big"}, "spec": {"selector": {"app": app}, "ports": [{"port": 80}]}}));
+        memory.add(json!({"apiVersion": "v1", "kind": "Endpoints",
+            "metadata": {"name": app, "namespace": "big"}, "subsets": [{"addresses": [{"ip": "10.0.0.1"}]}]}));
+        for p in 0..5 {
+            memory.add(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("{app}-{p}"), "namespace": "big", "labels": {"app": app},
+                    "ownerReferences": [{"kind": "ReplicaSet", "name": format!("{app}-rs"), "uid": format!("rs-{d}")}]},
+                "spec": {"containers": [{"name": "c"}], "volumes": [{"name": "cfg", "configMap": {"name": "shared"}}]},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [{"name": "c", "ready": true, "state": {"running": {}}}]}}));
+        }
+        yaml.push_str(&format!(
+            "  - {{name: d{d}, kind: kubernetes.io/Deployment, params: {{namespace: big, name: {app}}}}}\n\
+             \x20 - {{name: s{d}, kind: kubernetes.io/Service, params: {{namespace: big, name: {app}}}}}\n"
+        ));
+    }
+    memory.add(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared", "namespace": "big"}}));
+    let memory = Arc::new(memory);
+    let file = GraphFile::parse(&yaml, "big.yml").expect("parses");
+    let started = std::time::Instant::now();
+    let registry = kubernetes::registry(KubeLists::new(Arc::clone(&memory) as Arc<dyn KubeSource>));
+    let built = file.assemble(&registry).expect("assembles");
+    let nodes = built.graph.len();
+    let engine = Engine::new(built.graph, built.sensors);
+    let assembled = started.elapsed();
+    let started = std::time::Instant::now();
+    let snapshot = engine.evaluate().await;
+    let pass = started.elapsed();
+    eprintln!("{nodes} nodes assembled in {assembled:?}; one pass in {pass:?}");
+    assert_eq!(snapshot.state_of("d999").expect("node"), State::Passing);
+    // Deployments, ReplicaSets, Pods, ConfigMaps, Secrets, PVCs, StorageClasses, PVs,
+    // Services, Endpoints: one LIST each for 26,000 nodes.
+    assert_eq!(memory.requests().len(), 10, "{:#?}", memory.requests());
+}

@@ -8,15 +8,17 @@
 //! flight rather than starting its own. Sensors list whole collections (a namespace's
 //! pods, all StorageClasses) and pick by name, selector or owner from them in memory,
 //! so a graph of a hundred Deployments costs one LIST of deployments, one of replica
-//! sets and one of pods per pass, not one per object. The TTL (default 5 s) is shorter
-//! than any sensible evaluation interval and longer than a pass; errors are not cached.
+//! sets and one of pods per pass, not one per object; each collection is indexed once
+//! when listed ([`Collection`]). The TTL (default 5 s) is shorter than any sensible
+//! evaluation interval and longer than a pass (a pass that took longer would list
+//! again); errors are not cached.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::object::Lists;
+use super::object::{Collection, Lists};
 use super::resource::Resource;
 use super::source::{KubeSource, ListRequest};
 use crate::error::Result;
@@ -29,7 +31,7 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct KubeLists {
     source: Arc<dyn KubeSource>,
-    cache: Arc<SourceCache<Arc<Vec<Value>>>>,
+    cache: Arc<SourceCache<Arc<Collection>>>,
     ttl: Duration,
 }
 
@@ -56,12 +58,12 @@ impl KubeLists {
     }
 
     /// The objects of `resource` in `namespace` (every namespace when `None`), listed
-    /// at most once per TTL.
+    /// and indexed at most once per TTL.
     pub async fn list(
         &self,
         resource: Resource,
         namespace: Option<&str>,
-    ) -> Result<Arc<Vec<Value>>> {
+    ) -> Result<Arc<Collection>> {
         let request = ListRequest::new(resource, namespace);
         let key = format!(
             "{}/{} {}",
@@ -73,7 +75,8 @@ impl KubeLists {
         let got = self
             .cache
             .get(&key, self.ttl, async move {
-                source.list(&request).await.map(Arc::new)
+                let items: Vec<Value> = source.list(&request).await?;
+                Ok(Arc::new(Collection::new(items)))
             })
             .await?;
         Ok(got.value)

@@ -284,10 +284,13 @@ impl Target {
             referrers: Vec::new(),
             optional: false,
         };
-        let all = lists.objects(&self.resource, ns);
         match &self.pick {
-            Pick::All => all.into_iter().map(found).collect(),
-            Pick::Name(n) => vec![match all.into_iter().find(|o| object::name(o) == n) {
+            Pick::All => lists
+                .objects(&self.resource, ns)
+                .into_iter()
+                .map(found)
+                .collect(),
+            Pick::Name(n) => vec![match lists.find(&self.resource, ns, n) {
                 Some(o) => found(o),
                 None => Resolved {
                     key: match ns {
@@ -299,9 +302,9 @@ impl Target {
                     optional: false,
                 },
             }],
-            Pick::Selector(s) => all
+            Pick::Selector(s) => lists
+                .selected(&self.resource, ns, s)
                 .into_iter()
-                .filter(|o| s.matches(&object::labels(o)))
                 .map(found)
                 .collect(),
             Pick::OwnedBy(owner) => {
@@ -311,27 +314,22 @@ impl Target {
                     .filter_map(|r| r.object.map(object::uid))
                     .filter(|u| !u.is_empty())
                     .collect();
-                all.into_iter()
-                    .filter(|o| object::owner_uids(o).any(|u| uids.contains(&u)))
+                lists
+                    .owned_by(&self.resource, ns, &uids)
+                    .into_iter()
                     .map(found)
                     .collect()
             }
             Pick::SelectedBy(by) => {
-                let selectors: Vec<(Option<&str>, LabelSelector)> = by
-                    .resolve(lists)
-                    .iter()
-                    .filter_map(|r| r.object)
-                    .filter_map(|o| Some((object::namespace(o), pod_selector(o)?)))
-                    .collect();
-                all.into_iter()
-                    .filter(|pod| {
-                        let labels = object::labels(pod);
-                        selectors
-                            .iter()
-                            .any(|(ns, s)| *ns == object::namespace(pod) && s.matches(&labels))
-                    })
-                    .map(found)
-                    .collect()
+                let mut out: Vec<&'a Value> = Vec::new();
+                for o in by.resolve(lists).iter().filter_map(|r| r.object) {
+                    if let Some(s) = pod_selector(o) {
+                        out.extend(lists.selected(&self.resource, object::namespace(o), &s));
+                    }
+                }
+                let mut seen = std::collections::HashSet::new();
+                out.retain(|o| seen.insert(object::key(o)));
+                out.into_iter().map(found).collect()
             }
             Pick::ReferencedBy(by) => {
                 let Some(extract) = references(&by.resource, &self.resource) else {

@@ -15,6 +15,24 @@
 //!   being created, a job running) is [`State::Pending`] or [`State::Degraded`], never
 //!   Failing; it fails when Kubernetes itself says it gave up (`ProgressDeadlineExceeded`,
 //!   `BackoffLimitExceeded`, `CrashLoopBackOff`, `ImagePullBackOff`).
+//!
+//! # Where this differs from Alpacalert 0.1.2 (`alpacalert/instrumentors/k8s.py`)
+//!
+//! The same kinds, sub-kinds and dependencies; these verdicts differ on purpose:
+//!
+//! | case | Alpacalert | here |
+//! |---|---|---|
+//! | condition status `Unknown` | failing (`status == "true"`) | Unknown |
+//! | Deployment rolling out (updated, ready or available below `spec.replicas`) | failing (every count must equal the spec) | Degraded; Failing only with `ProgressDeadlineExceeded`, `Available False` or none available |
+//! | container waiting `ContainerCreating` / `PodInitializing` | failing | Pending |
+//! | pod phase `Pending` | unknown | Pending (Failing when unschedulable) |
+//! | Job still running | failing (`Complete` must be `True`) | passing, with its counts |
+//! | CronJob | every Job it owns must pass | only its newest Job counts |
+//! | Service | any selected pod passing passes; Endpoints not read | its Endpoints: no ready address fails, some not ready Degraded; its pods as replicas |
+//! | node `MemoryPressure`/`DiskPressure`/`PIDPressure` | failing | Degraded |
+//! | StatefulSet `collisionCount` ≠ 0 | failing | not judged (a hash-collision counter, not a fault) |
+//! | ReplicaSet → Pods, Deployment → ReplicaSets | by `matchLabels` only | by owner reference |
+//! | ConfigMap/Secret keys named by `items` and `subPath` | checked | not yet checked |
 
 use serde_json::Value;
 
