@@ -69,6 +69,8 @@ fn assert_verdicts(s: &Snapshot) {
         ("volumes/volumes/configmaps", State::Failing),
         ("volumes/volumes/secrets", State::Passing),
         ("init-fail", State::Failing),
+        ("env-config", State::Failing),
+        ("env-config/volumes/secrets", State::Passing),
         ("nightly", State::Failing),
         ("nightly/cronjob", State::Passing),
         ("api", State::Failing),
@@ -111,6 +113,18 @@ fn assert_verdicts(s: &Snapshot) {
             "pod shop/init-fail: init container migrate: waiting: CrashLoopBackOff: back-off 1m20s \
           restarting failed container=migrate pod=init-fail_shop(pod-init-fail) (last terminated: \
           Error, exit code 2), 4 restarts"
+        ]
+    );
+    assert_eq!(
+        messages(s, "env-config/volumes/configmaps"),
+        [
+            "configmap shop/db-config: no key url (env DB_URL of container app of pod shop/env-config)"
+        ]
+    );
+    assert_eq!(
+        messages(s, "env-config/volumes/secrets"),
+        [
+            "secret shop/feature-flags absent, optional (envFrom of container app of pod shop/env-config)"
         ]
     );
     assert_eq!(

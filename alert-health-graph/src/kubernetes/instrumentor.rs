@@ -13,7 +13,7 @@
 //! | ReplicaSet, StatefulSet, DaemonSet | ready replicas | Pod `owned_by` (as replicas) |
 //! | Pod | phase, conditions | `Pod#container`, `Pod#volume` (same target) |
 //! | `Pod#container` | container and init container states | |
-//! | `Pod#volume` | | ConfigMap, Secret, PersistentVolumeClaim `referenced_by` |
+//! | `Pod#volume` | | ConfigMap, Secret (volumes, `env`, `envFrom`: all the kubelet needs to start the pod), PersistentVolumeClaim `referenced_by` |
 //! | Service | ready endpoints | Pod `selected_by` (as replicas) |
 //! | Ingress | paths, address | `Ingress#path` (same target) |
 //! | `Ingress#path` | backends exist with their ports | Service `referenced_by` |
@@ -186,11 +186,12 @@ fn judge_one(target: &Target, aspect: Aspect, r: &Resolved<'_>, lists: &Lists) -
             (State::Failing, format!("{noun} {} not found{by}", r.key))
         };
     };
-    let findings = match aspect {
+    let mut findings = match aspect {
         Aspect::Own => rules::judge(&target.resource, o, lists),
         Aspect::Containers => rules::pod::containers(o),
         Aspect::IngressPaths => rules::network::ingress_path_findings(o, lists),
     };
+    findings.extend(r.missing_keys.iter().map(|k| (State::Failing, k.clone())));
     let state = findings.iter().map(|f| f.0).max().unwrap_or(State::Passing);
     let shown: Vec<&str> = findings
         .iter()
@@ -553,6 +554,40 @@ mod tests {
             lines(&r),
             ["INFO: service shop/ext selects no pods (no selector)"]
         );
+    }
+
+    #[test]
+    fn volume_items_need_their_keys_unless_optional() {
+        let pod = |optional: bool| {
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"},
+                "spec": {"volumes": [{"name": "cfg", "configMap": {"name": "db-config", "optional": optional,
+                    "items": [{"key": "host", "path": "host"}, {"key": "port", "path": "port"}]}}]}})
+        };
+        let cms = target(
+            resource::CONFIG_MAP,
+            json!({"namespace": "shop", "referenced_by": {"kind": "Pod", "name": "p"}}),
+        );
+        let mut objects = shop();
+        objects.push(pod(false));
+        let r = judge(
+            &cms,
+            Aspect::Own,
+            Combine::Each,
+            &Lists::from_objects(objects),
+        );
+        assert_eq!(
+            lines(&r),
+            ["ERROR: configmap shop/db-config: no key port (volume cfg of pod shop/p)"]
+        );
+        let mut objects = shop();
+        objects.push(pod(true));
+        let r = judge(
+            &cms,
+            Aspect::Own,
+            Combine::Each,
+            &Lists::from_objects(objects),
+        );
+        assert_eq!(r.state, State::Passing);
     }
 
     #[test]

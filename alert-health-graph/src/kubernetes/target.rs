@@ -1,7 +1,8 @@
 //! Which objects a sensor judges: a [`Target`] names a kind, a namespace and a
 //! [`Pick`]: one object by name, a label selector, the objects another target owns
 //! (`metadata.ownerReferences`), selects (a Service's or a workload's selector) or
-//! references (a Pod's volumes, a PVC's storage class and volume, an Ingress's backends).
+//! references (a Pod's volumes and its containers' `env`/`envFrom`, with the keys they
+//! need; a PVC's storage class and volume; an Ingress's backends).
 //!
 //! Targets are what instrumentors hand each other through the registry, as the request's
 //! parameters ([`TargetSpec`], the same mapping a graph file writes), so a Deployment
@@ -88,6 +89,9 @@ pub struct Resolved<'a> {
     pub referrers: Vec<String>,
     /// Whether every reference to it is optional (`configMap.optional: true`).
     pub optional: bool,
+    /// Keys required references need that it lacks: `no key url (env DB_URL of
+    /// container app of pod shop/web-1)`.
+    pub missing_keys: Vec<String>,
 }
 
 impl TargetSpec {
@@ -177,25 +181,43 @@ fn kind_names() -> String {
         .join(", ")
 }
 
-/// The names `referrer` refers to in objects of kind `to`, each with how (`volume
-/// config`) and whether the reference is optional; `None` when a `referrer` never refers
-/// to a `to`.
-type Extract = fn(&Value) -> Vec<(String, String, bool)>;
+/// One reference by name from one object to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reference {
+    name: String,
+    /// How: `volume config`, `env DB_URL of container app`.
+    how: String,
+    optional: bool,
+    /// Keys the reference needs in the object's `data` (volume `items`, `env` keys).
+    keys: Vec<String>,
+}
+
+impl Reference {
+    fn new(name: &str, how: String) -> Reference {
+        Reference {
+            name: name.to_owned(),
+            how,
+            optional: false,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// The references `referrer` makes to objects of kind `to`; `None` when a `referrer`
+/// never refers to a `to`.
+type Extract = fn(&Value) -> Vec<Reference>;
 
 fn references(referrer: &Resource, to: &Resource) -> Option<Extract> {
     Some(match (referrer.kind, to.kind) {
-        ("Pod", "ConfigMap") => |pod| pod_volumes(pod, "configMap", "name"),
-        ("Pod", "Secret") => |pod| pod_volumes(pod, "secret", "secretName"),
+        ("Pod", "ConfigMap") => |pod| pod_config(pod, ConfigKind::ConfigMap),
+        ("Pod", "Secret") => |pod| pod_config(pod, ConfigKind::Secret),
         ("Pod", "PersistentVolumeClaim") => |pod| {
             object::array(&pod["spec"]["volumes"])
                 .iter()
                 .filter_map(|v| {
                     let claim = v["persistentVolumeClaim"]["claimName"].as_str()?;
-                    Some((
-                        claim.to_owned(),
-                        format!("volume {}", v["name"].as_str().unwrap_or("?")),
-                        false,
-                    ))
+                    let how = format!("volume {}", v["name"].as_str().unwrap_or("?"));
+                    Some(Reference::new(claim, how))
                 })
                 .collect()
         },
@@ -203,7 +225,7 @@ fn references(referrer: &Resource, to: &Resource) -> Option<Extract> {
             pvc["spec"]["storageClassName"]
                 .as_str()
                 .filter(|s| !s.is_empty())
-                .map(|s| (s.to_owned(), "storageClassName".to_owned(), false))
+                .map(|s| Reference::new(s, "storageClassName".to_owned()))
                 .into_iter()
                 .collect()
         },
@@ -211,37 +233,101 @@ fn references(referrer: &Resource, to: &Resource) -> Option<Extract> {
             pvc["spec"]["volumeName"]
                 .as_str()
                 .filter(|s| !s.is_empty())
-                .map(|s| (s.to_owned(), "volumeName".to_owned(), false))
+                .map(|s| Reference::new(s, "volumeName".to_owned()))
                 .into_iter()
                 .collect()
         },
         ("Ingress", "Service") => |ing| {
             super::rules::network::ingress_paths(ing)
                 .into_iter()
-                .filter_map(|p| Some((p.service?, format!("path {}", p.shown), false)))
+                .filter_map(|p| Some(Reference::new(&p.service?, format!("path {}", p.shown))))
                 .collect()
         },
         _ => return None,
     })
 }
 
-/// ConfigMaps or Secrets a pod's volumes name, directly or as projected sources.
-fn pod_volumes(pod: &Value, source: &str, name_field: &str) -> Vec<(String, String, bool)> {
+#[derive(Clone, Copy)]
+enum ConfigKind {
+    ConfigMap,
+    Secret,
+}
+
+/// The ConfigMaps or Secrets a pod needs: volumes (direct, with the keys their `items`
+/// name, or projected), and its containers' `env` (`configMapKeyRef`, `secretKeyRef`)
+/// and `envFrom`. The kubelet does not start a container without them
+/// (`CreateContainerConfigError`, or a volume that never mounts), unless `optional`.
+fn pod_config(pod: &Value, kind: ConfigKind) -> Vec<Reference> {
+    let (volume_source, volume_name, key_ref, from_ref) = match kind {
+        ConfigKind::ConfigMap => ("configMap", "name", "configMapKeyRef", "configMapRef"),
+        ConfigKind::Secret => ("secret", "secretName", "secretKeyRef", "secretRef"),
+    };
+    let optional = |s: &Value| s["optional"].as_bool().unwrap_or(false);
+    let keys = |s: &Value| -> Vec<String> {
+        object::array(&s["items"])
+            .iter()
+            .filter_map(|i| i["key"].as_str().map(str::to_owned))
+            .collect()
+    };
     let mut out = Vec::new();
     for v in object::array(&pod["spec"]["volumes"]) {
-        let volume = v["name"].as_str().unwrap_or("?");
-        let direct = std::iter::once(&v[source]);
-        let projected = object::array(&v["projected"]["sources"])
-            .iter()
-            .map(|s| &s[source]);
-        for s in direct.chain(projected) {
-            if let Some(name) = s[name_field].as_str() {
-                let optional = s["optional"].as_bool().unwrap_or(false);
-                out.push((name.to_owned(), format!("volume {volume}"), optional));
+        let how = format!("volume {}", v["name"].as_str().unwrap_or("?"));
+        let direct = &v[volume_source];
+        if let Some(name) = direct[volume_name].as_str() {
+            out.push(Reference {
+                optional: optional(direct),
+                keys: keys(direct),
+                ..Reference::new(name, how.clone())
+            });
+        }
+        for p in object::array(&v["projected"]["sources"]) {
+            let s = &p[volume_source];
+            if let Some(name) = s["name"].as_str() {
+                out.push(Reference {
+                    optional: optional(s),
+                    keys: keys(s),
+                    ..Reference::new(name, how.clone())
+                });
+            }
+        }
+    }
+    let containers = ["initContainers", "containers"]
+        .into_iter()
+        .flat_map(|f| object::array(&pod["spec"][f]));
+    for c in containers {
+        let container = c["name"].as_str().unwrap_or("?");
+        for e in object::array(&c["env"]) {
+            let r = &e["valueFrom"][key_ref];
+            if let Some(name) = r["name"].as_str() {
+                let how = format!(
+                    "env {} of container {container}",
+                    e["name"].as_str().unwrap_or("?")
+                );
+                out.push(Reference {
+                    optional: optional(r),
+                    keys: r["key"].as_str().map(str::to_owned).into_iter().collect(),
+                    ..Reference::new(name, how)
+                });
+            }
+        }
+        for e in object::array(&c["envFrom"]) {
+            let r = &e[from_ref];
+            if let Some(name) = r["name"].as_str() {
+                out.push(Reference {
+                    optional: optional(r),
+                    ..Reference::new(name, format!("envFrom of container {container}"))
+                });
             }
         }
     }
     out
+}
+
+/// Whether a ConfigMap or Secret has `key` in `data` or `binaryData`.
+fn has_key(object: &Value, key: &str) -> bool {
+    ["data", "binaryData"]
+        .into_iter()
+        .any(|f| object[f].get(key).is_some())
 }
 
 impl Target {
@@ -283,6 +369,7 @@ impl Target {
             object: Some(o),
             referrers: Vec::new(),
             optional: false,
+            missing_keys: Vec::new(),
         };
         match &self.pick {
             Pick::All => lists
@@ -300,6 +387,7 @@ impl Target {
                     object: None,
                     referrers: Vec::new(),
                     optional: false,
+                    missing_keys: Vec::new(),
                 },
             }],
             Pick::Selector(s) => lists
@@ -339,26 +427,39 @@ impl Target {
                 let mut index: BTreeMap<String, usize> = BTreeMap::new();
                 for referrer in by.resolve(lists).iter().filter_map(|r| r.object) {
                     let ref_ns = object::namespace(referrer).filter(|_| self.resource.namespaced);
-                    for (name, how, optional) in extract(referrer) {
+                    for r in extract(referrer) {
                         let key = match ref_ns {
-                            Some(ns) => format!("{ns}/{name}"),
-                            None => name.clone(),
+                            Some(ns) => format!("{ns}/{}", r.name),
+                            None => r.name.clone(),
                         };
                         let by_text =
-                            format!("{how} of {}", object::describe(&by.resource, referrer));
-                        if let Some(&i) = index.get(&key) {
-                            out[i].referrers.push(by_text);
-                            out[i].optional &= optional;
-                            continue;
+                            format!("{} of {}", r.how, object::describe(&by.resource, referrer));
+                        let i = match index.get(&key) {
+                            Some(&i) => {
+                                out[i].referrers.push(by_text.clone());
+                                out[i].optional &= r.optional;
+                                i
+                            }
+                            None => {
+                                let object = lists.find(&self.resource, ref_ns, &r.name);
+                                index.insert(key.clone(), out.len());
+                                out.push(Resolved {
+                                    key,
+                                    object,
+                                    referrers: vec![by_text.clone()],
+                                    optional: r.optional,
+                                    missing_keys: Vec::new(),
+                                });
+                                out.len() - 1
+                            }
+                        };
+                        if let Some(o) = out[i].object
+                            && !r.optional
+                        {
+                            for k in r.keys.iter().filter(|k| !has_key(o, k)) {
+                                out[i].missing_keys.push(format!("no key {k} ({by_text})"));
+                            }
                         }
-                        let object = lists.find(&self.resource, ref_ns, &name);
-                        index.insert(key.clone(), out.len());
-                        out.push(Resolved {
-                            key,
-                            object,
-                            referrers: vec![by_text],
-                            optional,
-                        });
                     }
                 }
                 out

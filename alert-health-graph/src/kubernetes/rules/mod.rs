@@ -32,7 +32,8 @@
 //! | node `MemoryPressure`/`DiskPressure`/`PIDPressure` | failing | Degraded |
 //! | StatefulSet `collisionCount` ≠ 0 | failing | not judged (a hash-collision counter, not a fault) |
 //! | ReplicaSet → Pods, Deployment → ReplicaSets | by `matchLabels` only | by owner reference |
-//! | ConfigMap/Secret keys named by `items` and `subPath` | checked | not yet checked |
+//! | ConfigMap/Secret keys | of volume `items` and `subPath` | of volume `items` and `env` (`configMapKeyRef`, `secretKeyRef`); `subPath` not checked |
+//! | ConfigMaps/Secrets named by `env`/`envFrom` | not checked | must exist unless `optional` |
 
 use serde_json::Value;
 
