@@ -104,6 +104,7 @@ fn assert_verdicts(s: &Snapshot) {
         messages(s, "volumes/volumes/configmaps"),
         [
             "configmap shop/app-config not found (volume config of pod shop/volumes)",
+            "configmap shop/kube-root-ca.crt: configmap exists (1 key)",
             "configmap shop/extra-config absent, optional (volume extra of pod shop/volumes)"
         ]
     );
@@ -118,7 +119,8 @@ fn assert_verdicts(s: &Snapshot) {
     assert_eq!(
         messages(s, "env-config/volumes/configmaps"),
         [
-            "configmap shop/db-config: no key url (env DB_URL of container app of pod shop/env-config)"
+            "configmap shop/db-config: no key url (env DB_URL of container app of pod shop/env-config)",
+            "configmap shop/kube-root-ca.crt: configmap exists (1 key)"
         ]
     );
     assert_eq!(
@@ -380,4 +382,136 @@ async fn a_pass_over_a_large_cluster() {
     // Deployments, ReplicaSets, Pods, ConfigMaps, Secrets, PVCs, StorageClasses, PVs,
     // Services, Endpoints: one LIST each for 26,000 nodes.
     assert_eq!(memory.requests().len(), 10, "{:#?}", memory.requests());
+}
+
+/// Where this crate's verdict deliberately differs from Alpacalert 0.1.2's on the
+/// scenarios, and why (the rules' docs table every difference).
+const DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "PersistentVolumeClaim shop/logs",
+        "Alpacalert looks a claim's StorageClass up in the claim's namespace \
+         (K8sObjRef(\"StorageClass\", pvc.namespace, …)), where a cluster-scoped object is \
+         never found, so every claim naming a class fails; here the class is found and the \
+         bound claim passes",
+    ),
+    (
+        "Service shop/web",
+        "Alpacalert passes a Service when any selected pod passes (SystemAny); here a \
+         Service with 3 of 4 endpoints ready is Degraded, which is not passing",
+    ),
+];
+
+/// The differential test the issue asks for: Alpacalert 0.1.2 (with kr8s, from PyPI;
+/// `alert_testkit::alpacalert_python`) reads the same fixture; for every object both
+/// instrument, the same passing/not-passing verdict, except the named differences.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_verdicts_as_alpacalert_except_where_deliberately_different() {
+    let python = alert_testkit::alpacalert_python();
+    let api = fixture();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = api.write_kubeconfig(dir.path());
+    let covered = [
+        "Pod",
+        "Deployment",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "Service",
+        "Ingress",
+        "PersistentVolumeClaim",
+        "StorageClass",
+        "ConfigMap",
+        "Secret",
+        "Node",
+    ];
+    let objects: Vec<(String, String, String)> = scenarios()
+        .iter()
+        .filter(|o| covered.contains(&o["kind"].as_str().unwrap_or_default()))
+        .map(|o| {
+            let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (
+                s(&o["kind"]),
+                s(&o["metadata"]["namespace"]),
+                s(&o["metadata"]["name"]),
+            )
+        })
+        .collect();
+
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kubernetes/alpacalert_verdicts.py");
+    let mut child = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(&kubeconfig)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; {}",
+                python.display(),
+                alert_testkit::ALPACALERT_INSTALL_HINT
+            )
+        });
+    let input = serde_json::to_vec(&objects).expect("JSON");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &input).expect("write");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("joined")
+        .expect("alpacalert ran");
+    let asked: Vec<String> = api
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+        .collect();
+    assert!(
+        out.status.success(),
+        "{}\nrequests: {asked:#?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&out.stdout).expect("the driver's JSON");
+
+    let mut yaml = String::from("sensors:\n");
+    for (kind, ns, name) in &objects {
+        let ns = if ns.is_empty() {
+            String::new()
+        } else {
+            format!("namespace: {ns}, ")
+        };
+        yaml.push_str(&format!(
+            "  - {{name: \"{kind} {ns_key}/{name}\", kind: kubernetes.io/{kind}, params: {{{ns}name: {name}}}}}\n",
+            ns_key = ns.trim_start_matches("namespace: ").trim_end_matches(", ")
+        ));
+    }
+    let file = GraphFile::parse(&yaml, "differential.yml").expect("parses");
+    let source = source_for(&api, dir.path()).await;
+    let registry = kubernetes::registry(KubeLists::new(Arc::new(source)));
+    let built = file.assemble(&registry).expect("assembles");
+    let snapshot = Engine::new(built.graph, built.sensors).evaluate().await;
+
+    let mut agree = Vec::new();
+    let mut differ = Vec::new();
+    for (key, their_state) in &theirs {
+        let ours = snapshot.state_of(key).expect("node");
+        let same = (ours == State::Passing) == (their_state == "PASSING");
+        let line = format!("{key}: ours {ours}, Alpacalert {their_state}");
+        if same {
+            agree.push(line)
+        } else {
+            differ.push(line)
+        }
+    }
+    eprintln!(
+        "agree:\n  {}\ndiffer:\n  {}",
+        agree.join("\n  "),
+        differ.join("\n  ")
+    );
+    assert_eq!(theirs.len(), objects.len());
+    let expected: Vec<&str> = DIFFERENCES.iter().map(|(k, _)| *k).collect();
+    let got: Vec<&str> = differ
+        .iter()
+        .map(|l| l.split(": ours").next().unwrap_or_default())
+        .collect();
+    assert_eq!(got, expected, "verdicts that differ from Alpacalert's");
 }

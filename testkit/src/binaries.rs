@@ -86,12 +86,8 @@ const KUBECTL_UNPACKED: &str = "/opt/kubernetes-client/usr/bin/kubectl";
 /// # Panics
 /// When none is found, with [`KUBECTL_INSTALL_HINT`].
 pub fn kubectl_bin() -> PathBuf {
-    if let Some(value) = env::var_os("KUBECTL_BIN").filter(|v| !v.is_empty()) {
-        return PathBuf::from(value);
-    }
-    let unpacked = PathBuf::from(KUBECTL_UNPACKED);
-    if is_executable(&unpacked) {
-        return unpacked;
+    if let Some(path) = set_or_installed("KUBECTL_BIN", KUBECTL_UNPACKED) {
+        return path;
     }
     if let Ok(path) = find("KUBECTL_BIN", &["kubectl"]) {
         let version = std::process::Command::new(&path)
@@ -104,6 +100,35 @@ pub fn kubectl_bin() -> PathBuf {
         }
     }
     panic!("no kubectl 1.20 found; {KUBECTL_INSTALL_HINT}")
+}
+
+/// How to get Alpacalert 0.1.2 (the Alpacalert design's own implementation, with kr8s),
+/// shown whenever it is missing.
+pub const ALPACALERT_INSTALL_HINT: &str = "run scripts/setup, which makes a virtualenv in \
+     /opt/alpacalert with `pip install alpacalert==0.1.2` (it brings kr8s 0.20), or point \
+     ALPACALERT_PYTHON at a Python that imports alpacalert 0.1.2";
+
+/// Where scripts/setup makes Alpacalert's virtualenv.
+const ALPACALERT_VENV_PYTHON: &str = "/opt/alpacalert/bin/python";
+
+/// A Python with Alpacalert 0.1.2 and kr8s: `$ALPACALERT_PYTHON`, else the virtualenv
+/// scripts/setup makes.
+///
+/// # Panics
+/// When none is found, with [`ALPACALERT_INSTALL_HINT`].
+pub fn alpacalert_python() -> PathBuf {
+    set_or_installed("ALPACALERT_PYTHON", ALPACALERT_VENV_PYTHON).unwrap_or_else(|| {
+        panic!("no Python with Alpacalert 0.1.2 found; {ALPACALERT_INSTALL_HINT}")
+    })
+}
+
+/// `$var` when set and not empty, else `installed` when it is an executable file.
+fn set_or_installed(var: &str, installed: &str) -> Option<PathBuf> {
+    if let Some(value) = env::var_os(var).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(value));
+    }
+    let path = PathBuf::from(installed);
+    is_executable(&path).then_some(path)
 }
 
 /// Like [`alertmanager_bin`], but says why instead of panicking.

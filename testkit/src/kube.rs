@@ -3,7 +3,8 @@
 //! reads a Kubernetes client makes (the health graph's Kubernetes instrumentors, through
 //! the `kube` crate, among them), enough for the real `kubectl` 1.20 to read it back.
 //!
-//! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}` with
+//! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}` (each also
+//!   with a trailing slash, as kr8s asks) with
 //!   `APIResourceList`s (name, singularName, kind, namespaced, verbs, shortNames).
 //! - Reads of every served kind (Pod, Service, ConfigMap, Secret, Namespace, Node,
 //!   PersistentVolumeClaim, PersistentVolume, Endpoints, Event; Deployment, ReplicaSet,
@@ -974,6 +975,12 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn discovery(shared: &Shared, path: &str) -> Option<Value> {
+    // kube-apiserver answers discovery paths with a trailing slash too (kr8s asks for
+    // `/version/` and `/api/`).
+    let path = match path.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => path,
+    };
     let resource_json = |r: &Resource| {
         let mut v = json!({
             "name": r.name,

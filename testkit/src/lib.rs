@@ -56,8 +56,9 @@ pub mod webhook_sink;
 pub use alertmanager::{Alertmanager, AlertmanagerBuilder, MINIMAL_CONFIG};
 pub use amtool::{AmtoolOutput, amtool};
 pub use binaries::{
-    ETCD_INSTALL_HINT, INSTALL_HINT, KUBECTL_INSTALL_HINT, PROMETHEUS_INSTALL_HINT,
-    alertmanager_bin, amtool_bin, etcd_bin, etcdctl_bin, kubectl_bin, prometheus_bin, promtool_bin,
+    ALPACALERT_INSTALL_HINT, ETCD_INSTALL_HINT, INSTALL_HINT, KUBECTL_INSTALL_HINT,
+    PROMETHEUS_INSTALL_HINT, alertmanager_bin, alpacalert_python, amtool_bin, etcd_bin,
+    etcdctl_bin, kubectl_bin, prometheus_bin, promtool_bin,
 };
 pub use cluster::Cluster;
 pub use etcd::{Etcd, EtcdBuilder, EtcdCluster};

@@ -18,7 +18,9 @@
 //!
 //! # Where this differs from Alpacalert 0.1.2 (`alpacalert/instrumentors/k8s.py`)
 //!
-//! The same kinds, sub-kinds and dependencies; these verdicts differ on purpose:
+//! The same kinds, sub-kinds and dependencies; these verdicts differ on purpose
+//! (`tests/kubernetes.rs` runs Alpacalert on the same fixture and names the objects of
+//! its scenarios where the passing/not-passing verdict differs):
 //!
 //! | case | Alpacalert | here |
 //! |---|---|---|
@@ -32,6 +34,7 @@
 //! | node `MemoryPressure`/`DiskPressure`/`PIDPressure` | failing | Degraded |
 //! | StatefulSet `collisionCount` ≠ 0 | failing | not judged (a hash-collision counter, not a fault) |
 //! | ReplicaSet → Pods, Deployment → ReplicaSets | by `matchLabels` only | by owner reference |
+//! | PVC's StorageClass | looked up in the claim's namespace, never found: every claim naming a class fails | found cluster-wide |
 //! | ConfigMap/Secret keys | of volume `items` and `subPath` | of volume `items` and `env` (`configMapKeyRef`, `secretKeyRef`); `subPath` not checked |
 //! | ConfigMaps/Secrets named by `env`/`envFrom` | not checked | must exist unless `optional` |
 
