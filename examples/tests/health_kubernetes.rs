@@ -1,14 +1,15 @@
-//! `alert-health eval` on a graph naming Kubernetes objects, against the test kit's
-//! Kubernetes API server fixture (there is no API server on these machines): the
-//! cluster read through `--kubeconfig` or `$KUBECONFIG`, and `--fail-on` exit codes.
+//! `alert-health eval` and `serve` on a graph naming Kubernetes objects, against the
+//! test kit's Kubernetes API server fixture (there is no API server on these machines):
+//! the cluster read through `--kubeconfig` or `$KUBECONFIG`, and `--fail-on` exit codes.
 
 mod health_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use alert_testkit::http;
 use alert_testkit::kube::KubeApi;
-use health_support::{eval, write_graph};
+use health_support::{HealthServer, eval, write_graph};
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -113,4 +114,26 @@ fn a_kubeconfig_that_cannot_be_read_is_a_bad_graph() {
     );
     let out = eval(&plain, &["--kubeconfig", missing.to_str().expect("UTF-8")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn serve_reads_the_cluster_of_the_kubeconfig() {
+    let api = cluster();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = api.write_kubeconfig(dir.path());
+    let path = graph(dir.path(), SHOP);
+    let server = HealthServer::start(
+        dir.path(),
+        &path,
+        &["--kubeconfig", kubeconfig.to_str().expect("UTF-8 path")],
+    );
+    let explain = http::get_json(&server.url("/api/v1/explain/frontend"));
+    assert_eq!(
+        explain["paths"],
+        serde_json::json!([
+            "frontend -> bad-image -> bad-image/containers (failing): pod shop/bad-image: \
+             container app: waiting: ImagePullBackOff: Back-off pulling image \"nginx:1.99-nope\""
+        ])
+    );
+    assert!(api.count("GET", "/api/v1/namespaces/shop/pods") >= 1);
 }
