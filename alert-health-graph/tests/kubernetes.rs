@@ -62,6 +62,9 @@ fn assert_verdicts(s: &Snapshot) {
         ("web/deployment", State::Degraded),
         ("web/replicasets/replicaset", State::Degraded),
         ("web/replicasets/pods/pod", State::Degraded),
+        ("db", State::Passing),
+        ("node-exporter", State::Failing),
+        ("node-exporter/pods/containers", State::Failing),
         ("bad-image", State::Failing),
         ("bad-image/containers", State::Failing),
         ("exit-one", State::Failing),
@@ -128,6 +131,10 @@ fn assert_verdicts(s: &Snapshot) {
         [
             "secret shop/feature-flags absent, optional (envFrom of container app of pod shop/env-config)"
         ]
+    );
+    assert_eq!(
+        messages(s, "node-exporter/daemonset"),
+        ["daemonset shop/node-exporter: 0/1 pods ready"]
     );
     assert_eq!(
         messages(s, "web/deployment"),
@@ -198,8 +205,10 @@ async fn the_scenarios_through_the_api_server_give_the_verdicts_and_say_why() {
             "/api/v1/namespaces/shop/services",
             "/api/v1/nodes",
             "/api/v1/persistentvolumes",
+            "/apis/apps/v1/namespaces/shop/daemonsets",
             "/apis/apps/v1/namespaces/shop/deployments",
             "/apis/apps/v1/namespaces/shop/replicasets",
+            "/apis/apps/v1/namespaces/shop/statefulsets",
             "/apis/batch/v1/namespaces/shop/cronjobs",
             "/apis/batch/v1/namespaces/shop/jobs",
             "/apis/networking.k8s.io/v1/namespaces/shop/ingresses",
@@ -217,7 +226,7 @@ async fn the_in_memory_source_gives_the_same_verdicts() {
     let memory = Arc::new(memory);
     let snapshot = evaluate(Arc::clone(&memory) as Arc<dyn KubeSource>).await;
     assert_verdicts(&snapshot);
-    assert_eq!(memory.requests().len(), 15);
+    assert_eq!(memory.requests().len(), 17);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
