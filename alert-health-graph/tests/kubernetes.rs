@@ -4,7 +4,8 @@
 //! `fixtures/kubernetes/shop.json`, authored as a real cluster reports them, are loaded
 //! into it and the graph `fixtures/kubernetes/shop.yml` is evaluated: verdicts and
 //! messages, one LIST per kind and namespace per pass (counted from the fixture's
-//! recorded requests), bearer-token auth, errors without the token, and the in-memory
+//! recorded requests), bearer-token auth, errors without the token, a LIST refused by
+//! RBAC, the verdicts of Alpacalert 0.1.2 on the same fixture, and the in-memory
 //! source's label selectors agreeing with the API server's.
 #![cfg(feature = "kubernetes")]
 
@@ -523,4 +524,44 @@ async fn the_same_verdicts_as_alpacalert_except_where_deliberately_different() {
         .map(|l| l.split(": ours").next().unwrap_or_default())
         .collect();
     assert_eq!(got, expected, "verdicts that differ from Alpacalert's");
+}
+
+/// A LIST the API server refuses (RBAC) makes the sensors that need it Unknown, with the
+/// server's reason; the others still judge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forbidden_list_makes_its_sensors_unknown_with_the_reason() {
+    let api = KubeApi::builder()
+        .require_token()
+        .forbid("list", "secrets")
+        .start();
+    for o in scenarios() {
+        api.add(o);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = source_for(&api, dir.path()).await;
+    let file = GraphFile::parse(
+        "sensors:\n  - {name: volumes, kind: kubernetes.io/Pod, params: {namespace: shop, name: volumes}}\n",
+        "g.yml",
+    )
+    .expect("parses");
+    let built = file
+        .assemble(&kubernetes::registry(KubeLists::new(Arc::new(source))))
+        .expect("assembles");
+    let s = Engine::new(built.graph, built.sensors).evaluate().await;
+    assert_eq!(
+        s.state_of("volumes/volumes/secrets").expect("node"),
+        State::Unknown
+    );
+    let why = messages(&s, "volumes/volumes/secrets").join("\n");
+    assert!(
+        why.starts_with(&format!(
+            "kubernetes {}/: listing secrets in namespace shop: 403 Forbidden: ",
+            api.url()
+        )),
+        "{why}"
+    );
+    assert_eq!(
+        s.state_of("volumes/volumes/configmaps").expect("node"),
+        State::Failing
+    );
 }
