@@ -140,19 +140,28 @@ pub(crate) fn candidate_condition(
 /// its own index in its own order: the carried-in ones by end (few: the episodes alive
 /// at `t1`, sorted after they are read), the others by start, in page order, so that a
 /// page stops reading once it is full.
+///
+/// The split pays only where an index can be read in page order: when the query's one
+/// selector names an alert name. Otherwise (candidates found through `episode_labels`,
+/// or every episode of the range) both parts would read the same candidates, so the
+/// range is read [`Whole`](RangePart::Whole) and sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RangePart {
     /// Started before the range, ended within or after it.
     CarriedIn,
     /// Started within the range.
     StartedWithin,
+    /// The whole range at once.
+    Whole,
 }
 
 impl RangePart {
     /// The parts a query of `[t1, t2)` reads after a cursor that starts at `cursor`: the
-    /// carried-in ones only while the cursor is before the range.
-    pub(crate) fn after(t1: i64, cursor: Option<i64>) -> &'static [RangePart] {
+    /// carried-in ones only while the cursor is before the range; the whole range at once
+    /// unless `in_page_order` (an index serves the query in page order).
+    pub(crate) fn after(t1: i64, cursor: Option<i64>, in_page_order: bool) -> &'static [RangePart] {
         match cursor {
+            _ if !in_page_order => &[RangePart::Whole],
             Some(at) if at >= t1 => &[RangePart::StartedWithin],
             _ => &[RangePart::CarriedIn, RangePart::StartedWithin],
         }
@@ -174,6 +183,11 @@ impl RangePart {
                 let to = bind(t2);
                 let end = bind(t1);
                 format!("e.starts_at >= {from} AND e.starts_at < {to} AND +e.ends_at > {end}")
+            }
+            RangePart::Whole => {
+                let end = bind(t1);
+                let start = bind(t2);
+                format!("e.ends_at > {end} AND e.starts_at < {start}")
             }
         }
     }
@@ -198,9 +212,15 @@ impl PageBounds {
         })
     }
 
-    /// The parts of the range still to read ([`RangePart::after`]).
-    pub(crate) fn parts(&self) -> &'static [RangePart] {
-        RangePart::after(self.t1, self.cursor.map(|c| c.0))
+    /// The parts of the range still to read for `q` ([`RangePart::after`]): split when
+    /// its one selector names an alert name, which the `(alertname, starts_at,
+    /// fingerprint)` index serves in page order.
+    pub(crate) fn parts(&self, q: &EpisodeQuery) -> &'static [RangePart] {
+        let in_page_order = match q.selectors.iter().as_slice() {
+            [only] => !IndexedMatchers::of(only).alertnames.is_empty(),
+            _ => false,
+        };
+        RangePart::after(self.t1, self.cursor.map(|c| c.0), in_page_order)
     }
 }
 
@@ -269,6 +289,43 @@ impl RawEpisode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_range_is_split_only_where_an_index_reads_it_in_page_order() {
+        let query = |selectors: &[&str]| {
+            let range = crate::TimeSpan::new(from_nanos(100), from_nanos(200)).expect("range");
+            let mut q = EpisodeQuery::new(range);
+            q.selectors = Selectors::parse(selectors.iter().copied()).expect("valid");
+            q
+        };
+        let parts = |q: &EpisodeQuery, cursor: Option<i64>| {
+            PageBounds {
+                t1: 100,
+                t2: 200,
+                cursor: cursor.map(|c| (c, 0)),
+            }
+            .parts(q)
+        };
+        let by_name = query(&[r#"{alertname="A",instance="x"}"#]);
+        assert_eq!(
+            parts(&by_name, None),
+            [RangePart::CarriedIn, RangePart::StartedWithin]
+        );
+        assert_eq!(
+            parts(&by_name, Some(99)),
+            [RangePart::CarriedIn, RangePart::StartedWithin]
+        );
+        assert_eq!(parts(&by_name, Some(100)), [RangePart::StartedWithin]);
+        for q in [
+            query(&[r#"{instance="x"}"#]),
+            query(&[r#"{alertname="A"}"#, r#"{alertname="B"}"#]),
+            query(&[r#"{alertname=~"A.*"}"#]),
+            query(&[]),
+        ] {
+            assert_eq!(parts(&q, None), [RangePart::Whole], "{}", q.selectors);
+            assert_eq!(parts(&q, Some(150)), [RangePart::Whole], "{}", q.selectors);
+        }
+    }
 
     #[test]
     fn candidates_or_each_selectors_equalities_and_bind_only_what_they_use() {

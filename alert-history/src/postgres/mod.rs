@@ -839,7 +839,7 @@ impl PostgresStore {
         let db = self.database.as_str();
         let mut reader = self.reader()?;
         let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
-        let parts = bounds.parts();
+        let parts = bounds.parts(q);
         let mut statements = Vec::with_capacity(parts.len());
         for &part in parts {
             let (sql, params) = page_sql(q, part, &bounds);

@@ -272,7 +272,7 @@ impl SqliteStore {
     fn collect_page(&self, q: &EpisodeQuery) -> Result<EpisodePage> {
         let bounds = PageBounds::of(q)?;
         let mut found: Vec<Episode> = Vec::new();
-        for &part in bounds.parts() {
+        for &part in bounds.parts(q) {
             let (sql, args) = page_sql(q, part, &bounds);
             let conn = self.read();
             let ctx = "query episodes";
