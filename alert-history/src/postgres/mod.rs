@@ -831,15 +831,18 @@ impl PostgresStore {
     }
 
     /// Reads candidate rows in page order and keeps those the query admits, until one
-    /// more than the page is found: the episodes carried into the range, then those that
-    /// started within it ([`RangePart`]), in one read-only transaction.
+    /// more than the page is found, in one read-only transaction.
     fn collect_page(&self, q: &EpisodeQuery) -> Result<EpisodePage> {
         let bounds = PageBounds::of(q)?;
         let ctx = "query episodes";
         let db = self.database.as_str();
         let mut reader = self.reader()?;
         let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
-        let parts = bounds.parts(q);
+        // The whole range in one statement: PostgreSQL's planner picks the index from
+        // its statistics. Split as SQLite splits it (`PageBounds::parts`), the first page
+        // of the 7-day `alertname` query at 10,000,000 episodes took 77 ms against 39 ms
+        // whole (history-scale, 2026-12-07), so the split is SQLite's only.
+        let parts: &[RangePart] = &[RangePart::Whole];
         let mut statements = Vec::with_capacity(parts.len());
         for &part in parts {
             let (sql, params) = page_sql(q, part, &bounds);
