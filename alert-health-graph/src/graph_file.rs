@@ -18,8 +18,14 @@
 //! alerting: {alertmanager: "http://127.0.0.1:9093", for: 2m, labels: {team: platform}}
 //! # or, to an HA pair or a Cortex/Mimir tenant (see crate::alertmanager_target):
 //! # alerting: {alertmanager: {urls: [http://am-0:8080, http://am-1:8080], backend: mimir, tenant: ops}}
-//! page: {name: "Acme status", partial_outage_weight: 0.3}
+//! page: {name: "Acme status", partial_outage_weight: 0.3, messages: [edge], refresh: 15s}
 //! ```
+//!
+//! `page.messages` says whose sensor messages the public page (HTML and `summary.json`)
+//! shows: `hidden` (the default: sensors report addresses, queries and error texts),
+//! `shown`, or a list of nodes, each showing the messages of the sensors at or beneath
+//! it. `page.refresh` is how often a browser refreshes the served page (the evaluation
+//! interval when absent, else 30 s; at least 1 s).
 //!
 //! A sensor entry has a `name`, optionally `timeout` (the sensor's own timeout), and
 //! either exactly one built-in key (`constant`, `tcp`, `http`, `alertmanager`,
@@ -37,7 +43,7 @@
 //! Errors name the entry (`systems[0]`) and the field; reading a file also names the
 //! file, and YAML that does not have this shape is reported with its line and column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -50,11 +56,13 @@ use crate::aggregation::{Aggregation, Propagation, Threshold};
 use crate::alertmanager_target::AlertmanagerTarget;
 use crate::assembly::{Assembly, HealthGraph};
 use crate::error::{Error, Result};
-use crate::graph::{EdgeSpec, NodeSpec, Role};
+use crate::graph::{EdgeSpec, Graph, NodeId, NodeSpec, Role};
+use crate::history::UptimeWeights;
 use crate::kind::Kind;
 use crate::registry::{Component, Registry, Request};
 use crate::sensor::WithTimeout;
 use crate::state::State;
+use crate::visualiser::statuspage::{PageInfo, ShownMessages};
 
 /// A whole graph file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -125,6 +133,90 @@ pub struct PageSection {
     /// Weight of partial-outage time in uptime (0.3 when absent).
     #[serde(default)]
     pub partial_outage_weight: Option<f64>,
+    /// Whose sensor messages the page shows (see the module docs).
+    #[serde(default)]
+    pub messages: Option<MessagesEntry>,
+    /// How often a browser refreshes the served page.
+    #[serde(default)]
+    pub refresh: Option<Duration>,
+}
+
+/// `page.messages`: `hidden`, `shown`, or node names.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum MessagesEntry {
+    /// `hidden` or `shown`.
+    Word(String),
+    /// The nodes whose sensors' messages are shown.
+    Nodes(Vec<String>),
+}
+
+impl GraphFile {
+    /// What the status page says about itself, for `graph` as assembled from this file:
+    /// title, URL, uptime weights, whose messages it shows and how often it refreshes.
+    pub fn page_info(&self, graph: &Graph) -> Result<PageInfo> {
+        let defaults = PageInfo::default();
+        let messages = match &self.page.messages {
+            None => ShownMessages::None,
+            Some(MessagesEntry::Word(w)) if w == "hidden" => ShownMessages::None,
+            Some(MessagesEntry::Word(w)) if w == "shown" => ShownMessages::All,
+            Some(MessagesEntry::Word(w)) => {
+                return Err(Error::InvalidField {
+                    field: "page.messages".to_owned(),
+                    value: w.clone(),
+                    expected: "hidden, shown, or a list of node names".to_owned(),
+                });
+            }
+            Some(MessagesEntry::Nodes(names)) => {
+                let mut shown = BTreeSet::new();
+                for (i, name) in names.iter().enumerate() {
+                    let id = graph.find(name).map_err(|_| Error::InvalidField {
+                        field: format!("page.messages[{i}]"),
+                        value: name.clone(),
+                        expected: "the name of a node of the graph".to_owned(),
+                    })?;
+                    sensors_beneath(graph, id, &mut shown);
+                }
+                ShownMessages::Of(shown)
+            }
+        };
+        let refresh = self
+            .page
+            .refresh
+            .or(self.evaluation.interval)
+            .map_or(defaults.refresh, |d| {
+                std::time::Duration::from(d).max(std::time::Duration::from_secs(1))
+            });
+        Ok(PageInfo {
+            name: self.page.name.clone().unwrap_or(defaults.name.clone()),
+            url: self.page.url.clone().unwrap_or(defaults.url.clone()),
+            weights: UptimeWeights {
+                partial_outage: self
+                    .page
+                    .partial_outage_weight
+                    .unwrap_or(defaults.weights.partial_outage),
+            },
+            messages,
+            refresh,
+            ..defaults
+        })
+    }
+}
+
+/// Adds the names of the sensors at or beneath `id` to `out` (each shared node once).
+fn sensors_beneath(graph: &Graph, id: NodeId, out: &mut BTreeSet<String>) {
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![id];
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let node = graph.node(id);
+        if node.role == Role::Sensor {
+            out.insert(node.name.clone());
+        }
+        todo.extend(node.edges.iter().map(|e| e.child));
+    }
 }
 
 /// One sensor entry: a name, a kind and its parameters.
@@ -482,6 +574,57 @@ mod tests {
 
     fn assemble(text: &str) -> Result<HealthGraph> {
         GraphFile::parse(text, "g.yml")?.assemble(&basic_registry())
+    }
+
+    fn page_info(text: &str) -> Result<PageInfo> {
+        let file = GraphFile::parse(text, "g.yml")?;
+        file.page_info(&file.assemble(&basic_registry())?.graph)
+    }
+
+    const PAGE_GRAPH: &str = "sensors:\n\
+        - {name: a, constant: passing}\n\
+        - {name: b, constant: passing}\n\
+        - {name: c, constant: passing}\n\
+        systems:\n\
+        - {name: ab, children: [a, b]}\n\
+        - {name: both, children: [ab, a]}\n\
+        services:\n\
+        - {name: shop, children: [both, c]}\n";
+
+    #[test]
+    fn the_page_shows_sensors_messages_as_the_file_says() -> Result<()> {
+        let info = page_info(PAGE_GRAPH)?;
+        assert_eq!(info.messages, ShownMessages::None);
+        assert_eq!(info.refresh, std::time::Duration::from_secs(30));
+        let info = page_info(&format!(
+            "{PAGE_GRAPH}page: {{messages: shown, refresh: 10s}}\n"
+        ))?;
+        assert_eq!(info.messages, ShownMessages::All);
+        assert_eq!(info.refresh, std::time::Duration::from_secs(10));
+        // A named node shows the sensors at or beneath it, each once.
+        let info = page_info(&format!("{PAGE_GRAPH}page: {{messages: [both, c]}}\n"))?;
+        assert_eq!(
+            info.messages,
+            ShownMessages::Of(["a", "b", "c"].map(String::from).into())
+        );
+        assert!(info.messages.shows(Role::Sensor, "a"));
+        assert!(!ShownMessages::Of(["a".into()].into()).shows(Role::Sensor, "b"));
+        assert!(ShownMessages::None.shows(Role::System, "ab"));
+        // The evaluation interval, at least 1 s.
+        let info = page_info(&format!("{PAGE_GRAPH}evaluation: {{interval: 100ms}}\n"))?;
+        assert_eq!(info.refresh, std::time::Duration::from_secs(1));
+        let e = page_info(&format!("{PAGE_GRAPH}page: {{messages: [both, nope]}}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("page.messages[1]") && e.contains("nope"), "{e}");
+        let e = page_info(&format!("{PAGE_GRAPH}page: {{messages: visible}}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("page.messages") && e.contains("hidden, shown"),
+            "{e}"
+        );
+        Ok(())
     }
 
     /// yaml_serde alone took about 25 s (release) to refuse these; the depth check

@@ -11,7 +11,7 @@ use alert_health_graph::visualiser::Visualiser;
 use alert_health_graph::visualiser::console::Console;
 use alert_health_graph::visualiser::html::HtmlStatusPage;
 use alert_health_graph::visualiser::json::Json;
-use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
+use alert_health_graph::visualiser::statuspage::{PageInfo, ShownMessages, Statuspage};
 use alert_health_graph::{AlertmanagerTarget, State, StateHistory};
 use alert_testkit::{Alertmanager, MINIMAL_CONFIG};
 use sensor_support::{evaluate, status, texts};
@@ -94,34 +94,49 @@ systems:
     // Nothing shown anywhere carries them.
     let mut history = StateHistory::default();
     history.record_snapshot(&snap);
-    let page = PageInfo {
+    // Shown where the graph lets the public page show sensors' messages…
+    let shown_page = PageInfo {
+        name: "Shop".into(),
+        messages: ShownMessages::All,
+        ..PageInfo::default()
+    };
+    // …and the default, which shows none (URLs are internals too).
+    let public_page = PageInfo {
         name: "Shop".into(),
         ..PageInfo::default()
+    };
+    let summary = |page: &PageInfo| {
+        Statuspage {
+            page,
+            history: &history,
+        }
+        .render(&snap)
+    };
+    let html = |page: &PageInfo| {
+        HtmlStatusPage {
+            page,
+            history: &history,
+            now: None,
+            live: true,
+        }
+        .render(&snap)
     };
     let shown = [
         ("console", Console::default().render(&snap)),
         ("json", Json::default().render(&snap)),
-        (
-            "summary.json",
-            Statuspage {
-                page: &page,
-                history: &history,
-            }
-            .render(&snap),
-        ),
-        (
-            "html",
-            HtmlStatusPage {
-                page: &page,
-                history: &history,
-                now: None,
-            }
-            .render(&snap),
-        ),
+        ("summary.json", summary(&shown_page)),
+        ("html", html(&shown_page)),
     ];
     for (what, text) in &shown {
         assert!(text.contains("127.0.0.1"), "{what} names the URLs:\n{text}");
         assert_no_secret(what, text);
+    }
+    for (what, text) in [
+        ("public summary.json", summary(&public_page)),
+        ("public html", html(&public_page)),
+    ] {
+        assert!(!text.contains("127.0.0.1"), "{what} names no URL:\n{text}");
+        assert_no_secret(what, &text);
     }
     for name in ["shop", "api", "alerts", "ha-alerts", "prom", "other-graph"] {
         let e = snap.explain(snap.graph().find(name).expect("node"));

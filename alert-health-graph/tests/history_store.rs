@@ -244,6 +244,7 @@ mod evaluator {
             page: &page,
             history: ev.history(),
             now: None,
+            live: false,
         }
         .render(&snapshot);
         assert!(html.contains("uptime since 2024-05-03"), "{html}");

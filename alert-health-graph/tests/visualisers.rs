@@ -11,7 +11,7 @@ use alert_health_graph::visualiser::Visualiser;
 use alert_health_graph::visualiser::console::{Console, Symbols};
 use alert_health_graph::visualiser::html::HtmlStatusPage;
 use alert_health_graph::visualiser::json::Json;
-use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
+use alert_health_graph::visualiser::statuspage::{PageInfo, ShownMessages, Statuspage};
 use alert_health_graph::{
     Engine, GraphFile, ManualClock, Reading, Result, Sensor, Snapshot, State, StateHistory, builtin,
 };
@@ -159,11 +159,36 @@ async fn statuspage_summary_has_the_v2_shape_and_mapping() {
     let body = incidents[0]["incident_updates"][0]["body"]
         .as_str()
         .expect("text");
+    // Sensors' messages are not on a public page unless the graph says so.
+    assert!(
+        body.contains("checkout -> payments -> payments-api (failing)"),
+        "{body}"
+    );
+    assert!(!body.contains("HTTP 503"), "{body}");
+    assert!(find("test_service")["description"].is_null());
+    // A system's message names only nodes: shown.
+    assert_eq!(
+        find("payments")["description"],
+        "1 of 1 not passing: payments-api"
+    );
+    assert_eq!(v["scheduled_maintenances"], serde_json::json!([]));
+
+    let page = PageInfo {
+        messages: ShownMessages::Of(["payments-api".to_owned()].into()),
+        ..page
+    };
+    let v = Statuspage {
+        page: &page,
+        history: &history,
+    }
+    .to_value(&snap);
+    let body = v["incidents"][0]["incident_updates"][0]["body"]
+        .as_str()
+        .expect("text");
     assert!(
         body.contains("checkout -> payments -> payments-api (failing): HTTP 503, expected 200"),
         "{body}"
     );
-    assert_eq!(v["scheduled_maintenances"], serde_json::json!([]));
 }
 
 #[tokio::test]
@@ -179,21 +204,53 @@ async fn html_page_has_banner_failures_tree_and_bars() {
         page: &page,
         history: &history,
         now: None,
+        live: false,
     }
     .render(&snap);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("<title>Shop &lt;status&gt;</title>"));
+    // The banner says what summary.json's status.description says.
     assert!(html.contains(
-        "<div id=\"banner\" class=\"banner state-failing\" data-state=\"failing\">Major System Outage</div>"
+        "<div id=\"banner\" class=\"banner state-failing\" data-state=\"failing\" \
+         data-indicator=\"critical\">Critical System Outage</div>"
     ));
     assert!(html.contains("checkout → payments → payments-api"));
-    assert!(html.contains("connection refused"));
+    // Sensors' messages are hidden by default; systems' are shown.
+    assert!(!html.contains("connection refused"), "{html}");
+    assert!(!html.contains("HTTP 503"), "{html}");
+    assert!(html.contains("1 of 1 not passing: payments-api"));
+    // Not served: no script, no refresh.
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("http-equiv=\"refresh\""));
     assert_eq!(
         html.matches("class=\"uptime\" data-days=\"90\"").count(),
         14
     );
     assert_eq!(html.matches("class=\"component ref\"").count(), 2);
     assert_eq!(html.matches("<span class=\"bar ").count(), 14 * 90);
+
+    let page = PageInfo {
+        messages: ShownMessages::All,
+        refresh: std::time::Duration::from_millis(2500),
+        ..page
+    };
+    let live = HtmlStatusPage {
+        page: &page,
+        history: &history,
+        now: None,
+        live: true,
+    }
+    .render(&snap);
+    assert!(live.contains("connection refused"));
+    assert!(live.contains("<span class=\"why\">HTTP 503, expected 200</span>"));
+    assert!(live.contains("<body data-refresh-ms=\"2500\">"));
+    assert!(live.contains("<noscript><meta http-equiv=\"refresh\" content=\"3\"></noscript>"));
+    assert!(
+        live.contains(
+            "<p id=\"stale\" class=\"stale\" role=\"status\" hidden></p><div id=\"page\">"
+        )
+    );
+    assert!(live.contains("</footer></div><script>"));
 }
 
 /// Counts reads: rendering must not read sensors.
@@ -243,6 +300,7 @@ async fn rendering_reads_no_sensor() {
             page: &page,
             history: &history,
             now: None,
+            live: false,
         }),
         Box::new(Statuspage {
             page: &page,

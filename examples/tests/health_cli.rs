@@ -116,8 +116,19 @@ fn serve_answers_every_route_and_json_errors() {
     );
     let summary = http::get_json(&server.url("/api/v2/summary.json"));
     assert_eq!(summary["status"]["indicator"], "critical");
+    assert_eq!(summary["status"]["description"], "Critical System Outage");
     let page = http::get(&server.url("/")).ensure_success();
-    assert!(page.body.contains("Major System Outage"));
+    // The page's banner in summary.json's words.
+    assert!(
+        page.body
+            .contains("data-indicator=\"critical\">Critical System Outage</div>"),
+        "{}",
+        page.body
+    );
+    // Sensors' messages stay off the public pages (the fixture shows none);
+    // the operator's API above has them.
+    assert!(!page.body.contains("HTTP 503"));
+    assert!(!summary.to_string().contains("HTTP 503"));
     let metrics = http::get(&server.url("/metrics")).ensure_success().body;
     assert!(metrics.contains("alert_health_node_state{node=\"checkout\",role=\"service\"} 4\n"));
     assert!(metrics.contains("alert_health_node_passing{node=\"reports\",role=\"service\"} 1\n"));

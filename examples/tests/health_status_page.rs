@@ -7,7 +7,11 @@ mod health_support;
 
 use std::path::{Path, PathBuf};
 
-use alert_testkit::chromium::{dump_dom, png_size, screenshot};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use alert_testkit::chromium::{dump_dom, dump_dom_after, png_size, screenshot};
+use alert_testkit::http;
 use health_support::HealthServer;
 
 /// The text between `start` and the next `end` after it.
@@ -20,10 +24,24 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     &text[from..to]
 }
 
+/// The shop fixture, its page showing the messages of the sensors under `payments`.
+fn shop_showing_payments(dir: &Path) -> PathBuf {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/health-shop.yml");
+    let text = std::fs::read_to_string(&fixture).expect("fixture");
+    let text = text.replace(
+        "page: {name: \"Shop status\",",
+        "page: {messages: [payments], name: \"Shop status\",",
+    );
+    assert!(text.contains("messages: [payments]"));
+    let path = dir.join("shop.yml");
+    std::fs::write(&path, text).expect("write graph");
+    path
+}
+
 #[test]
 fn the_status_page_renders_in_chromium() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let graph = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/health-shop.yml");
+    let graph = shop_showing_payments(dir.path());
     let server = HealthServer::start(dir.path(), &graph, &["--interval", "30s"]);
     let dom = dump_dom(&server.url("/"));
 
@@ -33,11 +51,17 @@ fn the_status_page_renders_in_chromium() {
     assert_eq!(
         between(
             &dom,
-            "<div id=\"banner\" class=\"banner state-failing\" data-state=\"failing\">",
+            "<div id=\"banner\" class=\"banner state-failing\" data-state=\"failing\" \
+             data-indicator=\"critical\">",
             "</div>"
         ),
-        "Major System Outage"
+        "Critical System Outage"
     );
+    // The same words as summary.json.
+    let summary = http::get_json(&server.url("/api/v2/summary.json"));
+    assert_eq!(summary["status"]["description"], "Critical System Outage");
+    // The graph shows the messages of the sensors under payments only.
+    assert!(!dom.contains("connection refused"), "{dom}");
     // What is failing now, and why.
     let failing = between(&dom, "<section id=\"failing\">", "</section>");
     assert!(failing.contains("<h2>What is failing now</h2>"));
@@ -112,4 +136,76 @@ fn the_status_page_renders_in_chromium() {
         png.len()
     );
     eprintln!("screenshot: {}", path.display());
+}
+
+#[test]
+fn the_served_page_refreshes_itself_in_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = shop_showing_payments(dir.path());
+    // The page refreshes at the evaluation interval.
+    let server = HealthServer::start(dir.path(), &graph, &["--interval", "1s"]);
+    let dom = dump_dom_after(&server.url("/"), 3_500);
+    let refreshes: u32 = between(&dom, "data-refreshes=\"", "\"")
+        .parse()
+        .expect("a count of refreshes");
+    assert!(refreshes >= 2, "refreshed {refreshes} times:\n{dom}");
+    assert_eq!(dom.matches("<div id=\"page\">").count(), 1, "{dom}");
+    assert!(
+        dom.contains("<p id=\"stale\" class=\"stale\" role=\"status\" hidden=\"\"></p>"),
+        "{dom}"
+    );
+    assert!(dom.contains("data-indicator=\"critical\">Critical System Outage</div>"));
+    assert!(dom.contains("HTTP 503, expected 200"));
+}
+
+#[test]
+fn a_page_that_cannot_refresh_says_it_is_stale() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = shop_showing_payments(dir.path());
+    let server = HealthServer::start(dir.path(), &graph, &["--interval", "1s"]);
+    let page = http::get(&server.url("/")).ensure_success().body;
+    // A server that sends the page once, then answers as a server with no
+    // evaluation yet does.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("address"));
+    let served = std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let n = stream.read(&mut request).unwrap_or(0);
+            if n == 0 {
+                continue;
+            }
+            let (status, kind, body) = if i == 0 {
+                ("200 OK", "text/html; charset=utf-8", page.clone())
+            } else {
+                (
+                    "503 Service Unavailable",
+                    "application/json",
+                    r#"{"error":"no evaluation has finished yet"}"#.to_owned(),
+                )
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            if i >= 3 {
+                break;
+            }
+        }
+    });
+    let dom = dump_dom_after(&url, 2_500);
+    let notice = between(
+        &dom,
+        "<p id=\"stale\" class=\"stale\" role=\"status\"",
+        "</p>",
+    );
+    assert!(!notice.contains("hidden"), "{dom}");
+    assert!(notice.contains("Not refreshed since "), "{notice}");
+    assert!(notice.contains("(HTTP 503)"), "{notice}");
+    // The last state shown stays.
+    assert!(dom.contains("Critical System Outage"));
+    drop(served);
 }

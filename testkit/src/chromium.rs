@@ -49,6 +49,20 @@ pub fn dump_dom(url: &str) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 DOM")
 }
 
+/// The DOM after loading and then letting `virtual_ms` milliseconds of the page's own
+/// time pass (`--virtual-time-budget`: timers fire without waiting in real time; the
+/// budget advances only while no request is in flight). For pages that act on a timer.
+/// A page that navigates on its own (a meta refresh) never exhausts the budget: use
+/// this only for pages that update in place.
+pub fn dump_dom_after(url: &str, virtual_ms: u64) -> String {
+    let out = run(&[
+        format!("--virtual-time-budget={virtual_ms}"),
+        "--dump-dom".to_owned(),
+        url.to_owned(),
+    ]);
+    String::from_utf8(out.stdout).expect("UTF-8 DOM")
+}
+
 /// `chromium --headless … --screenshot=PATH --window-size=W,H URL`: a PNG of the page
 /// as a `width` × `height` window shows it. Returns the PNG's bytes.
 pub fn screenshot(url: &str, path: &Path, width: u32, height: u32) -> Vec<u8> {

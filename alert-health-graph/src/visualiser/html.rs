@@ -1,9 +1,11 @@
-//! The HTML status page: one self-contained document (inline CSS, no scripts).
+//! The HTML status page: one self-contained document (inline CSS; a few lines of
+//! plain JavaScript when served live).
 //!
 //! From top to bottom: the page title and a banner with the overall state
-//! (`#banner`, `data-state`); "What is failing now" (`#failing`), one line per
-//! explanation path of every root that is not passing, with the deciding leaf's
-//! messages; the component tree (`#components`), each node with its state, messages,
+//! (`#banner`, `data-state`, `data-indicator`) in the same words as `summary.json`'s
+//! `status.description` ([`indicator_description`]); "What is failing now"
+//! (`#failing`), one line per explanation path of every root that is not passing; the
+//! component tree (`#components`), each node with its state, messages,
 //! 90 one-day uptime bars from the [state history](crate::StateHistory) and the
 //! window's uptime percentage; a shared node is shown in full once and as a link to it
 //! elsewhere. Bars are classed by the day's uptime: `bar-ok` (100%), `bar-minor`
@@ -15,13 +17,25 @@
 //! node's history is shorter than the window, the days before it being `bar-none`; the
 //! right end says "today". The percentage says "over 90 days" or "since 2024-05-03" to
 //! match, and the footer says since when the page as a whole has history.
+//!
+//! What sensors report (their messages carry addresses, queries and error texts) is
+//! shown only for the sensors [`PageInfo::messages`] names; systems' and services'
+//! messages, which name only nodes, always are (see [`ShownMessages`](super::statuspage::ShownMessages)).
+//!
+//! Served live ([`HtmlStatusPage::live`]), the page fetches itself again every
+//! [`PageInfo::refresh`] and swaps its content in place (`#page`; the scroll position
+//! stays, `body[data-refreshes]` counts the swaps); when a fetch fails, a notice
+//! (`#stale`) says since when the page has not been refreshed and why. Without
+//! JavaScript, a `<noscript>` meta refresh reloads it at the same interval.
 
 use alert_core::html::escape as esc;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::Visualiser;
-use super::statuspage::{PageInfo, date, uptime_start_label};
+use super::statuspage::{
+    PageInfo, date, indicator, indicator_description, shows_path_messages, uptime_start_label,
+};
 use crate::graph::NodeId;
 use crate::history::{DayUptime, StateHistory};
 use crate::snapshot::Snapshot;
@@ -38,18 +52,32 @@ pub struct HtmlStatusPage<'a> {
     /// until then (a server passes the time of the request). `None`: the snapshot's
     /// evaluation time.
     pub now: Option<alert_core::Timestamp>,
+    /// Whether a server serves the page: it then refreshes itself (see the module docs).
+    pub live: bool,
 }
 
-/// The banner sentence for the overall state.
-pub fn banner(state: State) -> &'static str {
-    match state {
-        State::Passing => "All Systems Operational",
-        State::Pending => "Checking Systems",
-        State::Degraded => "Partial System Outage",
-        State::Unknown => "System Status Unknown",
-        State::Failing => "Major System Outage",
-    }
-}
+/// The script of a live page: fetch the page again every `ms` milliseconds and swap
+/// `#page` in place; on a failure, say since when the page is stale and why.
+const REFRESH_SCRIPT: &str = r#"(function(){
+var every=Number(document.body.dataset.refreshMs),failedSince=null;
+function stale(why){
+if(failedSince===null)failedSince=new Date();
+var s=document.getElementById("stale");
+s.textContent="Not refreshed since "+failedSince.toLocaleTimeString()+" ("+why+"); the state below may be out of date.";
+s.hidden=false;}
+function refresh(){
+fetch(location.href,{cache:"no-store",headers:{Accept:"text/html"}})
+.then(function(r){if(!r.ok)throw new Error("HTTP "+r.status);return r.text();})
+.then(function(text){
+var doc=new DOMParser().parseFromString(text,"text/html"),next=doc.getElementById("page");
+if(!next)throw new Error("the answer is not this status page");
+document.getElementById("page").replaceWith(document.adoptNode(next));
+document.title=doc.title;
+document.body.dataset.refreshes=String(Number(document.body.dataset.refreshes||0)+1);
+failedSince=null;document.getElementById("stale").hidden=true;})
+.catch(function(e){stale(e.message||String(e));})
+.finally(function(){setTimeout(refresh,every);});}
+setTimeout(refresh,every);})();"#;
 
 /// The `id` attribute of a node's element.
 fn anchor(name: &str) -> String {
@@ -89,6 +117,7 @@ ul.messages{margin:.2rem 0;color:#555;font-size:.9rem}\
 .bar-partial{background:#e69b00}.bar-major{background:#d33a2c}.bar-none{background:#ccc}\
 .uptime-legend{display:flex;justify-content:space-between;font-size:.75rem;color:#888}\
 .uptime-percent{font-size:.8rem;color:#666}\
+.stale{padding:.5rem 1rem;background:#fff3cd;border:1px solid #e6c36a;border-radius:.3rem}\
 footer{margin-top:2rem;font-size:.8rem;color:#666}";
 
 impl HtmlStatusPage<'_> {
@@ -187,7 +216,7 @@ impl HtmlStatusPage<'_> {
         );
         HtmlStatusPage::state_badge(out, status.state);
         out.push_str("</div>");
-        if !status.messages.is_empty() {
+        if !status.messages.is_empty() && self.page.messages.shows(node.role, &node.name) {
             out.push_str("<ul class=\"messages\">");
             for m in &status.messages {
                 let _ = write!(out, "<li>{}</li>", esc(&m.to_string()));
@@ -209,17 +238,33 @@ impl HtmlStatusPage<'_> {
 impl Visualiser for HtmlStatusPage<'_> {
     fn render(&self, snapshot: &Snapshot) -> String {
         let overall = snapshot.overall();
+        let indicator = indicator(snapshot);
         let title = esc(&self.page.name);
+        let refresh_ms = self.page.refresh.as_millis().max(1);
         let mut out = String::new();
         let _ = write!(
             out,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{title}</title><style>{STYLE}</style></head><body>\
-             <header><h1>{title}</h1><div id=\"banner\" class=\"banner state-{s}\" \
-             data-state=\"{s}\">{b}</div></header>",
+             <title>{title}</title><style>{STYLE}</style>"
+        );
+        if self.live {
+            let _ = write!(
+                out,
+                "<noscript><meta http-equiv=\"refresh\" content=\"{}\"></noscript>\
+                 </head><body data-refresh-ms=\"{refresh_ms}\">\
+                 <p id=\"stale\" class=\"stale\" role=\"status\" hidden></p>",
+                refresh_ms.div_ceil(1000)
+            );
+        } else {
+            out.push_str("</head><body>");
+        }
+        let _ = write!(
+            out,
+            "<div id=\"page\"><header><h1>{title}</h1><div id=\"banner\" \
+             class=\"banner state-{s}\" data-state=\"{s}\" data-indicator=\"{indicator}\">{b}</div></header>",
             s = overall.as_str(),
-            b = banner(overall)
+            b = indicator_description(indicator)
         );
         out.push_str("<section id=\"failing\"><h2>What is failing now</h2>");
         let failing: Vec<NodeId> = snapshot
@@ -242,8 +287,10 @@ impl Visualiser for HtmlStatusPage<'_> {
                         p = esc(&path.nodes.join(" → "))
                     );
                     HtmlStatusPage::state_badge(&mut out, path.state);
-                    for m in &path.messages {
-                        let _ = write!(out, " <span class=\"why\">{}</span>", esc(&m.text));
+                    if shows_path_messages(snapshot, &path, &self.page.messages) {
+                        for m in &path.messages {
+                            let _ = write!(out, " <span class=\"why\">{}</span>", esc(&m.text));
+                        }
                     }
                     out.push_str("</li>");
                 }
@@ -270,7 +317,11 @@ impl Visualiser for HtmlStatusPage<'_> {
                 date(t)
             );
         }
-        out.push_str("</footer></body></html>\n");
+        out.push_str("</footer></div>");
+        if self.live {
+            let _ = write!(out, "<script>{REFRESH_SCRIPT}</script>");
+        }
+        out.push_str("</body></html>\n");
         out
     }
 }
@@ -295,6 +346,7 @@ mod tests {
             page: &PageInfo::default(),
             history,
             now: None,
+            live: false,
         }
         .render(&snapshot(now))
     }

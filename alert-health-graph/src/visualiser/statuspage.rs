@@ -21,18 +21,27 @@
 //! explanation paths; `created_at` is when the root left its previous state, from the
 //! state history.
 //!
+//! A public page does not show what sensors report (their messages carry addresses,
+//! queries and error texts): a sensor's messages appear in component descriptions and
+//! incident bodies only when [`PageInfo::messages`] shows them; what systems and
+//! services say (how many children pass, and which) always appears, since it names
+//! only nodes. The native JSON (`/api/v1/status`, `/api/v1/explain`) is the operator's
+//! view and keeps everything.
+//!
 //! Two extensions, which Statuspage's readers ignore: each component's `uptime`
 //! (`days`, `overall` as a fraction or `null`, `since`: the component's first sample
 //! while its history is shorter than the window, else `null`, and `start_label`: what
 //! the left end of the bars says, "since 2024-05-03" or "90 days ago"), and the page's
 //! `history_since` (the first sample of any node, while shorter than the window).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
 
 use alert_core::Timestamp;
 use serde_json::{Value, json};
 
 use super::Visualiser;
+use crate::explain::ExplainPath;
 use crate::graph::{NodeId, Role};
 use crate::history::{StateHistory, Uptime, UptimeWeights};
 use crate::snapshot::Snapshot;
@@ -51,6 +60,56 @@ pub struct PageInfo {
     pub weights: UptimeWeights,
     /// Days of uptime bars (90).
     pub days: u32,
+    /// Whose sensor messages the page shows (none by default).
+    pub messages: ShownMessages,
+    /// How often a browser showing the HTML page fetches it again (30 s).
+    pub refresh: Duration,
+}
+
+/// Whose sensor messages a public page shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ShownMessages {
+    /// No sensor's: the page shows states only.
+    #[default]
+    None,
+    /// Every sensor's.
+    All,
+    /// These sensors'.
+    Of(BTreeSet<String>),
+}
+
+impl ShownMessages {
+    /// Whether the page shows what the node `name`, whose role is `role`, says:
+    /// always for systems and services, for a sensor as configured.
+    pub fn shows(&self, role: Role, name: &str) -> bool {
+        role != Role::Sensor
+            || match self {
+                ShownMessages::None => false,
+                ShownMessages::All => true,
+                ShownMessages::Of(names) => names.contains(name),
+            }
+    }
+}
+
+/// Whether a public page shows the messages of `path`'s deciding leaf.
+pub fn shows_path_messages(snapshot: &Snapshot, path: &ExplainPath, shown: &ShownMessages) -> bool {
+    path.nodes
+        .last()
+        .and_then(|n| snapshot.graph().find(n).ok())
+        .is_some_and(|id| {
+            let node = snapshot.graph().node(id);
+            shown.shows(node.role, &node.name)
+        })
+}
+
+/// What a public page says about `path`: node names and the leaf's state, and the
+/// leaf's messages only when `shown` says so (`svc -> db -> db-primary (failing)`).
+pub fn public_path(snapshot: &Snapshot, path: &ExplainPath, shown: &ShownMessages) -> String {
+    if shows_path_messages(snapshot, path, shown) {
+        path.to_string()
+    } else {
+        format!("{} ({})", path.nodes.join(" -> "), path.state)
+    }
 }
 
 impl Default for PageInfo {
@@ -61,6 +120,8 @@ impl Default for PageInfo {
             url: String::new(),
             weights: UptimeWeights::default(),
             days: 90,
+            messages: ShownMessages::None,
+            refresh: Duration::from_secs(30),
         }
     }
 }
@@ -155,16 +216,16 @@ impl Statuspage<'_> {
         let node = snap.graph().node(id);
         let status = snap.status(id);
         let (since, first) = self.times(snap, &node.name);
+        let first_message = status
+            .messages
+            .first()
+            .filter(|_| self.page.messages.shows(node.role, &node.name));
         let description = match status.state {
             State::Passing => Value::Null,
-            State::Pending | State::Unknown => status
-                .messages
-                .first()
-                .map_or_else(|| "status unknown".into(), |m| m.text.clone().into()),
-            _ => status
-                .messages
-                .first()
-                .map_or(Value::Null, |m| m.text.clone().into()),
+            State::Pending | State::Unknown => {
+                first_message.map_or_else(|| "status unknown".into(), |m| m.text.clone().into())
+            }
+            _ => first_message.map_or(Value::Null, |m| m.text.clone().into()),
         };
         let mut c = json!({
             "id": node.name,
@@ -262,7 +323,7 @@ impl Statuspage<'_> {
                     .explain(r)
                     .paths()
                     .iter()
-                    .map(ToString::to_string)
+                    .map(|p| public_path(snapshot, p, &self.page.messages))
                     .collect();
                 json!({
                     "id": id,

@@ -37,7 +37,6 @@ use alert_health_graph::visualiser::statuspage::{PageInfo, Statuspage};
 use alert_health_graph::{
     AlertPolicy, AlertmanagerBackend, AlertmanagerSink, AlertmanagerTarget, DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT, Engine, EvaluationOptions, Quorum, Role, Snapshot, State, StateHistory,
-    UptimeWeights,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -294,18 +293,7 @@ pub async fn load(
         concurrency: file.evaluation.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
     };
     let engine = Engine::new(built.graph, built.sensors).with_options(options);
-    let defaults = PageInfo::default();
-    let page = PageInfo {
-        name: file.page.name.clone().unwrap_or(defaults.name),
-        url: file.page.url.clone().unwrap_or(defaults.url),
-        weights: UptimeWeights {
-            partial_outage: file
-                .page
-                .partial_outage_weight
-                .unwrap_or(defaults.weights.partial_outage),
-        },
-        ..defaults
-    };
+    let page = file.page_info(engine.graph())?;
     Ok(Loaded {
         file,
         engine,
@@ -384,6 +372,7 @@ pub async fn eval(
             page: &loaded.page,
             history: &history,
             now: None,
+            live: false,
         }
         .render(&snapshot),
     };

@@ -74,6 +74,7 @@ async fn status_page(State(state): State<AppState>) -> Response {
                 page: &state.page,
                 history: &p.history,
                 now: Some(SystemClock.now()),
+                live: true,
             }
             .render(&p.snapshot),
         ),
@@ -265,7 +266,12 @@ pub async fn serve_command(
             return ExitCode::FAILURE;
         }
     };
-    let app = router(evaluator.subscribe(), loaded.page.clone());
+    let mut page = loaded.page.clone();
+    if let (None, Some(interval)) = (loaded.file.page.refresh, interval) {
+        // `--interval` overrides the file's evaluation interval, and so the page's refresh.
+        page.refresh = interval.to_std().max(std::time::Duration::from_secs(1));
+    }
+    let app = router(evaluator.subscribe(), page);
     let (stop, stopped) = watch::channel(false);
     let mut stopped_eval = stopped.clone();
     let evaluation = tokio::spawn(evaluator.run(async move {
