@@ -25,14 +25,15 @@ fn assert_no_secret(what: &str, text: &str) {
     }
 }
 
-fn graph(dir: &std::path::Path) -> std::path::PathBuf {
+/// The graph, its public page showing sensors' messages as `messages` says.
+fn graph_with(dir: &std::path::Path, messages: &str) -> std::path::PathBuf {
     let port = closed_port();
     write_graph(
         dir,
-        "secret-urls.yml",
+        &format!("secret-urls-{messages}.yml"),
         &format!(
             r#"
-page: {{name: Public status}}
+page: {{name: Public status, messages: {messages}}}
 sensors:
   - {{name: api, http: {{url: "http://admin:{PASSWORD}@127.0.0.1:{port}/healthz?token={TOKEN}"}}}}
   - {{name: alerts, alertmanager: {{urls: ["http://am:{PASSWORD}@127.0.0.1:{port}"]}}}}
@@ -41,6 +42,11 @@ systems:
 "#
         ),
     )
+}
+
+/// The graph, its public page showing sensors' messages (so that they are checked).
+fn graph(dir: &std::path::Path) -> std::path::PathBuf {
+    graph_with(dir, "shown")
 }
 
 #[test]
@@ -58,6 +64,14 @@ fn eval_shows_sensor_urls_without_credentials_in_every_format() {
             stdout.contains("@127.0.0.1:"),
             "{format} names the URL:\n{stdout}"
         );
+    }
+    // By default the public formats show no sensor's message, so no URL at all.
+    let hidden = graph_with(dir.path(), "hidden");
+    for format in ["statuspage", "html"] {
+        let out = eval(&hidden, &["--format", format]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert!(!stdout.contains("127.0.0.1"), "{format}:\n{stdout}");
     }
     let out = eval(&graph, &[]);
     let console = String::from_utf8_lossy(&out.stdout);
