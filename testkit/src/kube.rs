@@ -1422,3 +1422,62 @@ mod tests {
         assert!(!is_qualified_name("Not A Name"));
     }
 }
+
+/// A cluster of the size the health graph's speed target names, as
+/// [`large_cluster`] builds it.
+#[derive(Debug, Clone)]
+pub struct LargeCluster {
+    /// Every object, to [`KubeApi::add`] (or an in-memory source).
+    pub objects: Vec<Value>,
+    /// A graph file naming every Deployment (`d<N>`) and Service (`s<N>`).
+    pub graph_yaml: String,
+}
+
+/// `deployments` healthy Deployments in namespace `big` (`app-<N>`, one ReplicaSet
+/// each, `pods_per_deployment` running pods each mounting the ConfigMap `shared`), a
+/// Service with ready Endpoints per Deployment, and the graph file naming them all: at
+/// 1,000 and 5, the health graph's speed target (5,000 pods, 1,000 Deployments, 1,000
+/// Services).
+pub fn large_cluster(deployments: usize, pods_per_deployment: usize) -> LargeCluster {
+    let mut objects = Vec::with_capacity(deployments * (4 + pods_per_deployment) + 1);
+    let mut graph_yaml = String::from("sensors:\n");
+    for d in 0..deployments {
+        let app = format!("app-{d}");
+        objects.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": app, "namespace": "big", "uid": format!("d-{d}")},
+            "spec": {"replicas": pods_per_deployment, "selector": {"matchLabels": {"app": app}}},
+            "status": {"replicas": pods_per_deployment, "updatedReplicas": pods_per_deployment,
+                "readyReplicas": pods_per_deployment, "availableReplicas": pods_per_deployment,
+                "conditions": [{"type": "Available", "status": "True"},
+                    {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}}));
+        objects.push(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": format!("{app}-rs"), "namespace": "big", "uid": format!("rs-{d}"),
+                "ownerReferences": [{"kind": "Deployment", "name": app, "uid": format!("d-{d}")}]},
+            "spec": {"replicas": pods_per_deployment},
+            "status": {"replicas": pods_per_deployment, "readyReplicas": pods_per_deployment}}));
+        objects.push(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": app, "namespace": "big"},
+            "spec": {"selector": {"app": app}, "ports": [{"port": 80}]}}));
+        objects.push(json!({"apiVersion": "v1", "kind": "Endpoints",
+            "metadata": {"name": app, "namespace": "big"},
+            "subsets": [{"addresses": [{"ip": "10.0.0.1"}]}]}));
+        for p in 0..pods_per_deployment {
+            objects.push(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("{app}-{p}"), "namespace": "big", "labels": {"app": app},
+                    "ownerReferences": [{"kind": "ReplicaSet", "name": format!("{app}-rs"), "uid": format!("rs-{d}")}]},
+                "spec": {"containers": [{"name": "c"}], "volumes": [{"name": "cfg", "configMap": {"name": "shared"}}]},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [{"name": "c", "ready": true, "state": {"running": {}}}]}}));
+        }
+        graph_yaml.push_str(&format!(
+            "  - {{name: d{d}, kind: kubernetes.io/Deployment, params: {{namespace: big, name: {app}}}}}\n\
+             \x20 - {{name: s{d}, kind: kubernetes.io/Service, params: {{namespace: big, name: {app}}}}}\n"
+        ));
+    }
+    objects.push(json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "shared", "namespace": "big"}}));
+    LargeCluster {
+        objects,
+        graph_yaml,
+    }
+}
