@@ -528,16 +528,9 @@ impl GraphFile {
                 params: &entry.params,
                 at: &params_at,
             };
-            let made = registry.instrument(&entry.kind, &request)?;
-            let component = match <[Component; 1]>::try_from(made) {
-                Ok([one]) => one.renamed(entry.name.clone()),
-                Err(many) => Component::System {
-                    name: entry.name.clone(),
-                    kind: Some(entry.kind.clone()),
-                    aggregation: Aggregation::All,
-                    children: many,
-                },
-            };
+            let component = registry
+                .instrument_one(&entry.kind, &request)?
+                .renamed(entry.name.clone());
             let component = match (component, entry.timeout) {
                 (Component::Sensor { name, kind, sensor }, Some(t)) => Component::Sensor {
                     name,

@@ -57,6 +57,10 @@
 //! rules and targets over one pass's lists, the `KubeSource` seam and an in-memory
 //! source; shared lists and the instrumentors with `runtime`; the source over an API
 //! server (the `kube` crate) with feature `kubernetes` (off by default).
+//!
+//! [`alerting_rules`]: Prometheus's and Grafana's alert rules (`prometheus.io:Rule`,
+//! `grafana.com:Folder`, …): the rules API's answer and its judging are pure; one shared
+//! fetch per endpoint per pass and the instrumentors with `http`.
 
 #![cfg_attr(
     not(test),
@@ -69,6 +73,7 @@
 
 pub mod aggregation;
 pub mod alerting;
+pub mod alerting_rules;
 pub mod alertmanager_target;
 pub mod assembly;
 pub mod builtin;

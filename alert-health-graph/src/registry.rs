@@ -194,6 +194,22 @@ impl Registry {
         self.by_kind.get(kind).map_or(0, Vec::len)
     }
 
+    /// Instruments one request into one component: the only one made, else an all-of
+    /// system named after the request over what was made (how a graph file's entry and
+    /// an instrumentor's dependency become one node).
+    pub fn instrument_one(&self, kind: &Kind, request: &Request<'_>) -> Result<Component> {
+        let made = self.instrument(kind, request)?;
+        Ok(match <[Component; 1]>::try_from(made) {
+            Ok([one]) => one,
+            Err(many) => Component::System {
+                name: request.name.to_owned(),
+                kind: Some(kind.clone()),
+                aggregation: Aggregation::All,
+                children: many,
+            },
+        })
+    }
+
     /// Instruments one request with whatever is registered for `kind`.
     pub fn instrument(&self, kind: &Kind, request: &Request<'_>) -> Result<Vec<Component>> {
         let list = self.by_kind.get(kind).ok_or_else(|| Error::UnknownKind {

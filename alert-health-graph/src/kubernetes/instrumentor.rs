@@ -450,23 +450,14 @@ impl Instrumentor for KubeInstrumentor {
             let params = params_of(&spec, combine).map_err(|e| r.error(kind, e))?;
             let name = format!("{}/{suffix}", r.name);
             let at = format!("{} -> {dep}", r.at);
-            let made = registry.instrument(
+            children.push(registry.instrument_one(
                 &dep,
                 &Request {
                     name: &name,
                     params: &params,
                     at: &at,
                 },
-            )?;
-            children.push(match <[Component; 1]>::try_from(made) {
-                Ok([one]) => one,
-                Err(many) => Component::System {
-                    name,
-                    kind: Some(dep),
-                    aggregation: Aggregation::All,
-                    children: many,
-                },
-            });
+            )?);
         }
         Ok(vec![Component::System {
             name: r.name.to_owned(),
