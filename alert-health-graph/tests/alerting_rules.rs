@@ -6,6 +6,11 @@
 //! verdicts, messages, a group that is not there, a fetch that fails, credentials never
 //! shown, and one `GET /api/v1/rules` per pass for all the sensors (counted by
 //! Prometheus itself, `prometheus_http_requests_total{handler="/api/v1/rules"}`).
+//!
+//! Grafana cannot be installed here: its rules API is the test kit's fixture
+//! (`alert_testkit::grafana`, which says what it follows), read through the same
+//! instrumentors: folders, groups, a dashboard, NoData and errored rules, a group deleted,
+//! a server error, refused credentials, and the fixture's request log counting fetches.
 #![cfg(feature = "http")]
 
 use std::time::Duration;
@@ -15,6 +20,7 @@ use alert_health_graph::builtin::Sources;
 use alert_health_graph::visualiser::Visualiser;
 use alert_health_graph::visualiser::console::Console;
 use alert_health_graph::{Engine, GraphFile, Snapshot, State, builtin};
+use alert_testkit::grafana::{AlertRule, GrafanaFixture, RULES_PATH};
 use alert_testkit::{Prometheus, wait_until};
 
 /// A Prometheus evaluating `shop-rules.yml` every second, once every rule has been
@@ -215,4 +221,229 @@ sensors:
     assert_eq!(state(&s, "d"), State::Passing);
     let shown = Console::default().render(&s);
     assert!(!shown.contains("pa55w0rd"), "{shown}");
+}
+
+/// The rules of `fixtures/rules/grafana.json`, in the fixture: two folders, a firing rule
+/// with three instances, a NoData rule, an errored one, two linked to a dashboard.
+fn grafana() -> GrafanaFixture {
+    let grafana = GrafanaFixture::builder()
+        .user("viewer", "v1ewer-pw")
+        .start();
+    let error = "[sse.dataQueryError] failed to execute query [A]: Post \"http://prometheus:9090/api/v1/query\": dial tcp: connection refused";
+    for rule in [
+        AlertRule::new("Platform", "platform-uid", "cpu", "High CPU", "cpu-high")
+            .label("team", "dba")
+            .instance("Alerting", &[("host", "db-1")])
+            .instance("Alerting", &[("host", "db-2")])
+            .instance("Normal", &[("host", "db-3")]),
+        AlertRule::new("Platform", "platform-uid", "disk", "Disk full", "disk-full")
+            .health("nodata", None)
+            .instance("NoData", &[("datasource_uid", "prom-uid"), ("ref_id", "A")]),
+        AlertRule::new(
+            "Platform",
+            "platform-uid",
+            "disk",
+            "Inode usage",
+            "inode-usage",
+        )
+        .health("error", Some(error))
+        .instance("Error", &[("datasource_uid", "prom-uid"), ("ref_id", "A")]),
+        AlertRule::new(
+            "Shop",
+            "shop-uid",
+            "checkout",
+            "Checkout latency",
+            "checkout-latency",
+        )
+        .annotation("__dashboardUid__", "checkout-dash")
+        .annotation("__panelId__", "4")
+        .pending_period(600)
+        .instance("Pending", &[("route", "/pay")]),
+        AlertRule::new(
+            "Shop",
+            "shop-uid",
+            "checkout",
+            "Checkout errors",
+            "checkout-errors",
+        )
+        .annotation("__dashboardUid__", "checkout-dash")
+        .annotation("__panelId__", "2")
+        .instance("Normal", &[]),
+    ] {
+        grafana.add_rule(rule);
+    }
+    grafana
+}
+
+/// Which credentials each request carried (never their value), sorted.
+fn credentials_sent(grafana: &GrafanaFixture) -> Vec<String> {
+    let mut sent: Vec<String> = grafana
+        .requests()
+        .into_iter()
+        .map(|r| r.credentials)
+        .collect();
+    sent.sort();
+    sent
+}
+
+fn grafana_graph(grafana: &GrafanaFixture) -> String {
+    let (url, token) = (grafana.url(), grafana.token());
+    format!(
+        r#"
+sensors:
+  - name: platform
+    kind: grafana.com/Folder
+    params: {{url: "{url}", bearer_token: "{token}", folder: Platform, groups: [cpu, disk]}}
+  - name: checkout-board
+    kind: grafana.com/Dashboard
+    params: {{url: "{url}", bearer_token: "{token}", dashboard_uid: checkout-dash}}
+  - name: inode
+    kind: grafana.com/Rule
+    params: {{url: "{url}", basic_auth: {{username: viewer, password: v1ewer-pw}}, rule_uid: inode-usage}}
+services:
+  - {{name: platform-alerts, system: platform}}
+  - {{name: checkout, system: checkout-board}}
+"#
+    )
+}
+
+#[tokio::test]
+async fn grafana_folders_groups_and_dashboards_through_the_fixture() {
+    let grafana = grafana();
+    let s = evaluate(
+        &grafana_graph(&grafana),
+        RuleReads::new(Sources::default().client),
+    )
+    .await;
+    // Four sensors, two sets of credentials: two requests.
+    assert_eq!(grafana.count(RULES_PATH), 2);
+    assert_eq!(credentials_sent(&grafana), ["basic", "bearer"]);
+
+    assert_eq!(state(&s, "platform-alerts"), State::Failing);
+    assert_eq!(
+        messages(&s, "platform/cpu"),
+        [
+            r#"ERROR: rule High CPU (folder Platform, group cpu): firing, 2 instances: {host="db-1"}, {host="db-2"}"#
+        ]
+    );
+    assert_eq!(state(&s, "platform/disk"), State::Unknown);
+    assert_eq!(
+        messages(&s, "platform/disk"),
+        [
+            "WARN: rule Disk full (folder Platform, group disk): no data (1 instance NoData)",
+            "WARN: rule Inode usage (folder Platform, group disk): evaluation failed: [sse.dataQueryError] \
+             failed to execute query [A]: Post \"http://prometheus:9090/api/v1/query\": dial tcp: connection refused",
+        ]
+    );
+    assert_eq!(state(&s, "checkout"), State::Degraded);
+    assert_eq!(
+        messages(&s, "checkout-board"),
+        [
+            r#"WARN: rule Checkout latency (folder Shop, group checkout): pending, 1 instance: {route="/pay"}"#,
+            "INFO: rule Checkout errors (folder Shop, group checkout): inactive",
+        ]
+    );
+    assert_eq!(state(&s, "inode"), State::Unknown);
+
+    // The fixture answers what the unit tests read from fixtures/rules/grafana.json.
+    let answer = grafana.rules_answer();
+    let authored: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/rules/grafana.json")).expect("JSON");
+    let shape = |v: &serde_json::Value| -> Vec<(String, String, String, String)> {
+        v["data"]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| {
+                g["rules"].as_array().into_iter().flatten().map(move |r| {
+                    (
+                        format!("{}/{}", g["file"], g["name"]),
+                        r["name"].to_string(),
+                        r["state"].to_string(),
+                        r["health"].to_string(),
+                    )
+                })
+            })
+            .collect()
+    };
+    assert_eq!(shape(&answer), shape(&authored));
+
+    // A group deleted: its sensor says so; a server error: every sensor of the endpoint
+    // is Unknown with Grafana's error.
+    grafana.delete_group("Platform", "disk");
+    let s = evaluate(
+        &grafana_graph(&grafana),
+        RuleReads::new(Sources::default().client),
+    )
+    .await;
+    assert_eq!(
+        (state(&s, "platform/disk"), messages(&s, "platform/disk")),
+        (
+            State::Unknown,
+            vec!["WARN: group disk not found in folder Platform (groups: cpu)".to_owned()]
+        )
+    );
+    grafana.fail_rules(Some("database is locked"));
+    let s = evaluate(
+        &grafana_graph(&grafana),
+        RuleReads::new(Sources::default().client),
+    )
+    .await;
+    let expected = format!(
+        "ERROR: {}{RULES_PATH}: unexpected response: HTTP 500: server_error: failure getting rules: database is locked",
+        grafana.url()
+    );
+    for name in ["platform/cpu", "platform/disk", "checkout-board", "inode"] {
+        assert_eq!(state(&s, name), State::Unknown, "{name}");
+        assert_eq!(
+            messages(&s, name),
+            std::slice::from_ref(&expected),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn grafana_refuses_bad_credentials_with_its_reasons_and_none_is_shown() {
+    let grafana = grafana();
+    let url = grafana.url();
+    let yaml = format!(
+        r#"
+sensors:
+  - {{name: token, kind: grafana.com/Rule, params: {{url: "{url}", bearer_token: glsa_wr0ng, rule: High CPU}}}}
+  - {{name: password, kind: grafana.com/Rule, params: {{url: "{url}", basic_auth: {{username: viewer, password: wr0ng-pw}}, rule: High CPU}}}}
+  - {{name: in-url, kind: grafana.com/Rule, params: {{url: "http://viewer:urlpa55@{host}", rule: High CPU}}}}
+  - {{name: none, kind: grafana.com/Rule, params: {{url: "{url}", rule: High CPU}}}}
+"#,
+        host = url.trim_start_matches("http://")
+    );
+    let s = evaluate(&yaml, RuleReads::new(Sources::default().client)).await;
+    let at = format!("{url}{RULES_PATH}: unexpected response: HTTP 401: ");
+    let shown_at = format!(
+        "http://<secret>@{}{RULES_PATH}: unexpected response: HTTP 401: ",
+        url.trim_start_matches("http://")
+    );
+    for (name, expected) in [
+        ("token", format!("{at}Invalid API key (api-key.invalid)")),
+        (
+            "password",
+            format!("{at}Invalid username or password (basic-auth.invalid-credentials)"),
+        ),
+        (
+            "in-url",
+            format!("{shown_at}Invalid username or password (basic-auth.invalid-credentials)"),
+        ),
+        ("none", format!("{at}Unauthorized (auth.unauthorized)")),
+    ] {
+        assert_eq!(state(&s, name), State::Unknown, "{name}");
+        assert_eq!(messages(&s, name), [format!("ERROR: {expected}")], "{name}");
+    }
+    assert_eq!(
+        credentials_sent(&grafana),
+        ["basic", "basic", "bearer", "none"]
+    );
+    let shown = Console::default().render(&s);
+    for secret in ["glsa_wr0ng", "wr0ng-pw", "urlpa55"] {
+        assert!(!shown.contains(secret), "{secret} shown: {shown}");
+    }
 }

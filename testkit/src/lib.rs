@@ -2,7 +2,8 @@
 //! processes on free loopback ports, a webhook sink, `amtool`, REAL etcd 3.4 members and
 //! clusters ([`Etcd`], [`EtcdCluster`]), REAL Prometheus 2.42 processes ([`Prometheus`]),
 //! REAL headless Chromium ([`chromium`]), REAL PostgreSQL servers with a fresh database
-//! per test ([`postgres::PostgresServer`]), and a small HTTP client.
+//! per test ([`postgres::PostgresServer`]), a stand-in for Grafana's alert-rules API
+//! ([`grafana::GrafanaFixture`]), and a small HTTP client.
 //!
 //! Alertmanager is the judge: tests start the real daemon (Debian's
 //! `prometheus-alertmanager`) rather than a mock. A test that needs it and cannot find it
@@ -43,6 +44,7 @@ pub mod chromium;
 pub mod cluster;
 pub mod cortex;
 pub mod etcd;
+pub mod grafana;
 pub mod http;
 pub mod kube;
 pub mod loki;

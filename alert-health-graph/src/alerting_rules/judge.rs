@@ -327,12 +327,14 @@ fn plural(n: usize) -> &'static str {
 
 /// `firing, 2 instances: {instance="web-1"}, {instance="web-2"}`.
 fn instances(rule: &Rule, state: InstanceState, word: &str) -> String {
-    let picked: Vec<&BTreeMap<String, String>> = rule
+    // Sorted by labels: Prometheus lists alerts in no particular order.
+    let mut picked: Vec<&BTreeMap<String, String>> = rule
         .alerts
         .iter()
         .filter(|a| a.state() == state)
         .map(|a| &a.labels)
         .collect();
+    picked.sort();
     if picked.is_empty() {
         return word.to_owned();
     }
