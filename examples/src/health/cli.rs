@@ -11,6 +11,11 @@
 //! commands), else as kubectl finds one: `$KUBECONFIG`, `~/.kube/config`, then the
 //! in-cluster service account. Graphs without them never read a kubeconfig.
 //!
+//! Alert rules are read from the Prometheus or Grafana each entry's `params.url` names
+//! (`prometheus.io/Rules`, `RuleGroup`, `Rule`; `grafana.com/Folder`, `Dashboard`,
+//! `RuleGroup`, `Rule`; see `alert_health_graph::alerting_rules`), one fetch per server
+//! and credentials per pass, sharing the other sensors' HTTP client.
+//!
 //! `alert-health serve --graph FILE --listen ADDR [--interval 30s] [--history.db PATH]
 //! [--alertmanager URL[,URL...] [--backend alertmanager|cortex|mimir] [--tenant ID]
 //! [--prefix PATH] [--path-template TEMPLATE] [--quorum majority|all|N]]` evaluates on an
@@ -26,6 +31,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use alert_core::{Duration, LabelSet};
+use alert_health_graph::alerting_rules::{self, RuleReads};
 use alert_health_graph::builtin::{self, Sources};
 use alert_health_graph::graph_file::GraphFile;
 use alert_health_graph::kubernetes::{self, KubeLists, client::KubeApiSource};
@@ -279,6 +285,9 @@ pub async fn load(
     let file = GraphFile::load(path)?;
     let sources = Sources::default();
     let mut registry = builtin::registry(&sources);
+    registry.extend(&alerting_rules::registry(RuleReads::new(
+        sources.client.clone(),
+    )));
     let kube = file
         .sensors
         .iter()
