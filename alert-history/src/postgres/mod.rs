@@ -186,51 +186,83 @@ fn raw_episode_at(row: &Row, at: usize) -> std::result::Result<RawEpisode, postg
     })
 }
 
-/// The batch's existing episodes, by key (arrays of fingerprints and starts), locked.
-const SELECT_FOR_UPDATE: &str = "SELECT e.id, e.fingerprint, e.starts_at, e.ends_at, \
-     e.first_seen, e.last_seen, e.labels, e.annotations, e.receiver, e.generator_url, \
-     e.end_reason FROM episodes e \
+/// Each key of the batch (arrays of fingerprints and starts): the next start of its
+/// fingerprint already stored, and its stored episode, if any, locked (`id` and the
+/// [`EPISODE_COLUMNS`] NULL when there is none). One statement: the lock is taken on the
+/// rows the snapshot holds after the fingerprints' advisory locks.
+const READ_KEYS: &str = "WITH stored AS MATERIALIZED (\
+     SELECT e.id, e.fingerprint, e.starts_at, e.ends_at, e.first_seen, e.last_seen, \
+     e.labels, e.annotations, e.receiver, e.generator_url, e.end_reason FROM episodes e \
      WHERE (e.fingerprint, e.starts_at) IN \
      (SELECT k.fp, k.s FROM unnest($1::bigint[], $2::bigint[]) AS k(fp, s)) \
-     FOR UPDATE OF e";
-/// For each new key, the next start of its fingerprint already stored.
-const NEXT_STARTS: &str = "SELECT k.fp, k.s, (SELECT min(x.starts_at) FROM episodes x \
-     WHERE x.fingerprint = k.fp AND x.starts_at > k.s) \
-     FROM unnest($1::bigint[], $2::bigint[]) AS k(fp, s)";
-/// The merged existing episodes, one row per element of the arrays.
-const UPDATE_EPISODES: &str = "UPDATE episodes e SET ends_at = u.ends_at, \
-     first_seen = u.first_seen, last_seen = u.last_seen, annotations = u.annotations, \
-     receiver = u.receiver, generator_url = u.generator_url, end_reason = u.end_reason \
-     FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], \
-     $6::text[], $7::text[], $8::bigint[]) \
-     AS u(id, ends_at, first_seen, last_seen, annotations, receiver, generator_url, end_reason) \
-     WHERE e.id = u.id";
-/// The new episodes, one row per element of the arrays; their ids by key.
-const INSERT_EPISODES: &str = "INSERT INTO episodes(fingerprint, starts_at, ends_at, \
-     first_seen, last_seen, alertname, labels, annotations, receiver, generator_url, \
-     end_reason) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], \
-     $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
-     $11::bigint[]) RETURNING id, fingerprint, starts_at";
-const INSERT_LABELS: &str = "INSERT INTO episode_labels(name, value, episode_id) \
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING";
+     FOR UPDATE OF e) \
+     SELECT k.fp, k.s, (SELECT min(x.starts_at) FROM episodes x \
+     WHERE x.fingerprint = k.fp AND x.starts_at > k.s), \
+     st.id, st.fingerprint, st.starts_at, st.ends_at, st.first_seen, st.last_seen, \
+     st.labels, st.annotations, st.receiver, st.generator_url, st.end_reason \
+     FROM unnest($1::bigint[], $2::bigint[]) AS k(fp, s) \
+     LEFT JOIN stored st ON st.fingerprint = k.fp AND st.starts_at = k.s";
 const LOCK_FINGERPRINTS: &str = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS u(k)";
+/// The newest notification's receive time, kept when newer (the bulk load's; an
+/// append's is part of [`write_sql`]).
 const NEWEST_SEEN: &str = "INSERT INTO settings(key, value) VALUES('newest_seen', $1) \
      ON CONFLICT(key) DO UPDATE SET value = excluded.value \
      WHERE CAST(excluded.value AS BIGINT) > CAST(settings.value AS BIGINT)";
 
-/// Each new start (arrays of fingerprints and starts) ends the older episodes of its
-/// fingerprint that are open, or superseded by a later start: each such episode ends at
-/// the earliest new start after its own, as if the starts had come one by one.
-fn supersede_sql() -> String {
+/// Everything an append writes, in one statement (one round trip; its parts share one
+/// snapshot, so none sees another's rows, and each row is written by one part only):
+///
+/// - `updated`: the merged stored episodes, one per element of `$1..$8` (id, ends,
+///   first and last seen, annotations, receiver, generator URL, end reason);
+/// - `inserted`: the new episodes, one per element of `$9..$19`;
+/// - `labelled`: their label rows (`$20..$23`: fingerprint, start, name, value), joined
+///   to the ids `inserted` returns by key;
+/// - `superseded`: each new start (`$24`, `$25`: fingerprints and starts) ends the
+///   older stored episodes of its fingerprint that are open, or superseded by a later
+///   start, at the earliest new start after their own, as if the starts had come one by
+///   one. The batch's own rows are not among them: the new ones are not in the snapshot,
+///   and the updated ones (`$1`) already end where this would leave them;
+/// - `newest`: the newest notification's receive time (`$26`).
+fn write_sql() -> String {
     format!(
-        "UPDATE episodes e SET ends_at = n.next, end_reason = {END_SUPERSEDED} \
+        "WITH updated AS (\
+         UPDATE episodes e SET ends_at = u.ends_at, first_seen = u.first_seen, \
+         last_seen = u.last_seen, annotations = u.annotations, receiver = u.receiver, \
+         generator_url = u.generator_url, end_reason = u.end_reason \
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], \
+         $6::text[], $7::text[], $8::bigint[]) \
+         AS u(id, ends_at, first_seen, last_seen, annotations, receiver, generator_url, end_reason) \
+         WHERE e.id = u.id RETURNING e.id), \
+         inserted AS (\
+         INSERT INTO episodes(fingerprint, starts_at, ends_at, first_seen, last_seen, \
+         alertname, labels, annotations, receiver, generator_url, end_reason) \
+         SELECT * FROM unnest($9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], \
+         $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], \
+         $19::bigint[]) RETURNING id, fingerprint, starts_at), \
+         labelled AS (\
+         INSERT INTO episode_labels(name, value, episode_id) \
+         SELECT l.name, l.value, i.id \
+         FROM unnest($20::bigint[], $21::bigint[], $22::text[], $23::text[]) AS l(fp, s, name, value) \
+         JOIN inserted i ON i.fingerprint = l.fp AND i.starts_at = l.s \
+         ON CONFLICT DO NOTHING RETURNING 1), \
+         superseded AS (\
+         UPDATE episodes e SET ends_at = n.next, end_reason = {END_SUPERSEDED} \
          FROM (SELECT o.id, min(k.s) AS next \
-               FROM unnest($1::bigint[], $2::bigint[]) AS k(fp, s) \
+               FROM unnest($24::bigint[], $25::bigint[]) AS k(fp, s) \
                JOIN episodes o ON o.fingerprint = k.fp AND o.starts_at < k.s \
-               WHERE o.ends_at = {OPEN_END} OR o.end_reason = {END_SUPERSEDED} \
+               WHERE (o.ends_at = {OPEN_END} OR o.end_reason = {END_SUPERSEDED}) \
+               AND o.id <> ALL($1::bigint[]) \
                GROUP BY o.id) AS n \
          WHERE e.id = n.id AND (e.ends_at = {OPEN_END} \
-         OR (e.end_reason = {END_SUPERSEDED} AND e.ends_at > n.next))"
+         OR (e.end_reason = {END_SUPERSEDED} AND e.ends_at > n.next)) RETURNING 1), \
+         newest AS (\
+         INSERT INTO settings(key, value) SELECT 'newest_seen', $26::text \
+         WHERE $26::text IS NOT NULL \
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value \
+         WHERE CAST(excluded.value AS BIGINT) > CAST(settings.value AS BIGINT) RETURNING 1) \
+         SELECT (SELECT count(*) FROM updated), (SELECT count(*) FROM inserted), \
+         (SELECT count(*) FROM labelled), (SELECT count(*) FROM superseded), \
+         (SELECT count(*) FROM newest)"
     )
 }
 
@@ -277,10 +309,6 @@ impl EpisodeColumns {
         self.generator_urls.push(episode.generator_url.clone());
         self.end_reasons.push(end_reason_to_sql(episode));
         Ok(())
-    }
-
-    fn is_empty(&self) -> bool {
-        self.fingerprints.is_empty()
     }
 }
 
@@ -535,31 +563,26 @@ impl PostgresStore {
         self.connection(&self.reader)
     }
 
-    /// One try of an append: one transaction of a fixed number of statements, however
-    /// many notifications it holds.
+    /// One try of an append: one transaction of three statements (five round trips
+    /// with `BEGIN` and `COMMIT`), however many notifications it holds.
     ///
     /// 1. the advisory locks of the batch's fingerprints, in ascending order;
-    /// 2. the batch's stored episodes, read `FOR UPDATE` by key;
-    /// 3. for each new key, the next start of its fingerprint already stored;
-    /// 4. in Rust: each episode merged with its notifications in batch order
+    /// 2. for each key of the batch, its stored episode read `FOR UPDATE`, and the next
+    ///    start of its fingerprint already stored ([`READ_KEYS`]);
+    /// 3. in Rust: each episode merged with its notifications in batch order
     ///    ([`Episode::merge`]), then ended at the next start after its own (new starts
     ///    of the batch, and stored ones for new episodes), as one notification at a
     ///    time would have left it;
-    /// 5. the merged stored episodes updated, the new ones inserted, their label rows;
-    /// 6. the older stored episodes the new starts supersede (one statement);
-    /// 7. the newest notification's receive time.
+    /// 4. one statement ([`write_sql`]): the merged stored episodes updated, the new
+    ///    ones inserted with their label rows, the older stored episodes the new starts
+    ///    supersede, the newest notification's receive time.
     fn append_once(&self, notifications: &[Notification]) -> Result<()> {
         let db = self.database.as_str();
         let mut writer = self.writer()?;
         let conn = writer.as_mut().ok_or_else(|| self.not_connected())?;
         let lock = conn.prepare(LOCK_FINGERPRINTS, db)?;
-        let select = conn.prepare(SELECT_FOR_UPDATE, db)?;
-        let next_starts = conn.prepare(NEXT_STARTS, db)?;
-        let update = conn.prepare(UPDATE_EPISODES, db)?;
-        let insert = conn.prepare(INSERT_EPISODES, db)?;
-        let insert_labels = conn.prepare(INSERT_LABELS, db)?;
-        let supersede = conn.prepare(&supersede_sql(), db)?;
-        let newest_seen = conn.prepare(NEWEST_SEEN, db)?;
+        let read = conn.prepare(READ_KEYS, db)?;
+        let write = conn.prepare(&write_sql(), db)?;
 
         // The batch's keys, each once, in first-seen order.
         let mut keys: Vec<(i64, i64)> = Vec::new();
@@ -588,15 +611,30 @@ impl PostgresStore {
         tx.execute(&lock, &[&fingerprints])
             .map_err(|e| self.error("append: lock fingerprints", e))?;
 
-        let ctx = "append: select episodes";
+        let ctx = "append: read episodes";
         let mut stored: HashMap<(i64, i64), (i64, RawEpisode)> = HashMap::new();
+        // The next stored start after each key's (used for new episodes only: a stored
+        // one already ends there, unless resolved).
+        let mut stored_next: HashMap<(i64, i64), i64> = HashMap::new();
         for row in tx
-            .query(&select, &[&key_fps, &key_starts])
+            .query(&read, &[&key_fps, &key_starts])
             .map_err(|e| self.error(ctx, e))?
         {
-            let id: i64 = row.try_get(0).map_err(|e| self.error(ctx, e))?;
-            let raw = raw_episode_at(&row, 1).map_err(|e| self.error(ctx, e))?;
-            stored.insert((raw.fingerprint, raw.starts_at), (id, raw));
+            let fp: i64 = row.try_get(0).map_err(|e| self.error(ctx, e))?;
+            let start: i64 = row.try_get(1).map_err(|e| self.error(ctx, e))?;
+            let next: Option<i64> = row.try_get(2).map_err(|e| self.error(ctx, e))?;
+            let id: Option<i64> = row.try_get(3).map_err(|e| self.error(ctx, e))?;
+            match id {
+                Some(id) => {
+                    let raw = raw_episode_at(&row, 4).map_err(|e| self.error(ctx, e))?;
+                    stored.insert((fp, start), (id, raw));
+                }
+                None => {
+                    if let Some(next) = next {
+                        stored_next.insert((fp, start), next);
+                    }
+                }
+            }
         }
 
         // Merged in batch order, as one notification at a time would merge them.
@@ -629,8 +667,7 @@ impl PostgresStore {
         let mut merged: Vec<Merged> = merged.into_iter().flatten().collect();
 
         // Each new start ends the batch's older episodes of its fingerprint; a new
-        // episode also ends at the next start already stored (a stored one already
-        // ends there, unless resolved).
+        // episode also ends at the next start already stored.
         let (new_fps, new_starts): (Vec<i64>, Vec<i64>) = merged
             .iter()
             .filter(|m| m.id.is_none())
@@ -649,21 +686,6 @@ impl PostgresStore {
         }
         for starts in batch_starts.values_mut() {
             starts.sort_unstable();
-        }
-        let mut stored_next: HashMap<(i64, i64), i64> = HashMap::new();
-        if !new_fps.is_empty() {
-            let ctx = "append: next start";
-            for row in tx
-                .query(&next_starts, &[&new_fps, &new_starts])
-                .map_err(|e| self.error(ctx, e))?
-            {
-                let fp: i64 = row.try_get(0).map_err(|e| self.error(ctx, e))?;
-                let start: i64 = row.try_get(1).map_err(|e| self.error(ctx, e))?;
-                let next: Option<i64> = row.try_get(2).map_err(|e| self.error(ctx, e))?;
-                if let Some(next) = next {
-                    stored_next.insert((fp, start), next);
-                }
-            }
         }
         for m in &mut merged {
             let key = (
@@ -685,16 +707,35 @@ impl PostgresStore {
 
         let mut updates = EpisodeColumns::default();
         let mut inserts = EpisodeColumns::default();
+        let (mut label_fps, mut label_starts, mut names, mut values) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for m in &merged {
             match m.id {
                 Some(id) => updates.push(Some(id), &m.episode)?,
-                None => inserts.push(None, &m.episode)?,
+                None => {
+                    inserts.push(None, &m.episode)?;
+                    let fp = fp_to_sql(m.episode.fingerprint);
+                    let start = to_nanos(m.episode.starts_at, "startsAt")?;
+                    for (name, value) in m.episode.labels.iter().filter(|(n, _)| *n != ALERTNAME) {
+                        label_fps.push(fp);
+                        label_starts.push(start);
+                        names.push(indexable(name).into_owned());
+                        values.push(indexable(value).into_owned());
+                    }
+                }
             }
         }
-        if !updates.is_empty() {
-            let u = &updates;
-            tx.execute(
-                &update,
+        let newest = notifications
+            .iter()
+            .map(|n| n.received_at)
+            .max()
+            .map(|t| to_nanos(t, "receivedAt").map(|n| n.to_string()))
+            .transpose()?;
+        let (u, i) = (&updates, &inserts);
+        let ctx = "append: write";
+        let row = tx
+            .query_one(
+                &write,
                 &[
                     &u.ids,
                     &u.ends,
@@ -704,71 +745,34 @@ impl PostgresStore {
                     &u.receivers,
                     &u.generator_urls,
                     &u.end_reasons,
+                    &i.fingerprints,
+                    &i.starts,
+                    &i.ends,
+                    &i.first_seen,
+                    &i.last_seen,
+                    &i.alertnames,
+                    &i.labels,
+                    &i.annotations,
+                    &i.receivers,
+                    &i.generator_urls,
+                    &i.end_reasons,
+                    &label_fps,
+                    &label_starts,
+                    &names,
+                    &values,
+                    &new_fps,
+                    &new_starts,
+                    &newest,
                 ],
             )
-            .map_err(|e| self.error("append: update episodes", e))?;
-        }
-        if !inserts.is_empty() {
-            let i = &inserts;
-            let ctx = "append: insert episodes";
-            let mut ids: HashMap<(i64, i64), i64> = HashMap::new();
-            for row in tx
-                .query(
-                    &insert,
-                    &[
-                        &i.fingerprints,
-                        &i.starts,
-                        &i.ends,
-                        &i.first_seen,
-                        &i.last_seen,
-                        &i.alertnames,
-                        &i.labels,
-                        &i.annotations,
-                        &i.receivers,
-                        &i.generator_urls,
-                        &i.end_reasons,
-                    ],
-                )
-                .map_err(|e| self.error(ctx, e))?
-            {
-                let id: i64 = row.try_get(0).map_err(|e| self.error(ctx, e))?;
-                let fp: i64 = row.try_get(1).map_err(|e| self.error(ctx, e))?;
-                let start: i64 = row.try_get(2).map_err(|e| self.error(ctx, e))?;
-                ids.insert((fp, start), id);
-            }
-            let (mut names, mut values, mut label_ids) = (Vec::new(), Vec::new(), Vec::new());
-            for m in merged.iter().filter(|m| m.id.is_none()) {
-                let key = (
-                    fp_to_sql(m.episode.fingerprint),
-                    to_nanos(m.episode.starts_at, "startsAt")?,
-                );
-                let id = *ids.get(&key).ok_or_else(|| Error::Postgres {
-                    database: self.database.clone(),
-                    context: ctx.into(),
-                    reason: "an inserted episode returned no id".into(),
-                })?;
-                for (name, value) in m.episode.labels.iter().filter(|(n, _)| *n != ALERTNAME) {
-                    names.push(indexable(name).into_owned());
-                    values.push(indexable(value).into_owned());
-                    label_ids.push(id);
-                }
-            }
-            if !names.is_empty() {
-                tx.execute(&insert_labels, &[&names, &values, &label_ids])
-                    .map_err(|e| self.error("append: insert labels", e))?;
-            }
-            // After the batch's own rows are written: they already end where this
-            // leaves them, so it changes only older stored episodes.
-            tx.execute(&supersede, &[&new_fps, &new_starts])
-                .map_err(|e| self.error("append: supersede", e))?;
-        }
-        if let Some(newest) = notifications.iter().map(|n| n.received_at).max() {
-            // Last: every append updates this row, and holds it until it commits.
-            tx.execute(
-                &newest_seen,
-                &[&to_nanos(newest, "receivedAt")?.to_string()],
-            )
-            .map_err(|e| self.error("append: newest", e))?;
+            .map_err(|e| self.error(ctx, e))?;
+        let inserted: i64 = row.try_get(1).map_err(|e| self.error(ctx, e))?;
+        if usize::try_from(inserted).ok() != Some(i.fingerprints.len()) {
+            return Err(Error::Postgres {
+                database: self.database.clone(),
+                context: ctx.into(),
+                reason: format!("{inserted} episodes inserted of {}", i.fingerprints.len()),
+            });
         }
         tx.commit().map_err(|e| self.error("append: commit", e))
     }
