@@ -126,6 +126,14 @@ struct Args {
     /// How many alerts each webhook message holds.
     #[arg(long, default_value_t = 1)]
     alerts_per_message: usize,
+    /// PostgreSQL: after the HTTP run, print the statements it ran by total time
+    /// (`pg_stat_statements`, loaded for the run).
+    #[arg(long)]
+    pg_statements: bool,
+    /// PostgreSQL: a further server setting (`name=value`, as `postgres -c` takes it),
+    /// after the bench's own; repeatable.
+    #[arg(long = "pg-setting")]
+    pg_settings: Vec<String>,
 }
 
 /// One line of the table.
@@ -445,6 +453,26 @@ fn http(store_flags: &[String], args: &Args, figures: &mut Vec<Figure>) {
         )
     });
     let rss = peak_rss_mib(pid);
+    // The server's own view: how long its appends (one per group of requests) took.
+    let appends = runtime
+        .block_on(async {
+            reqwest::get(format!("http://{addr}/metrics"))
+                .await?
+                .text()
+                .await
+        })
+        .map(|text| {
+            let value = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            let count = value("alert_history_store_latency_seconds_count{operation=\"append\"}");
+            let sum = value("alert_history_store_latency_seconds_sum{operation=\"append\"}");
+            (count, sum)
+        })
+        .unwrap_or((0.0, 0.0));
     let _ = child.kill();
     let _ = child.wait();
     latencies.sort();
@@ -459,9 +487,12 @@ fn http(store_flags: &[String], args: &Args, figures: &mut Vec<Figure>) {
             args.episodes
         ),
         value: format!(
-            "{:.0} acknowledged notifications/s (request {})",
+            "{:.0} acknowledged notifications/s (request {}; {:.0} appends, {:.1} notifications and {:.2} ms each on average)",
             acked as f64 / elapsed.as_secs_f64(),
-            p50_p99(&latencies)
+            p50_p99(&latencies),
+            appends.0,
+            acked as f64 / appends.0.max(1.0),
+            appends.1 * 1000.0 / appends.0.max(1.0)
         ),
         target: "≥ 5,000 notifications/s",
     });
@@ -556,14 +587,24 @@ fn sqlite(args: &Args) -> Vec<Figure> {
 fn postgres(args: &Args) -> Vec<Figure> {
     let n = args.episodes;
     let mut figures = Vec::new();
-    let server = PostgresServer::start_with(&[
+    let mut settings = vec![
         "fsync=on",
         "full_page_writes=on",
         "shared_buffers=2GB",
         "max_wal_size=8GB",
         "maintenance_work_mem=512MB",
-    ]);
+    ];
+    if args.pg_statements {
+        settings.push("shared_preload_libraries=pg_stat_statements");
+        settings.push("track_io_timing=on");
+        settings.push("pg_stat_statements.track_planning=on");
+    }
+    settings.extend(args.pg_settings.iter().map(String::as_str));
+    let server = PostgresServer::start_with(&settings);
     let db = server.create_database();
+    if args.pg_statements {
+        db.psql("CREATE EXTENSION pg_stat_statements");
+    }
     let store = PostgresStore::connect(&db.url()).expect("connect");
     let started = Instant::now();
     let loaded = store.bulk_load(data_set(n, args.days)).expect("bulk load");
@@ -587,7 +628,25 @@ fn postgres(args: &Args) -> Vec<Figure> {
         then,
     ));
     measure(&store, args, &mut figures);
+    if args.pg_statements {
+        db.psql("SELECT pg_stat_statements_reset()");
+    }
     http(&["--store".to_owned(), db.url()], args, &mut figures);
+    if args.pg_statements {
+        println!(
+            "statements of the HTTP run (calls, mean ms, mean planning ms, total ms, rows, blocks read, text):"
+        );
+        println!(
+            "{}",
+            db.psql(
+                "SELECT calls || ' | ' || round(mean_exec_time::numeric, 3) || ' | ' || \
+                 round(mean_plan_time::numeric, 3) || ' | ' || \
+                 round(total_exec_time::numeric, 1) || ' | ' || rows || ' | ' || \
+                 shared_blks_read || ' | ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 110) \
+                 FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"
+            )
+        );
+    }
     let size: i64 = db
         .psql("SELECT pg_database_size(current_database())")
         .parse()
