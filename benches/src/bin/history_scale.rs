@@ -142,6 +142,10 @@ struct Args {
     /// (`pg_stat_statements`, loaded for the run).
     #[arg(long)]
     pg_statements: bool,
+    /// Which measurements to run on the loaded store, comma-separated: `query`,
+    /// `timeline`, `append` (all when absent; HTTP is `--http-seconds`).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// PostgreSQL: a further server setting (`name=value`, as `postgres -c` takes it),
     /// after the bench's own; repeatable.
     #[arg(long = "pg-setting")]
@@ -243,7 +247,27 @@ fn heartbeats(store: &dyn HistoryStore, days: i64) -> usize {
     n
 }
 
+impl Args {
+    /// Whether `--only` asks for the measurement `what` (or for everything).
+    fn runs(&self, what: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == what)
+    }
+}
+
 fn measure(store: &dyn HistoryStore, args: &Args, figures: &mut Vec<Figure>) {
+    if args.runs("query") {
+        measure_query(store, args, figures);
+    }
+    if args.runs("timeline") {
+        measure_timeline(store, args, figures);
+    }
+    if args.runs("append") {
+        measure_append(store, args, figures);
+    }
+}
+
+/// The 7-day `alertname=Alert50` query: its first page, and every page.
+fn measure_query(store: &dyn HistoryStore, args: &Args, figures: &mut Vec<Figure>) {
     let n = args.episodes;
     // The 7-day alertname query.
     let week = TimeSpan::new(ts(ANCHOR - 7 * DAY), ts(ANCHOR)).expect("range");
@@ -264,8 +288,11 @@ fn measure(store: &dyn HistoryStore, args: &Args, figures: &mut Vec<Figure>) {
         value: p50_p99(&samples),
         target: "(≤ 10 ms median)",
     });
+}
 
-    // One entity's 30-day timeline, as the server's /api/v1/timeline computes it.
+/// One entity's 30-day timeline, as the server's /api/v1/timeline computes it.
+fn measure_timeline(store: &dyn HistoryStore, args: &Args, figures: &mut Vec<Figure>) {
+    let n = args.episodes;
     let month = TimeSpan::new(ts(ANCHOR - 30 * DAY), ts(ANCHOR)).expect("range");
     let policy = HeartbeatPolicy {
         repeat_interval: "10m".parse().expect("duration"),
@@ -291,8 +318,11 @@ fn measure(store: &dyn HistoryStore, args: &Args, figures: &mut Vec<Figure>) {
         value: p50_p99(&samples),
         target: "≤ 5 ms median",
     });
+}
 
-    // Batched ingest into the loaded store: new fingerprints (seq past the data set).
+/// Batched ingest into the loaded store: new fingerprints (seq past the data set).
+fn measure_append(store: &dyn HistoryStore, args: &Args, figures: &mut Vec<Figure>) {
+    let n = args.episodes;
     let mut rng = Rng(7);
     let mut next = n;
     for size in [1_000usize, 10_000] {
