@@ -11,13 +11,26 @@
 //! appending them one by one would. When the shared append fails, each request is
 //! appended on its own, so one request the store refuses fails alone.
 //!
+//! When a batch already holds two or more requests (senders are concurrent), the writer
+//! waits a little before writing it, as PostgreSQL's `commit_delay` does: a tenth of the
+//! previous append's duration ([`DELAY_FRACTION`]), at most [`MAX_DELAY`], then takes
+//! what arrived meanwhile. On two cores the senders, the server and the database share,
+//! the wait lets the requests in flight reach the queue, so each append carries more of
+//! them. Measured with `history-scale` (16 senders, one alert a message, 10 s runs, the
+//! 2-core VM): PostgreSQL at 100,000 episodes, whose appends take about 1.9 ms, went from
+//! 3,700–4,600 to 5,500 acknowledged notifications/s (groups of 8 → 11 requests,
+//! request p50 3.4–4.1 → 2.7 ms); a fixed 150–300 µs wait gave 6,000–6,400/s and a fifth
+//! of the append 5,600–6,000/s, but cost SQLite 8 %. SQLite at 10,000,000 episodes,
+//! whose appends take about 0.45 ms (a wait of about 45 µs): 12,500–12,600/s against
+//! 12,900–13,400/s without, within this VM's noise. A lone sender never waits.
+//!
 //! The queue is bounded ([`QUEUE_REQUESTS`]): when it is full, requests wait to enter it,
 //! so memory stays bounded however many senders there are. The writer stops when the
 //! last handle is dropped, after answering what is queued.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use alert_core::Timestamp;
 use tokio::sync::{mpsc, oneshot};
@@ -33,6 +46,11 @@ pub(crate) const MAX_BATCH_NOTIFICATIONS: usize = 10_000;
 pub(crate) const MAX_BATCH_REQUESTS: usize = 512;
 /// How many requests may wait for the writer.
 pub(crate) const QUEUE_REQUESTS: usize = 1_024;
+/// The wait before writing a batch of concurrent requests, as a fraction of the
+/// previous append's duration.
+pub(crate) const DELAY_FRACTION: u32 = 10;
+/// The longest wait before writing a batch.
+pub(crate) const MAX_DELAY: Duration = Duration::from_millis(1);
 
 /// One request's write: its notifications, and the Watchdog heartbeat it carried.
 struct Write {
@@ -55,19 +73,18 @@ impl GroupCommit {
         let spawned = std::thread::Builder::new()
             .name("history-writer".into())
             .spawn(move || {
+                let mut last_append = Duration::ZERO;
                 while let Some(first) = receiver.blocking_recv() {
                     let mut batch = vec![first];
                     let mut size = batch[0].notifications.len();
-                    while batch.len() < MAX_BATCH_REQUESTS && size < MAX_BATCH_NOTIFICATIONS {
-                        match receiver.try_recv() {
-                            Ok(next) => {
-                                size += next.notifications.len();
-                                batch.push(next);
-                            }
-                            Err(_) => break,
-                        }
+                    take_waiting(&mut receiver, &mut batch, &mut size);
+                    if batch.len() > 1 && size < MAX_BATCH_NOTIFICATIONS {
+                        std::thread::sleep((last_append / DELAY_FRACTION).min(MAX_DELAY));
+                        take_waiting(&mut receiver, &mut batch, &mut size);
                     }
+                    let started = Instant::now();
                     write(store.as_ref(), &metrics, batch);
+                    last_append = started.elapsed();
                 }
             });
         if let Err(e) = spawned {
@@ -94,6 +111,19 @@ impl GroupCommit {
         let stopped = || StoreFailure::Task("the history writer has stopped".into());
         self.queue.send(write).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Adds the requests waiting in `receiver` to `batch`, within the batch's limits.
+fn take_waiting(receiver: &mut mpsc::Receiver<Write>, batch: &mut Vec<Write>, size: &mut usize) {
+    while batch.len() < MAX_BATCH_REQUESTS && *size < MAX_BATCH_NOTIFICATIONS {
+        match receiver.try_recv() {
+            Ok(next) => {
+                *size += next.notifications.len();
+                batch.push(next);
+            }
+            Err(_) => break,
+        }
     }
 }
 
