@@ -259,3 +259,53 @@ fn bulk_load_writes_episodes_that_appends_then_merge_into() {
     assert_eq!(everything(&store), in_query_order(&all));
     assert_eq!(store.stats().expect("stats").episodes, 4);
 }
+
+/// A query whose one selector names an alert name reads the episodes started within the
+/// range in page order, a chunk of rows at a time (a LIMIT, so that the planner stops at
+/// a page): a selector that admits one candidate in three needs several chunks for a
+/// page, and every page, cursor after cursor, is the reference's (the pure merge, in
+/// page order and filtered).
+#[test]
+fn pages_read_in_chunks_are_the_reference_pages() {
+    let db = PostgresServer::shared().create_database();
+    let store = PostgresStore::connect(&db.url()).expect("connect");
+    // 40 carried into the range (started before 0, open), 900 started within it.
+    let notifications: Vec<Notification> = (0..940)
+        .map(|i| {
+            let starts = if i < 40 { -1_000 + i } else { i * 10 };
+            notification(i as u32, starts, None, starts + 1)
+        })
+        .collect();
+    store.append(&notifications).expect("append");
+    let selector = Matchers::new(vec![
+        Matcher::new(MatchType::Equal, "alertname", "Flapping").expect("valid"),
+        Matcher::new(MatchType::Regexp, "instance", "i[0-9]*[036]").expect("valid"),
+    ]);
+    let mut expected = merge_notifications(&notifications);
+    expected.retain(|e| selector.matches(&e.labels));
+    expected.sort_by_key(|e| (e.starts_at, e.fingerprint));
+    assert!(expected.len() > 256, "{}", expected.len());
+    for limit in [1, 7, 100, 280, MAX_QUERY_LIMIT] {
+        let mut q = EpisodeQuery::new(TimeSpan::new(t(0), t(86_400)).expect("valid"));
+        q.selectors = selector.clone().into();
+        q.limit = limit;
+        let mut got = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = store.query(&q).expect("query");
+            assert!(page.episodes.len() <= limit);
+            got.extend(page.episodes);
+            pages += 1;
+            match page.next {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(got, expected, "limit {limit}");
+        assert_eq!(
+            pages,
+            expected.len().div_ceil(limit).max(1),
+            "limit {limit}"
+        );
+    }
+}

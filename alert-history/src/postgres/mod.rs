@@ -6,7 +6,13 @@
 //! `alertname` column and an `episode_labels` table for equality matchers (each
 //! selector's ANDed, the selectors OR-ed), every selector then evaluated in Rust on the
 //! candidates, read in page order in chunks (a portal), so regular expressions and `!=`
-//! work as in Alertmanager.
+//! work as in Alertmanager. A query whose one selector names an alert name is read in
+//! two parts ([`RangePart`]): the episodes carried into the range through the
+//! `(alertname, ends_at, starts_at)` index, both bounds applied inside the index, then
+//! those started within it through `(alertname, starts_at, fingerprint)` in page order,
+//! with a `LIMIT` so that the planner picks the ordered scan that stops at a page
+//! (without one it read and sorted every candidate: the first page of the 7-day
+//! `alertname` query at 10,000,000 episodes took 40–62 ms, now 4.3 ms).
 //!
 //! **Replicas.** Every [`append`](HistoryStore::append) is one transaction that first
 //! takes a transaction-scoped advisory lock per fingerprint it touches
@@ -75,6 +81,9 @@ use schema::{CURRENT_VERSION, LOCK_HEARTBEATS, LOCK_SPACE, migrate_to, pg_error}
 
 /// How many rows a query reads from its portal at a time.
 const QUERY_CHUNK: i32 = 256;
+
+/// The fewest rows a page-order read asks for at a time.
+const CHUNK_ROWS: usize = 256;
 
 /// How many statements a connection keeps prepared before it starts over.
 const STATEMENT_CACHE: usize = 64;
@@ -842,26 +851,51 @@ impl PostgresStore {
         let db = self.database.as_str();
         let mut reader = self.reader()?;
         let conn = reader.as_mut().ok_or_else(|| self.not_connected())?;
-        // The whole range in one statement: PostgreSQL's planner picks the index from
-        // its statistics. Split as SQLite splits it (`PageBounds::parts`), the first page
-        // of the 7-day `alertname` query at 10,000,000 episodes took 77 ms against 39 ms
-        // whole (history-scale, 2026-12-07), so the split is SQLite's only.
-        let parts: &[RangePart] = &[RangePart::Whole];
-        let mut statements = Vec::with_capacity(parts.len());
-        for &part in parts {
-            let (sql, params) = page_sql(q, part, &bounds);
-            statements.push((conn.prepare(&sql, db)?, params));
-        }
-        let mut tx = conn
-            .client
+        let Connection { client, statements } = conn;
+        let mut tx = client
             .build_transaction()
             .read_only(true)
             .start()
             .map_err(|e| self.error(ctx, e))?;
         let mut found: Vec<Episode> = Vec::new();
-        'parts: for (statement, params) in &statements {
+        for &part in bounds.parts(q) {
+            if part == RangePart::StartedWithin {
+                // In page order from the (alertname, starts_at, fingerprint) index, a
+                // chunk at a time: with a LIMIT the planner picks the ordered index scan
+                // that stops at a page; without one, it reads and sorts every candidate.
+                let mut after = bounds.cursor;
+                loop {
+                    let chunk = (q.limit + 1).saturating_sub(found.len()).max(CHUNK_ROWS);
+                    let b = PageBounds {
+                        cursor: after,
+                        ..bounds
+                    };
+                    let (sql, params) = page_sql(q, part, &b, Some(chunk));
+                    let statement = cached(statements, &mut tx, &sql, db)?;
+                    let refs: Vec<&(dyn ToSql + Sync)> =
+                        params.iter().map(|p| p.as_ref()).collect();
+                    let rows = tx
+                        .query(&statement, &refs)
+                        .map_err(|e| self.error(ctx, e))?;
+                    let complete = rows.len() < chunk;
+                    for row in &rows {
+                        let raw = raw_episode_at(row, 0).map_err(|e| self.error(ctx, e))?;
+                        after = Some((raw.starts_at, raw.fingerprint));
+                        if admit(q, raw, &mut found)? {
+                            tx.commit().map_err(|e| self.error(ctx, e))?;
+                            return Ok(q.paginate(found));
+                        }
+                    }
+                    if complete {
+                        break;
+                    }
+                }
+                continue;
+            }
+            let (sql, params) = page_sql(q, part, &bounds, None);
+            let statement = cached(statements, &mut tx, &sql, db)?;
             let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
-            let portal = tx.bind(statement, &refs).map_err(|e| self.error(ctx, e))?;
+            let portal = tx.bind(&statement, &refs).map_err(|e| self.error(ctx, e))?;
             loop {
                 let rows = tx
                     .query_portal(&portal, QUERY_CHUNK)
@@ -870,7 +904,8 @@ impl PostgresStore {
                 for row in &rows {
                     let raw = raw_episode_at(row, 0).map_err(|e| self.error(ctx, e))?;
                     if admit(q, raw, &mut found)? {
-                        break 'parts;
+                        tx.commit().map_err(|e| self.error(ctx, e))?;
+                        return Ok(q.paginate(found));
                     }
                 }
                 if last_chunk {
@@ -883,16 +918,60 @@ impl PostgresStore {
     }
 }
 
+/// `sql` prepared on the connection of `tx`, once ([`Connection::prepare`]'s cache,
+/// `statements`): a prepared statement outlives the transaction it was prepared in.
+fn cached(
+    statements: &mut HashMap<String, Statement>,
+    tx: &mut postgres::Transaction<'_>,
+    sql: &str,
+    database: &str,
+) -> Result<Statement> {
+    if let Some(s) = statements.get(sql) {
+        return Ok(s.clone());
+    }
+    if statements.len() >= STATEMENT_CACHE {
+        statements.clear();
+    }
+    let statement = tx
+        .prepare(sql)
+        .map_err(|e| pg_error(database, "prepare statement", e))?;
+    statements.insert(sql.to_owned(), statement.clone());
+    Ok(statement)
+}
+
+/// The condition on `e` of one part of the range `[t1, t2)`. As [`RangePart::condition`],
+/// except that the part carried into the range bounds `starts_at` on the
+/// `(alertname, ends_at, starts_at)` index itself (PostgreSQL applies a bound on a later
+/// index column inside the index, so only the carried-in rows are fetched: 875 of 18,154
+/// for the 7-day `alertname` query at 10,000,000 episodes, 2.5 ms against 39 ms).
+fn part_condition(
+    part: RangePart,
+    t1: i64,
+    t2: i64,
+    mut bind: impl FnMut(i64) -> String,
+) -> String {
+    match part {
+        RangePart::CarriedIn => {
+            let end = bind(t1);
+            let start = bind(t1);
+            format!("e.ends_at > {end} AND e.starts_at < {start}")
+        }
+        other => other.condition(t1, t2, bind),
+    }
+}
+
 /// The SQL of one part of a query ([`RangePart`]) and its parameters: the candidates of
-/// the query's selectors in that part of the range, after the cursor, in page order.
+/// the query's selectors in that part of the range, after the cursor, in page order; at
+/// most `limit` rows when given.
 fn page_sql(
     q: &EpisodeQuery,
     part: RangePart,
     bounds: &PageBounds,
+    limit: Option<usize>,
 ) -> (String, Vec<Box<dyn ToSql + Sync>>) {
     let PageBounds { t1, t2, cursor } = *bounds;
     let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::new();
-    let range = part.condition(t1, t2, |t| {
+    let range = part_condition(part, t1, t2, |t| {
         params.push(Box::new(t));
         format!("${}", params.len())
     });
@@ -915,6 +994,10 @@ fn page_sql(
         ));
     }
     sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
+    if let Some(limit) = limit {
+        params.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
+        sql.push_str(&format!(" LIMIT ${}", params.len()));
+    }
     (sql, params)
 }
 
