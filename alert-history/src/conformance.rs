@@ -753,3 +753,51 @@ pub fn unrepresentable_batch_stores_nothing(backend: &dyn Backend) {
     assert!(store.append(&[firing(&a, 0, 10), bad]).is_err());
     assert_eq!(all_episodes(store.as_ref(), everything(), vec![]).len(), 0);
 }
+
+/// For the SQL stores (not in [`conformance_suite!`]: Loki's store always reads
+/// everything): a query without [`details`](EpisodeQuery::details) answers the same
+/// episodes in the same pages, with empty annotations, receiver and generator URL, by
+/// alert name and by another label.
+pub fn brief_queries_leave_out_details(store: &dyn HistoryStore) {
+    let mut batch = Vec::new();
+    for i in 0..12 {
+        let l = labels(&[("alertname", "Brief"), ("instance", &format!("i{}", i % 3))]);
+        let mut n = firing(&l, i * 60, i * 60 + 1);
+        n.alert.generator_url = format!("http://prometheus/graph?g={i}");
+        batch.push(n);
+    }
+    store.append(&batch).expect("append");
+    for matcher in [eq("alertname", "Brief"), eq("instance", "i1")] {
+        let mut q = EpisodeQuery::new(everything());
+        q.selectors = Matchers::new(vec![matcher.clone()]).into();
+        q.limit = 3;
+        let (mut full, mut brief) = (Vec::new(), Vec::new());
+        for details in [true, false] {
+            q.details = details;
+            q.cursor = None;
+            loop {
+                let page = store.query(&q).expect("query");
+                if details { &mut full } else { &mut brief }.extend(page.episodes);
+                match page.next {
+                    Some(c) => q.cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        assert!(!full.is_empty(), "{matcher}");
+        assert!(
+            full.iter()
+                .all(|e| !e.annotations.is_empty() && !e.generator_url.is_empty())
+        );
+        let stripped: Vec<Episode> = full
+            .into_iter()
+            .map(|mut e| {
+                e.annotations = LabelSet::default();
+                e.receiver = String::new();
+                e.generator_url = String::new();
+                e
+            })
+            .collect();
+        assert_eq!(brief, stripped, "{matcher}");
+    }
+}

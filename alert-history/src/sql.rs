@@ -34,6 +34,20 @@ pub(crate) const PURGE_SKEW_NS: i64 = 3_600_000_000_000;
 pub(crate) const EPISODE_COLUMNS: &str = "e.fingerprint, e.starts_at, e.ends_at, e.first_seen, \
      e.last_seen, e.labels, e.annotations, e.receiver, e.generator_url, e.end_reason";
 
+/// [`EPISODE_COLUMNS`] with empty annotations, receiver and generator URL, for a query
+/// without [`details`](crate::EpisodeQuery::details).
+pub(crate) const EPISODE_COLUMNS_BRIEF: &str = "e.fingerprint, e.starts_at, e.ends_at, \
+     e.first_seen, e.last_seen, e.labels, '{}', '', '', e.end_reason";
+
+/// The columns a query reads.
+pub(crate) fn episode_columns(q: &EpisodeQuery) -> &'static str {
+    if q.details {
+        EPISODE_COLUMNS
+    } else {
+        EPISODE_COLUMNS_BRIEF
+    }
+}
+
 /// The `end_reason` column of an episode (only stated and superseded ends are stored:
 /// the others are inferred when read).
 pub(crate) fn end_reason_to_sql(episode: &Episode) -> i64 {

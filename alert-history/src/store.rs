@@ -104,6 +104,10 @@ pub struct EpisodeQuery {
     pub limit: usize,
     /// Continue after this episode.
     pub cursor: Option<Cursor>,
+    /// Whether the episodes carry their annotations, receiver and generator URL (true).
+    /// A timeline needs none of them; the SQL stores then leave them empty and do not
+    /// read or decode them.
+    pub details: bool,
 }
 
 impl EpisodeQuery {
@@ -114,6 +118,7 @@ impl EpisodeQuery {
             selectors: Selectors::all(),
             limit: 1000,
             cursor: None,
+            details: true,
         }
     }
 

@@ -309,3 +309,10 @@ fn pages_read_in_chunks_are_the_reference_pages() {
         );
     }
 }
+
+#[test]
+fn brief_queries_leave_out_details() {
+    let db = PostgresServer::shared().create_database();
+    let store = PostgresStore::connect(&db.url()).expect("connect");
+    alert_history::conformance::brief_queries_leave_out_details(&store);
+}

@@ -19,3 +19,10 @@ impl Backend for Sqlite {
 alert_history::conformance_suite!(Sqlite {
     dir: tempfile::tempdir().expect("temp dir")
 });
+
+#[test]
+fn brief_queries_leave_out_details() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path().join("history.db")).expect("open store");
+    alert_history::conformance::brief_queries_leave_out_details(&store);
+}

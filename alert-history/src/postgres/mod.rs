@@ -71,7 +71,7 @@ use crate::range::TimeSpan;
 use crate::sql::{
     ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, OPEN_END, PURGE_SKEW_NS, PageBounds, RangePart,
     RawEpisode, admit, candidate_condition, decode_labels, encode_labels, end_reason_to_sql,
-    fp_to_sql,
+    episode_columns, fp_to_sql,
 };
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -975,7 +975,10 @@ fn page_sql(
         params.push(Box::new(t));
         format!("${}", params.len())
     });
-    let mut sql = format!("SELECT {EPISODE_COLUMNS} FROM episodes e WHERE {range}");
+    let mut sql = format!(
+        "SELECT {} FROM episodes e WHERE {range}",
+        episode_columns(q)
+    );
     if let Some(condition) = candidate_condition(&q.selectors, |v| {
         params.push(Box::new(indexable(v).into_owned()));
         format!("${}", params.len())

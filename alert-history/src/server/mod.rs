@@ -589,6 +589,7 @@ async fn episodes(
         selectors: p.selectors,
         limit: p.limit.unwrap_or(1000),
         cursor: p.cursor,
+        details: true,
     };
     let range = query.range;
     let silent_end = state.options.silent_end.clone();
@@ -748,10 +749,12 @@ fn all_episodes(
     store: &dyn HistoryStore,
     range: TimeSpan,
     selectors: Selectors,
+    details: bool,
     budget: &Budget,
 ) -> Result<Vec<Episode>, Stop> {
     let mut query = EpisodeQuery::new(range);
     query.selectors = selectors;
+    query.details = details;
     query.limit = MAX_QUERY_LIMIT.min(budget.max_episodes.saturating_add(1));
     let mut out = Vec::new();
     loop {
@@ -791,7 +794,7 @@ async fn timeline_handler(
     let at = now();
     let silent_end = state.options.silent_end.clone();
     heavy_read(&state, "timeline", move |s, budget| {
-        let mut episodes = all_episodes(s, range, selectors, budget)?;
+        let mut episodes = all_episodes(s, range, selectors, false, budget)?;
         end_silent(silent_end.as_ref(), &mut episodes, at);
         budget.check()?;
         let log = s.heartbeats(range, max_gap)?;
@@ -822,7 +825,7 @@ async fn export(
     let silent_end = state.options.silent_end.clone();
     let at = now();
     heavy_read(&state, "export", move |s, budget| {
-        let mut episodes = all_episodes(s, range, selectors, budget)?;
+        let mut episodes = all_episodes(s, range, selectors, true, budget)?;
         end_silent(silent_end.as_ref(), &mut episodes, at);
         episodes.retain(|e| e.overlaps(&range));
         let mut body = Vec::with_capacity(episodes.len() * 256);
@@ -914,7 +917,7 @@ async fn page_handler(
     };
     heavy_read_replying(&state, "page", reply, move |s, budget| {
         let range = params.range;
-        let mut episodes = all_episodes(s, range, params.selectors.clone(), budget)?;
+        let mut episodes = all_episodes(s, range, params.selectors.clone(), true, budget)?;
         end_silent(silent_end.as_ref(), &mut episodes, at);
         // The heartbeat is the pipeline's, not an entity's.
         episodes.retain(|e| !heartbeat.matches(&e.labels));

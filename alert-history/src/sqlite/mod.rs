@@ -45,7 +45,7 @@ use crate::range::TimeSpan;
 use crate::sql::{
     ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, IndexedMatchers, OPEN_END, PURGE_SKEW_NS,
     PageBounds, RangePart, RawEpisode, admit, candidate_condition, decode_labels, encode_labels,
-    end_reason_to_sql, fp_to_sql,
+    end_reason_to_sql, episode_columns, fp_to_sql,
 };
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -300,7 +300,7 @@ fn page_sql(q: &EpisodeQuery, part: RangePart, bounds: &PageBounds) -> (String, 
     let mut sql = String::with_capacity(512);
     let mut args: Vec<Value> = Vec::new();
     sql.push_str("SELECT ");
-    sql.push_str(EPISODE_COLUMNS);
+    sql.push_str(episode_columns(q));
     let only = match q.selectors.iter().as_slice() {
         [only] => Some(IndexedMatchers::of(only)),
         _ => None,
