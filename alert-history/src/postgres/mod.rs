@@ -112,18 +112,7 @@ struct Connection {
 impl Connection {
     /// `sql` prepared on this connection (once).
     fn prepare(&mut self, sql: &str, database: &str) -> Result<Statement> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
-        }
-        if self.statements.len() >= STATEMENT_CACHE {
-            self.statements.clear();
-        }
-        let statement = self
-            .client
-            .prepare(sql)
-            .map_err(|e| pg_error(database, "prepare statement", e))?;
-        self.statements.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
+        cached(&mut self.statements, &mut self.client, sql, database)
     }
 }
 
@@ -918,11 +907,12 @@ impl PostgresStore {
     }
 }
 
-/// `sql` prepared on the connection of `tx`, once ([`Connection::prepare`]'s cache,
-/// `statements`): a prepared statement outlives the transaction it was prepared in.
+/// `sql` prepared once on a connection whose prepared statements `statements` keeps
+/// (cleared when full): through the client, or a transaction on it (a prepared
+/// statement outlives the transaction it was prepared in).
 fn cached(
     statements: &mut HashMap<String, Statement>,
-    tx: &mut postgres::Transaction<'_>,
+    client: &mut impl postgres::GenericClient,
     sql: &str,
     database: &str,
 ) -> Result<Statement> {
@@ -932,7 +922,7 @@ fn cached(
     if statements.len() >= STATEMENT_CACHE {
         statements.clear();
     }
-    let statement = tx
+    let statement = client
         .prepare(sql)
         .map_err(|e| pg_error(database, "prepare statement", e))?;
     statements.insert(sql.to_owned(), statement.clone());
