@@ -6,12 +6,14 @@
 //! sets as JSON text, and how an episode ended as [`END_OPEN`], [`END_RESOLVED`] or
 //! [`END_SUPERSEDED`] (the other reasons are inferred when read).
 
+use std::collections::BinaryHeap;
+
 use alert_core::{Fingerprint, LabelSet, MatchType, Matchers};
 
 use crate::episode::{EndReason, Episode};
 use crate::error::{Error, Result};
 use crate::selector::Selectors;
-use crate::store::{EpisodeQuery, from_nanos, to_nanos};
+use crate::store::{EpisodePage, EpisodeQuery, from_nanos, to_nanos};
 
 /// `ends_at` of an open episode.
 pub const OPEN_END: i64 = i64::MAX;
@@ -249,6 +251,77 @@ pub(crate) fn admit(q: &EpisodeQuery, raw: RawEpisode, found: &mut Vec<Episode>)
     Ok(found.len() > q.limit)
 }
 
+/// The page of a query whose candidates are read in no particular order (the whole range
+/// at once, [`RangePart::Whole`]): the first `limit + 1` episodes the query admits, in
+/// page order, kept as they come instead of having the database sort every candidate.
+/// Memory is a page's whatever the number of candidates, and a candidate that falls
+/// after the page found so far is dropped before its labels are decoded.
+pub(crate) struct UnorderedPage<'q> {
+    q: &'q EpisodeQuery,
+    /// The best so far by `(starts_at, fingerprint)` as stored, the last in page order on
+    /// top, with the slot of `kept` holding each (episodes are large: the heap moves keys).
+    best: BinaryHeap<((i64, i64), usize)>,
+    kept: Vec<Option<Episode>>,
+}
+
+impl<'q> UnorderedPage<'q> {
+    pub(crate) fn new(q: &'q EpisodeQuery) -> UnorderedPage<'q> {
+        let capacity = q.limit.saturating_add(1).min(1024);
+        UnorderedPage {
+            q,
+            best: BinaryHeap::with_capacity(capacity),
+            kept: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Whether a candidate stored with `starts_at` and `fingerprint` can still be on the
+    /// page (read these two columns first, the rest only when it can).
+    pub(crate) fn wants(&self, starts_at: i64, fingerprint: i64) -> bool {
+        self.best.len() <= self.q.limit
+            || self
+                .best
+                .peek()
+                .is_some_and(|(last, _)| (starts_at, fingerprint) < *last)
+    }
+
+    /// Keeps `raw` when the query admits it and it is among the first `limit + 1`.
+    pub(crate) fn offer(&mut self, raw: RawEpisode) -> Result<()> {
+        if !self.wants(raw.starts_at, raw.fingerprint) {
+            return Ok(());
+        }
+        let key = (raw.starts_at, raw.fingerprint);
+        let fp = fp_from_sql(raw.fingerprint);
+        let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
+        if !self.q.selectors.matches(&labels) {
+            return Ok(());
+        }
+        let episode = Some(raw.into_episode(labels)?);
+        if self.kept.len() <= self.q.limit {
+            self.best.push((key, self.kept.len()));
+            self.kept.push(episode);
+        } else if let Some(mut last) = self.best.peek_mut() {
+            // Full: the new one takes the place of the last.
+            let slot = last.1;
+            *last = (key, slot);
+            if let Some(place) = self.kept.get_mut(slot) {
+                *place = episode;
+            }
+        }
+        Ok(())
+    }
+
+    /// The page, in page order.
+    pub(crate) fn finish(mut self) -> EpisodePage {
+        let episodes = self
+            .best
+            .into_sorted_vec()
+            .into_iter()
+            .filter_map(|(_, slot)| self.kept.get_mut(slot).and_then(Option::take))
+            .collect();
+        self.q.paginate(episodes)
+    }
+}
+
 /// The raw columns of one episode row ([`EPISODE_COLUMNS`]); labels decoded later,
 /// only when needed.
 pub(crate) struct RawEpisode {
@@ -338,6 +411,60 @@ mod tests {
         ] {
             assert_eq!(parts(&q, None), [RangePart::Whole], "{}", q.selectors);
             assert_eq!(parts(&q, Some(150)), [RangePart::Whole], "{}", q.selectors);
+        }
+    }
+
+    proptest::proptest! {
+        /// Candidates offered in any order (ties on the start included) make the page a
+        /// database sorting them would: the first `limit` the selector admits in page
+        /// order, and the cursor after the last when more are admitted.
+        #[test]
+        fn an_unordered_page_is_the_sorted_one(
+            starts in proptest::collection::vec(0i64..8, 0..40),
+            order in proptest::collection::vec(proptest::prelude::any::<u64>(), 40),
+            limit in 1usize..45,
+        ) {
+            let range = crate::TimeSpan::new(from_nanos(0), from_nanos(100)).expect("range");
+            let mut q = EpisodeQuery::new(range);
+            q.limit = limit;
+            q.selectors = Selectors::parse([r#"{kind="kept"}"#]).expect("valid");
+            let raw = |i: usize, starts_at: i64| RawEpisode {
+                fingerprint: i64::MAX - 7 * i as i64,
+                starts_at,
+                ends_at: OPEN_END,
+                first_seen: starts_at,
+                last_seen: starts_at,
+                labels: format!(
+                    r#"{{"alertname":"A","kind":"{}","n":"{i}"}}"#,
+                    if i % 3 == 0 { "dropped" } else { "kept" }
+                ),
+                annotations: "{}".into(),
+                receiver: String::new(),
+                generator_url: String::new(),
+                end_reason: END_OPEN,
+            };
+            // What a sorted read gives.
+            let mut sorted: Vec<(i64, i64, usize)> = starts
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| (s, raw(i, s).fingerprint, i))
+                .collect();
+            sorted.sort();
+            let mut found = Vec::new();
+            for &(s, _, i) in &sorted {
+                if admit(&q, raw(i, s), &mut found).expect("decodes") {
+                    break;
+                }
+            }
+            let expected = q.paginate(found);
+            // The same candidates shuffled.
+            let mut shuffled: Vec<usize> = (0..starts.len()).collect();
+            shuffled.sort_by_key(|&i| order[i]);
+            let mut page = UnorderedPage::new(&q);
+            for i in shuffled {
+                page.offer(raw(i, starts[i])).expect("decodes");
+            }
+            proptest::prop_assert_eq!(page.finish(), expected);
         }
     }
 

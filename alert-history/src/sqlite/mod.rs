@@ -44,8 +44,8 @@ use crate::error::{Error, Result};
 use crate::range::TimeSpan;
 use crate::sql::{
     ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, IndexedMatchers, OPEN_END, PURGE_SKEW_NS,
-    PageBounds, RangePart, RawEpisode, admit, candidate_condition, decode_labels, encode_labels,
-    end_reason_to_sql, episode_columns, fp_to_sql,
+    PageBounds, RangePart, RawEpisode, UnorderedPage, admit, candidate_condition, decode_labels,
+    encode_labels, end_reason_to_sql, episode_columns, fp_to_sql,
 };
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -282,6 +282,19 @@ impl SqliteStore {
             let mut rows = stmt
                 .query(rusqlite::params_from_iter(args))
                 .map_err(|e| sqlite_error(ctx, e))?;
+            if part == RangePart::Whole {
+                // Read in no order: the page is kept here rather than every candidate
+                // sorted by SQLite (whose sorter copies each whole row).
+                let mut page = UnorderedPage::new(q);
+                while let Some(row) = rows.next().map_err(|e| sqlite_error(ctx, e))? {
+                    let fingerprint = row.get(0).map_err(|e| sqlite_error(ctx, e))?;
+                    let starts_at = row.get(1).map_err(|e| sqlite_error(ctx, e))?;
+                    if page.wants(starts_at, fingerprint) {
+                        page.offer(raw_episode(row).map_err(|e| sqlite_error(ctx, e))?)?;
+                    }
+                }
+                return Ok(page.finish());
+            }
             while let Some(row) = rows.next().map_err(|e| sqlite_error(ctx, e))? {
                 let raw = raw_episode(row).map_err(|e| sqlite_error(ctx, e))?;
                 if admit(q, raw, &mut found)? {
@@ -365,7 +378,9 @@ fn page_sql(q: &EpisodeQuery, part: RangePart, bounds: &PageBounds) -> (String, 
         args.push(Value::Integer(starts_at));
         args.push(Value::Integer(fingerprint));
     }
-    sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
+    if part != RangePart::Whole {
+        sql.push_str(" ORDER BY e.starts_at, e.fingerprint");
+    }
     (sql, args)
 }
 
