@@ -217,13 +217,44 @@ fn replicas_appending_the_same_notifications_at_once_agree_with_the_merge() {
     }
 }
 
+/// The definitions of the episode tables' indexes and constraints, as the server
+/// states them.
+fn index_definitions(url: &str) -> Vec<String> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    let mut defs: Vec<String> = client
+        .query(
+            "SELECT indexname || ': ' || indexdef FROM pg_indexes \
+             WHERE tablename IN ('episodes', 'episode_labels') \
+             UNION ALL SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid IN ('episodes'::regclass, 'episode_labels'::regclass)",
+            &[],
+        )
+        .expect("indexes")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    defs.sort();
+    defs
+}
+
 /// A bulk load writes the episodes as they are, label rows included (an indexed
 /// matcher finds them), and appends go on after it: new ids, merged into the loaded
-/// episodes, a new start superseding one.
+/// episodes, a new start superseding one. Into the empty store the load builds the
+/// indexes after the rows: they are the migrations' again, constraints included; a
+/// second load, into a store that has episodes, keeps them as it goes.
 #[test]
 fn bulk_load_writes_episodes_that_appends_then_merge_into() {
     let db = PostgresServer::shared().create_database();
     let store = PostgresStore::connect(&db.url()).expect("connect");
+    let migrated = index_definitions(&db.url());
+    assert!(
+        migrated
+            .iter()
+            .any(|d| d.contains("UNIQUE (fingerprint, starts_at)")),
+        "{migrated:#?}"
+    );
+    // Six indexes, three of them constraints'.
+    assert_eq!(migrated.len(), 9, "{migrated:#?}");
     let loaded_from = [
         notification(1, 0, Some(60), 90),
         notification(2, 0, None, 30),
@@ -237,6 +268,7 @@ fn bulk_load_writes_episodes_that_appends_then_merge_into() {
         )
         .expect("bulk load");
     assert_eq!(loaded, 3);
+    assert_eq!(index_definitions(&db.url()), migrated);
     let in_query_order = |notifications: &[Notification]| {
         let mut episodes = merge_notifications(notifications);
         episodes.sort_by_key(|e| (e.starts_at, e.fingerprint));
@@ -258,6 +290,52 @@ fn bulk_load_writes_episodes_that_appends_then_merge_into() {
     let all: Vec<Notification> = loaded_from.iter().chain(&appended).cloned().collect();
     assert_eq!(everything(&store), in_query_order(&all));
     assert_eq!(store.stats().expect("stats").episodes, 4);
+
+    let more = [notification(4, 20, Some(80), 90)];
+    let loaded = store
+        .bulk_load(more.iter().map(alert_history::Episode::from_notification))
+        .expect("bulk load into a store with episodes");
+    assert_eq!(loaded, 1);
+    let all: Vec<Notification> = all.iter().chain(&more).cloned().collect();
+    assert_eq!(everything(&store), in_query_order(&all));
+    q.selectors = Matchers::new(vec![
+        Matcher::new(MatchType::Equal, "instance", "i4").expect("valid"),
+    ])
+    .into();
+    assert_eq!(store.query(&q).expect("query").episodes.len(), 1);
+    assert_eq!(index_definitions(&db.url()), migrated);
+}
+
+/// A load with a key twice fails, naming the key, and leaves the empty store as it was:
+/// no episode, no label row, every index and constraint in place (the unique one then
+/// refuses the same key from an append's point of view: one episode for it).
+#[test]
+fn a_bulk_load_with_a_key_twice_writes_nothing() {
+    let db = PostgresServer::shared().create_database();
+    let store = PostgresStore::connect(&db.url()).expect("connect");
+    let migrated = index_definitions(&db.url());
+    let twice = [
+        notification(1, 0, Some(60), 90),
+        notification(2, 0, None, 30),
+        notification(1, 0, Some(70), 95),
+    ];
+    let err = store
+        .bulk_load(twice.iter().map(alert_history::Episode::from_notification))
+        .expect_err("a key twice");
+    let text = err.to_string();
+    assert!(
+        text.contains("bulk load") && text.contains("fingerprint, starts_at"),
+        "{text}"
+    );
+    assert_eq!(store.stats().expect("stats").episodes, 0);
+    assert_eq!(index_definitions(&db.url()), migrated);
+    assert_eq!(
+        db.psql("SELECT count(*) FROM episode_labels").trim(),
+        "0",
+        "label rows of the failed load"
+    );
+    store.append(&twice).expect("append");
+    assert_eq!(everything(&store).len(), 2);
 }
 
 /// A query whose one selector names an alert name reads the episodes started within the

@@ -404,7 +404,10 @@ impl PostgresStore {
     /// the load, and nothing is written). The table is locked against appends for the
     /// load (`EXCLUSIVE`; reads go on), ids are taken from the table's identity past
     /// every id handed out, and the newest `last_seen` becomes the store's newest
-    /// notification. Run `ANALYZE` (or wait for autovacuum) before timing queries.
+    /// notification. Into an empty store, the indexes (but the ids') are dropped and
+    /// built again once the rows are in, each by one sort, under an `ACCESS EXCLUSIVE`
+    /// lock: reads wait for such a load. Run `ANALYZE` (or wait for autovacuum) before
+    /// timing queries.
     /// Returns how many episodes were written.
     pub fn bulk_load(&self, episodes: impl IntoIterator<Item = Episode>) -> Result<u64> {
         const CHUNK: usize = 50_000;
@@ -414,6 +417,17 @@ impl PostgresStore {
         let mut tx = conn.client.transaction().map_err(|e| self.error(ctx, e))?;
         tx.batch_execute("LOCK TABLE episodes IN EXCLUSIVE MODE")
             .map_err(|e| self.error("bulk load: lock episodes", e))?;
+        let empty: bool = tx
+            .query_one("SELECT NOT EXISTS(SELECT 1 FROM episodes)", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| self.error("bulk load: count", e))?;
+        // Into an empty store, the indexes (but the ids') are built once the rows are in:
+        // one sort each, instead of a B-tree insertion a row. Reads wait for the load.
+        let deferred = if empty {
+            self.drop_indexes(&mut tx)?
+        } else {
+            Vec::new()
+        };
         let first: i64 = tx
             .query_one(
                 "SELECT nextval(pg_get_serial_sequence('episodes', 'id'))",
@@ -487,6 +501,14 @@ impl PostgresStore {
             rows.finish().map_err(|e| self.error(ctx, e))?;
             next_id += chunk.len() as i64;
         }
+        if !deferred.is_empty() {
+            tx.batch_execute("SET LOCAL maintenance_work_mem = '512MB'")
+                .map_err(|e| self.error("bulk load: indexes", e))?;
+        }
+        for (name, create) in deferred {
+            tx.batch_execute(&create)
+                .map_err(|e| self.error(&format!("bulk load: create index {name}"), e))?;
+        }
         let loaded = next_id - first;
         if loaded > 0 {
             tx.execute(
@@ -502,6 +524,46 @@ impl PostgresStore {
         tx.commit()
             .map_err(|e| self.error("bulk load: commit", e))?;
         Ok(loaded.unsigned_abs())
+    }
+
+    /// Drops the indexes of `episodes` and `episode_labels` but the primary key of
+    /// `episodes` (ids are appended in order: its index costs little), constraints' ones
+    /// by dropping the constraint; returns each one's name and the statement that
+    /// creates it again. Takes both tables' `ACCESS EXCLUSIVE` lock.
+    fn drop_indexes(&self, tx: &mut postgres::Transaction<'_>) -> Result<Vec<(String, String)>> {
+        let ctx = "bulk load: indexes";
+        tx.batch_execute("LOCK TABLE episodes, episode_labels IN ACCESS EXCLUSIVE MODE")
+            .map_err(|e| self.error(ctx, e))?;
+        let rows = tx
+            .query(
+                "SELECT ix.relname::text, \
+                   CASE WHEN c.oid IS NULL THEN 'DROP INDEX ' || quote_ident(ix.relname) \
+                   ELSE 'ALTER TABLE ' || quote_ident(t.relname) || ' DROP CONSTRAINT ' \
+                     || quote_ident(c.conname) END, \
+                   CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid) \
+                   ELSE 'ALTER TABLE ' || quote_ident(t.relname) || ' ADD CONSTRAINT ' \
+                     || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid) END \
+                 FROM pg_index i \
+                 JOIN pg_class ix ON ix.oid = i.indexrelid \
+                 JOIN pg_class t ON t.oid = i.indrelid \
+                 LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid \
+                   AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u') \
+                 WHERE i.indrelid IN ('episodes'::regclass, 'episode_labels'::regclass) \
+                   AND NOT (i.indrelid = 'episodes'::regclass AND i.indisprimary) \
+                 ORDER BY t.relname, ix.relname",
+                &[],
+            )
+            .map_err(|e| self.error(ctx, e))?;
+        let mut deferred = Vec::with_capacity(rows.len());
+        for row in rows {
+            let name: String = row.try_get(0).map_err(|e| self.error(ctx, e))?;
+            let drop: String = row.try_get(1).map_err(|e| self.error(ctx, e))?;
+            let create: String = row.try_get(2).map_err(|e| self.error(ctx, e))?;
+            tx.batch_execute(&drop)
+                .map_err(|e| self.error(&format!("bulk load: drop index {name}"), e))?;
+            deferred.push((name, create));
+        }
+        Ok(deferred)
     }
 
     fn error(&self, context: &str, e: postgres::Error) -> Error {

@@ -222,6 +222,8 @@ impl SqliteStore {
     /// [`append`](HistoryStore::append): each episode must be whole and its key
     /// `(fingerprint, startsAt)` new (a key already stored fails the load, and nothing
     /// is written). The newest `last_seen` becomes the store's newest notification.
+    /// Into an empty store, the label rows and the indexes of `episodes` are written
+    /// after the episodes, each by one sort (spilling to a temporary file past 1 GiB).
     /// The writer's page cache is raised to 1 GiB for the load. Returns how many
     /// episodes were written.
     ///
@@ -245,11 +247,19 @@ impl SqliteStore {
         let cache: i64 = conn
             .query_row("PRAGMA cache_size", [], |r| r.get(0))
             .map_err(|e| sqlite_error(ctx, e))?;
+        let temp: i64 = conn
+            .query_row("PRAGMA temp_store", [], |r| r.get(0))
+            .map_err(|e| sqlite_error(ctx, e))?;
         conn.pragma_update(None, "cache_size", -1024 * 1024)
+            .map_err(|e| sqlite_error(ctx, e))?;
+        // The sort of the label rows spills to a temporary file past the cache's size,
+        // rather than holding every row in memory.
+        conn.pragma_update(None, "temp_store", "FILE")
             .map_err(|e| sqlite_error(ctx, e))?;
         let loaded = bulk_load_into(&mut conn, episodes);
         let restored = conn
             .pragma_update(None, "cache_size", cache)
+            .and_then(|()| conn.pragma_update(None, "temp_store", temp))
             .map_err(|e| sqlite_error(ctx, e));
         let loaded = loaded?;
         restored?;
@@ -384,12 +394,12 @@ fn page_sql(q: &EpisodeQuery, part: RangePart, bounds: &PageBounds) -> (String, 
     (sql, args)
 }
 
-/// Inserts `episode` and its label rows with the prepared [`INSERT_EPISODE`] and
-/// [`INSERT_LABEL`]; `ctx` names the caller in errors.
+/// Inserts `episode` with the prepared [`INSERT_EPISODE`], and its label rows with
+/// [`INSERT_LABEL`] when given; `ctx` names the caller in errors.
 fn insert_episode(
     conn: &Connection,
     insert: &mut rusqlite::CachedStatement<'_>,
-    insert_label: &mut rusqlite::CachedStatement<'_>,
+    insert_label: Option<&mut rusqlite::CachedStatement<'_>>,
     episode: &Episode,
     ctx: &str,
 ) -> Result<()> {
@@ -410,6 +420,9 @@ fn insert_episode(
             end_reason_to_sql(episode),
         ])
         .map_err(|e| sqlite_error(&format!("{ctx}: insert episode"), e))?;
+    let Some(insert_label) = insert_label else {
+        return Ok(());
+    };
     let id = conn.last_insert_rowid();
     for (name, value) in episode.labels.iter().filter(|(n, _)| *n != ALERTNAME) {
         insert_label
@@ -427,6 +440,21 @@ fn bulk_load_into(
     let tx = conn
         .transaction()
         .map_err(|e| sqlite_error("bulk load: begin", e))?;
+    let empty: bool = tx
+        .query_row("SELECT NOT EXISTS(SELECT 1 FROM episodes)", [], |r| {
+            r.get(0)
+        })
+        .map_err(|e| sqlite_error("bulk load: count", e))?;
+    // Into an empty store, the episode indexes are built once the rows are in (one sort
+    // each, instead of a B-tree insertion a row) and the label rows are written in key
+    // order from the stored labels (appended, instead of inserted all over a table too
+    // large for the cache). The same transaction, so a failed load leaves the store as
+    // it was.
+    let deferred = if empty {
+        drop_episode_indexes(&tx)?
+    } else {
+        Vec::new()
+    };
     let mut loaded = 0u64;
     let mut newest: Option<i64> = None;
     {
@@ -436,11 +464,30 @@ fn bulk_load_into(
         let mut insert_label = tx
             .prepare_cached(INSERT_LABEL)
             .map_err(|e| sqlite_error("bulk load: insert label", e))?;
+        let mut labels = (!empty).then_some(&mut insert_label);
         for episode in episodes {
             let last_seen = to_nanos(episode.last_seen, "lastSeen")?;
-            insert_episode(&tx, &mut insert, &mut insert_label, &episode, "bulk load")?;
+            insert_episode(
+                &tx,
+                &mut insert,
+                labels.as_deref_mut(),
+                &episode,
+                "bulk load",
+            )?;
             newest = newest.max(Some(last_seen));
             loaded += 1;
+        }
+    }
+    if empty {
+        tx.execute_batch(&format!(
+            "INSERT INTO episode_labels(name, value, episode_id) \
+             SELECT j.key, j.value, e.id FROM episodes e, json_each(e.labels) j \
+             WHERE j.key != '{ALERTNAME}' ORDER BY 1, 2, 3"
+        ))
+        .map_err(|e| sqlite_error("bulk load: label rows", e))?;
+        for (name, sql) in deferred {
+            tx.execute_batch(&sql)
+                .map_err(|e| sqlite_error(&format!("bulk load: create index {name}"), e))?;
         }
     }
     if let Some(newest) = newest {
@@ -450,6 +497,27 @@ fn bulk_load_into(
     tx.commit()
         .map_err(|e| sqlite_error("bulk load: commit", e))?;
     Ok(loaded)
+}
+
+/// Drops the indexes of `episodes` that were created as indexes (not those of its
+/// constraints), returning each one's name and the SQL that creates it again.
+fn drop_episode_indexes(tx: &Connection) -> Result<Vec<(String, String)>> {
+    let ctx = "bulk load: indexes";
+    let indexes = tx
+        .prepare(
+            "SELECT name, sql FROM sqlite_master \
+             WHERE type = 'index' AND tbl_name = 'episodes' AND sql IS NOT NULL",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<(String, String)>>>()
+        })
+        .map_err(|e| sqlite_error(ctx, e))?;
+    for (name, _) in &indexes {
+        tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            .map_err(|e| sqlite_error(&format!("bulk load: drop index {name}"), e))?;
+    }
+    Ok(indexes)
 }
 
 impl HistoryStore for SqliteStore {
@@ -532,7 +600,13 @@ impl HistoryStore for SqliteStore {
                         supersede
                             .execute(params![fp, starts])
                             .map_err(|e| sqlite_error("append: supersede", e))?;
-                        insert_episode(&tx, &mut insert, &mut insert_label, &episode, "append")?;
+                        insert_episode(
+                            &tx,
+                            &mut insert,
+                            Some(&mut insert_label),
+                            &episode,
+                            "append",
+                        )?;
                     }
                 }
             }
@@ -963,6 +1037,108 @@ mod tests {
             )),
             "{err}"
         );
+    }
+
+    /// A bulk load into the empty store writes the label rows and the episode indexes
+    /// after the episodes: the label rows are those a load into a store that has
+    /// episodes writes one by one (escaped values included), the indexes the
+    /// migrations', and the writer's settings are back after it; a key twice fails the
+    /// load and leaves the store empty, indexes and all.
+    #[test]
+    fn a_bulk_load_into_the_empty_store_writes_labels_and_indexes_after() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let schema = |store: &SqliteStore| -> Vec<(String, String)> {
+            let conn = store.read();
+            let mut stmt = conn
+                .prepare("SELECT name, coalesce(sql, '') FROM sqlite_master ORDER BY name")
+                .expect("schema");
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .expect("schema")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows")
+        };
+        let label_rows = |store: &SqliteStore| -> Vec<(String, String, i64)> {
+            let conn = store.read();
+            let mut stmt = conn
+                .prepare("SELECT name, value, episode_id FROM episode_labels ORDER BY 1, 2, 3")
+                .expect("labels");
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .expect("labels")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows")
+        };
+        let settings = |store: &SqliteStore| -> (i64, i64) {
+            let conn = store.write();
+            let get = |p: &str| conn.query_row(&format!("PRAGMA {p}"), [], |r| r.get(0));
+            (
+                get("cache_size").expect("cache"),
+                get("temp_store").expect("temp"),
+            )
+        };
+        let start = t("2024-05-01T10:00:00Z");
+        let episodes: Vec<Episode> = (0..60)
+            .map(|i| {
+                let labels = LabelSet::from_pairs([
+                    ("alertname", format!("A{}", i % 3)),
+                    ("instance", format!("node-{}", i % 7)),
+                    ("path", format!("/var/\"quoted\" é/{i}")),
+                    ("seq", i.to_string()),
+                ])
+                .expect("valid");
+                let at = Timestamp::from_unix(start.unix_seconds() + i, 0).expect("valid");
+                let alert = Alert::firing(labels, at);
+                Episode::from_notification(&Notification {
+                    alert,
+                    receiver: "history".into(),
+                    received_at: at,
+                })
+            })
+            .collect();
+        let loaded = SqliteStore::open(dir.path().join("empty.db")).expect("open");
+        let migrated = schema(&loaded);
+        assert_eq!(
+            migrated
+                .iter()
+                .filter(|(n, _)| n.starts_with("episodes_by"))
+                .count(),
+            3,
+            "{migrated:#?}"
+        );
+        let before = settings(&loaded);
+        assert_eq!(loaded.bulk_load(episodes.clone()).expect("load"), 60);
+        assert_eq!(schema(&loaded), migrated);
+        assert_eq!(settings(&loaded), before);
+        let one_by_one = SqliteStore::open(dir.path().join("one-by-one.db")).expect("open");
+        one_by_one.bulk_load(episodes[..1].to_vec()).expect("first");
+        one_by_one
+            .bulk_load(episodes[1..].to_vec())
+            .expect("the rest, kept");
+        let rows = label_rows(&loaded);
+        assert_eq!(rows.len(), 60 * 3);
+        assert!(rows.contains(&("path".into(), "/var/\"quoted\" é/7".into(), 8)));
+        assert_eq!(rows, label_rows(&one_by_one));
+        let mut q =
+            EpisodeQuery::new(TimeSpan::new(start, t("2024-05-02T00:00:00Z")).expect("range"));
+        q.selectors = Matchers::new(vec![
+            Matcher::new(MatchType::Equal, "instance", "node-3").expect("valid"),
+        ])
+        .into();
+        let found = loaded.query(&q).expect("query").episodes;
+        assert_eq!(found.len(), 9);
+        assert_eq!(found, one_by_one.query(&q).expect("query").episodes);
+
+        let failed = SqliteStore::open(dir.path().join("failed.db")).expect("open");
+        let mut twice = episodes.clone();
+        twice.push(episodes[5].clone());
+        let err = failed
+            .bulk_load(twice)
+            .expect_err("a key twice")
+            .to_string();
+        assert!(err.contains("bulk load") && err.contains("UNIQUE"), "{err}");
+        assert_eq!(failed.stats().expect("stats").episodes, 0);
+        assert_eq!(schema(&failed), migrated);
+        assert!(label_rows(&failed).is_empty());
+        assert_eq!(settings(&failed), before);
     }
 
     #[test]
