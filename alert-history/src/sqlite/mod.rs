@@ -224,8 +224,9 @@ impl SqliteStore {
     /// is written). The newest `last_seen` becomes the store's newest notification.
     /// Into an empty store, the label rows and the indexes of `episodes` are written
     /// after the episodes, each by one sort (spilling to a temporary file past 1 GiB).
-    /// The writer's page cache is raised to 1 GiB for the load. Returns how many
-    /// episodes were written.
+    /// The writer's page cache is raised to 1 GiB for the load, and the WAL is
+    /// checkpointed into the database file after it. Returns how many episodes were
+    /// written.
     ///
     /// ```
     /// use alert_core::{Alert, LabelSet, Timestamp};
@@ -263,6 +264,13 @@ impl SqliteStore {
             .map_err(|e| sqlite_error(ctx, e));
         let loaded = loaded?;
         restored?;
+        // The load went to the WAL as one transaction: copy it into the database file
+        // now (and truncate it) rather than leave the first appends to do so. A reader
+        // holding an older snapshot only makes this a partial checkpoint.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|e| sqlite_error("bulk load: checkpoint", e))?;
         Ok(loaded)
     }
 
