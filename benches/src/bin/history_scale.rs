@@ -122,6 +122,44 @@
 //! the server's `/api/v1/timeline` now reads them): SQLite's 30-day timeline of
 //! `node-42` at 10,000,000 episodes, on the quiet VM, p50 5.7–5.8 ms → 5.05–5.18 ms
 //! (300 repeats, two runs each; target 5 ms).
+//!
+//! Then (2026-12-07, late; the same VM, nothing else running unless said):
+//! - **SQLite's whole-range reads without SQLite's sorter**: a query whose candidates
+//!   come from `episode_labels` (or the range alone) is read in no order and its page
+//!   kept in a bounded heap as rows come (`UnorderedPage`; SQLite's sorter had copied
+//!   every whole row into a buffer it grew and freed each query: `memmove`, page faults
+//!   and `munmap` were a fifth of a timeline's profile). The timeline of `node-42`: p50
+//!   5.2–5.5 → **4.36–4.80 ms** (300–500 repeats; 5.2–8.1 ms in runs right after a bulk
+//!   load or while the VM's host was busy: this figure moves with the host).
+//! - **Bulk loads that build indexes after the rows** (into an empty store): SQLite
+//!   writes the episodes, then the label rows in key order from the stored labels (one
+//!   sort, spilling to a temporary file) and the episode indexes, then checkpoints its
+//!   WAL; PostgreSQL drops the indexes and unique constraints but the ids' and builds
+//!   them after the `COPY`s. At 10,000,000 episodes: SQLite **214.7–235.3 s** (was
+//!   418–439 s; peak RSS 1.6 GiB: the 1 GiB cache and the sort; a WAL of 4.6 GiB until
+//!   the checkpoint), PostgreSQL **177.7–183.9 s** + `VACUUM ANALYZE` 6.5–7.4 s (was
+//!   439 s + 11 s), 8.64–8.82 GiB (was 10.61: indexes built by a sort are packed). Right
+//!   after a SQLite load without the checkpoint, `append` of 1,000 ran at 6,023/s (p99
+//!   2.7 s) while the kernel wrote the WAL back; with it, 23,223/s.
+//! - Full runs on the new data sets (`--repeats 300`/`200`, HTTP 20 s): SQLite first
+//!   page p50 2.94–3.85 ms, `append` of 1,000 / 10,000 39,564 / 70,229 notifications/s
+//!   (23,223 / 21,332 right after its load), HTTP **7,575–10,811 acknowledged/s**
+//!   (request p50 1.27–1.55 ms), RSS 78–145 MiB, 4.64 GiB; PostgreSQL first page p50
+//!   4.11 ms (p99 5.04), every page 62.7 ms, `append` 23,465 / 28,910/s, HTTP **5,385
+//!   acknowledged/s** (request p50 2.74 ms, p99 5.89 ms), RSS 10 MiB.
+//! - **PostgreSQL's timeline stays above 5 ms**: p50 9.8–14.8 ms. `EXPLAIN (ANALYZE,
+//!   BUFFERS)`: 2,000 label entries read in 0.3 ms, then 2,000 lookups of the episodes by
+//!   id, 8,000 shared-buffer hits and no reads, 9–10 ms: 2,000 ids in one range take 0.8
+//!   ms, 2,000 spread over the table 11.8 ms. So the cost is the TLB and cache misses of
+//!   random pages in 2 GB of shared buffers, not the plan: with the same buffers in huge
+//!   pages (`huge_pages=on`, `vm.nr_hugepages=1100`) the spread lookups took 3.9 ms, the
+//!   statement 4.1 ms and the whole timeline **8.6 ms**; a hash index on `id` halved the
+//!   buffer hits (statement 5.3 ms with huge pages) without moving the whole figure; a
+//!   GIN index over the labels as `jsonb` instead of `episode_labels` took the same 10 ms
+//!   (the heap visits remain). The rest (3–4 ms) is the client's: 2,000 rows fetched 256
+//!   at a time and decoded. Meeting 5 ms would need an entity's episodes stored together
+//!   (the entity is chosen at query time) or the brief columns copied into the label
+//!   rows (five more row updates per resolution, against the ingest target).
 
 use std::path::PathBuf;
 use std::time::{Duration as StdDuration, Instant};
