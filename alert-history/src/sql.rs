@@ -255,7 +255,9 @@ pub(crate) fn admit(q: &EpisodeQuery, raw: RawEpisode, found: &mut Vec<Episode>)
 /// at once, [`RangePart::Whole`]): the first `limit + 1` episodes the query admits, in
 /// page order, kept as they come instead of having the database sort every candidate.
 /// Memory is a page's whatever the number of candidates, and a candidate that falls
-/// after the page found so far is dropped before its labels are decoded.
+/// after the page found so far is dropped before its labels are decoded. SQLite reads
+/// this way (its sorter copies every whole row); PostgreSQL sorts on the server and
+/// streams the page, which for a small page of many candidates beats shipping them all.
 pub(crate) struct UnorderedPage<'q> {
     q: &'q EpisodeQuery,
     /// The best so far by `(starts_at, fingerprint)` as stored, the last in page order on
@@ -436,7 +438,7 @@ mod tests {
                 last_seen: starts_at,
                 labels: format!(
                     r#"{{"alertname":"A","kind":"{}","n":"{i}"}}"#,
-                    if i % 3 == 0 { "dropped" } else { "kept" }
+                    if i.is_multiple_of(3) { "dropped" } else { "kept" }
                 ),
                 annotations: "{}".into(),
                 receiver: String::new(),
