@@ -393,6 +393,75 @@ impl LabelSet {
         )
     }
 
+    /// Reads `text` when it is a JSON object of strings written compactly, as
+    /// `serde_json::to_string` writes a set (`{"a":"1","b":"2"}`), with no escape in any
+    /// string, no repeated name and only valid names: a shortcut past the JSON
+    /// deserialiser for label sets a store wrote. `None` for any other text (read it with
+    /// `serde_json`, which accepts every form and names what is wrong).
+    ///
+    /// ```
+    /// use alert_core::LabelSet;
+    /// let set = LabelSet::from_compact_json(r#"{"job":"api","instance":"a:9"}"#).expect("compact");
+    /// assert_eq!(set.get("instance"), Some("a:9"));
+    /// assert_eq!(LabelSet::from_compact_json(r#"{"job": "api"}"#), None); // a space
+    /// assert_eq!(LabelSet::from_compact_json(r#"{"job":"a\"b"}"#), None); // an escape
+    /// ```
+    pub fn from_compact_json(text: &str) -> Option<LabelSet> {
+        /// Labels past this many go through the deserialiser.
+        const MAX: usize = 32;
+        let bytes = text.as_bytes();
+        let end = bytes.len().checked_sub(1)?;
+        if bytes.first() != Some(&b'{') || bytes.get(end) != Some(&b'}') || end == 0 {
+            return None;
+        }
+        // The string starting after the quote at `at`: its end (the next quote), if
+        // nothing in it needs unescaping or is invalid in JSON.
+        let string = |at: usize| -> Option<(usize, usize)> {
+            if bytes.get(at) != Some(&b'"') {
+                return None;
+            }
+            let start = at + 1;
+            let len = bytes.get(start..end)?.iter().position(|&c| c == b'"')?;
+            let body = bytes.get(start..start + len)?;
+            if body.iter().any(|&c| c == b'\\' || c < 0x20) {
+                return None;
+            }
+            Some((start, start + len))
+        };
+        let mut spans = [(0usize, 0usize, 0usize, 0usize); MAX];
+        let mut count = 0;
+        let mut at = 1;
+        while at < end {
+            if count > 0 {
+                if bytes.get(at) != Some(&b',') {
+                    return None;
+                }
+                at += 1;
+            }
+            let (name_start, name_end) = string(at)?;
+            if bytes.get(name_end + 1) != Some(&b':') {
+                return None;
+            }
+            let (value_start, value_end) = string(name_end + 2)?;
+            *spans.get_mut(count)? = (name_start, name_end, value_start, value_end);
+            count += 1;
+            at = value_end + 1;
+        }
+        let spans = spans.get_mut(..count)?;
+        let name = |&(s, e, _, _): &(usize, usize, usize, usize)| text.get(s..e).unwrap_or("");
+        spans.sort_unstable_by(|a, b| name(a).as_bytes().cmp(name(b).as_bytes()));
+        if spans.windows(2).any(|w| name(&w[0]) == name(&w[1]))
+            || spans.iter().any(|s| validate_label_name(name(s)).is_err())
+        {
+            return None;
+        }
+        pack(spans.iter().map(|span @ &(_, _, vs, ve)| {
+            let n = name(span);
+            (NameId::intern(n), n, text.get(vs..ve).unwrap_or(""))
+        }))
+        .ok()
+    }
+
     fn raw(&self) -> RawIter<'_> {
         RawIter {
             entries: self.entries.iter(),
@@ -951,6 +1020,45 @@ mod tests {
     }
 
     proptest! {
+        /// The compact-JSON shortcut reads what the deserialiser reads, or declines: for
+        /// sets written by serde_json (names valid or not, values with quotes,
+        /// backslashes, control characters and any Unicode) and for text around that
+        /// form (spaces, a trailing comma, a repeated name, truncated), whenever it
+        /// answers the deserialiser gives the same set; and it answers for every set
+        /// whose names are valid and whose strings need no escape.
+        #[test]
+        fn compact_json_reads_as_the_deserialiser(
+            pairs in proptest::collection::vec(("[a-c_][a-c0-9_]{0,3}|[0-9 :\"-]{1,3}", "\\PC{0,5}|[\"\\\\\u{1}é ]{0,3}"), 0..6),
+            edit in 0usize..6,
+            at in any::<prop::sample::Index>(),
+        ) {
+            let map: BTreeMap<String, String> = pairs.into_iter().collect();
+            let written = serde_json::to_string(&map).expect("a map of strings");
+            let plain = map.iter().all(|(n, v)| {
+                validate_label_name(n).is_ok()
+                    && !format!("{n}{v}").chars().any(|c| c == '"' || c == '\\' || c < ' ')
+            });
+            let shortcut = LabelSet::from_compact_json(&written);
+            prop_assert_eq!(shortcut.is_some(), plain, "{}", written);
+            if let Some(set) = shortcut {
+                prop_assert_eq!(Some(set), serde_json::from_str::<LabelSet>(&written).ok());
+            }
+            let mut text = written.clone();
+            let cut = at.index(text.len().max(1));
+            let cut = (0..=cut).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            match edit {
+                0 => text.insert(cut, ' '),
+                1 => text.insert(cut, ','),
+                2 => text.truncate(cut),
+                3 => text = text.replacen(',', ",\"x\":\"1\",\"x\":\"2\",", 1),
+                4 => text.insert_str(cut, "\"a\":\"b\""),
+                _ => text.insert(cut, '\\'),
+            }
+            if let Some(set) = LabelSet::from_compact_json(&text) {
+                prop_assert_eq!(Some(set), serde_json::from_str::<LabelSet>(&text).ok(), "{}", text);
+            }
+        }
+
         /// Inserts and removes agree with a map, and the packed layout reads back what
         /// went in (names, values, order, fingerprint).
         #[test]

@@ -72,6 +72,10 @@ pub(crate) fn fp_from_sql(v: i64) -> Fingerprint {
 
 /// Reads a label set stored as JSON; `field` names it in the error (built only then).
 pub(crate) fn decode_labels(text: &str, field: impl FnOnce() -> String) -> Result<LabelSet> {
+    // What the stores write, compact JSON, mostly without escapes: read directly.
+    if let Some(labels) = LabelSet::from_compact_json(text) {
+        return Ok(labels);
+    }
     serde_json::from_str(text).map_err(|e| Error::Decode {
         field: field(),
         reason: e.to_string(),
