@@ -151,6 +151,11 @@
 //!   (`LabelSet::from_compact_json`, serde_json only for text with escapes): the
 //!   timeline with and without it, the two builds alternated four times, p50 4.57–4.93
 //!   → 4.43–4.67 ms (JSON decoding had been a quarter of the timeline's profile).
+//! - PostgreSQL measured once more after that (00:45 on 2026-12-08): load 184.8 s +
+//!   `VACUUM ANALYZE` 6.3 s, first page p50 4.58 ms, timeline 16.5 ms, `append` 24,270 /
+//!   27,088/s, HTTP **4,729 acknowledged/s** (request p50 3.05 ms), 8.81 GiB; the host
+//!   was slower then: SQLite's timeline, 4.4 ms half an hour before, measured 7.2–10.4
+//!   ms minutes after this run, with no I/O, both builds of the A/B above alike.
 //! - **PostgreSQL's timeline stays above 5 ms**: p50 9.8–14.8 ms. `EXPLAIN (ANALYZE,
 //!   BUFFERS)`: 2,000 label entries read in 0.3 ms, then 2,000 lookups of the episodes by
 //!   id, 8,000 shared-buffer hits and no reads, 9–10 ms: 2,000 ids in one range take 0.8
