@@ -155,7 +155,11 @@
 //!   `VACUUM ANALYZE` 6.3 s, first page p50 4.58 ms, timeline 16.5 ms, `append` 24,270 /
 //!   27,088/s, HTTP **4,729 acknowledged/s** (request p50 3.05 ms), 8.81 GiB; the host
 //!   was slower then: SQLite's timeline, 4.4 ms half an hour before, measured 7.2–10.4
-//!   ms minutes after this run, with no I/O, both builds of the A/B above alike.
+//!   ms minutes after this run, with no I/O, both builds of the A/B above alike. A
+//!   further HTTP-only run (`--only none`) a few minutes later, the host still slow
+//!   (SQLite's timeline 5.3–5.8 ms): load 190.0 s, HTTP **5,127 acknowledged/s**
+//!   (request p50 2.77 ms, p99 8.79 ms). Over the four PostgreSQL runs of the day with
+//!   this code: 5,761, 5,385, 4,729 and 5,127 acknowledged/s.
 //! - **PostgreSQL's timeline stays above 5 ms**: p50 9.8–14.8 ms. `EXPLAIN (ANALYZE,
 //!   BUFFERS)`: 2,000 label entries read in 0.3 ms, then 2,000 lookups of the episodes by
 //!   id, 8,000 shared-buffer hits and no reads, 9–10 ms: 2,000 ids in one range take 0.8
