@@ -449,17 +449,10 @@ impl LabelSet {
         }
         let spans = spans.get_mut(..count)?;
         let name = |&(s, e, _, _): &(usize, usize, usize, usize)| text.get(s..e).unwrap_or("");
-        spans.sort_unstable_by(|a, b| name(a).as_bytes().cmp(name(b).as_bytes()));
-        if spans.windows(2).any(|w| name(&w[0]) == name(&w[1]))
-            || spans.iter().any(|s| validate_label_name(name(s)).is_err())
-        {
+        if spans.iter().any(|s| validate_label_name(name(s)).is_err()) {
             return None;
         }
-        pack(spans.iter().map(|span @ &(_, _, vs, ve)| {
-            let n = name(span);
-            (NameId::intern(n), n, text.get(vs..ve).unwrap_or(""))
-        }))
-        .ok()
+        pack_read(spans, name, |&(_, _, s, e)| text.get(s..e).unwrap_or("")).ok()
     }
 
     fn raw(&self) -> RawIter<'_> {
@@ -837,18 +830,33 @@ fn read_labels<'de, A: MapAccess<'de>>(
         validate_label_name(name).map_err(serde::de::Error::custom)?;
         spans.push((start, name_end, text.len()));
     }
-    let name = |&(s, e, _): &(usize, usize, usize)| text.get(s..e).unwrap_or("");
+    let text: &str = text;
+    pack_read(
+        spans,
+        |&(s, e, _)| text.get(s..e).unwrap_or(""),
+        |&(_, e, end)| text.get(e..end).unwrap_or(""),
+    )
+    .map_err(serde::de::Error::custom)
+}
+
+/// Packs labels read in input order (`name` and `value` of each span), sorted by name;
+/// a repeated name is an error. Names are already valid.
+fn pack_read<'t, S>(
+    spans: &mut [S],
+    name: impl Fn(&S) -> &'t str,
+    value: impl Fn(&S) -> &'t str,
+) -> Result<LabelSet> {
     spans.sort_unstable_by(|a, b| name(a).as_bytes().cmp(name(b).as_bytes()));
     if let Some(w) = spans.windows(2).find(|w| name(&w[0]) == name(&w[1])) {
-        return Err(serde::de::Error::custom(Error::DuplicateLabelName {
+        return Err(Error::DuplicateLabelName {
             name: name(&w[0]).to_owned(),
-        }));
+        });
     }
-    pack(spans.iter().map(|span @ &(_, e, end)| {
+    let (name, value) = (&name, &value);
+    pack(spans.iter().map(move |span| {
         let n = name(span);
-        (NameId::intern(n), n, text.get(e..end).unwrap_or(""))
+        (NameId::intern(n), n, value(span))
     }))
-    .map_err(serde::de::Error::custom)
 }
 
 /// Deserialises a string by appending it to a buffer: reading a set allocates no string

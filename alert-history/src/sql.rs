@@ -187,16 +187,27 @@ impl RangePart {
         }
     }
 
-    /// The condition on `episodes e` for the range `[t1, t2)`; `bind` adds a parameter
-    /// and returns its placeholder (called in the order the placeholders appear). The
-    /// unary `+` keeps the other column's range from choosing the index: the index that
-    /// serves each part is the one on the column it reads in order.
-    pub(crate) fn condition(self, t1: i64, t2: i64, mut bind: impl FnMut(i64) -> String) -> String {
+    /// The condition on `episodes e` for the range `[t1, t2)` as `planner` is to read
+    /// it; `bind` adds a parameter and returns its placeholder (called in the order the
+    /// placeholders appear). The unary `+` keeps the other column's range from choosing
+    /// the index: the index that serves each part is the one on the column it reads in
+    /// order.
+    pub(crate) fn condition(
+        self,
+        planner: Planner,
+        t1: i64,
+        t2: i64,
+        mut bind: impl FnMut(i64) -> String,
+    ) -> String {
         match self {
             RangePart::CarriedIn => {
                 let end = bind(t1);
                 let start = bind(t1);
-                format!("e.ends_at > {end} AND +e.starts_at < {start}")
+                let hint = match planner {
+                    Planner::Sqlite => "+",
+                    Planner::Postgres => "",
+                };
+                format!("e.ends_at > {end} AND {hint}e.starts_at < {start}")
             }
             RangePart::StartedWithin => {
                 let from = bind(t1);
@@ -211,6 +222,20 @@ impl RangePart {
             }
         }
     }
+}
+
+/// Which planner a range condition is written for ([`RangePart::condition`]): they
+/// differ in what they do with a bound on a later column of an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Planner {
+    /// SQLite takes the bound on the carried-in part's `starts_at` as a reason to pick
+    /// another index, so it is hidden from the planner (`+e.starts_at`) and applied to
+    /// each row the `(alertname, ends_at, starts_at)` index yields.
+    Sqlite,
+    /// PostgreSQL applies that bound inside the `(alertname, ends_at, starts_at)` index,
+    /// so only the carried-in rows are fetched: 875 of 18,154 for the 7-day `alertname`
+    /// query at 10,000,000 episodes, 2.5 ms against 39 ms with the hint.
+    Postgres,
 }
 
 /// A query's range ends and cursor (`starts_at`, fingerprint) as stored.
@@ -247,12 +272,21 @@ impl PageBounds {
 /// Keeps the candidate `raw` in `found` when `q`'s selectors admit it; whether the page
 /// is then full (one more than the limit found, so that the page knows it has a next).
 pub(crate) fn admit(q: &EpisodeQuery, raw: RawEpisode, found: &mut Vec<Episode>) -> Result<bool> {
+    if let Some(episode) = admitted(q, raw)? {
+        found.push(episode);
+    }
+    Ok(found.len() > q.limit)
+}
+
+/// The candidate `raw` as an episode when `q`'s selectors admit its labels.
+fn admitted(q: &EpisodeQuery, raw: RawEpisode) -> Result<Option<Episode>> {
     let fp = fp_from_sql(raw.fingerprint);
     let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
     if q.selectors.matches(&labels) {
-        found.push(raw.into_episode(labels)?);
+        raw.into_episode(labels).map(Some)
+    } else {
+        Ok(None)
     }
-    Ok(found.len() > q.limit)
 }
 
 /// The page of a query whose candidates are read in no particular order (the whole range
@@ -296,12 +330,10 @@ impl<'q> UnorderedPage<'q> {
             return Ok(());
         }
         let key = (raw.starts_at, raw.fingerprint);
-        let fp = fp_from_sql(raw.fingerprint);
-        let labels = decode_labels(&raw.labels, || format!("episodes[{fp}].labels"))?;
-        if !self.q.selectors.matches(&labels) {
+        let Some(episode) = admitted(self.q, raw)? else {
             return Ok(());
-        }
-        let episode = Some(raw.into_episode(labels)?);
+        };
+        let episode = Some(episode);
         if self.kept.len() <= self.q.limit {
             self.best.push((key, self.kept.len()));
             self.kept.push(episode);

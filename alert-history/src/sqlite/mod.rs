@@ -44,8 +44,8 @@ use crate::error::{Error, Result};
 use crate::range::TimeSpan;
 use crate::sql::{
     ALERTNAME, END_SUPERSEDED, EPISODE_COLUMNS, IndexedMatchers, OPEN_END, PURGE_SKEW_NS,
-    PageBounds, RangePart, RawEpisode, UnorderedPage, admit, candidate_condition, decode_labels,
-    encode_labels, end_reason_to_sql, episode_columns, fp_to_sql,
+    PageBounds, Planner, RangePart, RawEpisode, UnorderedPage, admit, candidate_condition,
+    decode_labels, encode_labels, end_reason_to_sql, episode_columns, fp_to_sql,
 };
 use crate::store::{
     AppendOutcome, EpisodePage, EpisodeQuery, HistoryStore, PurgeOutcome, StoreStats,
@@ -361,7 +361,7 @@ fn page_sql(q: &EpisodeQuery, part: RangePart, bounds: &PageBounds) -> (String, 
             args.push(Value::Text(name.to_owned()));
         }
         sql.push_str(" AND ");
-        sql.push_str(&part.condition(t1, t2, |t| {
+        sql.push_str(&part.condition(Planner::Sqlite, t1, t2, |t| {
             args.push(Value::Integer(t));
             "?".to_owned()
         }));
@@ -376,7 +376,7 @@ fn page_sql(q: &EpisodeQuery, part: RangePart, bounds: &PageBounds) -> (String, 
     } else {
         // No selector, or several: the range, and the OR of the selectors' equalities.
         sql.push_str(" FROM episodes e WHERE ");
-        sql.push_str(&part.condition(t1, t2, |t| {
+        sql.push_str(&part.condition(Planner::Sqlite, t1, t2, |t| {
             args.push(Value::Integer(t));
             "?".to_owned()
         }));
